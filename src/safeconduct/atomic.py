@@ -1,0 +1,61 @@
+"""Atomic file output: write under a temporary name, then rename.
+
+A reader (or a crash) never sees a half-written file: the final name appears only once
+the content is complete, and a failure leaves whatever was there before untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from safeconduct.errors import BadFileError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    The temporary file lives in the same directory so that the final ``os.replace`` is
+    atomic on POSIX file systems. On any exception the temporary file is removed and
+    ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path
+        The final output path. Its parent directory must exist and be writable.
+
+    Raises
+    ------
+    BadFileError
+        If the parent directory does not exist or cannot be written.
+    """
+    final = Path(path)
+    parent = final.parent if str(final.parent) else Path(".")
+    if not parent.is_dir():
+        raise BadFileError(
+            f"cannot write {final}: folder {parent} does not exist; create it first"
+        )
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
