@@ -1,0 +1,174 @@
+"""The one coordinate parser every command uses: ``LAT,LON`` or an MGRS grid reference.
+
+Accepted forms
+--------------
+- ``LAT,LON`` in decimal degrees on WGS84, latitude first as people say it
+  (``48.61,38.02``; spaces allowed around the comma; signs for south and west).
+- MGRS grid references in the UTM bands, 10 km to 1 m precision, spaces optional:
+  ``37U DQ 12345 67890``, ``37UDQ1234567890``, ``37U DQ 1 6`` (10 km).
+
+An MGRS reference names a square, not a point; we return the centre of the square, so the
+parsed point is within half a square's diagonal of anything the reference could mean.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass
+
+import mgrs
+
+from safeconduct.errors import BadCoordinateError
+
+ACCEPTED_FORMS = "LAT,LON in decimal degrees (e.g. 48.61,38.02) or MGRS (e.g. 37U DQ 12345 67890)"
+
+_NUMBER = r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))"
+_LATLON = re.compile(rf"^\s*{_NUMBER}\s*,\s*{_NUMBER}\s*$")
+# Zone 1-60, latitude band C-X without I and O, 100 km square letters without I and O.
+_MGRS = re.compile(
+    r"^\s*(?P<zone>\d{1,2})\s*(?P<band>[C-HJ-NP-X])\s*(?P<square>[A-HJ-NP-Z]{2})"
+    r"\s*(?P<digits>(?:\d+\s*)*)$",
+    re.IGNORECASE,
+)
+_MGRS_LIB = mgrs.MGRS()
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    """A point on WGS84.
+
+    Attributes
+    ----------
+    lat, lon
+        Latitude and longitude in decimal degrees (north and east positive).
+    """
+
+    lat: float
+    lon: float
+
+    def __str__(self) -> str:
+        return f"{self.lat:.6f},{self.lon:.6f}"
+
+    def to_mgrs(self, precision: int = 5) -> str:
+        """Format as an MGRS reference, ``"37U DQ 12345 67890"`` style.
+
+        Parameters
+        ----------
+        precision
+            Digits per easting/northing: 1 (10 km) to 5 (1 m).
+        """
+        return to_mgrs(self.lat, self.lon, precision)
+
+
+def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
+    """Return the MGRS reference of ``(lat, lon)`` degrees with spaces between its parts."""
+    if not 1 <= precision <= 5:
+        raise ValueError("MGRS precision is 1 (10 km) to 5 (1 m) digits")
+    if not -80.0 <= lat <= 84.0:
+        raise BadCoordinateError(
+            f"latitude {lat} is outside the UTM bands (80S to 84N) that MGRS here covers"
+        )
+    raw = _MGRS_LIB.toMGRS(lat, lon, MGRSPrecision=precision)
+    m = _MGRS.match(raw)
+    assert m is not None, raw  # the library's own output always matches
+    digits = m["digits"].replace(" ", "")
+    half = len(digits) // 2
+    zone = int(m["zone"])
+    return f"{zone}{m['band'].upper()} {m['square'].upper()} {digits[:half]} {digits[half:]}"
+
+
+def parse_point(text: str, argument: str = "point") -> GeoPoint:
+    """Parse ``LAT,LON`` or MGRS into a :class:`GeoPoint`.
+
+    Parameters
+    ----------
+    text
+        What the user typed.
+    argument
+        The argument's name (e.g. ``"--start"``), used in the error message.
+
+    Returns
+    -------
+    GeoPoint
+        For MGRS, the centre of the referenced square.
+
+    Raises
+    ------
+    BadCoordinateError
+        One line naming the argument, what is wrong, and the accepted forms.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise BadCoordinateError(f"{argument}: empty point; give {ACCEPTED_FORMS}")
+    m = _LATLON.match(text)
+    if m:
+        return _checked_latlon(float(m[1]), float(m[2]), text, argument)
+    m = _MGRS.match(text)
+    if m:
+        return _parse_mgrs(m, text, argument)
+    raise BadCoordinateError(f"{argument}: cannot read {text.strip()!r}; give {ACCEPTED_FORMS}")
+
+
+def _checked_latlon(lat: float, lon: float, text: str, argument: str) -> GeoPoint:
+    if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+        raise BadCoordinateError(
+            f"{argument}: latitude {lat:g} in {text.strip()!r} is outside -90..90 "
+            f"(latitude comes first); give {ACCEPTED_FORMS}"
+        )
+    if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+        raise BadCoordinateError(
+            f"{argument}: longitude {lon:g} in {text.strip()!r} is outside -180..180; "
+            f"give {ACCEPTED_FORMS}"
+        )
+    return GeoPoint(lat=lat, lon=lon)
+
+
+_BANDS = "CDEFGHJKLMNPQRSTUVWX"
+
+
+def _band_latitudes(band: str) -> tuple[float, float]:
+    """South and north latitude (degrees) of an MGRS latitude band; X spans 12 degrees."""
+    south = -80.0 + 8.0 * _BANDS.index(band)
+    return south, (84.0 if band == "X" else south + 8.0)
+
+
+def _parse_mgrs(m: re.Match[str], text: str, argument: str) -> GeoPoint:
+    zone = int(m["zone"])
+    shown = text.strip()
+    if not 1 <= zone <= 60:
+        raise BadCoordinateError(f"{argument}: MGRS zone {zone} in {shown!r} is not 1..60")
+    groups = m["digits"].split()
+    digits = "".join(groups)
+    if len(groups) == 2 and len(groups[0]) != len(groups[1]):
+        raise BadCoordinateError(
+            f"{argument}: MGRS easting and northing in {shown!r} have different lengths; "
+            "give both with the same number of digits (1 to 5)"
+        )
+    if len(digits) % 2 or not 2 <= len(digits) <= 10:
+        raise BadCoordinateError(
+            f"{argument}: MGRS {shown!r} needs an even number of digits, 2 (10 km) to 10 (1 m); "
+            f"give {ACCEPTED_FORMS}"
+        )
+    band = m["band"].upper()
+    compact = f"{zone:02d}{band}{m['square'].upper()}{digits}"
+    try:
+        # The library returns the centre of the referenced square. It warns (rather than
+        # fails) when the square lies outside the band; the band check below says so.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lat, lon = _MGRS_LIB.toLatLon(compact)
+    except Exception as exc:  # the C library raises bare exceptions for impossible squares
+        raise BadCoordinateError(
+            f"{argument}: MGRS {shown!r} names no square in zone {zone}{band}; check the letters"
+        ) from exc
+    # A square may reach past its zone or band edge (its centre can then lie just outside),
+    # so allow one square's size of slack before calling the band letter wrong.
+    south, north = _band_latitudes(band)
+    slack_deg = 10 ** (5 - len(digits) // 2) / 110_000.0
+    if not south - slack_deg <= lat <= north + slack_deg:
+        raise BadCoordinateError(
+            f"{argument}: MGRS {shown!r} lies outside latitude band {band} of zone {zone}; "
+            "check the band letter"
+        )
+    return GeoPoint(lat=float(lat), lon=float(lon))
