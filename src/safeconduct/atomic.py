@@ -45,6 +45,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates 0600; give the file the mode an ordinary open() would (umask applies).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         os.replace(tmp, final)

@@ -99,7 +99,7 @@ class Dem:
 
     def xy_to_rowcol(self, x: float, y: float) -> tuple[int, int]:
         """Return the ``(row, col)`` of the cell containing map point ``(x, y)``."""
-        col, row = ~self.transform * (x, y)
+        col, row = ~self.transform @ (x, y)
         return math.floor(row), math.floor(col)
 
     def rowcol_to_xy(self, row: float | np.ndarray, col: float | np.ndarray):
