@@ -17,8 +17,11 @@ import typer
 from rich.console import Console
 
 from safeconduct import __version__
+from safeconduct.cli_display import progress_bar as _progress_bar
+from safeconduct.cli_display import route_table
 from safeconduct.errors import SafeconductError
-from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
+from safeconduct.routing import DEFAULT_RISK_WEIGHT
+from safeconduct.terrain.coords import ACCEPTED_FORMS, GeoPoint, parse_point
 
 app = typer.Typer(
     name="safeconduct",
@@ -32,7 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console(highlight=False)
+out_console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
@@ -42,7 +45,7 @@ class _State:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"safeconduct {__version__}")
+        out_console.print(f"safeconduct {__version__}")
         raise typer.Exit()
 
 
@@ -66,8 +69,8 @@ def point_command(
 ) -> None:
     """Read a point given as LAT,LON or MGRS and print it in both forms."""
     p = parse_point(point, "POINT")
-    out.print(f"LAT,LON  {p}")
-    out.print(f"MGRS     {p.to_mgrs(5)}")
+    out_console.print(f"LAT,LON  {p}")
+    out_console.print(f"MGRS     {p.to_mgrs(5)}")
 
 
 @app.command("sample")
@@ -86,7 +89,110 @@ def sample_command(
     from safeconduct.terrain.sample import write_area
 
     summary = write_area(out_dir, area=area, seed=seed)
-    out.print(summary)
+    out_console.print(summary)
+
+
+def _point(text: str, argument: str) -> GeoPoint:
+    return parse_point(text, argument)
+
+
+@app.command("viewshed")
+def viewshed_command(
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
+    observer: Annotated[str, typer.Option(help=f"Observer position: {ACCEPTED_FORMS}.")],
+    out: Annotated[Path, typer.Option(help="Output uint8 GeoTIFF.")],
+    observer_height: Annotated[
+        float, typer.Option(help="Eye height above ground, metres.")
+    ] = 1.75,
+    target_height: Annotated[
+        float, typer.Option(help="Height of the person looked at, metres.")
+    ] = 1.7,
+    max_distance: Annotated[
+        float | None, typer.Option(help="Range of the observer, metres (default: unlimited).")
+    ] = None,
+    no_curvature: Annotated[
+        bool, typer.Option("--no-curvature", help="Ignore earth curvature and refraction.")
+    ] = False,
+) -> None:
+    """Where a standing person is visible from one observer (1 visible, 0 hidden, 255 outside)."""
+    from safeconduct.services import compute_viewshed
+
+    with err.status("computing the viewshed"):
+        summary = compute_viewshed(
+            dem,
+            _point(observer, "--observer"),
+            out,
+            observer_height=observer_height,
+            target_height=target_height,
+            max_distance=max_distance,
+            curvature=not no_curvature,
+        )
+    out_console.print(summary.describe())
+
+
+@app.command("exposure")
+def exposure_command(
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
+    observers: Annotated[Path, typer.Option(help="Observers GeoJSON (points).")],
+    out: Annotated[Path, typer.Option(help="Output float32 GeoTIFF.")],
+    target_height: Annotated[
+        float, typer.Option(help="Height of the person looked at, metres.")
+    ] = 1.7,
+) -> None:
+    """The weighted number of observers that see a standing person in each cell."""
+    from safeconduct.services import compute_exposure
+
+    with _progress_bar("observers") as advance:
+        summary = compute_exposure(
+            dem, observers, out, target_height=target_height, progress=advance
+        )
+    out_console.print(summary.describe())
+
+
+@app.command("route")
+def route_command(
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
+    start: Annotated[str, typer.Option(help=f"Where the person starts: {ACCEPTED_FORMS}.")],
+    reception: Annotated[Path, typer.Option(help="Reception points GeoJSON.")],
+    out: Annotated[Path, typer.Option(help="Output route GeoJSON.")],
+    hazards: Annotated[Path | None, typer.Option(help="Hazards GeoJSON.")] = None,
+    observers: Annotated[Path | None, typer.Option(help="Hostile observers GeoJSON.")] = None,
+    model: Annotated[str, typer.Option(help="Walking model: tobler or rwalk.")] = "tobler",
+    pace_factor: Annotated[
+        float, typer.Option(help="Speed multiplier: 1 fit, 0.5 injured or exhausted.")
+    ] = 1.0,
+    risk_weight: Annotated[
+        float, typer.Option(help="Seconds of walking worth one second in view of one observer.")
+    ] = DEFAULT_RISK_WEIGHT,
+    max_slope: Annotated[
+        float | None, typer.Option(help="Steepest walkable slope, degrees (tobler).")
+    ] = None,
+    knight: Annotated[bool, typer.Option("--knight", help="Add knight's moves.")] = False,
+    target_height: Annotated[
+        float, typer.Option(help="Height of the walking person, metres.")
+    ] = 1.7,
+) -> None:
+    """The safest walking route to the cheapest reception point, as GeoJSON."""
+    from safeconduct.services import plan_route_files
+
+    with err.status("planning the route") as status:
+        route = plan_route_files(
+            dem,
+            _point(start, "--start"),
+            reception,
+            out,
+            hazards_path=hazards,
+            observers_path=observers,
+            model=model,
+            pace_factor=pace_factor,
+            risk_weight=risk_weight,
+            max_slope_deg=max_slope,
+            knight=knight,
+            target_height=target_height,
+            progress=lambda stage: status.update(f"planning the route: {stage}"),
+        )
+    out_console.print(route_table(route))
+    out_console.print(f"wrote {out}")
 
 
 @app.command("demo")
@@ -98,7 +204,7 @@ def demo_command(
     """Run the main job on the bundled sample area (for now: write the area and summarise it)."""
     from safeconduct.terrain.sample import write_area
 
-    out.print(write_area(out_dir / "area", area="synthetic"))
+    out_console.print(write_area(out_dir / "area", area="synthetic"))
 
 
 def main(argv: list[str] | None = None) -> None:
