@@ -1,0 +1,28 @@
+"""Run every benchmark under bench/ in turn (``make bench``).
+
+Each ``bench_*.py`` measures safeconduct against its named peer in the same run and prints
+the peer's figure, ours and the ratio. Extra arguments are passed to every benchmark
+(e.g. ``--size 1000`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    here = Path(__file__).resolve().parent
+    failed = []
+    for script in sorted(here.glob("bench_*.py")):
+        print(f"\n=== {script.name} ===", flush=True)
+        if subprocess.run([sys.executable, str(script), *sys.argv[1:]]).returncode != 0:
+            failed.append(script.name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
