@@ -13,12 +13,14 @@ parsed point is within half a square's diagonal of anything the reference could 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
 from dataclasses import dataclass
 
 import mgrs
+from pyproj import Transformer
 
 from safeconduct.errors import BadCoordinateError
 
@@ -62,6 +64,11 @@ class GeoPoint:
         return to_mgrs(self.lat, self.lon, precision)
 
 
+@functools.lru_cache(maxsize=8)
+def _utm_transformer(epsg: int) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+
+
 def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
     """Return the MGRS reference of ``(lat, lon)`` degrees with spaces between its parts."""
     if not 1 <= precision <= 5:
@@ -70,13 +77,25 @@ def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
         raise BadCoordinateError(
             f"latitude {lat} is outside the UTM bands (80S to 84N) that MGRS here covers"
         )
-    raw = _MGRS_LIB.toMGRS(lat, lon, MGRSPrecision=precision)
+    # MGRS truncates, but the library rounds to the nearest unit of the precision asked
+    # for; just south of the equator that even wraps into the wrong 100 km square. So ask
+    # for 1 m at a quarter metre inside the point's own 1 m cell (where rounding and
+    # truncation agree), then truncate to the precision wanted.
+    first = _MGRS.match(_MGRS_LIB.toMGRS(lat, lon, MGRSPrecision=5))
+    assert first is not None
+    zone_crs = (32600 if first["band"].upper() >= "N" else 32700) + int(first["zone"])
+    utm = _utm_transformer(zone_crs)
+    e, n = utm.transform(lon, lat)
+    lon_in, lat_in = utm.transform(
+        math.floor(e) + 0.25, math.floor(n) + 0.25, direction="INVERSE"
+    )
+    raw = _MGRS_LIB.toMGRS(lat_in, lon_in, MGRSPrecision=5)
     m = _MGRS.match(raw)
     assert m is not None, raw  # the library's own output always matches
     digits = m["digits"].replace(" ", "")
-    half = len(digits) // 2
+    easting, northing = digits[:5][:precision], digits[5:][:precision]
     zone = int(m["zone"])
-    return f"{zone}{m['band'].upper()} {m['square'].upper()} {digits[:half]} {digits[half:]}"
+    return f"{zone}{m['band'].upper()} {m['square'].upper()} {easting} {northing}"
 
 
 def parse_point(text: str, argument: str = "point") -> GeoPoint:
