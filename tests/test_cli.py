@@ -73,3 +73,16 @@ def test_negative_latitude_is_not_taken_for_an_option(capsys: pytest.CaptureFixt
 def test_unknown_command_is_usage_error() -> None:
     result = run_cli("fly-somewhere")
     assert result.returncode == 2
+
+
+def test_demo_writes_the_area_and_the_route(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--out", str(tmp_path)])
+    assert info.value.code == 0
+    assert "Synthetic sample area" in capsys.readouterr().out
+    for name in ("area/dem.tif", "area/hazards.geojson", "exposure.tif", "route.geojson"):
+        assert (tmp_path / name).is_file(), name
+    route = json.loads((tmp_path / "route.geojson").read_text())
+    assert route["features"][0]["properties"]["length_m"] > 1000

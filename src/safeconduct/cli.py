@@ -201,10 +201,14 @@ def demo_command(
         "demo-out"
     ),
 ) -> None:
-    """Run the main job on the bundled sample area (for now: write the area and summarise it)."""
-    from safeconduct.terrain.sample import write_area
+    """Run the main job on the bundled sample area: the area, its exposure, the safest route."""
+    from safeconduct.services import run_demo
 
-    out_console.print(write_area(out_dir / "area", area="synthetic"))
+    with err.status("demo") as status:
+        area, route = run_demo(out_dir, progress=lambda stage: status.update(f"demo: {stage}"))
+    out_console.print(area)
+    out_console.print(route_table(route))
+    out_console.print(f"wrote {out_dir}/area/, {out_dir}/exposure.tif, {out_dir}/route.geojson")
 
 
 def main(argv: list[str] | None = None) -> None:

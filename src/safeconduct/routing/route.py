@@ -1,0 +1,396 @@
+"""The route a person walks: planning it on a DEM and describing it.
+
+:func:`plan_route` ties the pieces together: the hazard layers become barrier and speed
+grids, the observers become an exposure grid, the search kernel finds the least-cost cell
+path to the cheapest reception point, and the simplifier turns it into few waypoints.
+The result is a :class:`Route`, a plain value with the figures a planner reads and a
+GeoJSON form (lon, lat, elevation) for maps and for the mission planner.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from safeconduct.errors import UnreachableError, UsageError
+from safeconduct.routing import DEFAULT_RISK_WEIGHT
+from safeconduct.routing.kernels import SearchGrids, least_cost_path, step_costs_along
+from safeconduct.routing.models import RWalkModel, ToblerModel
+from safeconduct.routing.simplify import path_cells_between, simplify_path
+from safeconduct.terrain.coords import GeoPoint
+from safeconduct.terrain.layers import Hazard, Observer, ReceptionPoint, rasterize_hazards
+from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.visibility import ObserverSpec, exposure
+
+ModelName = Literal["tobler", "rwalk"]
+MODELS: tuple[str, ...] = ("tobler", "rwalk")
+
+
+
+@dataclass(frozen=True)
+class RouteSegment:
+    """One leg between two consecutive waypoints.
+
+    Attributes
+    ----------
+    index
+        0 for the leg from the first to the second waypoint, and so on.
+    distance_m
+        Horizontal length in metres (in the DEM's projected CRS).
+    time_s
+        Expected walking time in seconds under the route's model and pace.
+    exposed_time_s
+        Part of ``time_s`` spent in view of at least one observer.
+    ascent_m, descent_m
+        Total climb and drop along the leg, metres (both non-negative).
+    """
+
+    index: int
+    distance_m: float
+    time_s: float
+    exposed_time_s: float
+    ascent_m: float
+    descent_m: float
+
+
+@dataclass(frozen=True)
+class Route:
+    """A planned walking route from a start to a reception point.
+
+    Attributes
+    ----------
+    waypoints
+        ``(lon, lat, elevation_m)`` tuples, WGS84 degrees and metres above the DEM datum,
+        from the start to the reception point.
+    reception
+        The reception point the route ends at.
+    length_m, walking_time_s, exposed_time_s, max_slope_deg, total_ascent_m
+        Figures along the waypoints' straight legs.
+    cost
+        The optimal accumulated cost the search found (seconds weighted by exposure for
+        ``tobler``; r.walk's units for ``rwalk``).
+    model
+        ``"tobler"`` or ``"rwalk"``.
+    segments
+        One :class:`RouteSegment` per leg.
+    parameters
+        The planning settings (pace factor, risk weight, ...), for the record.
+    """
+
+    waypoints: list[tuple[float, float, float]]
+    reception: ReceptionPoint
+    length_m: float
+    walking_time_s: float
+    exposed_time_s: float
+    max_slope_deg: float
+    total_ascent_m: float
+    cost: float
+    model: str
+    segments: list[RouteSegment]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_geojson(self) -> dict[str, Any]:
+        """Return an RFC 7946 FeatureCollection: the route line, its start and its end."""
+        line_props = {
+            "role": "route",
+            "reception": self.reception.name,
+            "length_m": round(self.length_m, 1),
+            "walking_time_s": round(self.walking_time_s, 1),
+            "exposed_time_s": round(self.exposed_time_s, 1),
+            "max_slope_deg": round(self.max_slope_deg, 2),
+            "total_ascent_m": round(self.total_ascent_m, 1),
+            "cost": self.cost,
+            "model": self.model,
+            **self.parameters,
+            "segments": [_rounded(asdict(s)) for s in self.segments],
+        }
+        coords = [[round(lon, 7), round(lat, 7), round(z, 2)] for lon, lat, z in self.waypoints]
+        start, end = coords[0], coords[-1]
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                _feature("LineString", coords, line_props),
+                _feature("Point", start, {"role": "start"}),
+                _feature("Point", end, {"role": "reception", "name": self.reception.name}),
+            ],
+            "safeconduct": {"kind": "route", "version": 1},
+        }
+
+
+def _feature(kind: str, coordinates: Any, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": kind, "coordinates": coordinates},
+        "properties": properties,
+    }
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def make_model(
+    name: str, *, pace_factor: float = 1.0, max_slope_deg: float | None = None
+) -> ToblerModel | RWalkModel:
+    """Build a walking model by name, checking the personal settings.
+
+    Parameters
+    ----------
+    name
+        ``"tobler"`` (anisotropic Tobler hiking function, off-path factor, pace factor,
+        maximum slope) or ``"rwalk"`` (GRASS GIS r.walk with its defaults).
+    pace_factor
+        Multiplier on walking speed, in (0, 2]: 1 for a fit person, 0.5 or less for an
+        injured or exhausted one. Tobler only.
+    max_slope_deg
+        Steeper steps are impassable, degrees in (0, 90). Tobler only.
+    """
+    if name not in MODELS:
+        raise UsageError(f"--model: unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if not (0.0 < pace_factor <= 2.0) or not math.isfinite(pace_factor):
+        raise UsageError(
+            f"--pace-factor: {pace_factor:g} is out of range; give a factor in (0, 2] "
+            "(1 = fit, 0.5 = injured or exhausted)"
+        )
+    if max_slope_deg is not None and not (0.0 < max_slope_deg < 90.0):
+        raise UsageError(f"--max-slope: {max_slope_deg:g} degrees is not between 0 and 90")
+    if name == "rwalk":
+        return RWalkModel()
+    return ToblerModel(pace_factor=pace_factor, max_slope_deg=max_slope_deg)
+
+
+def build_search_grids(
+    dem: Dem,
+    hazards: Sequence[Hazard] = (),
+    exposure_grid: np.ndarray | None = None,
+) -> SearchGrids:
+    """Put the DEM, the rasterized hazards and the exposure on one search grid."""
+    if hazards:
+        grids = rasterize_hazards(list(hazards), dem)
+        barrier, on_path, speed = grids.barrier, grids.on_path, grids.speed_factor
+    else:
+        barrier = on_path = speed = None
+    return SearchGrids(
+        elevation=dem.elevation,
+        cell_size=dem.cell_size,
+        barrier=barrier,
+        on_path=on_path,
+        speed_factor=speed,
+        exposure=exposure_grid,
+    )
+
+
+def observer_specs(dem: Dem, observers: Sequence[Observer]) -> list[ObserverSpec]:
+    """Project GeoJSON observers onto the DEM's grid; each must lie on it."""
+    specs = []
+    for ob in observers:
+        dem.cell_of_lonlat(ob.lon, ob.lat, what=f"observer {ob.name!r}")
+        x, y = dem.lonlat_to_xy(ob.lon, ob.lat)
+        specs.append(ObserverSpec(x, y, ob.height_m, ob.range_m, ob.weight))
+    return specs
+
+
+def plan_route(
+    dem: Dem,
+    start: GeoPoint,
+    reception: Sequence[ReceptionPoint],
+    *,
+    hazards: Sequence[Hazard] = (),
+    observers: Sequence[Observer] = (),
+    model: str = "tobler",
+    pace_factor: float = 1.0,
+    risk_weight: float = DEFAULT_RISK_WEIGHT,
+    max_slope_deg: float | None = None,
+    knight: bool = False,
+    target_height: float = 1.7,
+    exposure_grid: np.ndarray | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Route:
+    """Plan the least-cost walking route from ``start`` to the cheapest reception point.
+
+    Parameters
+    ----------
+    dem
+        The terrain, on a projected metric grid.
+    start
+        Where the person starts (WGS84).
+    reception
+        Candidate reception points; the route ends at whichever is cheapest to reach.
+    hazards
+        Minefields and impassable areas are hard barriers (with their buffer); water is
+        impassable except where a road or path crosses it; woodland slows.
+    observers
+        Hostile observation posts. The cost of a step is multiplied by
+        ``1 + risk_weight * exposure`` where exposure is the weighted number of observers
+        that see a person standing ``target_height`` metres tall there.
+    model
+        ``"tobler"`` (default) or ``"rwalk"``.
+    pace_factor, max_slope_deg
+        Personal pace (speed multiplier) and steepest walkable slope in degrees.
+    risk_weight
+        How many seconds of walking one second in view of one observer is worth, >= 0.
+    knight
+        Add knight's moves (16 neighbours) to the 8 neighbours.
+    target_height
+        Height of the walking person in metres, for the exposure.
+    exposure_grid
+        A precomputed exposure grid on ``dem``'s grid, to skip computing it.
+    progress
+        Called with a short description of each stage.
+
+    Returns
+    -------
+    Route
+
+    Raises
+    ------
+    UsageError, OutOfRangeError, UnreachableError
+        Bad settings; a start or reception point off the DEM or on nodata; no admissible
+        route (barriers or the slope limit enclose the start or every reception point).
+    """
+    walk_model = make_model(model, pace_factor=pace_factor, max_slope_deg=max_slope_deg)
+    if not (risk_weight >= 0.0 and math.isfinite(risk_weight)):
+        raise UsageError(f"--risk-weight: {risk_weight:g} must be a number >= 0")
+    if not reception:
+        raise UsageError("no reception points given; add at least one Point to the layer")
+    say = progress or (lambda _msg: None)
+
+    start_cell = dem.cell_of_lonlat(start.lon, start.lat, what="start")
+    target_cells = [
+        dem.cell_of_lonlat(r.lon, r.lat, what=f"reception point {r.name!r}") for r in reception
+    ]
+    if exposure_grid is None and observers:
+        say(f"visibility from {len(observers)} observers")
+        exposure_grid = exposure(dem, observer_specs(dem, observers), target_height=target_height)
+    say("hazard layers")
+    grids = build_search_grids(dem, hazards, exposure_grid)
+    _check_not_in_barrier(grids, start_cell, "the start", start)
+    open_targets = [c for c in target_cells if not _in_barrier(grids, c)]
+    if not open_targets:
+        raise UnreachableError(
+            "every reception point lies inside a barrier (minefield, impassable area or "
+            "water); move the reception points or correct the hazards layer"
+        )
+
+    say("least-cost search")
+    found = least_cost_path(
+        grids, start_cell, target_cells, walk_model, risk_weight=risk_weight, knight=knight
+    )
+    say("simplifying the path")
+    waypoint_idx = simplify_path(found.cells, grids, walk_model, risk_weight=risk_weight)
+    return _describe(
+        dem,
+        grids,
+        walk_model,
+        found.cells,
+        waypoint_idx,
+        reception[found.target_index],
+        found.cost,
+        model,
+        risk_weight,
+        parameters={
+            "pace_factor": pace_factor if model == "tobler" else None,
+            "risk_weight": risk_weight,
+            "max_slope_deg_limit": max_slope_deg,
+            "knight": knight,
+            "observers": len(observers),
+            "target_height_m": target_height,
+        },
+    )
+
+
+def _in_barrier(grids: SearchGrids, cell: tuple[int, int]) -> bool:
+    return grids.barrier is not None and bool(grids.barrier[cell])
+
+
+def _check_not_in_barrier(
+    grids: SearchGrids, cell: tuple[int, int], what: str, point: GeoPoint
+) -> None:
+    if _in_barrier(grids, cell):
+        raise UnreachableError(
+            f"{what} ({point}) lies inside a barrier (minefield buffer, impassable area or "
+            "water); choose a point outside it"
+        )
+
+
+def _describe(
+    dem: Dem,
+    grids: SearchGrids,
+    walk_model: ToblerModel | RWalkModel,
+    cells: np.ndarray,
+    waypoint_idx: np.ndarray,
+    reception: ReceptionPoint,
+    cost: float,
+    model: str,
+    risk_weight: float,
+    parameters: dict[str, Any],
+) -> Route:
+    """Measure the route along the straight legs between its waypoints."""
+    waypoints = cells[waypoint_idx]
+    segments: list[RouteSegment] = []
+    max_slope = 0.0
+    dx, dy = dem.cell_size
+    for i in range(len(waypoints) - 1):
+        leg = path_cells_between(waypoints[i], waypoints[i + 1])
+        times, _ = step_costs_along(grids, leg, walk_model, risk_weight=0.0)
+        z = dem.elevation[leg[:, 0], leg[:, 1]]
+        drow = np.diff(leg[:, 0]) * dy
+        dcol = np.diff(leg[:, 1]) * dx
+        run = np.hypot(drow, dcol)
+        rise = np.diff(z)
+        if run.size:
+            max_slope = max(max_slope, float(np.degrees(np.arctan(np.abs(rise) / run)).max()))
+        seen = _step_exposed(grids, leg)
+        segments.append(
+            RouteSegment(
+                index=i,
+                distance_m=float(run.sum()),
+                time_s=float(times.sum()),
+                exposed_time_s=float(times[seen].sum()),
+                ascent_m=float(rise[rise > 0].sum()),
+                descent_m=float(-rise[rise < 0].sum()),
+            )
+        )
+    xs, ys = dem.rowcol_to_xy(waypoints[:, 0], waypoints[:, 1])
+    lons, lats = dem.xy_to_lonlat(xs, ys)
+    zs = dem.elevation[waypoints[:, 0], waypoints[:, 1]]
+    return Route(
+        waypoints=[(float(a), float(b), float(c)) for a, b, c in zip(lons, lats, zs, strict=True)],
+        reception=reception,
+        length_m=sum(s.distance_m for s in segments),
+        walking_time_s=sum(s.time_s for s in segments),
+        exposed_time_s=sum(s.exposed_time_s for s in segments),
+        max_slope_deg=max_slope,
+        total_ascent_m=sum(s.ascent_m for s in segments),
+        cost=float(cost),
+        model=model,
+        segments=segments,
+        parameters=parameters,
+    )
+
+
+def _step_exposed(grids: SearchGrids, leg: np.ndarray) -> np.ndarray:
+    """True for each step of ``leg`` with either end in view of at least one observer.
+
+    Either end, not the mean the cost uses: a report of time in view should err on the
+    side of more exposure, never less.
+    """
+    if grids.exposure is None:
+        return np.zeros(max(len(leg) - 1, 0), dtype=bool)
+    seen = grids.exposure[leg[:, 0], leg[:, 1]] > 0
+    return seen[:-1] | seen[1:]
+
+
+__all__ = [
+    "MODELS",
+    "Route",
+    "RouteSegment",
+    "build_search_grids",
+    "make_model",
+    "observer_specs",
+    "plan_route",
+]
