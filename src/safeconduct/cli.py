@@ -35,8 +35,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out_console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _State:
@@ -216,11 +216,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="safeconduct")
     except SafeconductError as exc:
-        err.print(f"safeconduct: error: {exc.message}", soft_wrap=True)
+        err.print(f"safeconduct: error: {exc.message}")
         if _State.verbose:
             if exc.detail:
-                err.print(exc.detail, soft_wrap=True)
-            err.print("".join(traceback.format_exception(exc)), soft_wrap=True)
+                err.print(exc.detail)
+            err.print("".join(traceback.format_exception(exc)))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("safeconduct: interrupted; no output was left half-written")
