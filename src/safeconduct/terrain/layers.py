@@ -139,27 +139,23 @@ class Observer:
 
 
 @dataclass(frozen=True)
-class ReceptionPoint:
+class NamedPoint:
+    """A named place; ``lon``, ``lat`` in WGS84 degrees."""
+
+    name: str
+    lon: float
+    lat: float
+
+    def __post_init__(self) -> None:
+        _check_lonlat(self.lon, self.lat)
+
+
+class ReceptionPoint(NamedPoint):
     """Where the person is received on the friendly side; ``lon``, ``lat`` in degrees."""
 
-    name: str
-    lon: float
-    lat: float
 
-    def __post_init__(self) -> None:
-        _check_lonlat(self.lon, self.lat)
-
-
-@dataclass(frozen=True)
-class MeetingPoint:
+class MeetingPoint(NamedPoint):
     """Where the drone meets the person; ``lon``, ``lat`` in degrees."""
-
-    name: str
-    lon: float
-    lat: float
-
-    def __post_init__(self) -> None:
-        _check_lonlat(self.lon, self.lat)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,27 @@ class Dem:
         rows, cols = self.shape
         return 0 <= row < rows and 0 <= col < cols
 
+    def cell_of_xy(self, x: float, y: float, what: str = "point") -> tuple[int, int]:
+        """Return ``(row, col)`` for map ``(x, y)`` metres, or raise if off the grid or nodata.
+
+        Parameters
+        ----------
+        x, y
+            Map coordinates in metres on ``crs``.
+        what
+            How to name the point in the error message (e.g. ``"--start (48.6,38.0)"``).
+        """
+        row, col = self.xy_to_rowcol(x, y)
+        if not self.contains_rowcol(row, col):
+            raise OutOfRangeError(
+                f"{what} lies outside the DEM; choose a point inside the elevation model's area"
+            )
+        if not np.isfinite(self.elevation[row, col]):
+            raise OutOfRangeError(
+                f"{what} falls on a nodata cell of the DEM; move it onto a cell with a height"
+            )
+        return row, col
+
     def cell_of_lonlat(self, lon: float, lat: float, what: str = "point") -> tuple[int, int]:
         """Return ``(row, col)`` for a WGS84 point, or raise if it is off the grid or nodata.
 
@@ -124,17 +145,7 @@ class Dem:
         what
             How to name the point in the error message (e.g. ``"--start"``).
         """
-        row, col = self.xy_to_rowcol(*self.lonlat_to_xy(lon, lat))
-        if not self.contains_rowcol(row, col):
-            raise OutOfRangeError(
-                f"{what} ({lat:.6f},{lon:.6f}) lies outside the DEM; "
-                "choose a point inside the elevation model's area"
-            )
-        if not np.isfinite(self.elevation[row, col]):
-            raise OutOfRangeError(
-                f"{what} ({lat:.6f},{lon:.6f}) falls on a nodata cell of the DEM"
-            )
-        return row, col
+        return self.cell_of_xy(*self.lonlat_to_xy(lon, lat), what=f"{what} ({lat:.6f},{lon:.6f})")
 
 
 def read_dem(path: str | os.PathLike[str]) -> Dem:

@@ -597,18 +597,7 @@ def _octant_reference(z, vis, r0, c0, swap, sx, sy, X, Ymax, ax, ay, z_eye, th, 
 
 def _observer_cell(dem: Dem, observer_xy: tuple[float, float]) -> tuple[int, int]:
     x, y = observer_xy
-    row, col = dem.xy_to_rowcol(x, y)
-    if not dem.contains_rowcol(row, col):
-        raise OutOfRangeError(
-            f"observer ({x:.1f}, {y:.1f}) lies outside the DEM; "
-            "choose an observer position inside the elevation model's area"
-        )
-    if not np.isfinite(dem.elevation[row, col]):
-        raise OutOfRangeError(
-            f"observer ({x:.1f}, {y:.1f}) falls on a nodata cell of the DEM; "
-            "move it onto a cell with a height"
-        )
-    return row, col
+    return dem.cell_of_xy(x, y, what=f"observer ({x:.1f}, {y:.1f})")
 
 
 def _check(observer_height: float, target_height: float, max_distance: float | None) -> None:
