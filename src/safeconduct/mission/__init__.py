@@ -1,0 +1,1 @@
+"""Guidance missions: sorties that lead the person, endurance and relays, exporters, upload."""
