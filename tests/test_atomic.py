@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.atomic import atomic_path, write_text_atomic
+from safeconduct.atomic import atomic_path, check_writable, write_text_atomic
 from safeconduct.errors import BadFileError
 
 
@@ -30,3 +30,8 @@ def test_failure_leaves_previous_content_and_no_temporary(tmp_path: Path) -> Non
 def test_missing_folder_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(BadFileError, match="does not exist"):
         write_text_atomic(tmp_path / "nope" / "out.txt", "x")
+
+
+def test_check_writable_refuses_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(BadFileError, match="is a folder"):
+        check_writable(tmp_path)

@@ -15,6 +15,27 @@ from pathlib import Path
 from safeconduct.errors import BadFileError
 
 
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail early, before long work, if ``path`` could not be written later.
+
+    Raises
+    ------
+    BadFileError
+        If the parent folder is missing or not writable, or ``path`` is a folder.
+    """
+    final = Path(path)
+    parent = final.parent if str(final.parent) else Path(".")
+    if not parent.is_dir():
+        raise BadFileError(
+            f"cannot write {final}: folder {parent} does not exist; create it first"
+        )
+    if final.is_dir():
+        raise BadFileError(f"cannot write {final}: it is a folder; give a file name")
+    if not os.access(parent, os.W_OK):
+        raise BadFileError(f"cannot write {final}: folder {parent} is not writable")
+    return final
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -33,12 +54,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     BadFileError
         If the parent directory does not exist or cannot be written.
     """
-    final = Path(path)
+    final = check_writable(path)
     parent = final.parent if str(final.parent) else Path(".")
-    if not parent.is_dir():
-        raise BadFileError(
-            f"cannot write {final}: folder {parent} does not exist; create it first"
-        )
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from safeconduct.atomic import write_text_atomic
+from safeconduct.atomic import check_writable, write_text_atomic
 from safeconduct.routing.route import DEFAULT_RISK_WEIGHT, Route, observer_specs, plan_route
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.layers import read_hazards, read_meeting, read_observers, read_reception
@@ -71,6 +71,7 @@ def compute_viewshed(
     curvature
         Correct for earth curvature and refraction (as r.viewshed ``-c -r``).
     """
+    check_writable(out_path)
     dem = read_dem(dem_path)
     dem.cell_of_lonlat(observer.lon, observer.lat, what="--observer")
     xy = dem.lonlat_to_xy(observer.lon, observer.lat)
@@ -133,6 +134,7 @@ def compute_exposure(
     progress: Callable[[int, int], None] | None = None,
 ) -> ExposureSummary:
     """Write the weighted number of observers that see each cell as a float32 GeoTIFF."""
+    check_writable(out_path)
     dem = read_dem(dem_path)
     observers = read_observers(observers_path)
     grid = exposure(
@@ -183,6 +185,7 @@ def plan_route_files(
     progress: Callable[[str], None] | None = None,
 ) -> Route:
     """Plan a route from files and write it as GeoJSON; see :func:`plan_route`."""
+    check_writable(out_path)
     dem = read_dem(dem_path)
     reception = read_reception(reception_path)
     hazards = read_hazards(hazards_path) if hazards_path is not None else []
