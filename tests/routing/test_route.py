@@ -220,3 +220,20 @@ def test_rwalk_model_runs_without_layers(area: dict) -> None:
     route = plan_route(area["dem"], area["start"], area["reception"], model="rwalk")
     assert route.model == "rwalk" and route.cost > 0
     assert route.parameters["pace_factor"] is None
+
+
+def test_route_on_the_geographic_jacksboro_dem(tmp_path: Path) -> None:
+    """A real DEM on WGS84 is reprojected to UTM and routed across."""
+    from safeconduct.terrain.jacksboro import write_jacksboro_dem
+    from safeconduct.terrain.layers import ReceptionPoint, write_reception
+
+    dem_path = write_jacksboro_dem(tmp_path / "dem.tif")
+    write_reception(tmp_path / "reception.geojson", [ReceptionPoint("east", -84.12, 36.62)])
+    route = plan_route_files(
+        dem_path,
+        GeoPoint(36.55, -84.35),
+        tmp_path / "reception.geojson",
+        tmp_path / "route.geojson",
+    )
+    assert route.length_m > 20_000  # about 21 km as the crow flies
+    assert json.loads((tmp_path / "route.geojson").read_text())["type"] == "FeatureCollection"
