@@ -84,5 +84,11 @@ def test_demo_writes_the_area_and_the_route(tmp_path, capsys: pytest.CaptureFixt
     assert "Synthetic sample area" in capsys.readouterr().out
     for name in ("area/dem.tif", "area/hazards.geojson", "exposure.tif", "route.geojson"):
         assert (tmp_path / name).is_file(), name
+    from PIL import Image
+
+    with Image.open(tmp_path / "map.png") as picture:
+        assert picture.format == "PNG" and min(picture.size) > 500
+        colours = picture.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 1000  # a real picture, not a blank
     route = json.loads((tmp_path / "route.geojson").read_text())
     assert route["features"][0]["properties"]["length_m"] > 1000

@@ -171,6 +171,9 @@ def route_command(
     target_height: Annotated[
         float, typer.Option(help="Height of the walking person, metres.")
     ] = 1.7,
+    map_png: Annotated[
+        Path | None, typer.Option("--map", help="Also draw the route on a map (PNG).")
+    ] = None,
 ) -> None:
     """The safest walking route to the cheapest reception point, as GeoJSON."""
     from safeconduct.services import plan_route_files
@@ -189,10 +192,11 @@ def route_command(
             max_slope_deg=max_slope,
             knight=knight,
             target_height=target_height,
+            map_path=map_png,
             progress=lambda stage: status.update(f"planning the route: {stage}"),
         )
     out_console.print(route_table(route))
-    out_console.print(f"wrote {out}")
+    out_console.print(f"wrote {out}" + (f" and {map_png}" if map_png else ""))
 
 
 @app.command("demo")
@@ -208,7 +212,10 @@ def demo_command(
         area, route = run_demo(out_dir, progress=lambda stage: status.update(f"demo: {stage}"))
     out_console.print(area)
     out_console.print(route_table(route))
-    out_console.print(f"wrote {out_dir}/area/, {out_dir}/exposure.tif, {out_dir}/route.geojson")
+    out_console.print(
+        f"wrote {out_dir}/area/, {out_dir}/exposure.tif, {out_dir}/route.geojson, "
+        f"{out_dir}/map.png"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

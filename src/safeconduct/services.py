@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from safeconduct.atomic import check_writable, write_text_atomic
-from safeconduct.routing.route import DEFAULT_RISK_WEIGHT, Route, observer_specs, plan_route
+from safeconduct.routing import DEFAULT_RISK_WEIGHT
+from safeconduct.routing.route import Route, observer_specs, plan_route, prepare_search_grids
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.layers import read_hazards, read_meeting, read_observers, read_reception
 from safeconduct.terrain.raster import Dem, read_dem, write_raster
@@ -182,14 +183,23 @@ def plan_route_files(
     max_slope_deg: float | None = None,
     knight: bool = False,
     target_height: float = 1.7,
+    map_path: PathLike | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Route:
-    """Plan a route from files and write it as GeoJSON; see :func:`plan_route`."""
+    """Plan a route from files and write it as GeoJSON; see :func:`plan_route`.
+
+    With ``map_path``, also draw the route over the hillshade, hazards and exposure as a PNG.
+    """
     check_writable(out_path)
+    if map_path is not None:
+        check_writable(map_path)
     dem = read_dem(dem_path)
     reception = read_reception(reception_path)
     hazards = read_hazards(hazards_path) if hazards_path is not None else []
     observers = read_observers(observers_path) if observers_path is not None else []
+    grids = prepare_search_grids(
+        dem, hazards, observers, target_height=target_height, progress=progress
+    )
     route = plan_route(
         dem,
         start,
@@ -202,9 +212,14 @@ def plan_route_files(
         max_slope_deg=max_slope_deg,
         knight=knight,
         target_height=target_height,
+        search_grids=grids,
         progress=progress,
     )
     _write_route(route, out_path)
+    if map_path is not None:
+        from safeconduct.maps import render_route_map
+
+        render_route_map(map_path, dem, grids, route, observers)
     return route
 
 
@@ -213,14 +228,16 @@ def run_demo(
 ) -> tuple[str, Route]:
     """The main job on the bundled sample area: write the area, then plan the safest route.
 
-    Writes ``area/`` (the sample area), ``exposure.tif`` and ``route.geojson`` (from the
-    meeting point to the cheapest reception point, for a fit person) into ``out_dir``.
+    Writes ``area/`` (the sample area), ``exposure.tif``, ``route.geojson`` (from the
+    meeting point to the cheapest reception point, for a fit person) and ``map.png`` into
+    ``out_dir``.
 
     Returns
     -------
     (str, Route)
         The area's human summary and the planned route.
     """
+    from safeconduct.maps import render_route_map
     from safeconduct.terrain.sample import generate_sample_area
 
     say = progress or (lambda _msg: None)
@@ -229,18 +246,24 @@ def run_demo(
     area = generate_sample_area(folder / "area")
     dem = read_dem(area.dem_path)
     observers = read_observers(area.observers_path)
-    say("computing exposure to the observation posts")
-    grid = exposure(dem, observer_specs(dem, observers))
-    _write_exposure(folder / "exposure.tif", grid, dem, len(observers), 1.7)
+    hazards = read_hazards(area.hazards_path)
+    grids = prepare_search_grids(dem, hazards, observers, progress=say)
+    assert grids.exposure is not None  # the sample area has observers
+    _write_exposure(folder / "exposure.tif", grids.exposure, dem, len(observers), 1.7)
     meeting = read_meeting(area.meeting_path)
     route = plan_route(
         dem,
         GeoPoint(meeting.lat, meeting.lon),
         read_reception(area.reception_path),
-        hazards=read_hazards(area.hazards_path),
+        hazards=hazards,
         observers=observers,
-        exposure_grid=grid,
+        search_grids=grids,
         progress=say,
     )
     _write_route(route, folder / "route.geojson")
+    say("drawing the map")
+    render_route_map(
+        folder / "map.png", dem, grids, route, observers,
+        title="Sample area (synthetic): safest route from the meeting point",
+    )  # fmt: skip
     return area.describe(), route

@@ -184,6 +184,24 @@ def build_search_grids(
     )
 
 
+def prepare_search_grids(
+    dem: Dem,
+    hazards: Sequence[Hazard] = (),
+    observers: Sequence[Observer] = (),
+    *,
+    target_height: float = 1.7,
+    progress: Callable[[str], None] | None = None,
+) -> SearchGrids:
+    """Compute the exposure to ``observers`` and rasterize ``hazards`` onto one search grid."""
+    say = progress or (lambda _msg: None)
+    exposure_grid = None
+    if observers:
+        say(f"visibility from {len(observers)} observers")
+        exposure_grid = exposure(dem, observer_specs(dem, observers), target_height=target_height)
+    say("hazard layers")
+    return build_search_grids(dem, hazards, exposure_grid)
+
+
 def observer_specs(dem: Dem, observers: Sequence[Observer]) -> list[ObserverSpec]:
     """Project GeoJSON observers onto the DEM's grid; each must lie on it."""
     specs = []
@@ -207,7 +225,7 @@ def plan_route(
     max_slope_deg: float | None = None,
     knight: bool = False,
     target_height: float = 1.7,
-    exposure_grid: np.ndarray | None = None,
+    search_grids: SearchGrids | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Route:
     """Plan the least-cost walking route from ``start`` to the cheapest reception point.
@@ -237,8 +255,10 @@ def plan_route(
         Add knight's moves (16 neighbours) to the 8 neighbours.
     target_height
         Height of the walking person in metres, for the exposure.
-    exposure_grid
-        A precomputed exposure grid on ``dem``'s grid, to skip computing it.
+    search_grids
+        Grids already built from ``hazards`` and ``observers`` by
+        :func:`prepare_search_grids`, to reuse them (``hazards`` and ``observers`` then only
+        label the result).
     progress
         Called with a short description of each stage.
 
@@ -263,11 +283,9 @@ def plan_route(
     target_cells = [
         dem.cell_of_lonlat(r.lon, r.lat, what=f"reception point {r.name!r}") for r in reception
     ]
-    if exposure_grid is None and observers:
-        say(f"visibility from {len(observers)} observers")
-        exposure_grid = exposure(dem, observer_specs(dem, observers), target_height=target_height)
-    say("hazard layers")
-    grids = build_search_grids(dem, hazards, exposure_grid)
+    grids = search_grids or prepare_search_grids(
+        dem, hazards, observers, target_height=target_height, progress=say
+    )
     _check_not_in_barrier(grids, start_cell, "the start", start)
     open_targets = [c for c in target_cells if not _in_barrier(grids, c)]
     if not open_targets:
@@ -393,4 +411,5 @@ __all__ = [
     "make_model",
     "observer_specs",
     "plan_route",
+    "prepare_search_grids",
 ]

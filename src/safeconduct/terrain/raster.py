@@ -88,10 +88,12 @@ class Dem:
     def _from_lonlat(self) -> Transformer:
         return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
-    def lonlat_to_xy(self, lon: float, lat: float) -> tuple[float, float]:
-        """Project WGS84 ``(lon, lat)`` degrees to map ``(x, y)`` metres."""
+    def lonlat_to_xy(self, lon, lat):
+        """Project WGS84 ``(lon, lat)`` degrees to map ``(x, y)`` metres (scalars or arrays)."""
         x, y = self._from_lonlat.transform(lon, lat)
-        return float(x), float(y)
+        if np.ndim(x) == 0:
+            return float(x), float(y)
+        return np.asarray(x), np.asarray(y)
 
     def xy_to_lonlat(self, x: float | np.ndarray, y: float | np.ndarray):
         """Unproject map ``(x, y)`` metres to WGS84 ``(lon, lat)`` degrees."""
