@@ -76,8 +76,8 @@ class Dem:
     def bounds(self) -> tuple[float, float, float, float]:
         """``(left, bottom, right, top)`` in map metres."""
         rows, cols = self.shape
-        left, top = self.transform * (0, 0)
-        right, bottom = self.transform * (cols, rows)
+        left, top = self.transform @ (0, 0)
+        right, bottom = self.transform @ (cols, rows)
         return min(left, right), min(bottom, top), max(left, right), max(bottom, top)
 
     @cached_property
