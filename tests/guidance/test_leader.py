@@ -50,6 +50,18 @@ def test_drone_waits_for_a_resting_person_and_resumes() -> None:
     assert cmd.mode is LeadMode.LEAD
 
 
+def test_drone_leads_at_its_pace_and_waits_when_the_person_falls_behind() -> None:
+    ctl = LeadController(L_PATH, LeadSettings(lead_m=15, max_gap_m=30, pace_ms=1.0))
+    drone_s, person_s, modes = 15.0, 0.0, []
+    for _ in range(120):
+        person_s += 0.5  # half the pace the drone leads at
+        cmd = ctl.update(L_PATH.point_at(person_s), drone_s, dt=1.0)
+        drone_s = cmd.target_s
+        modes.append(cmd.mode)
+    assert LeadMode.WAIT in modes and LeadMode.LEAD in modes
+    assert drone_s - person_s <= 31.0
+
+
 def test_arrival_holds_over_the_end() -> None:
     ctl = LeadController(L_PATH)
     cmd = ctl.update(L_PATH.point_at(495.0), 498.0, dt=1.0)
@@ -61,9 +73,12 @@ def test_arrival_holds_over_the_end() -> None:
 @given(
     speeds=st.lists(st.floats(0.0, 2.0), min_size=10, max_size=400),
     lead=st.floats(5.0, 20.0),
+    pace=st.floats(0.2, 2.0),
 )
-def test_drone_never_runs_off_and_modes_follow_the_rules(speeds: list[float], lead: float) -> None:
-    cfg = LeadSettings(lead_m=lead, max_gap_m=2 * lead, max_speed_ms=3.0)
+def test_drone_never_runs_off_and_modes_follow_the_rules(
+    speeds: list[float], lead: float, pace: float
+) -> None:
+    cfg = LeadSettings(lead_m=lead, max_gap_m=2 * lead, max_speed_ms=3.0, pace_ms=pace)
     ctl = LeadController(L_PATH, cfg)
     drone_s = person_s = 0.0
     previous = LeadMode.LEAD

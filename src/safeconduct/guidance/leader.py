@@ -7,8 +7,9 @@ positions, and a vehicle adapter can feed it real ones and send the target as
 
 Behaviour
 ---------
-- Lead: stay ``lead_m`` metres ahead of the person along the route, at most at
-  ``max_speed_ms``.
+- Lead: fly on along the route at the expected walking pace (``pace_ms``, as the mission's
+  DO_CHANGE_SPEED sets it), never less than ``lead_m`` metres ahead of the person (catching
+  up at up to ``max_speed_ms`` if they walk faster).
 - Wait: when the person falls more than ``max_gap_m`` behind, hover where the drone is
   until the gap closes to ``lead_m`` again (hysteresis, so it does not flicker).
 - Arrived: hover over the end of the route once the person is within ``arrive_m`` of it.
@@ -45,6 +46,8 @@ class LeadSettings:
         and waits.
     max_speed_ms
         Fastest the drone moves while leading, m/s.
+    pace_ms
+        The expected walking speed the drone leads at, m/s, unless an update gives one.
     arrive_m
         The person is "arrived" within this distance of the route's end, metres.
     """
@@ -53,12 +56,13 @@ class LeadSettings:
     max_gap_m: float = 30.0
     max_speed_ms: float = 3.0
     arrive_m: float = 8.0
+    pace_ms: float = 0.8
 
     def __post_init__(self) -> None:
         if not 0 < self.lead_m < self.max_gap_m:
             raise ValueError("need 0 < lead_m < max_gap_m")
-        if self.max_speed_ms <= 0 or self.arrive_m <= 0:
-            raise ValueError("max_speed_ms and arrive_m must be positive")
+        if min(self.max_speed_ms, self.arrive_m, self.pace_ms) <= 0:
+            raise ValueError("max_speed_ms, arrive_m and pace_ms must be positive")
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,9 @@ class LeadController:
         """The person's last known distance along the route, metres."""
         return self._person_s
 
-    def update(self, person_xy: np.ndarray, drone_s: float, dt: float) -> LeadCommand:
+    def update(
+        self, person_xy: np.ndarray, drone_s: float, dt: float, pace_ms: float | None = None
+    ) -> LeadCommand:
         """Advance the controller by ``dt`` seconds.
 
         Parameters
@@ -111,6 +117,8 @@ class LeadController:
             The drone's current distance along the route, metres.
         dt
             Seconds since the last update (> 0).
+        pace_ms
+            Expected walking speed here, m/s (default: the settings' ``pace_ms``).
         """
         cfg = self.settings
         person_s, _offset = self.path.project(person_xy, near_s=self._person_s)
@@ -129,9 +137,11 @@ class LeadController:
         if self._mode is LeadMode.WAIT:
             target = drone_s
         else:
-            wanted = (
-                end if self._mode is LeadMode.ARRIVED else min(self._person_s + cfg.lead_m, end)
-            )
+            if self._mode is LeadMode.ARRIVED:
+                wanted = end
+            else:
+                ahead = drone_s + (cfg.pace_ms if pace_ms is None else pace_ms) * dt
+                wanted = min(max(ahead, self._person_s + cfg.lead_m), end)
             step = cfg.max_speed_ms * dt
             target = drone_s + float(np.clip(wanted - drone_s, -step, step))
         return LeadCommand(
