@@ -351,15 +351,9 @@ def _describe(
     waypoints = cells[waypoint_idx]
     segments: list[RouteSegment] = []
     max_slope = 0.0
-    dx, dy = dem.cell_size
     for i in range(len(waypoints) - 1):
-        leg = path_cells_between(waypoints[i], waypoints[i + 1])
-        times, _ = step_costs_along(grids, leg, walk_model, risk_weight=0.0)
-        z = dem.elevation[leg[:, 0], leg[:, 1]]
-        drow = np.diff(leg[:, 0]) * dy
-        dcol = np.diff(leg[:, 1]) * dx
-        run = np.hypot(drow, dcol)
-        rise = np.diff(z)
+        leg, run, times = straight_leg_steps(grids, walk_model, waypoints[i], waypoints[i + 1])
+        rise = np.diff(dem.elevation[leg[:, 0], leg[:, 1]])
         if run.size:
             max_slope = max(max_slope, float(np.degrees(np.arctan(np.abs(rise) / run)).max()))
         seen = _step_exposed(grids, leg)
@@ -391,6 +385,33 @@ def _describe(
     )
 
 
+def straight_leg_steps(
+    grids: SearchGrids,
+    walk_model: ToblerModel | RWalkModel,
+    a: np.ndarray | tuple[int, int],
+    b: np.ndarray | tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The steps of the straight leg from cell ``a`` to cell ``b``, as the walker takes them.
+
+    The leg is costed over the cells it crosses (8-connected, as the search moves), then
+    those steps are stretched onto the straight line between the two cell centres: the
+    person walks the line, not the staircase of cells, at the speed each cell allows.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        The ``(n, 2)`` cells ``[row, col]``; ``n - 1`` step lengths in metres along the
+        straight line; ``n - 1`` step times in seconds (no risk weighting).
+    """
+    leg = path_cells_between(a, b)
+    times, _ = step_costs_along(grids, leg, walk_model, risk_weight=0.0)
+    dx, dy = grids.cell_size
+    lengths = np.hypot(np.diff(leg[:, 0]) * dy, np.diff(leg[:, 1]) * dx)
+    straight = math.hypot((int(b[0]) - int(a[0])) * dy, (int(b[1]) - int(a[1])) * dx)
+    scale = straight / lengths.sum() if lengths.sum() > 0 else 1.0
+    return leg, lengths * scale, times * scale
+
+
 def _step_exposed(grids: SearchGrids, leg: np.ndarray) -> np.ndarray:
     """True for each step of ``leg`` with either end in view of at least one observer.
 
@@ -412,4 +433,5 @@ __all__ = [
     "observer_specs",
     "plan_route",
     "prepare_search_grids",
+    "straight_leg_steps",
 ]
