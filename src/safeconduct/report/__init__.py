@@ -1,0 +1,1 @@
+"""The planner's report: figures and one self-contained HTML page."""
