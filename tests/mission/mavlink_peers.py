@@ -1,0 +1,362 @@
+"""MAVLink peers for the upload tests, all on loopback and all stoppable.
+
+* :class:`MavsdkVehicle`: MAVSDK's MissionRawServer in its own process (``mavsdk_vehicle.py``),
+  a real, independent implementation of the vehicle side of the mission protocol.
+* :class:`FakeVehicle`: a small vehicle written with pymavlink, in a thread, for faults a real
+  implementation will not produce on demand: ignored messages, legacy ``MISSION_REQUEST``,
+  error ``MISSION_ACK``, ArduPilot's home in item 0, a corrupted read-back.
+* :class:`UdpDropProxy`: a UDP relay that loses chosen messages, to put losses between our
+  uploader and the real MAVSDK vehicle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pymavlink import mavutil
+from pymavlink.dialects.v20 import common as mavlink2
+
+LOOPBACK = "127.0.0.1"
+_SCRIPT = Path(__file__).with_name("mavsdk_vehicle.py")
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    """A port on loopback that nothing uses now (UDP by default)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+class MavsdkVehicle:
+    """MAVSDK MissionRawServer as a vehicle in a child process.
+
+    Parameters
+    ----------
+    scheme
+        ``"udp"`` (the vehicle listens with ``udpin``; we connect with ``udpout``) or
+        ``"tcp"`` (``tcpin`` / ``tcp``).
+    log_path
+        Where the child's standard error (MAVSDK's log) goes.
+    """
+
+    def __init__(self, scheme: str, log_path: Path, *, start_timeout_s: float = 10.0) -> None:
+        self.log_path = log_path
+        self.missions: queue.Queue[dict[str, Any]] = queue.Queue()
+        for _attempt in range(3):  # a port picked free may be taken before the child binds
+            kind = socket.SOCK_DGRAM if scheme == "udp" else socket.SOCK_STREAM
+            port = free_port(kind)
+            vehicle_url = f"{scheme}in://{LOOPBACK}:{port}"
+            self.url = f"udpout:{LOOPBACK}:{port}" if scheme == "udp" else f"tcp:{LOOPBACK}:{port}"
+            self._lines: queue.Queue[str | None] = queue.Queue()
+            self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115
+            self.proc = subprocess.Popen(
+                [sys.executable, str(_SCRIPT), vehicle_url],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                text=True,
+            )
+            threading.Thread(target=self._read, daemon=True).start()
+            first = self._next_line(start_timeout_s)
+            if first == "READY":
+                return
+            self.stop()
+        raise RuntimeError(f"MAVSDK vehicle did not start: {first!r}; see {log_path}")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("MISSION "):
+                self.missions.put(json.loads(line[len("MISSION "):]))
+            else:
+                self._lines.put(line)
+        self._lines.put(None)
+
+    def _next_line(self, timeout_s: float) -> str | None:
+        try:
+            return self._lines.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+    def next_mission(self, timeout_s: float = 5.0) -> dict[str, Any]:
+        """The next mission the vehicle reported as received."""
+        return self.missions.get(timeout=timeout_s)
+
+    def stop(self) -> None:
+        """Close the child's standard input (it exits), kill it if it lingers."""
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self._log.close()
+
+
+def _mavlink2(conn: Any, system: int, component: int) -> Any:
+    conn.mav = mavlink2.MAVLink(conn, srcSystem=system, srcComponent=component)
+    conn.mav.robust_parsing = True
+    conn.WIRE_PROTOCOL_VERSION = "2.0"
+    conn.first_byte = False
+    return conn
+
+
+class FakeVehicle:
+    """A pymavlink vehicle that answers the mission protocol, with injectable faults.
+
+    It listens on ``udpin:127.0.0.1:<ephemeral>``; connect to :attr:`url`. It never asks
+    again on its own, so a lost message is recovered only by the uploader's resend.
+
+    Parameters
+    ----------
+    system_id
+        Our MAVLink system id.
+    autopilot
+        ``MAV_AUTOPILOT`` in our heartbeat (3 ArduPilot, 12 PX4).
+    ignore_first
+        Message types to ignore, each listed occurrence once (``["MISSION_COUNT"]`` drops
+        the first MISSION_COUNT).
+    legacy_requests
+        Ask for items with the deprecated ``MISSION_REQUEST``.
+    refuse_count
+        Answer ``MISSION_COUNT`` with this error ``MAV_MISSION_RESULT``.
+    refuse_item
+        ``(seq, result)``: answer that item with this error.
+    answer
+        False: send heartbeats but ignore every mission message.
+    home
+        ``(lat, lon, alt)``: report this instead of item 0 on download, like ArduPilot.
+    tamper
+        Change an item (the MISSION_ITEM_INT fields as a dict) before sending it back.
+    """
+
+    def __init__(
+        self,
+        *,
+        system_id: int = 1,
+        autopilot: int = mavlink2.MAV_AUTOPILOT_PX4,
+        ignore_first: Iterable[str] = (),
+        legacy_requests: bool = False,
+        refuse_count: int | None = None,
+        refuse_item: tuple[int, int] | None = None,
+        answer: bool = True,
+        home: tuple[float, float, float] | None = None,
+        tamper: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.system_id = system_id
+        self.autopilot = autopilot
+        self.ignore = Counter(ignore_first)
+        self.legacy_requests = legacy_requests
+        self.refuse_count = refuse_count
+        self.refuse_item = refuse_item
+        self.answer = answer
+        self.home = home
+        self.tamper = tamper
+        self.received: list[str] = []  # mission message types, in order of arrival
+        self.acks: list[int] = []  # MISSION_ACK types the ground station sent us
+        self.mission: list[dict[str, Any]] = []
+        self._incoming: list[dict[str, Any]] | None = None
+        conn = mavutil.mavlink_connection(
+            f"udpin:{LOOPBACK}:0", source_system=system_id, source_component=1
+        )
+        self.conn = _mavlink2(conn, system_id, 1)
+        self.url = f"udpout:{LOOPBACK}:{conn.port.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> FakeVehicle:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.conn.close()
+
+    # -- the loop
+
+    def _run(self) -> None:
+        next_heartbeat = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_heartbeat:  # 10 Hz: keeps the tests quick
+                next_heartbeat = now + 0.1
+                self.conn.mav.heartbeat_send(
+                    mavlink2.MAV_TYPE_QUADROTOR, self.autopilot, 0, 0, 0
+                )
+            msg = self.conn.recv_msg()
+            if msg is None:
+                self.conn.select(0.02)
+                continue
+            kind = msg.get_type()
+            if not kind.startswith("MISSION_"):
+                continue
+            self.received.append(kind)
+            if self.ignore[kind] > 0:
+                self.ignore[kind] -= 1
+                continue
+            if self.answer:
+                self._handle(kind, msg)
+
+    def _to(self, msg: Any) -> tuple[int, int]:
+        return msg.get_srcSystem(), msg.get_srcComponent()
+
+    def _ack(self, msg: Any, result: int) -> None:
+        self.conn.mav.mission_ack_send(*self._to(msg), result, msg.mission_type)
+
+    def _request(self, msg: Any, seq: int) -> None:
+        send = (
+            self.conn.mav.mission_request_send
+            if self.legacy_requests
+            else self.conn.mav.mission_request_int_send
+        )
+        send(*self._to(msg), seq, msg.mission_type)
+
+    def _handle(self, kind: str, msg: Any) -> None:
+        if kind == "MISSION_COUNT":
+            if self.refuse_count is not None:
+                self._ack(msg, self.refuse_count)
+                return
+            self._incoming = []
+            if msg.count == 0:
+                self.mission, self._incoming = [], None
+                self._ack(msg, mavlink2.MAV_MISSION_ACCEPTED)
+            else:
+                self._expected = msg.count
+                self._request(msg, 0)
+        elif kind in ("MISSION_ITEM_INT", "MISSION_ITEM"):
+            self._item(msg)
+        elif kind == "MISSION_REQUEST_LIST":
+            self.conn.mav.mission_count_send(*self._to(msg), len(self.mission), msg.mission_type)
+        elif kind in ("MISSION_REQUEST_INT", "MISSION_REQUEST"):
+            if msg.seq < len(self.mission):
+                fields = dict(self.mission[msg.seq])
+                if msg.seq == 0 and self.home is not None:
+                    lat, lon, alt = self.home
+                    fields.update(x=round(lat * 1e7), y=round(lon * 1e7), z=alt, frame=0)
+                if self.tamper is not None:
+                    self.tamper(msg.seq, fields)
+                self.conn.mav.mission_item_int_send(*self._to(msg), **fields)
+        elif kind == "MISSION_ACK":
+            self.acks.append(msg.type)
+
+    def _item(self, msg: Any) -> None:
+        incoming = self._incoming
+        if incoming is None:
+            # A resend of the last item after our ACK was lost: acknowledge again (PX4 does).
+            if self.mission and msg.seq == len(self.mission) - 1:
+                self._ack(msg, mavlink2.MAV_MISSION_ACCEPTED)
+            return
+        if msg.seq != len(incoming):
+            self._request(msg, len(incoming))  # a duplicate: ask for the one we need
+            return
+        if self.refuse_item is not None and self.refuse_item[0] == msg.seq:
+            self._incoming = None
+            self._ack(msg, self.refuse_item[1])
+            return
+        incoming.append(
+            {
+                "seq": msg.seq, "frame": msg.frame, "command": msg.command, "current": 0,
+                "autocontinue": msg.autocontinue, "param1": msg.param1, "param2": msg.param2,
+                "param3": msg.param3, "param4": msg.param4, "x": msg.x, "y": msg.y, "z": msg.z,
+                "mission_type": msg.mission_type,
+            }
+        )
+        if len(incoming) == self._expected:
+            self.mission, self._incoming = incoming, None
+            self._ack(msg, mavlink2.MAV_MISSION_ACCEPTED)
+        else:
+            self._request(msg, len(incoming))
+
+
+def _msgid(datagram: bytes) -> int | None:
+    """The message id of a datagram holding one MAVLink 1 or 2 packet."""
+    if len(datagram) >= 10 and datagram[0] == 0xFD:
+        return int.from_bytes(datagram[7:10], "little")
+    if len(datagram) >= 6 and datagram[0] == 0xFE:
+        return datagram[5]
+    return None
+
+
+class UdpDropProxy:
+    """Relay UDP between a ground station and a vehicle, losing chosen messages once.
+
+    The ground station sends to :attr:`url`; the proxy forwards to ``vehicle_port`` and
+    relays the answers back.
+
+    Parameters
+    ----------
+    vehicle_port
+        The vehicle's UDP port on loopback.
+    drop_to_vehicle, drop_to_gcs
+        Message names; the first datagram of each listed name (once per listing) is lost.
+    """
+
+    def __init__(
+        self,
+        vehicle_port: int,
+        *,
+        drop_to_vehicle: Iterable[str] = (),
+        drop_to_gcs: Iterable[str] = (),
+    ) -> None:
+        ids = {name: getattr(mavlink2, f"MAVLINK_MSG_ID_{name}") for name in
+               [*drop_to_vehicle, *drop_to_gcs]}
+        self._drop_up = Counter(ids[n] for n in drop_to_vehicle)
+        self._drop_down = Counter(ids[n] for n in drop_to_gcs)
+        self.dropped: list[int] = []
+        self._vehicle = (LOOPBACK, vehicle_port)
+        self._front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._front.bind((LOOPBACK, 0))
+        self._back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._back.bind((LOOPBACK, 0))
+        self.url = f"udpout:{LOOPBACK}:{self._front.getsockname()[1]}"
+        self._gcs: tuple[str, int] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> UdpDropProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._front.close()
+        self._back.close()
+
+    def _lose(self, drops: Counter[int], datagram: bytes) -> bool:
+        msgid = _msgid(datagram)
+        if msgid is not None and drops[msgid] > 0:
+            drops[msgid] -= 1
+            self.dropped.append(msgid)
+            return True
+        return False
+
+    def _run(self) -> None:
+        import select
+
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._front, self._back], [], [], 0.05)
+            for sock in ready:
+                with contextlib.suppress(OSError):  # e.g. ICMP refusals from a closed end
+                    data, addr = sock.recvfrom(65536)
+                    if sock is self._front:
+                        self._gcs = addr
+                        if not self._lose(self._drop_up, data):
+                            self._back.sendto(data, self._vehicle)
+                    elif self._gcs is not None and not self._lose(self._drop_down, data):
+                        self._front.sendto(data, self._gcs)

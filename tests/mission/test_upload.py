@@ -1,0 +1,367 @@
+"""Mission upload over MAVLink, against real peers on loopback.
+
+The main peer is MAVSDK's MissionRawServer (an independent C++ implementation of the vehicle
+side) in its own process; faults it will not produce on demand come from a small pymavlink
+vehicle (:class:`FakeVehicle`) and a lossy UDP relay in front of MAVSDK.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pymavlink.dialects.v20 import common as mavlink2
+from typer.testing import CliRunner
+
+from safeconduct.errors import BadFileError
+from safeconduct.mission.items import Command, Frame, MissionItem
+from safeconduct.mission.upload import (
+    BadConnectionError,
+    MissionLink,
+    MissionUploadError,
+    compare_missions,
+    download_mission,
+    mission_result_name,
+    parse_connection,
+    upload_and_verify,
+    upload_mission,
+)
+from safeconduct.mission.upload_command import upload_command
+from tests.mission.mavlink_peers import FakeVehicle, MavsdkVehicle, UdpDropProxy, free_port
+
+NAN = math.nan
+FAST = {"timeout_s": 0.2, "heartbeat_timeout_s": 2.0}
+
+
+def leading_mission(n: int = 6) -> list[MissionItem]:
+    """A small mission shaped like a leading sortie."""
+    items = [
+        MissionItem(Command.NAV_TAKEOFF, Frame.GLOBAL_RELATIVE_ALT, (0, 0, 0, NAN), alt=30),
+        MissionItem(Command.DO_CHANGE_SPEED, Frame.MISSION, (1, 1.2, -1, 0)),
+    ]
+    for i in range(n - 3):
+        items.append(
+            MissionItem(
+                Command.NAV_WAYPOINT,
+                Frame.GLOBAL_RELATIVE_ALT,
+                (2.0, 0, 0, NAN),
+                lat=48.8566 + i * 1.234567e-4,
+                lon=2.3522 - i * 7.654321e-5,
+                alt=15.5 + i,
+            )
+        )
+    items.append(MissionItem(Command.NAV_RETURN_TO_LAUNCH, Frame.MISSION))
+    return items
+
+
+def f32(x: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+# ----------------------------------------------------------------------------- peers
+
+
+@pytest.fixture(scope="module")
+def mavsdk_vehicle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MavsdkVehicle]:
+    """MAVSDK MissionRawServer listening on udpin://127.0.0.1:<free port>."""
+    vehicle = MavsdkVehicle("udp", tmp_path_factory.mktemp("mavsdk") / "vehicle.log")
+    try:
+        yield vehicle
+    finally:
+        vehicle.stop()
+
+
+@pytest.fixture(scope="module")
+def mavsdk_link(mavsdk_vehicle: MavsdkVehicle) -> Iterator[MissionLink]:
+    """One open link to the MAVSDK vehicle, for many transfers."""
+    with MissionLink(mavsdk_vehicle.url, timeout_s=2.0) as link:
+        yield link
+
+
+# ----------------------------------------------------------------------------- MAVSDK
+
+
+def test_upload_and_verify_against_mavsdk(mavsdk_vehicle: MavsdkVehicle) -> None:
+    items = leading_mission(8)
+    seen: list[tuple[int, int]] = []
+    report = upload_and_verify(
+        mavsdk_vehicle.url, items, timeout_s=2.0, progress=lambda d, t: seen.append((d, t))
+    )
+    assert report.ok, report.describe()
+    assert report.describe() == "8 items sent, 8 read back, all match"
+    assert seen[-1] == (16, 16) and len(seen) == 16
+    # What the vehicle itself says it received, field by field.
+    got = mavsdk_vehicle.next_mission()
+    assert got["result"] == "SUCCESS"
+    for seq, (item, row) in enumerate(zip(items, got["items"], strict=True)):
+        s, frame, command, _current, auto, p1, p2, p3, p4, x, y, z, mtype = row
+        assert (s, frame, command, auto, mtype) == (seq, item.frame, item.command, 1, 0)
+        assert (x, y) == (round(item.lat * 1e7), round(item.lon * 1e7))
+        assert z == f32(item.alt)
+        for sent, held in zip(item.params, (p1, p2, p3, p4), strict=True):
+            assert (math.isnan(sent) and math.isnan(held)) or held == f32(sent)
+
+
+def test_upload_then_download_separately(mavsdk_vehicle: MavsdkVehicle) -> None:
+    items = leading_mission(4)
+    upload_mission(mavsdk_vehicle.url, items, timeout_s=2.0)
+    back = download_mission(mavsdk_vehicle.url, timeout_s=2.0)
+    assert compare_missions(items, back).ok
+
+
+def test_tcp_link_to_mavsdk(tmp_path: Path) -> None:
+    vehicle = MavsdkVehicle("tcp", tmp_path / "vehicle.log")
+    try:
+        with MissionLink(vehicle.url, timeout_s=2.0) as link:
+            link.upload(leading_mission(5))
+            assert compare_missions(leading_mission(5), link.download()).ok
+            vehicle.stop()  # the vehicle hangs up: a one-line error, not a hang
+            start = time.monotonic()
+            with pytest.raises(MissionUploadError, match="the vehicle closed the connection"):
+                link.download()
+            assert time.monotonic() - start < 1.0
+    finally:
+        vehicle.stop()
+
+
+mission_items = st.builds(
+    MissionItem,
+    command=st.one_of(st.sampled_from(list(Command)), st.integers(0, 65535)),
+    frame=st.sampled_from([0, 2, 3, 5, 6, 10, 11]),
+    params=st.tuples(*[st.floats(width=32, allow_infinity=False)] * 4),
+    lat=st.floats(-90, 90),
+    lon=st.floats(-180, 180),
+    alt=st.floats(-1000, 20000),
+    autocontinue=st.booleans(),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(mission_items, min_size=1, max_size=50))
+def test_round_trip_of_random_missions(mavsdk_link: MissionLink, items: list[MissionItem]) -> None:
+    """Upload then download gives the same items: degrees within 1e-7, float32 params."""
+    mavsdk_link.upload(items)
+    back = mavsdk_link.download()
+    assert len(back) == len(items)
+    for a, b in zip(items, back, strict=True):
+        assert (b.command, b.frame, b.autocontinue) == (a.command, a.frame, a.autocontinue)
+        assert b.lat == round(a.lat * 1e7) / 1e7 and b.lon == round(a.lon * 1e7) / 1e7
+        assert abs(b.lat - a.lat) <= 0.5e-7 + 1e-12 and abs(b.lon - a.lon) <= 0.5e-7 + 1e-12
+        assert b.alt == f32(a.alt)
+        for pa, pb in zip(a.params, b.params, strict=True):
+            assert (math.isnan(pa) and math.isnan(pb)) or pb == f32(pa)
+    assert compare_missions(items, back).ok
+
+
+def test_losses_between_us_and_mavsdk_are_recovered(mavsdk_vehicle: MavsdkVehicle) -> None:
+    """Lose the count, the first request each way and the list request: resends recover."""
+    port = int(mavsdk_vehicle.url.rsplit(":", 1)[1])
+    with UdpDropProxy(
+        port,
+        drop_to_vehicle=["MISSION_COUNT", "MISSION_REQUEST_LIST", "MISSION_REQUEST_INT"],
+        drop_to_gcs=["MISSION_REQUEST_INT"],
+    ) as proxy:
+        report = upload_and_verify(proxy.url, leading_mission(6), timeout_s=0.3)
+    assert report.ok, report.describe()
+    assert sorted(proxy.dropped) == sorted(
+        mavlink2.MAVLINK_MSG_ID_MISSION_COUNT if n == "c" else
+        mavlink2.MAVLINK_MSG_ID_MISSION_REQUEST_LIST if n == "l" else
+        mavlink2.MAVLINK_MSG_ID_MISSION_REQUEST_INT
+        for n in "clrr"
+    )
+
+
+def test_command_uploads_a_waypoints_file(mavsdk_vehicle: MavsdkVehicle, tmp_path: Path) -> None:
+    path = tmp_path / "sortie.waypoints"
+    path.write_text(
+        "QGC WPL 110\n"
+        "0\t1\t0\t16\t0\t0\t0\t0\t48.8566000\t2.3522000\t35.000000\t1\n"
+        "1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t30.000000\t1\n"
+        "2\t0\t3\t16\t3\t0\t0\t0\t48.8570000\t2.3530000\t30.000000\t1\n"
+        "3\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1\n",
+        encoding="utf-8",
+    )
+    app = typer.Typer()
+    app.command("upload")(upload_command)
+    result = CliRunner().invoke(
+        app, ["--connection", mavsdk_vehicle.url, str(path), "--timeout", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "read 4 items from sortie.waypoints" in result.output
+    assert "verified: 4 items sent, 4 read back, all match" in result.output
+
+
+def test_command_refuses_a_bad_file_before_connecting(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command("upload")(upload_command)
+    args = ["--connection", "udpout:127.0.0.1:9", str(tmp_path / "x.kml")]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, BadFileError)
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def test_no_vehicle_is_a_quick_one_line_error() -> None:
+    url = f"udpout:127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(MissionUploadError) as info:
+        upload_mission(url, leading_mission(), timeout_s=0.3, heartbeat_timeout_s=0.3)
+    assert time.monotonic() - start < 2.0
+    assert str(info.value) == (
+        f"no heartbeat from the vehicle on {url} within 0.3 s; check the connection URL and "
+        "that the vehicle is powered"
+    )
+
+
+def test_nothing_listening_on_tcp() -> None:
+    start = time.monotonic()
+    with pytest.raises(MissionUploadError, match=r"cannot open tcp:127\.0\.0\.1:\d+: "):
+        download_mission(f"tcp:127.0.0.1:{free_port()}", timeout_s=0.3)
+    assert time.monotonic() - start < 2.0
+
+
+def test_vehicle_with_another_system_id_is_named() -> None:
+    with FakeVehicle(system_id=42) as vehicle, pytest.raises(MissionUploadError) as info:
+        upload_mission(vehicle.url, leading_mission(), timeout_s=0.5, heartbeat_timeout_s=0.5)
+    assert "only from system 42; give that as the target system" in str(info.value)
+
+
+def test_lost_count_item_list_and_request_are_resent() -> None:
+    ignore = ["MISSION_COUNT", "MISSION_ITEM_INT", "MISSION_REQUEST_LIST", "MISSION_REQUEST_INT"]
+    items = leading_mission(5)
+    with FakeVehicle(ignore_first=ignore) as vehicle:
+        # Long enough that a busy machine causes no resend beyond the four provoked ones.
+        report = upload_and_verify(vehicle.url, items, timeout_s=0.4)
+        assert report.ok, report.describe()
+        assert vehicle.received.count("MISSION_COUNT") == 2
+        assert vehicle.received.count("MISSION_ITEM_INT") == len(items) + 1
+        assert vehicle.received.count("MISSION_REQUEST_LIST") == 2
+        assert vehicle.received.count("MISSION_REQUEST_INT") == len(items) + 1
+
+
+def test_legacy_mission_request_is_answered_with_mission_item_int() -> None:
+    items = leading_mission(5)
+    with FakeVehicle(legacy_requests=True) as vehicle:
+        assert upload_and_verify(vehicle.url, items, **FAST).ok
+        assert "MISSION_ITEM" not in vehicle.received
+        assert vehicle.mission[2]["x"] == round(items[2].lat * 1e7)
+
+
+def test_error_ack_names_the_mission_result() -> None:
+    refusing = FakeVehicle(refuse_count=mavlink2.MAV_MISSION_NO_SPACE)
+    with refusing as vehicle, pytest.raises(MissionUploadError) as info:
+        upload_mission(vehicle.url, leading_mission(), **FAST)
+    assert str(info.value) == (
+        "the vehicle refused the mission: MAV_MISSION_NO_SPACE "
+        "(mission items exceed storage space)"
+    )
+
+
+def test_error_ack_on_an_item_says_which() -> None:
+    refusing = FakeVehicle(refuse_item=(3, mavlink2.MAV_MISSION_UNSUPPORTED))
+    with refusing as vehicle, pytest.raises(MissionUploadError) as info:
+        upload_mission(vehicle.url, leading_mission(), **FAST)
+    assert "refused the mission at item 3: MAV_MISSION_UNSUPPORTED" in str(info.value)
+
+
+def test_silent_vehicle_gives_up_after_the_retries_and_cancels() -> None:
+    with FakeVehicle(answer=False) as vehicle:
+        start = time.monotonic()
+        with pytest.raises(MissionUploadError, match="never asked for the 6 items"):
+            upload_mission(vehicle.url, leading_mission(), timeout_s=0.2, retries=2)
+        assert 0.55 < time.monotonic() - start < 3.0
+        deadline = time.monotonic() + 2.0
+        while "MISSION_ACK" not in vehicle.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert vehicle.received == ["MISSION_COUNT"] * 3 + ["MISSION_ACK"]
+
+
+def test_ardupilot_home_in_item_0_is_not_a_difference() -> None:
+    items = leading_mission(5)
+    with FakeVehicle(autopilot=mavlink2.MAV_AUTOPILOT_ARDUPILOTMEGA, home=(1.5, 2.5, 100)) as v:
+        report = upload_and_verify(v.url, items, **FAST)
+    assert report.ok
+    assert report.notes and report.notes[0].startswith("item 0 is the vehicle's home")
+
+
+def test_a_vehicle_holding_something_else_is_reported() -> None:
+    def tamper(seq: int, fields: dict) -> None:
+        if seq == 2:
+            fields["z"] += 5.0
+
+    items = leading_mission(5)
+    with FakeVehicle(tamper=tamper) as vehicle:
+        report = upload_and_verify(vehicle.url, items, **FAST)
+    assert not report.ok
+    (diff,) = report.differences
+    assert (diff.seq, diff.field) == (2, "alt")
+    assert "1 differences, first: item 2: alt sent 15.5, vehicle has 20.5" in report.describe()
+
+
+# ----------------------------------------------------------------------------- pure parts
+
+
+@pytest.mark.parametrize(
+    ("url", "device"),
+    [
+        ("udpout:127.0.0.1:14540", "udpout:127.0.0.1:14540"),
+        ("udpin://0.0.0.0:14550", "udpin:0.0.0.0:14550"),
+        ("tcp:localhost:5760", "tcp:localhost:5760"),
+        ("tcpin:127.0.0.1:5760", "tcpin:127.0.0.1:5760"),
+        ("/dev/ttyUSB0,57600", "/dev/ttyUSB0,57600"),
+        ("/dev/serial/by-id/usb-ArduPilot", "/dev/serial/by-id/usb-ArduPilot"),
+        ("COM3,115200", "COM3,115200"),
+    ],
+)
+def test_accepted_connections(url: str, device: str) -> None:
+    assert parse_connection(url) == device
+
+
+@pytest.mark.parametrize(
+    "url", ["", "127.0.0.1:14540", "udpoot:1.2.3.4:5", "udp:host", "tcp:h:70000", "/usr/bin/x"]
+)
+def test_rejected_connections_list_the_forms(url: str) -> None:
+    with pytest.raises(BadConnectionError) as info:
+        parse_connection(url)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "udpout:HOST:PORT" in message or "outside 1-65535" in message
+
+
+def test_items_that_do_not_fit_the_message_are_refused_before_sending() -> None:
+    with FakeVehicle() as vehicle, MissionLink(vehicle.url, **FAST) as link:
+        with pytest.raises(MissionUploadError, match=r"item 1: latitude 91\.0 is outside"):
+            link.upload([MissionItem(16), MissionItem(16, lat=91.0)])
+        with pytest.raises(MissionUploadError, match=r"item 0: param2 1e\+39 does not fit"):
+            link.upload([MissionItem(16, params=(0, 1e39, 0, 0))])
+        assert "MISSION_COUNT" not in vehicle.received
+
+
+def test_compare_missions_tolerances() -> None:
+    a = MissionItem(16, 6, (1.0, 0.1, NAN, 0), lat=10.0, lon=20.0, alt=30.0)
+    same = MissionItem(16, 3, (1.0, f32(0.1), NAN, 0), lat=10.0 + 1e-7, lon=20.0, alt=30.004)
+    assert compare_missions([a], [same]).ok
+    worse = MissionItem(17, 6, (1.5, 0.1, 0.0, 0), lat=10.0 + 3e-7, lon=20.0, alt=30.5)
+    report = compare_missions([a], [worse])
+    assert [d.field for d in report.differences] == ["command", "param1", "param3", "lat", "alt"]
+    assert not compare_missions([a, a], [a]).ok
+    assert compare_missions([a], [worse], item0_is_home=True).ok
+
+
+def test_mission_result_names() -> None:
+    assert mission_result_name(13) == (
+        "MAV_MISSION_INVALID_SEQUENCE (mission item received out of sequence)"
+    )
+    assert mission_result_name(200) == "unknown MAV_MISSION_RESULT 200"
