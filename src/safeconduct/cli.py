@@ -218,6 +218,16 @@ def demo_command(
     )
 
 
+def _register_plugins() -> None:
+    """Sub-commands that live beside their capability's package."""
+    from safeconduct.note.commands import note_command
+
+    app.command("note")(note_command)
+
+
+_register_plugins()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn user errors into one-line messages."""
     try:

@@ -1,0 +1,144 @@
+"""Message catalogues: the note's words in each language, as gettext ``.po`` files.
+
+Layout
+------
+``locale/messages.pot`` is the template (every message the note prints, English msgids);
+``locale/<lang>/LC_MESSAGES/safeconduct.po`` holds one language. Adding a language means
+adding one catalogue; :func:`available_languages` finds it.
+
+The catalogues are read at run time with Babel (no compiled ``.mo`` files to keep in step).
+Maintainers regenerate the template and merge it into the catalogues with Babel's own
+commands, run from the repository root::
+
+    pybabel extract -k N_ --no-location --omit-header \\
+        -o src/safeconduct/note/locale/messages.pot src/safeconduct/note
+    pybabel update -D safeconduct -i src/safeconduct/note/locale/messages.pot \\
+        -d src/safeconduct/note/locale
+    pybabel init -D safeconduct -i src/safeconduct/note/locale/messages.pot \\
+        -d src/safeconduct/note/locale -l de        # a new language
+
+A message that is missing, empty or marked fuzzy in a catalogue is an error (the tests check
+every catalogue), never a silent fall-back to English on a note meant for someone else.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from safeconduct.errors import UsageError
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+TEMPLATE = LOCALE_DIR / "messages.pot"
+DOMAIN = "safeconduct"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark ``message`` for extraction into the template; returns it unchanged."""
+    return message
+
+
+def catalogue_path(lang: str) -> Path:
+    """Where the catalogue of ``lang`` lives."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def available_languages() -> list[str]:
+    """The language codes that have a catalogue, sorted."""
+    if not LOCALE_DIR.is_dir():
+        return []
+    return sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+@functools.lru_cache(maxsize=16)
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as fh:
+        return read_po(fh, domain=DOMAIN)
+
+
+def read_template() -> Catalog:
+    """The message template (``messages.pot``)."""
+    return _read(TEMPLATE)
+
+
+@dataclass(frozen=True)
+class Translations:
+    """The messages of one language.
+
+    Attributes
+    ----------
+    lang
+        Language code, as the catalogue's folder is named (``"ru"``).
+    messages
+        msgid -> translated text.
+    """
+
+    lang: str
+    messages: dict[str, str]
+
+    def gettext(self, msgid: str) -> str:
+        """The translation of ``msgid``; a missing one is a bug in the catalogue."""
+        try:
+            return self.messages[msgid]
+        except KeyError:
+            raise UsageError(
+                f"the {self.lang} catalogue has no translation of {msgid!r}; "
+                f"update {catalogue_path(self.lang)}"
+            ) from None
+
+    __call__ = gettext
+
+
+def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Read ``"ru,uk,en"`` (or a list) into catalogue codes, checking each exists.
+
+    Raises
+    ------
+    UsageError
+        No language, or one that has no catalogue (the message lists the available ones).
+    """
+    items = text.split(",") if isinstance(text, str) else list(text)
+    langs = [item.strip().lower().replace("-", "_") for item in items]
+    if not langs or any(not lang for lang in langs):
+        raise UsageError(
+            f"--lang: give one or more languages separated by commas, e.g. ru,uk; "
+            f"available: {', '.join(available_languages())}"
+        )
+    available = available_languages()
+    out = []
+    for lang in langs:
+        if lang not in available and lang.split("_")[0] in available:
+            lang = lang.split("_")[0]
+        if lang not in available:
+            raise UsageError(
+                f"--lang: no catalogue for language {lang!r}; available: {', '.join(available)}"
+            )
+        out.append(lang)
+    return out
+
+
+def load(lang: str) -> Translations:
+    """Load the catalogue of ``lang`` (see :func:`parse_languages` for checked input)."""
+    path = catalogue_path(lang)
+    if not path.is_file():
+        raise UsageError(
+            f"--lang: no catalogue for language {lang!r}; "
+            f"available: {', '.join(available_languages())}"
+        )
+    catalogue = _read(path)
+    messages = {
+        str(m.id): str(m.string)
+        for m in catalogue
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+    return Translations(lang=lang, messages=messages)
+
+
+def missing_messages(lang: str) -> list[str]:
+    """The template's msgids that ``lang`` lacks (or has empty or fuzzy)."""
+    have = load(lang).messages
+    return [str(m.id) for m in read_template() if m.id and str(m.id) not in have]

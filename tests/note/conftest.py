@@ -1,0 +1,35 @@
+"""Notes rendered once per test module: a three-language drop card and a leaflet, with previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safeconduct.note import NoteSummary, make_note
+
+CODE = "7KDM-TW3K"
+HOTLINE = "+380 66 000 00 00"
+
+
+@pytest.fixture(scope="package")
+def drop_card(tmp_path_factory: pytest.TempPathFactory) -> NoteSummary:
+    out = tmp_path_factory.mktemp("drop") / "note.pdf"
+    return make_note(out, langs="ru,uk,en", kind="drop", size="card", case_code=CODE, png=True)
+
+
+@pytest.fixture(scope="package")
+def leaflet(tmp_path_factory: pytest.TempPathFactory) -> NoteSummary:
+    out: Path = tmp_path_factory.mktemp("leaflet") / "leaflet.pdf"
+    return make_note(
+        out,
+        langs="uk,ru,en",
+        kind="leaflet",
+        size="a6",
+        case_code=CODE,
+        hotline=HOTLINE,
+        meeting_time="2025-03-14T06:30:00+03:00",
+        tz="Europe/Kyiv",
+        meeting_point="37U DQ 12345 67890",
+        png=True,
+    )

@@ -1,0 +1,77 @@
+"""The ``note`` command: arguments reach make_note, a short summary comes back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from safeconduct.errors import UsageError
+from safeconduct.note.commands import note_command
+
+app = typer.Typer()
+app.command("note")(note_command)
+app.command("other")(lambda: None)  # two commands, so "note" is a sub-command as in the CLI
+
+
+def test_note_command_writes_and_summarises(tmp_path: Path) -> None:
+    out = tmp_path / "note.pdf"
+    result = CliRunner().invoke(
+        app, ["note", "--lang", "ru,uk", "--out", str(out), "--case-code", "7kdm tw3k"]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.is_file()
+    assert f"wrote {out}: drop on card, 2 pages (ru, uk)" in result.output
+    assert "case code 7KDM-TW3K (given" in result.output
+
+
+def test_note_command_leaflet_with_meeting(tmp_path: Path) -> None:
+    out = tmp_path / "leaflet.pdf"
+    result = CliRunner().invoke(
+        app,
+        [
+            "note",
+            "--lang",
+            "en",
+            "--out",
+            str(out),
+            "--kind",
+            "leaflet",
+            "--hotline",
+            "+380 66 000 00 00",
+            "--meeting-time",
+            "2025-03-14T06:30",
+            "--tz",
+            "Europe/Kyiv",
+            "--meeting-point",
+            "48.61,38.02",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "leaflet on a6" in result.output and "generated" in result.output
+    assert "(time zone: Kyiv, UTC+02:00)" in result.output
+
+
+def test_note_command_passes_user_errors_up(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["note", "--lang", "xx", "--out", str(tmp_path / "n.pdf")])
+    assert isinstance(result.exception, UsageError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_note_command_help() -> None:
+    result = CliRunner().invoke(app, ["note", "--help"])
+    assert result.exit_code == 0
+    for option in (
+        "--lang",
+        "--out",
+        "--png",
+        "--kind",
+        "--size",
+        "--case-code",
+        "--meeting-time",
+        "--meeting-point",
+        "--tz",
+        "--hotline",
+    ):
+        assert option in result.output

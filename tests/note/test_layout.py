@@ -1,0 +1,95 @@
+"""Layout: every language fits every paper it should, type as large as the paper allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from safeconduct.note.catalog import available_languages, load
+from safeconduct.note.fonts import SANS, text_width
+from safeconduct.note.layout import (
+    MM,
+    PAPERS,
+    BoxItem,
+    NoteContent,
+    PictureItem,
+    QRItem,
+    TextItem,
+    layout_page,
+    wrap,
+    zone_name,
+)
+from safeconduct.note.pictograms import PICTOGRAMS
+from safeconduct.note.qr import qr_payload
+from safeconduct.terrain.coords import GeoPoint
+
+CODE = "7KDMTW3K"
+DROP = NoteContent("drop", CODE, qr_payload(CODE))
+LEAFLET = NoteContent(
+    "leaflet",
+    CODE,
+    qr_payload(CODE, "@safeconduct_hotline_bot"),
+    hotline="@safeconduct_hotline_bot",
+    meeting_time=dt.datetime(2025, 11, 2, 17, 45, tzinfo=ZoneInfo("Europe/Moscow")),
+    meeting_point=GeoPoint(48.61, 38.02),
+)
+
+
+def _inside(page, item, margin: float) -> bool:
+    """The item lies within the page's margins (text: its baseline and its width)."""
+    lo_x, hi_x, lo_y, hi_y = margin, page.width - margin, margin, page.height - margin
+    if isinstance(item, TextItem):
+        right = item.x + text_width(item.text, item.font, item.size)
+        return lo_x - 0.01 <= item.x and right <= hi_x + 0.01 and lo_y < item.y < hi_y
+    if isinstance(item, BoxItem):
+        w, h = item.w, item.h
+    else:
+        w = h = item.size
+    return (
+        lo_x - 0.01 <= item.x
+        and item.x + w <= hi_x + 0.01
+        and lo_y - 0.01 <= item.y
+        and item.y + h <= hi_y + 0.01
+    )
+
+
+@pytest.mark.parametrize("lang", available_languages())
+@pytest.mark.parametrize("paper", list(PAPERS))
+def test_drop_card_fits_every_paper(lang: str, paper: str) -> None:
+    page = layout_page(load(lang), DROP, PAPERS[paper])
+    assert page.body_size >= PAPERS[paper].min_body_pt
+    assert all(_inside(page, item, PAPERS[paper].margin_mm * MM) for item in page.items)
+    pictures = {i.name for i in page.items if isinstance(i, PictureItem)}
+    assert set(PICTOGRAMS) <= pictures
+    assert sum(isinstance(i, QRItem) for i in page.items) == 1
+
+
+@pytest.mark.parametrize("lang", available_languages())
+@pytest.mark.parametrize("paper", ["a6", "a5"])
+def test_leaflet_fits_a6_and_a5(lang: str, paper: str) -> None:
+    page = layout_page(load(lang), LEAFLET, PAPERS[paper])
+    assert all(_inside(page, item, PAPERS[paper].margin_mm * MM) for item in page.items)
+    assert "@safeconduct_hotline_bot" in page.texts()
+
+
+def test_bigger_paper_gets_bigger_type() -> None:
+    sizes = [layout_page(load("ru"), DROP, PAPERS[p]).body_size for p in ("card", "a6", "a5")]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    assert sizes[1] >= 10  # large type on an A6 card
+
+
+def test_zone_is_named_with_its_offset() -> None:
+    moment = dt.datetime(2025, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
+    assert zone_name(moment, "en") == "Kyiv, UTC+03:00"
+    assert zone_name(moment, "uk") == "Київ, UTC+03:00"
+    fixed = dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-3, minutes=-30)))
+    assert zone_name(fixed, "ru") == "UTC-03:30"
+    assert zone_name(moment.astimezone(ZoneInfo("UTC")), "ru") == "UTC+00:00"
+
+
+def test_wrap_breaks_at_spaces_and_splits_overlong_words() -> None:
+    lines = wrap("a " * 30 + "https://example.org/" + "x" * 60, SANS, 10, 100)
+    assert all(text_width(line, SANS, 10) <= 100 for line in lines)
+    assert "".join(lines).replace(" ", "") == ("a" * 30 + "https://example.org/" + "x" * 60)
