@@ -220,8 +220,12 @@ def demo_command(
 
 def _register_plugins() -> None:
     """Sub-commands that live beside their capability's package."""
+    from safeconduct.mission.commands import mission_app
+    from safeconduct.mission.upload_command import upload_command
     from safeconduct.note.commands import note_command
 
+    mission_app.command("upload")(upload_command)
+    app.add_typer(mission_app, name="mission")
     app.command("note")(note_command)
 
 

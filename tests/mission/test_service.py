@@ -1,0 +1,249 @@
+"""``plan_mission_files`` and the ``mission`` command: the files, all or nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from safeconduct.errors import (
+    BadFileError,
+    OutOfRangeError,
+    SafeconductError,
+    UnreachableError,
+    UsageError,
+)
+from safeconduct.mission.commands import mission_app
+from safeconduct.mission.export_qgc import read_qgc_plan
+from safeconduct.mission.export_wpl import read_wpl
+from safeconduct.mission.service import parse_meeting_time, plan_mission_files
+from safeconduct.terrain.coords import GeoPoint
+from tests.mission.mission_helpers import load_route, offset, sample_route_path
+
+NOW = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+MEETING = NOW + timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def route_path(sample_area: Path) -> Path:
+    return sample_route_path(str(sample_area))
+
+
+@pytest.fixture(scope="module")
+def launch(route_path: Path) -> GeoPoint:
+    """A launch point 800 m west of the route, a third of the way along it."""
+    lon, lat = offset(load_route(route_path).point_at(2000.0), 270.0, 800.0)
+    return GeoPoint(lat=lat, lon=lon)
+
+
+@pytest.fixture(scope="module")
+def written(sample_area: Path, route_path: Path, launch: GeoPoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("mission") / "out"  # created by the command
+    summary = plan_mission_files(
+        route_path, launch, out, dem_path=sample_area / "dem.tif",
+        meeting_time=MEETING, now=NOW,
+    )  # fmt: skip
+    return summary, out
+
+
+def test_writes_every_file_of_every_sortie(written) -> None:
+    summary, out = written
+    n = len(summary.plan.sorties)
+    assert n > 1
+    expected = {f"sortie-{i}.{ext}" for i in range(1, n + 1) for ext in ("plan", "waypoints")}
+    expected |= {"mission.geojson", "schedule.json"}
+    assert {p.name for p in out.iterdir()} == expected
+    assert {p.name for p in summary.files} == expected
+    for s in summary.plan.sorties:
+        plan = read_qgc_plan(out / f"sortie-{s.number}.plan")
+        assert plan.items == s.items and plan.firmware == "ardupilot"
+        home = summary.plan.home_item()
+        assert plan.home == (home.lat, home.lon, home.alt)
+        assert home.alt == pytest.approx(summary.plan.home_amsl_m, abs=1e-6)
+        assert read_wpl(out / f"sortie-{s.number}.waypoints") == [home, *s.items]
+
+
+def test_schedule_json_matches_the_plan(written) -> None:
+    summary, out = written
+    doc = json.loads((out / "schedule.json").read_text())
+    assert doc["meeting_time"] == MEETING.isoformat(timespec="seconds")
+    assert doc["terrain"] == "dem"
+    assert len(doc["sorties"]) == len(summary.plan.sorties)
+    for row, s in zip(doc["sorties"], summary.plan.sorties, strict=True):
+        assert datetime.fromisoformat(row["landing"]) == s.landing_time.replace(microsecond=0)
+        assert row["energy_used_wh"] == round(s.energy_used_wh, 2)
+        assert row["reserve_left_wh"] >= doc["drone"]["reserve_required_wh"] - 0.01
+        assert row["min_clearance_m"] >= 14.9
+
+
+def test_mission_geojson_holds_every_sortie_in_lon_lat(written) -> None:
+    summary, out = written
+    doc = json.loads((out / "mission.geojson").read_text())
+    assert doc["type"] == "FeatureCollection"
+    feats = doc["features"]
+    lines = [f for f in feats if f["geometry"]["type"] == "LineString"]
+    assert [f["properties"]["sortie"] for f in lines] == [s.number for s in summary.plan.sorties]
+    roles = [f["properties"]["role"] for f in feats if f["geometry"]["type"] == "Point"]
+    n = len(summary.plan.sorties)
+    assert roles.count("launch") == roles.count("drop") == roles.count("reception") == 1
+    assert roles.count("waiting") == roles.count("relief_hold") == n - 1
+    for f in lines:
+        for lon, lat in f["geometry"]["coordinates"]:
+            assert 37.9 < lon < 38.1 and 48.5 < lat < 48.7  # lon first
+        assert f["geometry"]["coordinates"][0] == pytest.approx(
+            [summary.plan.launch.lon, summary.plan.launch.lat], abs=1e-6
+        )
+
+
+def test_summary_and_table(written) -> None:
+    from rich.console import Console
+
+    summary, out = written
+    text = summary.describe()
+    assert f"{len(summary.plan.sorties)} sorties" in text
+    assert f"wrote {len(summary.files)} files to {out}" in text
+    console = Console(width=100, record=True)
+    console.print(summary.table())
+    shown = console.export_text()
+    assert "reserve required" in shown and "rec." in shown
+
+
+def test_without_a_dem_it_says_so(route_path: Path, launch: GeoPoint, tmp_path: Path) -> None:
+    summary = plan_mission_files(route_path, launch, tmp_path / "m", meeting_time=MEETING, now=NOW)
+    assert "warning: no DEM" in summary.describe()
+    doc = json.loads((tmp_path / "m" / "schedule.json").read_text())
+    assert doc["terrain"].startswith("none")
+    assert all(s["min_clearance_m"] is None for s in doc["sorties"])
+
+
+def test_px4_files_have_no_home_line(route_path: Path, launch: GeoPoint, tmp_path: Path) -> None:
+    summary = plan_mission_files(route_path, launch, tmp_path, firmware="px4",
+                                 release="servo:9:1900", meeting_time=MEETING, now=NOW)  # fmt: skip
+    s = summary.plan.sorties[0]
+    assert read_wpl(tmp_path / "sortie-1.waypoints") == list(s.items)
+    assert read_qgc_plan(tmp_path / "sortie-1.plan").firmware == "px4"
+
+
+def test_stale_sorties_of_an_earlier_plan_are_removed(
+    route_path: Path, launch: GeoPoint, tmp_path: Path
+) -> None:
+    (tmp_path / "sortie-30.plan").write_text("old")
+    (tmp_path / "sortie-30.waypoints").write_text("old")
+    (tmp_path / "notes.txt").write_text("keep me")
+    summary = plan_mission_files(route_path, launch, tmp_path, meeting_time=MEETING, now=NOW)
+    assert {p.name for p in summary.removed} == {"sortie-30.plan", "sortie-30.waypoints"}
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    assert not list(tmp_path.glob(".mission-*"))
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"drone": "racer"}, UsageError, "unknown profile 'racer'"),
+        ({"meeting_time": NOW - timedelta(hours=1)}, OutOfRangeError, "already past"),
+        ({"meeting_time": NOW + timedelta(minutes=1)}, OutOfRangeError, "cannot be reached"),
+        ({"launch": GeoPoint(48.9, 38.0)}, OutOfRangeError, "lies outside the DEM"),
+        ({"route_path": "missing"}, BadFileError, "does not exist"),
+        ({"route_path": "broken"}, BadFileError, "not valid JSON"),
+        ({"firmware": "inav"}, UsageError, "--firmware"),
+        ({"release": "magnet"}, UsageError, "--release"),
+    ],
+)
+def test_errors_are_one_line_and_write_nothing(
+    sample_area: Path, route_path: Path, launch: GeoPoint, tmp_path: Path,
+    change: dict, error: type, message: str,
+) -> None:  # fmt: skip
+    kw = {"dem_path": sample_area / "dem.tif", "meeting_time": MEETING, "now": NOW}
+    args = {"route_path": route_path, "launch": launch}
+    kw.update({k: v for k, v in change.items() if k not in args})
+    args.update({k: v for k, v in change.items() if k in args})
+    if args["route_path"] == "broken":
+        args["route_path"] = tmp_path / "broken.geojson"
+        args["route_path"].write_text("{")
+    elif args["route_path"] == "missing":
+        args["route_path"] = tmp_path / "missing.geojson"
+    out = tmp_path / "out"
+    with pytest.raises(error) as info:
+        plan_mission_files(args["route_path"], args["launch"], out, **kw)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert not out.exists()
+    assert not list(tmp_path.glob(".mission-*"))
+
+
+def test_unreachable_route_writes_nothing(route_path: Path, tmp_path: Path) -> None:
+    far = GeoPoint(48.2, 38.0)  # 45 km south
+    with pytest.raises(UnreachableError, match="beyond reach"):
+        plan_mission_files(route_path, far, tmp_path, meeting_time=MEETING + timedelta(hours=2),
+                           now=NOW)  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_meeting_time_parsing() -> None:
+    t = parse_meeting_time("2024-05-01T05:30+03:00")
+    assert t == datetime(2024, 5, 1, 2, 30, tzinfo=UTC)
+    assert parse_meeting_time("2024-05-01T02:30Z") == t
+    with pytest.raises(UsageError, match="no time zone"):
+        parse_meeting_time("2024-05-01T05:30")
+    with pytest.raises(UsageError, match="cannot read"):
+        parse_meeting_time("half past five")
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _invoke(*args: str):
+    app = typer.Typer()
+    app.add_typer(mission_app, name="mission")
+    return CliRunner().invoke(app, ["mission", *args])
+
+
+def test_command_plans_and_prints_the_schedule(
+    sample_area: Path, route_path: Path, launch: GeoPoint, tmp_path: Path
+) -> None:
+    result = _invoke(
+        "--route", str(route_path), "--launch", str(launch), "--dem", str(sample_area / "dem.tif"),
+        "--meeting-time", "2099-05-01T05:30+03:00", "--out", str(tmp_path / "m"),
+        "--firmware", "px4", "--signal-wait", "120",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Sorties (camera-900g)" in result.output
+    assert "wrote " in result.output and "sortie-1.plan" in result.output
+    assert (tmp_path / "m" / "sortie-1.waypoints").is_file()
+    doc = json.loads((tmp_path / "m" / "schedule.json").read_text())
+    assert doc["firmware"] == "px4"
+    assert doc["meeting_time"] == "2099-05-01T05:30:00+03:00"
+
+
+def test_command_help_and_missing_options(route_path: Path) -> None:
+    result = _invoke("--help")
+    assert result.exit_code == 0
+    for option in ("--route", "--launch", "--dem", "--drone", "--meeting-time", "--firmware",
+                   "--release", "--out"):  # fmt: skip
+        assert option in result.output
+    result = _invoke("--route", str(route_path), "--launch", "48.6,38.0")
+    assert isinstance(result.exception, UsageError)
+    assert "--out is required" in str(result.exception)
+    result = _invoke("--route", str(route_path), "--launch", "48.6,38.0", "--out", "x",
+                     "--meeting-time", "2099-05-01T05:30")  # fmt: skip
+    assert isinstance(result.exception, UsageError)
+    assert "no time zone" in str(result.exception)
+
+
+def test_a_sub_command_skips_the_planning() -> None:
+    seen = []
+
+    @mission_app.command("probe-test-only")
+    def probe() -> None:
+        seen.append(True)
+
+    try:
+        result = _invoke("probe-test-only")
+        assert result.exit_code == 0, result.output
+        assert seen == [True]
+        assert not isinstance(result.exception, SafeconductError)
+    finally:
+        mission_app.registered_commands.pop()
