@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,15 +64,59 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates 0600; give the file the mode an ordinary open() would (umask applies).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        raise
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+@contextlib.contextmanager
+def atomic_folder(out_dir: str | os.PathLike[str], prefix: str = ".staging-") -> Iterator[Path]:
+    """Yield a hidden staging folder; move what was written there into ``out_dir`` on success.
+
+    For commands that write several files: either all of them arrive, or (on any error)
+    none does and ``out_dir`` is left as it was. ``out_dir`` is created if missing (its
+    parent must exist); existing files of the same names are replaced.
+
+    Raises
+    ------
+    BadFileError
+        If ``out_dir`` is a file, or it (or its parent) cannot be written.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BadFileError(f"{out} is a file; give a folder")
+    parent = out if out.is_dir() else out.parent
+    if not parent.is_dir():
+        raise BadFileError(f"cannot write {out}: folder {parent} does not exist; create it first")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    except OSError as exc:
+        raise BadFileError(f"cannot write to {parent}: {exc.strerror}") from exc
+    try:
+        yield staging
+        if out.is_dir():
+            for item in sorted(staging.iterdir()):
+                target = out / item.name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                os.replace(item, target)
+            staging.rmdir()
+        else:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
+            os.rename(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

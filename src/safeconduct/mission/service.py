@@ -23,8 +23,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from shapely.geometry import LineString, Point
 
+from safeconduct.atomic import atomic_folder
 from safeconduct.errors import BadFileError, UsageError
 from safeconduct.mission.clearance import DemTerrain, Terrain
 from safeconduct.mission.export_qgc import write_qgc_plan
@@ -261,27 +260,8 @@ def plan_mission_files(
 
 def _write_all(plan: MissionPlan, out: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """Write every file into a hidden staging folder, then move them into ``out``."""
-    if out.exists() and not out.is_dir():
-        raise BadFileError(f"--out {out} is a file; give a folder")
-    parent = out if out.is_dir() else out.parent
-    if not parent.is_dir():
-        raise BadFileError(f"cannot write {out}: folder {parent} does not exist; create it first")
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".mission-", dir=parent))
-    except OSError as exc:
-        raise BadFileError(f"cannot write to {parent}: {exc.strerror}") from exc
-    try:
+    with atomic_folder(out, prefix=".mission-") as staging:
         names = _write_files(plan, staging)
-        if out.is_dir():
-            for name in names:
-                os.replace(staging / name, out / name)
-            staging.rmdir()
-        else:
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
-            os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     keep = set(names)
     removed = []
     for p in sorted(out.iterdir()):
@@ -291,12 +271,6 @@ def _write_all(plan: MissionPlan, out: Path) -> tuple[tuple[Path, ...], tuple[Pa
                 p.unlink()
                 removed.append(p)
     return tuple(out / n for n in names), tuple(removed)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_files(plan: MissionPlan, folder: Path) -> list[str]:
