@@ -75,20 +75,21 @@ def test_unknown_command_is_usage_error() -> None:
     assert result.returncode == 2
 
 
-def test_demo_writes_the_area_and_the_route(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_rehearses_the_sample_operation(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     with pytest.raises(SystemExit) as info:
         main(["demo", "--out", str(tmp_path)])
     assert info.value.code == 0
-    assert "Synthetic sample area" in capsys.readouterr().out
-    for name in ("area/dem.tif", "area/hazards.geojson", "exposure.tif", "route.geojson"):
+    shown = capsys.readouterr().out
+    assert "reached the reception point" in shown and "report.html" in shown
+    for name in ("area/dem.tif", "area/hazards.geojson", "report.html", "route.geojson"):
         assert (tmp_path / name).is_file(), name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["route"]["length_m"] > 1000
     from PIL import Image
 
     with Image.open(tmp_path / "map.png") as picture:
         assert picture.format == "PNG" and min(picture.size) > 500
         colours = picture.convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 1000  # a real picture, not a blank
-    route = json.loads((tmp_path / "route.geojson").read_text())
-    assert route["features"][0]["properties"]["length_m"] > 1000

@@ -199,23 +199,51 @@ def route_command(
     out_console.print(f"wrote {out}" + (f" and {map_png}" if map_png else ""))
 
 
+@app.command("rehearse")
+def rehearse_command(
+    area: Annotated[
+        Path, typer.Option(help="Area folder: dem.tif and the GeoJSON layers (see `sample`).")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the report and every artifact.")],
+    seed: Annotated[int, typer.Option(help="Seed of the rehearsal (same seed, same run).")] = 0,
+    injured: Annotated[
+        bool, typer.Option("--injured", help="Plan and rehearse for an injured person.")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="Language of the dropped note.")] = "ru",
+    drone: Annotated[str, typer.Option(help="Drone profile name or .toml file.")] = "camera-900g",
+) -> None:
+    """Plan an operation (route, sorties, note), rehearse it in simulation, write a report."""
+    from safeconduct.operation import rehearse_operation
+
+    with err.status("rehearsing") as status:
+        result = rehearse_operation(
+            area,
+            out,
+            seed=seed,
+            injured=injured,
+            lang=lang,
+            drone=drone,
+            progress=lambda stage: status.update(f"rehearsing: {stage}"),
+        )
+    out_console.print(result.describe())
+
+
 @app.command("demo")
 def demo_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's output.")] = Path(
         "demo-out"
     ),
+    seed: Annotated[int, typer.Option(help="Seed of the rehearsal.")] = 0,
 ) -> None:
-    """Run the main job on the bundled sample area: the area, its exposure, the safest route."""
+    """Rehearse a whole operation on the bundled sample area and write its report."""
     from safeconduct.services import run_demo
 
     with err.status("demo") as status:
-        area, route = run_demo(out_dir, progress=lambda stage: status.update(f"demo: {stage}"))
-    out_console.print(area)
-    out_console.print(route_table(route))
-    out_console.print(
-        f"wrote {out_dir}/area/, {out_dir}/exposure.tif, {out_dir}/route.geojson, "
-        f"{out_dir}/map.png"
-    )
+        result = run_demo(
+            out_dir, seed=seed, progress=lambda stage: status.update(f"demo: {stage}")
+        )
+    out_console.print(result.describe())
+    out_console.print(f"open {out_dir / 'report.html'} in a browser")
 
 
 def _register_plugins() -> None:

@@ -29,6 +29,8 @@ def render_route_map(
     route: Route | None = None,
     observers: Sequence[Observer] = (),
     *,
+    sorties: Sequence[Sequence[tuple[float, float]]] = (),
+    handovers: Sequence[tuple[float, float]] = (),
     title: str | None = None,
     dpi: int = 110,
 ) -> Path:
@@ -46,6 +48,10 @@ def render_route_map(
         The route (blue line, start green, reception square), if any.
     observers
         Hostile observation posts (red triangles).
+    sorties
+        Each sortie's flight path as ``(lon, lat)`` points, launch to landing (thin dashes).
+    handovers
+        Relay waiting points ``(lon, lat)`` where one drone hands the person to the next.
     """
     dx, dy = dem.cell_size
     left, bottom, right, top = dem.bounds
@@ -76,6 +82,17 @@ def render_route_map(
         ox, oy = to_km(np.array([o.lon for o in observers]), np.array([o.lat for o in observers]))
         ax.plot(ox, oy, "^", color="#9d0208", markersize=11, markeredgecolor="white",
                 label="hostile observation post")  # fmt: skip
+    for i, flown in enumerate(sorties):
+        fx, fy = to_km(*np.array(flown, dtype=float).T)
+        ax.plot(fx, fy, "--", color="#6a4c93", linewidth=0.9, alpha=0.8,
+                label="drone sorties" if i == 0 else None)  # fmt: skip
+    if sorties:
+        ax.plot(*to_km(*np.array(sorties[0][0], dtype=float)), "P", color="#6a4c93",
+                markersize=10, markeredgecolor="white", label="drone launch")  # fmt: skip
+    if handovers:
+        hx, hy = to_km(*np.array(handovers, dtype=float).T)
+        ax.plot(hx, hy, "D", color="#ffb703", markersize=8, markeredgecolor="black",
+                label="relay: person waits for the next drone")  # fmt: skip
     if route is not None:
         pts = np.array(route.waypoints)
         rx, ry = to_km(pts[:, 0], pts[:, 1])

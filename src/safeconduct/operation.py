@@ -7,17 +7,45 @@ simulator needs, runs it, and hands everything to the report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from safeconduct.atomic import atomic_folder, write_text_atomic
+from safeconduct.errors import BadFileError
 from safeconduct.guidance.path import RoutePath
-from safeconduct.guidance.rehearsal import TerrainAlong
+from safeconduct.guidance.rehearsal import (
+    LeadingSortie,
+    PersonProfile,
+    RehearsalResult,
+    TerrainAlong,
+    rehearse,
+)
 from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.models import ToblerModel
-from safeconduct.routing.route import Route, observer_specs, straight_leg_steps
-from safeconduct.terrain.layers import Observer
-from safeconduct.terrain.raster import Dem
+from safeconduct.routing.route import (
+    Route,
+    observer_specs,
+    plan_route,
+    prepare_search_grids,
+    straight_leg_steps,
+)
+from safeconduct.terrain.coords import GeoPoint
+from safeconduct.terrain.layers import (
+    Observer,
+    read_hazards,
+    read_meeting,
+    read_observers,
+    read_reception,
+)
+from safeconduct.terrain.raster import Dem, read_dem
 from safeconduct.terrain.visibility import VISIBLE, viewshed
 
 
@@ -81,3 +109,343 @@ def terrain_along_route(
     for j, vis in enumerate(visibility):
         seen[j] = vis[where[k, 0], where[k, 1]]
     return path, TerrainAlong(step_m=step_m, speed_ms=speed[k], seen_by=seen)
+
+
+AREA_LAYERS = ("dem.tif", "hazards.geojson", "observers.geojson", "reception.geojson",
+               "meeting.geojson")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What ``rehearse`` produced: the figures and where the files are."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    route: Route
+    rehearsal: RehearsalResult
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        s = self.summary
+        reached = "reached" if s["rehearsal"]["reached"] else "did NOT reach"
+        return "\n".join([
+            f"route: {s['route']['length_m'] / 1000:.2f} km to {s['route']['reception']}, "
+            f"expected walking {_hm(s['route']['walking_time_s'])}, "
+            f"{_hm(s['route']['exposed_time_s'])} in view",
+            f"mission: {s['mission']['sorties']} sorties on {s['mission']['airframes']} drones "
+            f"({s['mission']['drone']}), lowest reserve at landing "
+            f"{s['mission']['lowest_reserve_wh']:.1f} Wh",
+            f"rehearsal ({s['person']}): {reached} the reception point in "
+            f"{_hm(s['rehearsal']['duration_s'])}; the drone waited "
+            f"{s['rehearsal']['drone_waits']} times ({_hm(s['rehearsal']['drone_wait_s'])}), "
+            f"relay waits {_hm(s['rehearsal']['relay_wait_s'])}, "
+            f"{_hm(s['rehearsal']['exposed_any_s'])} in view",
+            f"report: {self.out_dir / 'report.html'}",
+        ])  # fmt: skip
+
+
+def _hm(seconds: float) -> str:
+    m = round(seconds / 60)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def _check_area(area_dir: Path) -> None:
+    if not area_dir.is_dir():
+        raise BadFileError(f"area folder {area_dir} does not exist")
+    missing = [name for name in AREA_LAYERS if not (area_dir / name).is_file()]
+    if missing:
+        raise BadFileError(
+            f"area folder {area_dir} lacks {', '.join(missing)}; an area needs "
+            f"{', '.join(AREA_LAYERS)} (safeconduct sample --out DIR writes one)"
+        )
+
+
+def rehearse_operation(
+    area_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    injured: bool = False,
+    lang: str = "ru",
+    drone: str = "camera-900g",
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> OperationResult:
+    """Plan an operation on an area, rehearse it, and write the report, all or nothing.
+
+    Parameters
+    ----------
+    area_dir
+        Folder with ``dem.tif``, ``hazards.geojson``, ``observers.geojson``,
+        ``reception.geojson`` and ``meeting.geojson``; an optional ``launch.geojson``
+        (one point) says where the drones take off, else the reception point.
+    out_dir
+        Output folder: ``report.html``, ``summary.json``, ``route.geojson``,
+        ``mission/`` (per-sortie ``.plan`` and ``.waypoints``, ``mission.geojson``,
+        ``schedule.json``), ``note.pdf`` with its preview, ``map.png``.
+    seed
+        Seed of the rehearsal: the same seed gives the same summary.
+    injured
+        Plan for an injured person (0.4 of a fit pace, rests included) and rehearse one
+        (half pace, frequent rests).
+    lang
+        Language of the dropped note.
+    drone
+        Drone profile name or file.
+    now
+        The planning clock (time-zone aware); defaults to now.
+    """
+    from safeconduct.mission.service import plan_mission_files
+    from safeconduct.note import make_note
+
+    area = Path(area_dir)
+    say = progress or (lambda _msg: None)
+    _check_area(area)
+    now = now or datetime.now(UTC).replace(second=0, microsecond=0)
+    dem = read_dem(area / "dem.tif")
+    hazards = read_hazards(area / "hazards.geojson")
+    observers = read_observers(area / "observers.geojson")
+    reception = read_reception(area / "reception.geojson")
+    meeting = read_meeting(area / "meeting.geojson")
+    # An injured person walks at about half pace and rests about a fifth of the time, so
+    # the plan (route times, leading speed, relay timing) assumes 0.4 of a fit pace.
+    pace = 0.4 if injured else 1.0
+
+    with atomic_folder(out_dir, prefix=".rehearse-") as out:
+        say("exposure and hazards")
+        grids = prepare_search_grids(dem, hazards, observers)
+        say("route")
+        route = plan_route(
+            dem, GeoPoint(meeting.lat, meeting.lon), reception, hazards=hazards,
+            observers=observers, pace_factor=pace, search_grids=grids,
+        )  # fmt: skip
+        write_text_atomic(out / "route.geojson", json.dumps(route.to_geojson(), indent=1))
+        launch = _launch_point(area, route)
+        say("mission sorties")
+        (out / "mission").mkdir()
+        mission = plan_mission_files(
+            out / "route.geojson", launch, out / "mission", dem_path=area / "dem.tif",
+            drone=drone, now=now,
+        )  # fmt: skip
+        say("the note")
+        note = make_note(out / "note.pdf", langs=[lang], kind="drop", png=True)
+        say("rehearsal")
+        visibility = observer_visibility(dem, observers)
+        path, terrain = terrain_along_route(dem, grids, route, visibility)
+        sorties = _leading_sorties(mission.plan.sorties)
+        person = PersonProfile.injured() if injured else PersonProfile()
+        result = rehearse(
+            path, terrain, sorties, person, seed=seed, planned_pace=pace,
+            time_limit_s=2 * sorties[-1].leave_t + 3600.0,
+        )  # fmt: skip
+        summary = _summary(route, mission.plan, result, observers, injured, seed)
+        write_text_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+        say("report")
+        _write_report(out, dem, grids, route, observers, mission.plan, note, path, terrain,
+                      result, summary)  # fmt: skip
+    return OperationResult(Path(out_dir), summary, route, result)
+
+
+def _launch_point(area: Path, route: Route) -> GeoPoint:
+    launch_file = area / "launch.geojson"
+    if launch_file.is_file():
+        p = read_meeting(launch_file)  # the same shape: one named point
+        return GeoPoint(p.lat, p.lon)
+    return GeoPoint(route.reception.lat, route.reception.lon)
+
+
+def _leading_sorties(plan_sorties: Sequence[Any]) -> list[LeadingSortie]:
+    """The mission schedule as the simulator sees it, in seconds from the first lead."""
+    first = plan_sorties[0]
+    t0 = first.lead_start_time
+    out = []
+    for i, s in enumerate(plan_sorties):
+        arrive = s.lead_start_time if i == 0 else s.arrival_time
+        out.append(
+            LeadingSortie(
+                arrive_t=(arrive - t0).total_seconds(),
+                leave_t=(s.latest_leave_time - t0).total_seconds(),
+                handover_s=s.lead_to_m,
+            )
+        )
+    return out
+
+
+def _summary(
+    route: Route,
+    plan: Any,
+    result: RehearsalResult,
+    observers: Sequence[Observer],
+    injured: bool,
+    seed: int,
+) -> dict[str, Any]:
+    r1 = partial(round, ndigits=1)
+    return {
+        "safeconduct": {"kind": "rehearsal-summary", "version": 1},
+        "seed": seed,
+        "person": "injured (half pace, frequent rests)" if injured else "fit",
+        "route": {
+            "reception": route.reception.name,
+            "length_m": r1(route.length_m),
+            "walking_time_s": r1(route.walking_time_s),
+            "exposed_time_s": r1(route.exposed_time_s),
+            "total_ascent_m": r1(route.total_ascent_m),
+            "max_slope_deg": r1(route.max_slope_deg),
+            "waypoints": len(route.waypoints),
+        },
+        "mission": {
+            "drone": plan.profile.name,
+            "sorties": len(plan.sorties),
+            "airframes": plan.airframes,
+            "reserve_at_landing_wh": [r1(s.reserve_left_wh) for s in plan.sorties],
+            "reserve_required_wh": r1(plan.sorties[0].reserve_required_wh),
+            "lowest_reserve_wh": r1(min(s.reserve_left_wh for s in plan.sorties)),
+        },
+        "rehearsal": {
+            "reached": result.reached,
+            "duration_s": r1(result.duration_s),
+            "walking_s": r1(result.walking_s),
+            "person_rest_s": r1(result.person_rest_s),
+            "relay_wait_s": r1(result.relay_wait_s),
+            "drone_wait_s": r1(result.drone_wait_s),
+            "drone_waits": result.drone_waits,
+            "exposed_any_s": r1(result.exposed_any_s),
+            "exposed_by_observer_s": {
+                ob.name: r1(t) for ob, t in zip(observers, result.exposed_s, strict=True)
+            },
+        },
+    }
+
+
+def _write_report(
+    out: Path,
+    dem: Dem,
+    grids: SearchGrids,
+    route: Route,
+    observers: Sequence[Observer],
+    plan: Any,
+    note: Any,
+    path: RoutePath,
+    terrain: TerrainAlong,
+    result: RehearsalResult,
+    summary: dict[str, Any],
+) -> None:
+    from safeconduct.maps import render_route_map
+    from safeconduct.report.figures import profile_png, timeline_png
+    from safeconduct.report.html import ReportContent, render_report
+
+    handovers = [s.lead_end for s in plan.sorties if not s.ends_at_reception]
+    render_route_map(
+        out / "map.png", dem, grids, route, observers,
+        sorties=[[(lon, lat) for lon, lat, _ in s.path] for s in plan.sorties],
+        handovers=handovers, title="Route, exposure and sorties",
+    )  # fmt: skip
+    s_prof = np.linspace(0.0, path.length, 400)
+    xy = np.array([path.point_at(s) for s in s_prof])
+    rows, cols = np.floor((~dem.transform) @ (xy[:, 0], xy[:, 1]))[::-1].astype(int)
+    elevation = dem.elevation[rows, cols]
+    spans = [(s.arrive_t, s.leave_t) for s in _leading_sorties(plan.sorties)]
+    images = {
+        "map": (out / "map.png").read_bytes(),
+        "profile": profile_png(s_prof, elevation, terrain),
+        "timeline": timeline_png(result, spans),
+    }
+    if note.png_paths:
+        images["note"] = Path(note.png_paths[0]).read_bytes()
+    rh, rt, mi = summary["rehearsal"], summary["route"], summary["mission"]
+    t0 = plan.sorties[0].lead_start_time
+
+    def clock(seconds: float) -> str:
+        return (t0 + timedelta(seconds=seconds)).strftime("%H:%M:%S")
+
+    content = ReportContent(
+        title=f"Operation rehearsal: {rt['reception']}",
+        subtitle=f"{summary['person']} person, seed {summary['seed']}, "
+        f"planned {plan.meeting_time:%Y-%m-%d %H:%M %Z}",
+        images=images,
+        summary=[
+            ("Distance", f"{rt['length_m'] / 1000:.2f} km", ""),
+            ("Expected walking time", _hm(rt["walking_time_s"]), ""),
+            (
+                "Rehearsed time to reception",
+                _hm(rh["duration_s"]),
+                "ok" if rh["reached"] else "bad",
+            ),
+            (
+                "Reached the reception point",
+                "yes" if rh["reached"] else "no",
+                "ok" if rh["reached"] else "bad",
+            ),
+            (
+                "Time in view (plan / rehearsal)",
+                f"{_hm(rt['exposed_time_s'])} / {_hm(rh['exposed_any_s'])}",
+                "",
+            ),
+            (
+                "Drone waited for the person",
+                f"{rh['drone_waits']} times, {_hm(rh['drone_wait_s'])}",
+                "",
+            ),
+            ("Person waited for a relay", _hm(rh["relay_wait_s"]), ""),
+            ("Sorties / drones", f"{mi['sorties']} / {mi['airframes']} ({mi['drone']})", ""),
+            (
+                "Battery reserve at each landing (Wh)",
+                ", ".join(f"{w:.1f}" for w in mi["reserve_at_landing_wh"])
+                + f" (required {mi['reserve_required_wh']:.1f})",
+                "",
+            ),
+        ],
+        sortie_header=[
+            "sortie",
+            "drone",
+            "launch",
+            "over person",
+            "leads (km)",
+            "leaves",
+            "lands",
+            "used Wh",
+            "left Wh",
+        ],
+        sortie_rows=[
+            [
+                str(s.number),
+                str(s.airframe),
+                f"{s.launch_time:%H:%M}",
+                f"{(s.lead_start_time if s.number == 1 else s.arrival_time):%H:%M}",
+                f"{s.lead_from_m / 1000:.2f}-{s.lead_to_m / 1000:.2f}",
+                f"{s.leave_time:%H:%M}",
+                f"{s.landing_time:%H:%M}",
+                f"{s.energy_used_wh:.1f}",
+                f"{s.reserve_left_wh:.1f}",
+            ]
+            for s in plan.sorties
+        ],
+        events=[(clock(t), text) for t, text in result.events],
+        artifacts=[
+            ("route.geojson", "route.geojson", "the route, lon/lat/elevation, with its figures"),
+            (
+                "mission/",
+                "mission/schedule.json",
+                "per-sortie .plan and .waypoints, mission.geojson, schedule.json",
+            ),
+            ("note.pdf", "note.pdf", "the note the drone drops (print-ready)"),
+            ("map.png", "map.png", "the map above"),
+            ("summary.json", "summary.json", "these figures for machines"),
+        ],
+        caveats=_caveats(dem, result),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    render_report(out / "report.html", content)
+
+
+def _caveats(dem: Dem, result: RehearsalResult) -> list[str]:
+    notes = [
+        "A rehearsal is a simulation: the walker follows a pace model with random "
+        "variation, not a real person. Use it to check the plan's margins, not as a promise."
+    ]
+    if dem.tags and str(dem.tags.get("SYNTHETIC", "")).lower() in ("yes", "true", "1"):
+        notes.insert(0, "Synthetic sample area: the terrain and every layer are made up.")
+    if not result.reached:
+        notes.insert(0, "The rehearsed person did not reach the reception point: see the "
+                     "timeline; the plan needs more sorties or a shorter route.")  # fmt: skip
+    return notes

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,8 +20,11 @@ from safeconduct.atomic import check_writable, write_text_atomic
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.routing.route import Route, observer_specs, plan_route, prepare_search_grids
 from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.layers import read_hazards, read_meeting, read_observers, read_reception
+from safeconduct.terrain.layers import read_hazards, read_observers, read_reception
 from safeconduct.terrain.raster import Dem, read_dem, write_raster
+
+if TYPE_CHECKING:
+    from safeconduct.operation import OperationResult
 from safeconduct.terrain.visibility import HIDDEN, OUTSIDE, VISIBLE, exposure, viewshed
 
 PathLike = str | os.PathLike[str]
@@ -224,46 +228,19 @@ def plan_route_files(
 
 
 def run_demo(
-    out_dir: PathLike, *, progress: Callable[[str], None] | None = None
-) -> tuple[str, Route]:
-    """The main job on the bundled sample area: write the area, then plan the safest route.
+    out_dir: PathLike, *, seed: int = 0, progress: Callable[[str], None] | None = None
+) -> OperationResult:
+    """The main job on the bundled sample area: plan an operation, rehearse it, report it.
 
-    Writes ``area/`` (the sample area), ``exposure.tif``, ``route.geojson`` (from the
-    meeting point to the cheapest reception point, for a fit person) and ``map.png`` into
-    ``out_dir``.
-
-    Returns
-    -------
-    (str, Route)
-        The area's human summary and the planned route.
+    Writes the sample area into ``out_dir/area/`` and the rehearsal (``report.html``,
+    ``summary.json``, route, mission files, note, map) into ``out_dir``; see
+    :func:`safeconduct.operation.rehearse_operation`.
     """
-    from safeconduct.maps import render_route_map
+    from safeconduct.operation import rehearse_operation
     from safeconduct.terrain.sample import generate_sample_area
 
     say = progress or (lambda _msg: None)
     folder = Path(out_dir)
     say("generating the sample area")
     area = generate_sample_area(folder / "area")
-    dem = read_dem(area.dem_path)
-    observers = read_observers(area.observers_path)
-    hazards = read_hazards(area.hazards_path)
-    grids = prepare_search_grids(dem, hazards, observers, progress=say)
-    assert grids.exposure is not None  # the sample area has observers
-    _write_exposure(folder / "exposure.tif", grids.exposure, dem, len(observers), 1.7)
-    meeting = read_meeting(area.meeting_path)
-    route = plan_route(
-        dem,
-        GeoPoint(meeting.lat, meeting.lon),
-        read_reception(area.reception_path),
-        hazards=hazards,
-        observers=observers,
-        search_grids=grids,
-        progress=say,
-    )
-    _write_route(route, folder / "route.geojson")
-    say("drawing the map")
-    render_route_map(
-        folder / "map.png", dem, grids, route, observers,
-        title="Sample area (synthetic): safest route from the meeting point",
-    )  # fmt: skip
-    return area.describe(), route
+    return rehearse_operation(area.folder, folder, seed=seed, progress=say)

@@ -66,8 +66,8 @@ class PersonProfile:
 
     @classmethod
     def injured(cls) -> PersonProfile:
-        """A wounded or exhausted person: half pace, rests often and long."""
-        return cls(pace_factor=0.5, variation=0.2, stop_every_s=240.0, stop_s=(60.0, 180.0))
+        """A wounded or exhausted person: half pace, and rests about a fifth of the time."""
+        return cls(pace_factor=0.5, variation=0.2, stop_every_s=300.0, stop_s=(30.0, 120.0))
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,16 @@ class RehearsalResult:
     track: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def _relief_as_launched(
+    relief: LeadingSortie, needed_t: float, early_s: float | None
+) -> LeadingSortie:
+    """The relief's window if the crew launched it to arrive ``early_s`` before it is needed."""
+    if early_s is None:
+        return relief
+    delay = max(0.0, needed_t - early_s - relief.arrive_t)
+    return LeadingSortie(relief.arrive_t + delay, relief.leave_t + delay, relief.handover_s)
+
+
 _MODE_CODE = {LeadMode.LEAD: 0, LeadMode.WAIT: 1, LeadMode.ARRIVED: 2}
 _NO_DRONE = 3
 
@@ -150,6 +160,7 @@ def rehearse(
     acknowledge_s: float = 20.0,
     lead: LeadSettings | None = None,
     planned_pace: float = 1.0,
+    relief_early_s: float | None = 120.0,
     time_limit_s: float = 6 * 3600.0,
 ) -> RehearsalResult:
     """Simulate the leading of one person along ``path``.
@@ -175,12 +186,18 @@ def rehearse(
     planned_pace
         The pace factor the mission was planned for: the drone leads at the expected
         walking speed of the terrain beneath it times this.
+    relief_early_s
+        The crew follows the actual progress: a relief that would arrive more than this
+        many seconds before it is needed is launched later, keeping its whole endurance
+        for leading (its window shifts). ``None`` keeps the planned times however far
+        the person falls behind.
     time_limit_s
         Give up after this long, seconds from the first arrival.
     """
     if not sorties:
         raise ValueError("at least one sortie is needed to lead the person")
     rng = np.random.default_rng(seed)
+    sorties = list(sorties)  # relief windows shift as the crew follows the actual progress
     ctl = LeadController(path, lead)
     result = RehearsalResult(False, 0.0, 0.0, 0.0, 0.0, 0.0, 0, [0.0] * len(terrain.seen_by), 0.0)
     say = result.events.append
@@ -218,6 +235,7 @@ def rehearse(
             if k + 1 < len(sorties) and person_s >= sortie.handover_s:
                 say((t, f"drone {k + 1} hands over at {person_s:,.0f} m; the person waits"))
                 k += 1
+                sorties[k] = _relief_as_launched(sorties[k], t, relief_early_s)
                 leading_from = max(t, sorties[k].arrive_t) + acknowledge_s
                 prev_mode = None
                 continue
@@ -227,6 +245,7 @@ def rehearse(
                 break
             say((t, f"drone {k + 1} must leave at {person_s:,.0f} m; the person sits and waits"))
             k += 1
+            sorties[k] = _relief_as_launched(sorties[k], t, relief_early_s)
             leading_from = max(t, sorties[k].arrive_t) + acknowledge_s
             prev_mode = None
             continue

@@ -68,6 +68,9 @@ HAZARDS_NAME = "hazards.geojson"
 OBSERVERS_NAME = "observers.geojson"
 RECEPTION_NAME = "reception.geojson"
 MEETING_NAME = "meeting.geojson"
+LAUNCH_NAME = "launch.geojson"
+#: The drone team launches on the friendly side, this far west of the bridge (metres).
+_LAUNCH_WEST_OF_BRIDGE_M = 400.0
 
 SYNTHETIC_NOTE = (
     "Synthetic sample area made by safeconduct's seeded generator; "
@@ -84,7 +87,7 @@ class SampleAreaSummary:
 
     Attributes
     ----------
-    folder, dem_path, hazards_path, observers_path, reception_path, meeting_path
+    folder, dem_path, hazards_path, observers_path, reception_path, meeting_path, launch_path
         The output folder and files.
     seed
         The generator seed.
@@ -114,6 +117,7 @@ class SampleAreaSummary:
     observers_path: Path
     reception_path: Path
     meeting_path: Path
+    launch_path: Path
     seed: int
     crs: str
     shape: tuple[int, int]
@@ -374,6 +378,9 @@ def generate_sample_area(
 
     meeting = MeetingPoint(geo.meeting[0], *ll_point(geo.meeting[1]))
     meeting_path = write_meeting(folder / MEETING_NAME, meeting, foreign_members=foreign)
+    launch_pt = affinity.translate(geo.bridge, -_LAUNCH_WEST_OF_BRIDGE_M, 40.0)
+    launch = MeetingPoint("Drone team (launch point)", *ll_point(launch_pt))
+    launch_path = write_meeting(folder / LAUNCH_NAME, launch, foreign_members=foreign)
 
     counts: dict[str, int] = {}
     for h in hazards:
@@ -385,6 +392,7 @@ def generate_sample_area(
         observers_path=observers_path,
         reception_path=reception_path,
         meeting_path=meeting_path,
+        launch_path=launch_path,
         seed=seed,
         crs=SAMPLE_CRS,
         shape=(_N, _N),

@@ -1,0 +1,97 @@
+"""A whole operation on the sample area: plan, rehearse, report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Point
+
+from safeconduct.errors import BadFileError, UnreachableError
+from safeconduct.operation import OperationResult, rehearse_operation
+from safeconduct.terrain.layers import Hazard, read_hazards, read_reception, write_hazards
+from safeconduct.terrain.raster import read_dem
+
+NOW = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def fit(sample_area: Path, tmp_path_factory: pytest.TempPathFactory) -> OperationResult:
+    return rehearse_operation(sample_area, tmp_path_factory.mktemp("fit") / "out", seed=3, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def injured(sample_area: Path, tmp_path_factory: pytest.TempPathFactory) -> OperationResult:
+    out = tmp_path_factory.mktemp("injured") / "out"
+    return rehearse_operation(sample_area, out, seed=3, injured=True, now=NOW)
+
+
+def test_the_rehearsal_reaches_the_reception_point(fit: OperationResult) -> None:
+    assert fit.rehearsal.reached
+    assert fit.summary["rehearsal"]["reached"] is True
+    assert fit.rehearsal.events[-1][1].startswith("the person reaches the reception point")
+
+
+def test_every_artifact_is_written_and_linked(fit: OperationResult) -> None:
+    out = fit.out_dir
+    for name in ("report.html", "summary.json", "route.geojson", "note.pdf", "map.png",
+                 "mission/schedule.json", "mission/mission.geojson", "mission/sortie-1.plan",
+                 "mission/sortie-1.waypoints"):  # fmt: skip
+        assert (out / name).is_file(), name
+    html = (out / "report.html").read_text()
+    assert "http://" not in html and "https://" not in html  # works offline
+    assert html.count("data:image/png;base64,") >= 4  # map, profile, timeline, note
+    for link in ("route.geojson", "note.pdf", "summary.json", "mission/schedule.json"):
+        assert f'href="{link}"' in html
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_injured_takes_longer_and_the_drone_waits_more(
+    fit: OperationResult, injured: OperationResult
+) -> None:
+    a, b = fit.summary["rehearsal"], injured.summary["rehearsal"]
+    assert b["duration_s"] > 1.5 * a["duration_s"]
+    assert b["drone_wait_s"] > a["drone_wait_s"]
+    assert injured.summary["mission"]["sorties"] > fit.summary["mission"]["sorties"]
+
+
+def test_the_same_seed_gives_the_same_summary(
+    sample_area: Path, tmp_path: Path, fit: OperationResult
+) -> None:
+    again = rehearse_operation(sample_area, tmp_path / "again", seed=3, now=NOW)
+    assert again.summary == fit.summary
+    assert json.loads((tmp_path / "again" / "summary.json").read_text()) == fit.summary
+
+
+def test_a_reception_ringed_by_minefields_fails_cleanly(sample_area: Path, tmp_path: Path) -> None:
+    area = tmp_path / "area"
+    shutil.copytree(sample_area, area)
+    dem = read_dem(area / "dem.tif")
+    rings = []
+    for r in read_reception(area / "reception.geojson"):
+        centre = Point(*dem.lonlat_to_xy(r.lon, r.lat))
+        ring_xy = centre.buffer(160).difference(centre.buffer(140))
+        ring = shapely.transform(
+            ring_xy, lambda xy: np.column_stack(dem.xy_to_lonlat(xy[:, 0], xy[:, 1]))
+        )
+        rings.append(Hazard("minefield", ring))
+    write_hazards(area / "hazards.geojson", [*read_hazards(area / "hazards.geojson"), *rings])
+    out = tmp_path / "out"
+    with pytest.raises(UnreachableError):
+        rehearse_operation(area, out, now=NOW)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["area"]
+
+
+def test_an_area_missing_a_layer_names_it(tmp_path: Path, sample_area: Path) -> None:
+    area = tmp_path / "area"
+    shutil.copytree(sample_area, area)
+    (area / "observers.geojson").unlink()
+    with pytest.raises(BadFileError, match=r"lacks observers\.geojson"):
+        rehearse_operation(area, tmp_path / "out", now=NOW)
+    assert not (tmp_path / "out").exists()
