@@ -179,7 +179,10 @@ def read_qgc_plan(path: str | os.PathLike[str]) -> QgcPlan:
         raise BadFileError(f"{p}: the plan has no mission.items list")
     home = mission.get("plannedHomePosition")
     if not (isinstance(home, list) and len(home) == 3 and all(_is_number(v) for v in home)):
-        raise BadFileError(f"{p}: mission.plannedHomePosition must be [lat, lon, alt]")
+        raise BadFileError(
+            f"{p}: the plan needs plannedHomePosition [lat, lon, alt] (ArduPilot takes item 0 "
+            "as home)"
+        )
     fw = mission.get("firmwareType")
     firmware = _FIRMWARE_NAMES.get(fw, f"mav_autopilot_{fw}")
     items = tuple(_read_item(p, i, raw) for i, raw in enumerate(mission["items"]))
@@ -213,7 +216,7 @@ def _read_item(p: Path, index: int, raw: Any) -> MissionItem:
         and len(params) == 7
         and all(v is None or _is_number(v) for v in params)
     ):
-        raise BadFileError(f"{where}: params must be 7 numbers (or null)")
+        raise BadFileError(f"{where}: params must be a list of 7 numbers or nulls")
     v = [math.nan if x is None else float(x) for x in params]
     return MissionItem(
         command=int(command),

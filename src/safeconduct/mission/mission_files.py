@@ -13,20 +13,18 @@ same mission upload the same thing:
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from safeconduct.errors import BadFileError
+from safeconduct.mission.export_qgc import read_qgc_plan
+from safeconduct.mission.export_wpl import read_wpl
 from safeconduct.mission.items import Command, Frame, MissionItem
 
 #: File name endings we read, and what they hold.
 MISSION_FILE_KINDS = {".waypoints": "QGC WPL 110 waypoints", ".plan": "QGroundControl plan"}
-
-#: ``firmwareType`` of a .plan (MAV_AUTOPILOT): ArduPilot keeps its home in item 0.
-FIRMWARE_ARDUPILOT = 3
 
 
 @dataclass(frozen=True)
@@ -84,55 +82,19 @@ def _check_readable(path: Path) -> None:
 
 
 def read_waypoints(path: str | Path) -> list[MissionItem]:
-    """Read a ``QGC WPL 110`` file with pymavlink's ``MAVWPLoader``.
+    """Read a ``QGC WPL 110`` file (every line, home line included) for upload.
 
-    Parameters
-    ----------
-    path
-        The file: a ``QGC WPL 110`` header line, then ``index current frame command p1 p2
-        p3 p4 lat lon alt autocontinue`` per item (degrees, metres).
-
-    Returns
-    -------
-    list of MissionItem
-        Every line, in file order (``mavwp`` renumbers them 0, 1, ...).
+    See :func:`safeconduct.mission.export_wpl.read_wpl`; this adds the checks an upload
+    needs: the file exists and holds at least one item.
 
     Raises
     ------
     BadFileError
         If the file is missing, not ``QGC WPL 110``, has a malformed line, or no item.
     """
-    from pymavlink import mavwp
-
     p = Path(path)
     _check_readable(p)
-    try:
-        header = p.read_text(encoding="utf-8").split("\n", 1)[0].strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadFileError(f"{p}: cannot read it as text ({exc})") from exc
-    if header != "QGC WPL 110":
-        raise BadFileError(
-            f"{p}: first line is {header[:40]!r}, not 'QGC WPL 110'; not a waypoints file"
-        )
-    loader = mavwp.MAVWPLoader()
-    try:
-        loader.load(str(p))
-    except (mavwp.MAVWPError, ValueError, OSError, UnicodeDecodeError) as exc:
-        raise BadFileError(f"{p}: malformed waypoints file: {exc}") from exc
-    items = []
-    for i in range(loader.count()):
-        w = loader.wp(i)
-        items.append(
-            MissionItem(
-                command=int(w.command),
-                frame=int(w.frame),
-                params=(float(w.param1), float(w.param2), float(w.param3), float(w.param4)),
-                lat=float(w.x),
-                lon=float(w.y),
-                alt=float(w.z),
-                autocontinue=bool(w.autocontinue),
-            )
-        )
+    items = read_wpl(p)
     if not items:
         raise BadFileError(f"{p}: the waypoints file holds no mission item")
     return items
@@ -144,10 +106,10 @@ def read_plan(path: str | Path) -> list[MissionItem]:
     Parameters
     ----------
     path
-        A ``.plan`` JSON file (``fileType`` ``"Plan"``). Each ``SimpleItem`` gives
-        ``command``, ``frame``, ``autoContinue`` and seven ``params``: p1-p4, latitude,
-        longitude (degrees) and altitude (metres, relative to ``frame``). A ``null`` p1-p4
-        (QGroundControl's NaN, "use the default") becomes NaN; a ``null`` position is 0.
+        A ``.plan`` JSON file (``fileType`` ``"Plan"``), read by
+        :func:`safeconduct.mission.export_qgc.read_qgc_plan`. A ``null`` p1-p4
+        (QGroundControl's NaN, "use the default") stays NaN; a ``null`` position becomes 0,
+        which ``MISSION_ITEM_INT`` can carry.
 
     Returns
     -------
@@ -166,67 +128,17 @@ def read_plan(path: str | Path) -> list[MissionItem]:
 
 def _read_plan(p: Path) -> tuple[list[MissionItem], bool]:
     _check_readable(p)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadFileError(f"{p}: not valid JSON ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("fileType") != "Plan":
-        raise BadFileError(f"{p}: not a QGroundControl plan (no \"fileType\": \"Plan\")")
-    mission = doc.get("mission")
-    raw_items = mission.get("items") if isinstance(mission, dict) else None
-    if not isinstance(raw_items, list):
-        raise BadFileError(f"{p}: the plan has no mission.items list")
-    items = [_plan_item(p, i, raw) for i, raw in enumerate(raw_items)]
+    plan = read_qgc_plan(p)
+    items = [_position_or_zero(it) for it in plan.items]
     if not items:
         raise BadFileError(f"{p}: the plan holds no mission item")
-    home_inserted = False
-    if mission.get("firmwareType") == FIRMWARE_ARDUPILOT:
-        home = mission.get("plannedHomePosition")
-        if not (isinstance(home, list) and len(home) == 3 and all(_is_number(v) for v in home)):
-            raise BadFileError(
-                f"{p}: an ArduPilot plan needs plannedHomePosition [lat, lon, alt]; "
-                "ArduPilot takes item 0 as home"
-            )
-        lat, lon, alt = (float(v) for v in home)
-        items.insert(
-            0, MissionItem(Command.NAV_WAYPOINT, Frame.GLOBAL, lat=lat, lon=lon, alt=alt)
-        )
-        home_inserted = True
-    return items, home_inserted
+    if plan.firmware != "ardupilot":
+        return items, False
+    lat, lon, alt = plan.home
+    home = MissionItem(Command.NAV_WAYPOINT, Frame.GLOBAL, lat=lat, lon=lon, alt=alt)
+    return [home, *items], True
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _plan_item(p: Path, index: int, raw: Any) -> MissionItem:
-    where = f"{p}: mission item {index}"
-    if not isinstance(raw, dict):
-        raise BadFileError(f"{where} is not an object")
-    kind = raw.get("type")
-    if kind != "SimpleItem":
-        raise BadFileError(
-            f"{where} is a {kind!r}; only SimpleItem is read (turn surveys and scans into "
-            "waypoints in QGroundControl first)"
-        )
-    params = raw.get("params")
-    command, frame = raw.get("command"), raw.get("frame")
-    if not (isinstance(command, int) and isinstance(frame, int)):
-        raise BadFileError(f"{where}: command and frame must be integers")
-    if not (
-        isinstance(params, list)
-        and len(params) == 7
-        and all(v is None or _is_number(v) for v in params)
-    ):
-        raise BadFileError(f"{where}: params must be a list of 7 numbers or nulls")
-    values = [math.nan if v is None else float(v) for v in params]
-    lat, lon, alt = (0.0 if math.isnan(v) else v for v in values[4:])
-    return MissionItem(
-        command=command,
-        frame=frame,
-        params=(values[0], values[1], values[2], values[3]),
-        lat=lat,
-        lon=lon,
-        alt=alt,
-        autocontinue=bool(raw.get("autoContinue", True)),
-    )
+def _position_or_zero(item: MissionItem) -> MissionItem:
+    lat, lon, alt = (0.0 if math.isnan(v) else v for v in (item.lat, item.lon, item.alt))
+    return dataclasses.replace(item, lat=lat, lon=lon, alt=alt)
