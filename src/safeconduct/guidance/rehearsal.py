@@ -221,6 +221,7 @@ def rehearse(
         has_drone = sortie.arrive_t <= t < sortie.leave_t
         leading = has_drone and t >= leading_from
         mode_code = _NO_DRONE
+        switch = ""
         if leading:
             pace = terrain.speed_ms[terrain.at(drone_s)] * planned_pace
             cmd = ctl.update(path.point_at(person_s), drone_s, dt, pace_ms=pace)
@@ -233,17 +234,14 @@ def rehearse(
             prev_mode = cmd.mode
             # Hand over at the planned point when the relief is there (or is the plan).
             if k + 1 < len(sorties) and person_s >= sortie.handover_s:
-                say((t, f"drone {k + 1} hands over at {person_s:,.0f} m; the person waits"))
-                k += 1
-                sorties[k] = _relief_as_launched(sorties[k], t, relief_early_s)
-                leading_from = max(t, sorties[k].arrive_t) + acknowledge_s
-                prev_mode = None
-                continue
+                switch = f"drone {k + 1} hands over at {person_s:,.0f} m; the person waits"
         elif t >= sortie.leave_t:
             if k + 1 >= len(sorties):
                 say((t, f"drone {k + 1} must leave and no relief is planned; operation stops"))
                 break
-            say((t, f"drone {k + 1} must leave at {person_s:,.0f} m; the person sits and waits"))
+            switch = f"drone {k + 1} must leave at {person_s:,.0f} m; the person sits and waits"
+        if switch:
+            say((t, switch))
             k += 1
             sorties[k] = _relief_as_launched(sorties[k], t, relief_early_s)
             leading_from = max(t, sorties[k].arrive_t) + acknowledge_s
