@@ -21,7 +21,7 @@ from safeconduct.cli_display import progress_bar as _progress_bar
 from safeconduct.cli_display import route_table
 from safeconduct.errors import SafeconductError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
-from safeconduct.terrain.coords import ACCEPTED_FORMS, GeoPoint, parse_point
+from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
 
 app = typer.Typer(
     name="safeconduct",
@@ -92,10 +92,6 @@ def sample_command(
     out_console.print(summary)
 
 
-def _point(text: str, argument: str) -> GeoPoint:
-    return parse_point(text, argument)
-
-
 @app.command("viewshed")
 def viewshed_command(
     dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
@@ -120,7 +116,7 @@ def viewshed_command(
     with err.status("computing the viewshed"):
         summary = compute_viewshed(
             dem,
-            _point(observer, "--observer"),
+            parse_point(observer, "--observer"),
             out,
             observer_height=observer_height,
             target_height=target_height,
@@ -181,7 +177,7 @@ def route_command(
     with err.status("planning the route") as status:
         route = plan_route_files(
             dem,
-            _point(start, "--start"),
+            parse_point(start, "--start"),
             reception,
             out,
             hazards_path=hazards,
