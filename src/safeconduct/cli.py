@@ -247,10 +247,12 @@ def _register_plugins() -> None:
     from safeconduct.mission.commands import mission_app
     from safeconduct.mission.upload_command import upload_command
     from safeconduct.note.commands import note_command
+    from safeconduct.signals.commands import signals_command
 
     mission_app.command("upload")(upload_command)
     app.add_typer(mission_app, name="mission")
     app.command("note")(note_command)
+    app.command("signals")(signals_command)
 
 
 _register_plugins()

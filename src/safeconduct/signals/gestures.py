@@ -1,0 +1,336 @@
+"""Per-person arm and body states from 2-D keypoints (pure geometry, no I/O).
+
+Keypoints follow BlazePose's 33-landmark indexing (mediapipe ``solutions.pose``). Every
+length is divided by the person's torso size, so the thresholds hold for a person 60 or
+600 pixels tall. Directions are measured in the body's own frame (the hip-to-shoulder
+axis) rather than the image's, so a tilted camera or a leaning person still reads right.
+
+A state that cannot be judged (keypoints missing or below the visibility threshold) is
+``UNKNOWN``; the classifier never guesses. :class:`GestureClassifier` adds hysteresis:
+entering a state needs a clearer pose than staying in it, so a person holding their arms
+near a threshold does not flicker between states.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+# BlazePose landmark indices.
+NOSE = 0
+FACE = tuple(range(0, 11))  # nose, eyes, ears, mouth
+L_SHOULDER, R_SHOULDER = 11, 12
+L_ELBOW, R_ELBOW = 13, 14
+L_WRIST, R_WRIST = 15, 16
+L_HIP, R_HIP = 23, 24
+L_KNEE, R_KNEE = 25, 26
+L_ANKLE, R_ANKLE = 27, 28
+N_LANDMARKS = 33
+
+#: Skeleton edges drawn on annotated video.
+SKELETON_EDGES = (
+    (L_SHOULDER, R_SHOULDER), (L_SHOULDER, L_ELBOW), (L_ELBOW, L_WRIST),
+    (R_SHOULDER, R_ELBOW), (R_ELBOW, R_WRIST), (L_SHOULDER, L_HIP), (R_SHOULDER, R_HIP),
+    (L_HIP, R_HIP), (L_HIP, L_KNEE), (L_KNEE, L_ANKLE), (R_HIP, R_KNEE), (R_KNEE, R_ANKLE),
+)  # fmt: skip
+
+#: Landmarks below this visibility (mediapipe's 0-1 score) count as missing.
+DEFAULT_MIN_VISIBILITY = 0.5
+
+
+class ArmState(enum.Enum):
+    """State of one arm."""
+
+    DOWN = "down"
+    UP = "up"
+    OUT = "out"  # out to the side, roughly horizontal
+    OTHER = "other"  # judged, but none of the above (e.g. hand at the chest, mid-swing)
+    UNKNOWN = "unknown"
+
+
+class ArmsState(enum.Enum):
+    """State of both arms together."""
+
+    DOWN = "down"
+    UP = "up"
+    OUT = "out"
+    MIXED = "mixed"  # judged, but the arms disagree (one raised, waving, mid-transition)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Keypoints:
+    """One person's landmarks in one image.
+
+    Parameters
+    ----------
+    xy
+        ``(33, 2)`` image coordinates in pixels (x to the right, y downwards).
+    visibility
+        ``(33,)`` scores in 0-1; NaN coordinates also count as missing.
+    """
+
+    xy: np.ndarray
+    visibility: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.xy.shape != (N_LANDMARKS, 2) or self.visibility.shape != (N_LANDMARKS,):
+            raise ValueError("Keypoints need xy of shape (33, 2) and visibility of shape (33,)")
+
+    def visible(self, idx: int, min_visibility: float = DEFAULT_MIN_VISIBILITY) -> bool:
+        """Whether landmark ``idx`` is present and visible enough to use."""
+        return bool(self.visibility[idx] >= min_visibility and np.all(np.isfinite(self.xy[idx])))
+
+    def bbox(self, min_visibility: float = DEFAULT_MIN_VISIBILITY) -> tuple[float, ...] | None:
+        """``(x0, y0, x1, y1)`` in pixels around the visible landmarks, or None."""
+        ok = (self.visibility >= min_visibility) & np.all(np.isfinite(self.xy), axis=1)
+        if not ok.any():
+            return None
+        pts = self.xy[ok]
+        return (
+            float(pts[:, 0].min()), float(pts[:, 1].min()),
+            float(pts[:, 0].max()), float(pts[:, 1].max()),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Geometry thresholds with separate enter and stay values.
+
+    Heights are in torso lengths (shoulders to hips, about 0.5 m; a straight arm is about
+    1.15), sideways distances in shoulder widths (about 0.38 m; a straight arm is about 1.5).
+    ``up``: the wrist is at least this far above its shoulder (0.6: a straight arm more
+    than about 30 degrees above horizontal in the torso's plane; an arm raised forwards,
+    seen from above, looks lower, hence the margin). ``out``: the wrist is at least this
+    far out (0.7 shoulder widths) and within ``out_band`` of shoulder height (0.5: about
+    25 degrees). ``down``: at least this far
+    below. ``kneel``: a knee at most this far above its ankle (standing: about 0.85).
+    The ``*_stay`` values are looser: they only keep a state already entered.
+    """
+
+    up_enter: float = 0.6
+    up_stay: float = 0.45
+    out_enter: float = 0.7
+    out_stay: float = 0.5
+    out_band_enter: float = 0.5
+    out_band_stay: float = 0.6
+    down_enter: float = 0.6
+    down_stay: float = 0.45
+    kneel_enter: float = 0.35
+    kneel_stay: float = 0.5
+
+
+@dataclass(frozen=True)
+class PoseState:
+    """What the classifier judged for one person in one frame."""
+
+    arms: ArmsState
+    left: ArmState
+    right: ArmState
+    kneeling: bool | None  # None: could not be judged
+    torso_px: float | None  # torso size in pixels, None when unknown
+
+
+@dataclass(frozen=True)
+class BodyFrame:
+    """The body's own (affine) frame in the image.
+
+    Coordinates are taken in the basis ``side`` (right shoulder to left shoulder) and
+    ``up`` (mid-hips to mid-shoulders), both in pixels and generally not perpendicular.
+    The signal's arm positions lie in the plane of the torso, and a camera maps that plane
+    to the image almost affinely, so these coordinates hardly change with the camera's
+    elevation or the person's yaw: the geometry is normalised by the torso itself.
+    """
+
+    up: np.ndarray  # mid-hips to mid-shoulders, pixels
+    side: np.ndarray  # right shoulder to left shoulder, pixels
+    scale: float  # torso size, pixels: max(torso length, 1.2 shoulder widths)
+
+    def coords(self, rel: np.ndarray) -> tuple[float, float]:
+        """``rel`` (pixels) as ``(shoulder widths towards the left, torso lengths up)``."""
+        a, b = np.linalg.solve(np.column_stack([self.side, self.up]), rel)
+        return float(a), float(b)
+
+
+#: The torso must look at least this "square" (sine of the angle between the shoulder line
+#: and the torso axis, and ratio of their lengths) to be judged; else side-on or overhead.
+MIN_SKEW_SINE = 0.3
+MIN_ASPECT = 0.2
+
+
+def body_frame(kp: Keypoints, min_visibility: float = DEFAULT_MIN_VISIBILITY) -> BodyFrame | None:
+    """The torso's frame, or None when shoulders or hips are missing or seen edge-on.
+
+    A person seen from the side (shoulders overlap) or from straight above (the torso
+    shrinks to a line) cannot be judged from 2-D keypoints: the result is None, which
+    the classifier reports as unknown.
+    """
+    need = (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP)
+    if not all(kp.visible(i, min_visibility) for i in need):
+        return None
+    ls, rs, lh, rh = (kp.xy[i].astype(float) for i in need)
+    up = (ls + rs) / 2 - (lh + rh) / 2
+    side = ls - rs
+    torso_len, shoulder_w = float(np.hypot(*up)), float(np.hypot(*side))
+    if torso_len <= 1e-6 or shoulder_w <= 1e-6:
+        return None
+    if min(torso_len / shoulder_w, shoulder_w / torso_len) < MIN_ASPECT:
+        return None
+    if abs(float(np.cross(side, up))) / (torso_len * shoulder_w) < MIN_SKEW_SINE:
+        return None
+    return BodyFrame(up=up, side=side, scale=max(torso_len, 1.2 * shoulder_w))
+
+
+def _arm_coords(
+    kp: Keypoints, frame: BodyFrame, shoulder: int, wrist: int, outward: float
+) -> tuple[float, float]:
+    """Wrist relative to its shoulder: (torso lengths up, shoulder widths outwards)."""
+    a, b = frame.coords(kp.xy[wrist].astype(float) - kp.xy[shoulder].astype(float))
+    return b, outward * a
+
+
+def classify_arm(
+    height: float, outward: float, previous: ArmState, th: Thresholds = Thresholds()
+) -> ArmState:
+    """One arm's state from its wrist position (torso units), with hysteresis.
+
+    Parameters
+    ----------
+    height
+        Wrist height above the shoulder along the body axis, torso sizes.
+    outward
+        Wrist distance out from the shoulder, away from the body, torso sizes.
+    previous
+        The arm's state in the previous frame; its looser ``*_stay`` threshold applies.
+    """
+    if previous is ArmState.UP and height >= th.up_stay:
+        return ArmState.UP
+    if previous is ArmState.OUT and outward >= th.out_stay and abs(height) <= th.out_band_stay:
+        return ArmState.OUT
+    if previous is ArmState.DOWN and height <= -th.down_stay:
+        return ArmState.DOWN
+    if height >= th.up_enter:
+        return ArmState.UP
+    if outward >= th.out_enter and abs(height) <= th.out_band_enter:
+        return ArmState.OUT
+    if height <= -th.down_enter:
+        return ArmState.DOWN
+    return ArmState.OTHER
+
+
+def combine_arms(left: ArmState, right: ArmState) -> ArmsState:
+    """Both arms' state: agreed states pass through, any unknown arm makes it unknown."""
+    if ArmState.UNKNOWN in (left, right):
+        return ArmsState.UNKNOWN
+    if left is right and left is not ArmState.OTHER:
+        return ArmsState(left.value)
+    return ArmsState.MIXED
+
+
+class GestureClassifier:
+    """Per-person state classifier with hysteresis; keep one instance per tracked person.
+
+    A frame where a needed landmark is missing reports that part as unknown. The last
+    judged state is remembered across up to ``memory_frames`` such frames, so that the
+    hysteresis survives a flickering landmark; after a longer gap a state must be
+    entered afresh.
+
+    Parameters
+    ----------
+    thresholds
+        Geometry thresholds (torso lengths, shoulder widths).
+    min_visibility
+        Landmarks scored below this are treated as missing.
+    memory_frames
+        Frames of missing landmarks after which the history is forgotten.
+    smoothing
+        Weight of the newest frame in an exponential average of each landmark (1: none).
+        Keypoint jitter, not motion, is what makes a pose flicker near a threshold.
+    fill_frames
+        A landmark missing for at most this many consecutive frames keeps its last
+        position; longer, and it is missing (the state becomes unknown).
+    """
+
+    def __init__(
+        self,
+        thresholds: Thresholds = Thresholds(),
+        min_visibility: float = DEFAULT_MIN_VISIBILITY,
+        memory_frames: int = 8,
+        smoothing: float = 0.5,
+        fill_frames: int = 2,
+    ) -> None:
+        self.smoothing = smoothing
+        self.fill_frames = fill_frames
+        self._missing = np.zeros(N_LANDMARKS, dtype=int)
+        self._xy: np.ndarray | None = None
+        self.th = thresholds
+        self.min_visibility = min_visibility
+        self.memory_frames = memory_frames
+        # Last judged state of each arm and its age in frames (for the hysteresis).
+        self._last = {L_WRIST: ArmState.UNKNOWN, R_WRIST: ArmState.UNKNOWN}
+        self._age = {L_WRIST: 0, R_WRIST: 0}
+        self._kneeling: bool | None = None
+
+    def _smooth(self, kp: Keypoints | None) -> Keypoints | None:
+        """Average jitter away, and bridge a landmark missing for a frame or two."""
+        if kp is None:
+            return None
+        xy = kp.xy.astype(float)
+        vis = kp.visibility.astype(float)
+        ok = np.all(np.isfinite(xy), axis=1) & (vis >= self.min_visibility)
+        if self._xy is not None:
+            prev_ok = np.all(np.isfinite(self._xy), axis=1)
+            mix = ok & prev_ok
+            xy[mix] = self.smoothing * xy[mix] + (1 - self.smoothing) * self._xy[mix]
+            # A landmark lost for at most fill_frames keeps its last position: a single
+            # dropped wrist should not turn a held pose into "unknown".
+            fill = ~ok & prev_ok & (self._missing < self.fill_frames)
+            xy[fill] = self._xy[fill]
+            vis[fill] = self.min_visibility
+            self._missing = np.where(ok, 0, self._missing + 1)
+            ok = ok | fill
+        else:
+            self._missing = np.zeros(N_LANDMARKS, dtype=int)
+        self._xy = np.where(ok[:, None], xy, np.nan)
+        return Keypoints(xy=xy, visibility=vis)
+
+    def _previous(self, wrist: int) -> ArmState:
+        return self._last[wrist] if self._age[wrist] <= self.memory_frames else ArmState.UNKNOWN
+
+    def update(self, kp: Keypoints | None) -> PoseState:
+        """Classify one frame; ``None`` (person not seen) yields all-unknown."""
+        kp = self._smooth(kp)
+        frame = body_frame(kp, self.min_visibility) if kp is not None else None
+        arms = {}
+        for wrist, shoulder, outward in ((L_WRIST, L_SHOULDER, 1.0), (R_WRIST, R_SHOULDER, -1.0)):
+            self._age[wrist] += 1
+            if kp is None or frame is None or not kp.visible(wrist, self.min_visibility):
+                arms[wrist] = ArmState.UNKNOWN
+                continue
+            height, out = _arm_coords(kp, frame, shoulder, wrist, outward)
+            arms[wrist] = classify_arm(height, out, self._previous(wrist), self.th)
+            self._last[wrist], self._age[wrist] = arms[wrist], 0
+        if kp is None or frame is None:
+            return PoseState(ArmsState.UNKNOWN, ArmState.UNKNOWN, ArmState.UNKNOWN, None, None)
+        kneeling = self._kneel(kp, frame)
+        if kneeling is not None:
+            self._kneeling = kneeling
+        left, right = arms[L_WRIST], arms[R_WRIST]
+        return PoseState(combine_arms(left, right), left, right, kneeling, frame.scale)
+
+    def _kneel(self, kp: Keypoints, frame: BodyFrame) -> bool | None:
+        # Kneeling: knees down near the ankles (shins on the ground) while the hips stay
+        # well above the knees (not sitting or lying).
+        gaps = []
+        for hip, knee, ankle in ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE)):
+            if not all(kp.visible(i, self.min_visibility) for i in (hip, knee, ankle)):
+                continue
+            knee_above_ankle = frame.coords(kp.xy[knee] - kp.xy[ankle])[1]
+            hip_above_knee = frame.coords(kp.xy[hip] - kp.xy[knee])[1]
+            gaps.append((knee_above_ankle, hip_above_knee))
+        if not gaps:
+            return None
+        limit = self.th.kneel_stay if self._kneeling else self.th.kneel_enter
+        return all(k <= limit and h >= 0.4 for k, h in gaps)
