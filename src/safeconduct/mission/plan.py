@@ -901,16 +901,22 @@ def waypoint_holds(route: LeadRoute, settings: MissionSettings) -> list[float]:
     return holds
 
 
-def _start_first(ctx: _Context) -> _SortieBuilder:
+def _launch_and_transit(ctx: _Context, point: tuple[float, float]) -> _SortieBuilder:
+    """Take off and fly at cruise speed and transit height to ``point``; mark the arrival."""
     s = ctx.settings
     b = _SortieBuilder(ctx)
-    meet = ctx.route.point_at(0.0)
     b.phase("take off")
-    b.takeoff(s.transit_height_m, meet)
+    b.takeoff(s.transit_height_m, point)
     b.phase("transit")
     b.set_speed(ctx.profile.cruise_speed_ms)
-    b.fly_to(*meet, s.transit_height_m, power_w=ctx.energy.cruise_power_w)
+    b.fly_to(*point, s.transit_height_m, power_w=ctx.energy.cruise_power_w)
     b.mark("arrival")
+    return b
+
+
+def _start_first(ctx: _Context) -> _SortieBuilder:
+    s = ctx.settings
+    b = _launch_and_transit(ctx, ctx.route.point_at(0.0))
     b.phase("drop note")
     b.vertical(s.drop_height_m, s.drop_hold_s)
     b.release()
@@ -926,14 +932,7 @@ def _start_first(ctx: _Context) -> _SortieBuilder:
 
 def _start_relief(ctx: _Context, hold_at_m: float, wait_after_arrival_s: float) -> _SortieBuilder:
     s = ctx.settings
-    b = _SortieBuilder(ctx)
-    point = ctx.route.point_at(hold_at_m)
-    b.phase("take off")
-    b.takeoff(s.transit_height_m, point)
-    b.phase("transit")
-    b.set_speed(ctx.profile.cruise_speed_ms)
-    b.fly_to(*point, s.transit_height_m, power_w=ctx.energy.cruise_power_w)
-    b.mark("arrival")
+    b = _launch_and_transit(ctx, ctx.route.point_at(hold_at_m))
     b.phase("descend")
     b.vertical(s.lead_height_m)
     b.phase("wait for handover")
