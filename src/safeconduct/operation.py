@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from safeconduct.atomic import atomic_folder, write_text_atomic
+from safeconduct.cli_display import format_duration
 from safeconduct.errors import BadFileError
 from safeconduct.guidance.path import RoutePath
 from safeconduct.guidance.rehearsal import (
@@ -127,26 +128,20 @@ class OperationResult:
     def describe(self) -> str:
         """A few lines for the terminal."""
         s = self.summary
-        reached = "reached" if s["rehearsal"]["reached"] else "did NOT reach"
+        rt, mi, rh = s["route"], s["mission"], s["rehearsal"]
+        t = format_duration
+        reached = "reached" if rh["reached"] else "did NOT reach"
         return "\n".join([
-            f"route: {s['route']['length_m'] / 1000:.2f} km to {s['route']['reception']}, "
-            f"expected walking {_hm(s['route']['walking_time_s'])}, "
-            f"{_hm(s['route']['exposed_time_s'])} in view",
-            f"mission: {s['mission']['sorties']} sorties on {s['mission']['airframes']} drones "
-            f"({s['mission']['drone']}), lowest reserve at landing "
-            f"{s['mission']['lowest_reserve_wh']:.1f} Wh",
+            f"route: {rt['length_m'] / 1000:.2f} km to {rt['reception']}, expected walking "
+            f"{t(rt['walking_time_s'])}, {t(rt['exposed_time_s'])} in view",
+            f"mission: {mi['sorties']} sorties on {mi['airframes']} drones ({mi['drone']}), "
+            f"lowest reserve at landing {mi['lowest_reserve_wh']:.1f} Wh",
             f"rehearsal ({s['person']}): {reached} the reception point in "
-            f"{_hm(s['rehearsal']['duration_s'])}; the drone waited "
-            f"{s['rehearsal']['drone_waits']} times ({_hm(s['rehearsal']['drone_wait_s'])}), "
-            f"relay waits {_hm(s['rehearsal']['relay_wait_s'])}, "
-            f"{_hm(s['rehearsal']['exposed_any_s'])} in view",
+            f"{t(rh['duration_s'])}; the drone waited {rh['drone_waits']} times "
+            f"({t(rh['drone_wait_s'])}), relay waits {t(rh['relay_wait_s'])}, "
+            f"{t(rh['exposed_any_s'])} in view",
             f"report: {self.out_dir / 'report.html'}",
         ])  # fmt: skip
-
-
-def _hm(seconds: float) -> str:
-    m = round(seconds / 60)
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
 def _check_area(area_dir: Path) -> None:
@@ -197,6 +192,7 @@ def rehearse_operation(
     """
     from safeconduct.mission.service import plan_mission_files
     from safeconduct.note import make_note
+    from safeconduct.services import write_route
 
     area = Path(area_dir)
     say = progress or (lambda _msg: None)
@@ -219,7 +215,7 @@ def rehearse_operation(
             dem, GeoPoint(meeting.lat, meeting.lon), reception, hazards=hazards,
             observers=observers, pace_factor=pace, search_grids=grids,
         )  # fmt: skip
-        write_text_atomic(out / "route.geojson", json.dumps(route.to_geojson(), indent=1))
+        write_route(route, out / "route.geojson")
         launch = _launch_point(area, route)
         say("mission sorties")
         (out / "mission").mkdir()
@@ -365,10 +361,10 @@ def _write_report(
         images=images,
         summary=[
             ("Distance", f"{rt['length_m'] / 1000:.2f} km", ""),
-            ("Expected walking time", _hm(rt["walking_time_s"]), ""),
+            ("Expected walking time", format_duration(rt["walking_time_s"]), ""),
             (
                 "Rehearsed time to reception",
-                _hm(rh["duration_s"]),
+                format_duration(rh["duration_s"]),
                 "ok" if rh["reached"] else "bad",
             ),
             (
@@ -378,15 +374,15 @@ def _write_report(
             ),
             (
                 "Time in view (plan / rehearsal)",
-                f"{_hm(rt['exposed_time_s'])} / {_hm(rh['exposed_any_s'])}",
+                f"{format_duration(rt['exposed_time_s'])} / {format_duration(rh['exposed_any_s'])}",
                 "",
             ),
             (
                 "Drone waited for the person",
-                f"{rh['drone_waits']} times, {_hm(rh['drone_wait_s'])}",
+                f"{rh['drone_waits']} times, {format_duration(rh['drone_wait_s'])}",
                 "",
             ),
-            ("Person waited for a relay", _hm(rh["relay_wait_s"]), ""),
+            ("Person waited for a relay", format_duration(rh["relay_wait_s"]), ""),
             ("Sorties / drones", f"{mi['sorties']} / {mi['airframes']} ({mi['drone']})", ""),
             (
                 "Battery reserve at each landing (Wh)",

@@ -22,10 +22,10 @@ from safeconduct.routing.route import Route, observer_specs, plan_route, prepare
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.layers import read_hazards, read_observers, read_reception
 from safeconduct.terrain.raster import Dem, read_dem, write_raster
+from safeconduct.terrain.visibility import HIDDEN, OUTSIDE, VISIBLE, exposure, viewshed
 
 if TYPE_CHECKING:
     from safeconduct.operation import OperationResult
-from safeconduct.terrain.visibility import HIDDEN, OUTSIDE, VISIBLE, exposure, viewshed
 
 PathLike = str | os.PathLike[str]
 
@@ -169,7 +169,8 @@ def _write_exposure(
     )
 
 
-def _write_route(route: Route, out_path: PathLike) -> None:
+def write_route(route: Route, out_path: PathLike) -> None:
+    """Write a route as RFC 7946 GeoJSON, atomically."""
     write_text_atomic(out_path, json.dumps(route.to_geojson(), indent=1) + "\n")
 
 
@@ -219,7 +220,7 @@ def plan_route_files(
         search_grids=grids,
         progress=progress,
     )
-    _write_route(route, out_path)
+    write_route(route, out_path)
     if map_path is not None:
         from safeconduct.maps import render_route_map
 
