@@ -237,8 +237,8 @@ def rehearse_operation(
         summary = _summary(route, mission.plan, result, observers, injured, seed)
         write_text_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
         say("report")
-        _write_report(out, dem, grids, route, observers, mission.plan, note, path, terrain,
-                      result, summary)  # fmt: skip
+        _write_report(out, dem, grids, route, observers, mission.plan, sorties, note, path,
+                      terrain, result, summary)  # fmt: skip
     return OperationResult(Path(out_dir), summary, route, result)
 
 
@@ -320,6 +320,7 @@ def _write_report(
     route: Route,
     observers: Sequence[Observer],
     plan: Any,
+    sorties: Sequence[LeadingSortie],
     note: Any,
     path: RoutePath,
     terrain: TerrainAlong,
@@ -340,7 +341,7 @@ def _write_report(
     xy = np.array([path.point_at(s) for s in s_prof])
     rows, cols = np.floor((~dem.transform) @ (xy[:, 0], xy[:, 1]))[::-1].astype(int)
     elevation = dem.elevation[rows, cols]
-    spans = [(s.arrive_t, s.leave_t) for s in _leading_sorties(plan.sorties)]
+    spans = [(s.arrive_t, s.leave_t) for s in sorties]
     images = {
         "map": (out / "map.png").read_bytes(),
         "profile": profile_png(s_prof, elevation, terrain),
