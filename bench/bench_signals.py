@@ -45,7 +45,7 @@ def main() -> None:
     import cv2
     import mediapipe as mp
 
-    from safeconduct.signals.service import SignalPipeline
+    from safeconduct.services.signals import SignalPipeline
 
     imgs = frames(args.frames)
 

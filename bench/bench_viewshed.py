@@ -29,7 +29,7 @@ import rasterio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.visibility import (
     VISIBLE,
     ObserverSpec,

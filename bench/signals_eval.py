@@ -28,9 +28,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from safeconduct.services.signals import SignalPipeline
 from safeconduct.signals import synthetic as syn
 from safeconduct.signals.detector import AlertKind
-from safeconduct.signals.service import SignalPipeline
 
 FPS = 15.0
 #: The person faces the drone within this many degrees (the published procedure tells the

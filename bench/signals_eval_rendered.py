@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
+from safeconduct.services.signals import SignalPipeline
 from safeconduct.signals import synthetic as syn
 from safeconduct.signals.detector import AlertKind
-from safeconduct.signals.service import SignalPipeline
 
 # The script's own folder is on sys.path when it runs: share the motions with signals_eval.
 from signals_eval import lookalike_motion, signal_motion

@@ -12,7 +12,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
 
 CELL_M = 5.0
 CRS_EPSG = 32637

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.terrain.sample import DEFAULT_SEED, SampleAreaSummary, generate_sample_area
+from safeconduct.adapters.files.sample_area import (
+    DEFAULT_SEED,
+    SampleAreaSummary,
+    generate_sample_area,
+)
 
 
 @pytest.fixture(scope="session")

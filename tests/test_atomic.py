@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.atomic import atomic_path, check_writable, write_text_atomic
+from safeconduct.adapters.files.atomic import atomic_path, check_writable, write_text_atomic
 from safeconduct.errors import BadFileError
 
 

@@ -8,12 +8,12 @@ import sys
 import pytest
 
 from safeconduct import __version__
-from safeconduct.cli import app, main
+from safeconduct.entrypoints.cli.app import app, main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the installed entry point exactly as a user would."""
-    code = "from safeconduct.cli import main; main()"
+    code = "from safeconduct.entrypoints.cli.app import main; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )

@@ -12,10 +12,11 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
+from safeconduct.adapters.formats.layers import read_hazards, read_reception, write_hazards
+from safeconduct.adapters.gis.geotiff import read_dem
 from safeconduct.errors import BadFileError, UnreachableError
-from safeconduct.operation import OperationResult, rehearse_operation
-from safeconduct.terrain.layers import Hazard, read_hazards, read_reception, write_hazards
-from safeconduct.terrain.raster import read_dem
+from safeconduct.services.operation import OperationResult, rehearse_operation
+from safeconduct.terrain.layers import Hazard
 
 NOW = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from safeconduct.cli import main
-from safeconduct.terrain.layers import read_observers
+from safeconduct.adapters.formats.layers import read_observers
+from safeconduct.entrypoints.cli.app import main
 
 
 def _observer_point(sample_area: Path) -> str:
@@ -60,7 +60,7 @@ def test_observer_outside_the_dem_is_one_line_and_writes_nothing(
     sample_area: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "vis.tif"
-    code = "from safeconduct.cli import main; main()"
+    code = "from safeconduct.entrypoints.cli.app import main; main()"
     result = subprocess.run(
         [sys.executable, "-c", code, "viewshed", "--dem", str(sample_area / "dem.tif"),
          "--observer", "50.0,30.0", "--out", str(out)],

@@ -5,7 +5,7 @@ The package is laid out by architecture (see ``docs`` and the product brief):
 - :mod:`safeconduct.terrain` -- rasters, layers, coordinates and visibility; the only
   place that knows about CRSs and GDAL.
 - :mod:`safeconduct.routing` -- walking-cost models, search kernels and routes.
-- :mod:`safeconduct.cli` -- the thin ``safeconduct`` command line.
+- :mod:`safeconduct.entrypoints.cli.app` -- the thin ``safeconduct`` command line.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -19,7 +19,7 @@ from scipy import ndimage
 from safeconduct.mission.items import Command, MissionItem
 from safeconduct.mission.plan import LeadRoute, RouteLeg
 from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
 
 GEOD = Geod(ellps="WGS84")
 
@@ -30,8 +30,8 @@ ORIGIN = (38.0, 48.6)  # lon, lat
 @functools.lru_cache(maxsize=2)
 def sample_route_path(sample_area: str) -> Path:
     """Plan the sample area's route (meeting point to reception, about 6.4 km) once."""
-    from safeconduct.services import plan_route_files
-    from safeconduct.terrain.layers import read_meeting
+    from safeconduct.adapters.formats.layers import read_meeting
+    from safeconduct.services.planning import plan_route_files
 
     area = Path(sample_area)
     meeting = read_meeting(area / "meeting.geojson")

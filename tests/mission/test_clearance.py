@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from safeconduct.adapters.gis.geotiff import read_dem
 from safeconduct.errors import OutOfRangeError
 from safeconduct.mission.clearance import DemTerrain, FlatTerrain, ceil_cm
 from safeconduct.mission.items import Command
 from safeconduct.mission.plan import MissionSettings, plan_sorties
 from safeconduct.mission.profiles import load_profile
 from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.raster import read_dem
 from tests.mission.mission_helpers import (
     ORIGIN,
     horizontal_legs,

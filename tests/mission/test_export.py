@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from safeconduct.adapters.formats.qgc_plan import plan_document, read_qgc_plan, write_qgc_plan
+from safeconduct.adapters.formats.qgc_wpl import read_wpl, write_wpl
 from safeconduct.errors import BadFileError
-from safeconduct.mission.export_qgc import plan_document, read_qgc_plan, write_qgc_plan
-from safeconduct.mission.export_wpl import read_wpl, write_wpl
 from safeconduct.mission.items import Command, Frame, MissionItem
 from safeconduct.mission.plan import MissionPlan, plan_sorties
 from safeconduct.mission.profiles import load_profile

@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymavlink import mavutil, mavwp
 
-from safeconduct.errors import BadFileError
-from safeconduct.mission.items import Command, Frame, MissionItem
-from safeconduct.mission.mission_files import (
+from safeconduct.adapters.formats.mission_files import (
     read_mission_file,
     read_plan,
     read_waypoints,
 )
+from safeconduct.errors import BadFileError
+from safeconduct.mission.items import Command, Frame, MissionItem
 
 WPL = """QGC WPL 110
 0\t1\t0\t16\t0\t0\t0\t0\t47.3976870\t8.5455940\t488.000000\t1

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from safeconduct.adapters.formats.layers import read_reception
 from safeconduct.errors import BadFileError, OutOfRangeError, UnreachableError, UsageError
 from safeconduct.mission.items import Command, Frame, MissionItem
 from safeconduct.mission.plan import (
@@ -24,7 +25,6 @@ from safeconduct.mission.plan import (
 )
 from safeconduct.mission.profiles import load_profile
 from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.layers import read_reception
 from tests.mission.mission_helpers import (
     GEOD,
     ORIGIN,

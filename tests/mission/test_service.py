@@ -10,6 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from safeconduct.adapters.formats.qgc_plan import read_qgc_plan
+from safeconduct.adapters.formats.qgc_wpl import read_wpl
+from safeconduct.entrypoints.cli.mission import mission_app
 from safeconduct.errors import (
     BadFileError,
     OutOfRangeError,
@@ -17,10 +20,7 @@ from safeconduct.errors import (
     UnreachableError,
     UsageError,
 )
-from safeconduct.mission.commands import mission_app
-from safeconduct.mission.export_qgc import read_qgc_plan
-from safeconduct.mission.export_wpl import read_wpl
-from safeconduct.mission.service import parse_meeting_time, plan_mission_files
+from safeconduct.services.mission import parse_meeting_time, plan_mission_files
 from safeconduct.terrain.coords import GeoPoint
 from tests.mission.mission_helpers import load_route, offset, sample_route_path
 

@@ -20,9 +20,7 @@ from hypothesis import strategies as st
 from pymavlink.dialects.v20 import common as mavlink2
 from typer.testing import CliRunner
 
-from safeconduct.errors import BadFileError
-from safeconduct.mission.items import Command, Frame, MissionItem
-from safeconduct.mission.upload import (
+from safeconduct.adapters.mavlink.upload import (
     BadConnectionError,
     MissionLink,
     MissionUploadError,
@@ -33,7 +31,9 @@ from safeconduct.mission.upload import (
     upload_and_verify,
     upload_mission,
 )
-from safeconduct.mission.upload_command import upload_command
+from safeconduct.entrypoints.cli.upload import upload_command
+from safeconduct.errors import BadFileError
+from safeconduct.mission.items import Command, Frame, MissionItem
 from tests.mission.mavlink_peers import FakeVehicle, MavsdkVehicle, UdpDropProxy, free_port
 
 NAN = math.nan

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.note import NoteSummary, make_note
+from safeconduct.services.note import NoteSummary, make_note
 
 CODE = "7KDM-TW3K"
 HOTLINE = "+380 66 000 00 00"

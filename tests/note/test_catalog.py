@@ -8,11 +8,11 @@ import string
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from safeconduct.adapters.pdf.fonts import SANS, SANS_BOLD, missing_glyphs
 from safeconduct.errors import UsageError
 from safeconduct.note import catalog, content
 from safeconduct.note.catalog import available_languages, load, parse_languages
 from safeconduct.note.content import DROP_TEXTS, DROP_WORD_LIMIT
-from safeconduct.note.fonts import SANS, SANS_BOLD, missing_glyphs
 
 LANGS = available_languages()
 
@@ -73,7 +73,7 @@ def test_translations_are_in_their_own_script(lang: str) -> None:
 
 
 def test_every_step_has_a_pictogram() -> None:
-    from safeconduct.note.pictograms import PICTOGRAMS
+    from safeconduct.adapters.pdf.pictograms import PICTOGRAMS
 
     shown = {name for step in content.STEPS for name in step.pictograms}
     assert shown == set(PICTOGRAMS)
@@ -93,7 +93,7 @@ def test_languages_are_parsed_and_checked() -> None:
 def test_adding_a_language_is_adding_one_catalogue(tmp_path, monkeypatch) -> None:
     import shutil
 
-    from safeconduct.note import make_note
+    from safeconduct.services.note import make_note
 
     locale = tmp_path / "locale"
     shutil.copytree(catalog.LOCALE_DIR, locale)

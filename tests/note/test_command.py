@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from safeconduct.entrypoints.cli.note import note_command
 from safeconduct.errors import UsageError
-from safeconduct.note.commands import note_command
 
 app = typer.Typer()
 app.command("note")(note_command)

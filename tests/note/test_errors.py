@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from safeconduct.errors import BadFileError, SafeconductError, UsageError
-from safeconduct.note import InvalidCaseCodeError, NoteDoesNotFitError, make_note
+from safeconduct.note import InvalidCaseCodeError
+from safeconduct.note.layout import NoteDoesNotFitError
+from safeconduct.services.note import make_note
 
 from .conftest import CODE, HOTLINE
 

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from safeconduct.adapters.pdf.fonts import SANS, text_width
+from safeconduct.adapters.pdf.pictograms import PICTOGRAMS
 from safeconduct.note.catalog import available_languages, load
-from safeconduct.note.fonts import SANS, text_width
 from safeconduct.note.layout import (
     MM,
     PAPERS,
@@ -21,7 +22,6 @@ from safeconduct.note.layout import (
     wrap,
     zone_name,
 )
-from safeconduct.note.pictograms import PICTOGRAMS
 from safeconduct.note.qr import qr_payload
 from safeconduct.terrain.coords import GeoPoint
 

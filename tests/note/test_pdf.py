@@ -9,10 +9,11 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from safeconduct.note import NoteSummary, parse_qr_payload
 from safeconduct.note import content as msg
+from safeconduct.note import parse_qr_payload
 from safeconduct.note.catalog import load
 from safeconduct.note.layout import MM, PAPERS
+from safeconduct.services.note import NoteSummary
 
 from .conftest import CODE, HOTLINE
 

@@ -11,27 +11,32 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
-from safeconduct.cli import main
-from safeconduct.errors import OutOfRangeError, UnreachableError, UsageError
-from safeconduct.routing.route import Route, build_search_grids, plan_route
-from safeconduct.services import plan_route_files
-from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.layers import (
-    Hazard,
+from safeconduct.adapters.formats.layers import (
     read_hazards,
     read_meeting,
     read_observers,
     read_reception,
 )
-from safeconduct.terrain.raster import Dem, read_dem
+from safeconduct.adapters.gis.geotiff import read_dem
+from safeconduct.adapters.gis.rasterize import rasterize_hazards
+from safeconduct.entrypoints.cli.app import main
+from safeconduct.errors import OutOfRangeError, UnreachableError, UsageError
+from safeconduct.routing.route import Route, build_search_grids, plan_route
+from safeconduct.services.planning import plan_route_files
+from safeconduct.terrain.coords import GeoPoint
+from safeconduct.terrain.dem import Dem
+from safeconduct.terrain.layers import Hazard
 
 
 @pytest.fixture(scope="module")
 def area(sample_area: Path) -> dict:
     meeting = read_meeting(sample_area / "meeting.geojson")
+    dem = read_dem(sample_area / "dem.tif")
+    hazards = read_hazards(sample_area / "hazards.geojson")
     return {
-        "dem": read_dem(sample_area / "dem.tif"),
-        "hazards": read_hazards(sample_area / "hazards.geojson"),
+        "dem": dem,
+        "hazards": hazards,
+        "hazard_grids": rasterize_hazards(hazards, dem),
         "observers": read_observers(sample_area / "observers.geojson"),
         "reception": read_reception(sample_area / "reception.geojson"),
         "start": GeoPoint(meeting.lat, meeting.lon),
@@ -44,7 +49,7 @@ def safe_route(area: dict) -> Route:
         area["dem"],
         area["start"],
         area["reception"],
-        hazards=area["hazards"],
+        hazard_grids=area["hazard_grids"],
         observers=area["observers"],
     )
 
@@ -68,7 +73,7 @@ def test_route_reaches_a_reception_point_without_crossing_a_barrier(
     assert (end[0], end[1]) == pytest.approx(
         (safe_route.reception.lon, safe_route.reception.lat), abs=1e-4
     )
-    barrier = build_search_grids(dem, area["hazards"]).barrier
+    barrier = build_search_grids(dem, area["hazard_grids"]).barrier
     cells = _cells_along(dem, safe_route)
     assert not barrier[cells[:, 0], cells[:, 1]].any()
     # It crosses the stream, so it must use the bridge: the only gap in the water barrier.
@@ -95,7 +100,7 @@ def test_weighing_exposure_cuts_time_in_view(area: dict, safe_route: Route) -> N
         area["dem"],
         area["start"],
         area["reception"],
-        hazards=area["hazards"],
+        hazard_grids=area["hazard_grids"],
         observers=area["observers"],
         risk_weight=0.0,
     )
@@ -104,9 +109,15 @@ def test_weighing_exposure_cuts_time_in_view(area: dict, safe_route: Route) -> N
 
 
 def test_an_injured_person_takes_longer(area: dict) -> None:
-    fit = plan_route(area["dem"], area["start"], area["reception"], hazards=area["hazards"])
+    fit = plan_route(
+        area["dem"], area["start"], area["reception"], hazard_grids=area["hazard_grids"]
+    )
     slow = plan_route(
-        area["dem"], area["start"], area["reception"], hazards=area["hazards"], pace_factor=0.5
+        area["dem"],
+        area["start"],
+        area["reception"],
+        hazard_grids=area["hazard_grids"],
+        pace_factor=0.5,
     )
     assert slow.walking_time_s == pytest.approx(2 * fit.walking_time_s, rel=0.05)
 
@@ -138,7 +149,10 @@ def test_start_in_a_minefield_is_refused(area: dict) -> None:
     inside = mine.geometry.representative_point()
     with pytest.raises(UnreachableError, match="inside a barrier"):
         plan_route(
-            area["dem"], GeoPoint(inside.y, inside.x), area["reception"], hazards=area["hazards"]
+            area["dem"],
+            GeoPoint(inside.y, inside.x),
+            area["reception"],
+            hazard_grids=area["hazard_grids"],
         )
 
 
@@ -158,7 +172,12 @@ def test_reception_ringed_by_minefields_is_unreachable(area: dict) -> None:
         )
         ringed.append(Hazard("minefield", annulus))
     with pytest.raises(UnreachableError):
-        plan_route(dem, area["start"], area["reception"], hazards=[*area["hazards"], *ringed])
+        plan_route(
+            dem,
+            area["start"],
+            area["reception"],
+            hazard_grids=rasterize_hazards([*area["hazards"], *ringed], dem),
+        )
 
 
 def test_bad_settings_are_usage_errors(area: dict) -> None:
@@ -224,8 +243,9 @@ def test_rwalk_model_runs_without_layers(area: dict) -> None:
 
 def test_route_on_the_geographic_jacksboro_dem(tmp_path: Path) -> None:
     """A real DEM on WGS84 is reprojected to UTM and routed across."""
-    from safeconduct.terrain.jacksboro import write_jacksboro_dem
-    from safeconduct.terrain.layers import ReceptionPoint, write_reception
+    from safeconduct.adapters.files.jacksboro import write_jacksboro_dem
+    from safeconduct.adapters.formats.layers import write_reception
+    from safeconduct.terrain.layers import ReceptionPoint
 
     dem_path = write_jacksboro_dem(tmp_path / "dem.tif")
     write_reception(tmp_path / "reception.geojson", [ReceptionPoint("east", -84.12, 36.62)])

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from safeconduct.services.signals import SignalPipeline
 from safeconduct.signals import synthetic as syn
 from safeconduct.signals.detector import (
     AlertKind,
@@ -15,7 +16,6 @@ from safeconduct.signals.detector import (
     TrackDetector,
 )
 from safeconduct.signals.gestures import ArmsState, ArmState, PoseState
-from safeconduct.signals.service import SignalPipeline
 
 FPS = 10.0
 A = ArmsState

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from safeconduct.adapters.vision import pose
 from safeconduct.errors import BadFileError, SafeconductError
-from safeconduct.signals import pose
 
 pytest.importorskip("cv2")
 
@@ -34,7 +34,7 @@ def no_mediapipe(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_missing_extra_says_how_to_install(no_mediapipe: None, tmp_path: Path) -> None:
-    from safeconduct.signals.service import detect_signals
+    from safeconduct.services.signals import detect_signals
 
     with pytest.raises(pose.MissingExtraError) as info:
         detect_signals(tmp_path)
@@ -45,7 +45,7 @@ def test_missing_extra_says_how_to_install(no_mediapipe: None, tmp_path: Path) -
 
 
 def test_empty_folder(tmp_path: Path) -> None:
-    from safeconduct.signals.video import read_frames
+    from safeconduct.adapters.vision.video import read_frames
 
     (tmp_path / "notes.txt").write_text("no images here")
     with pytest.raises(BadFileError) as info:
@@ -54,7 +54,7 @@ def test_empty_folder(tmp_path: Path) -> None:
 
 
 def test_unreadable_video(tmp_path: Path) -> None:
-    from safeconduct.signals.video import read_frames
+    from safeconduct.adapters.vision.video import read_frames
 
     bad = tmp_path / "clip.mp4"
     bad.write_bytes(b"this is not a video")
@@ -64,7 +64,7 @@ def test_unreadable_video(tmp_path: Path) -> None:
 
 
 def test_missing_source(tmp_path: Path) -> None:
-    from safeconduct.signals.video import read_frames
+    from safeconduct.adapters.vision.video import read_frames
 
     with pytest.raises(BadFileError) as info:
         next(read_frames(tmp_path / "nope.mp4"))
@@ -72,7 +72,7 @@ def test_missing_source(tmp_path: Path) -> None:
 
 
 def test_bad_image_in_folder(tmp_path: Path) -> None:
-    from safeconduct.signals.video import read_frames
+    from safeconduct.adapters.vision.video import read_frames
 
     (tmp_path / "0001.png").write_bytes(b"garbage")
     with pytest.raises(BadFileError):
@@ -80,7 +80,7 @@ def test_bad_image_in_folder(tmp_path: Path) -> None:
 
 
 def test_bad_fps(tmp_path: Path) -> None:
-    from safeconduct.signals.video import source_fps
+    from safeconduct.adapters.vision.video import source_fps
 
     with pytest.raises(BadFileError):
         source_fps(tmp_path, -1.0)

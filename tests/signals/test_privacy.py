@@ -7,7 +7,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from safeconduct.signals.video import protect_frame  # noqa: E402
+from safeconduct.adapters.vision.video import protect_frame  # noqa: E402
 
 
 def test_a_frame_with_nobody_found_is_still_pixelated() -> None:

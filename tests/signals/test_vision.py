@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from safeconduct.adapters.vision.pose import PoseEstimator
+from safeconduct.adapters.vision.video import blur_faces, read_frames
+from safeconduct.services.signals import detect_signals, iter_alerts
 from safeconduct.signals import gestures as g
 from safeconduct.signals import synthetic as syn
 from safeconduct.signals.detector import NO_SIGNAL_TEXT, AlertKind
-from safeconduct.signals.pose import PoseEstimator
-from safeconduct.signals.service import detect_signals, iter_alerts
-from safeconduct.signals.video import blur_faces, read_frames
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("mediapipe")
@@ -120,7 +120,7 @@ def test_command_on_rendered_video(tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from safeconduct.signals.commands import signals_command
+    from safeconduct.entrypoints.cli.signals import signals_command
 
     app = typer.Typer()
     app.command()(signals_command)

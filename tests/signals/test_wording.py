@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from safeconduct.services.signals import SignalsSummary
 from safeconduct.signals import detector as d
-from safeconduct.signals.service import SignalsSummary
 
 FORBIDDEN = [
     r"no threat", r"\bclear\b", r"not surrender", r"\bweapon", r"\bshoot", r"\bfire\b",

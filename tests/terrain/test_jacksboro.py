@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from safeconduct.terrain.jacksboro import load_jacksboro, write_jacksboro_dem
-from safeconduct.terrain.raster import read_dem
+from safeconduct.adapters.files.jacksboro import load_jacksboro, write_jacksboro_dem
+from safeconduct.adapters.gis.geotiff import read_dem
 
 
 @pytest.fixture(scope="module")

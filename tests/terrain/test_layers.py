@@ -16,8 +16,20 @@ from scipy import ndimage
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 from shapely.geometry.polygon import orient
 
+from safeconduct.adapters.formats.geojson import make_feature, write_feature_collection
+from safeconduct.adapters.formats.layers import (
+    read_hazards,
+    read_meeting,
+    read_observers,
+    read_reception,
+    write_hazards,
+    write_meeting,
+    write_observers,
+    write_reception,
+)
+from safeconduct.adapters.gis.rasterize import rasterize_hazards
 from safeconduct.errors import BadFileError
-from safeconduct.terrain.geojson import make_feature, write_feature_collection
+from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.layers import (
     DEFAULT_OBSERVER_HEIGHT_M,
     DEFAULT_OBSERVER_RANGE_M,
@@ -28,17 +40,7 @@ from safeconduct.terrain.layers import (
     Observer,
     ReceptionPoint,
     project_geometry,
-    rasterize_hazards,
-    read_hazards,
-    read_meeting,
-    read_observers,
-    read_reception,
-    write_hazards,
-    write_meeting,
-    write_observers,
-    write_reception,
 )
-from safeconduct.terrain.raster import Dem
 
 # --------------------------------------------------------------------------- helpers
 

@@ -14,17 +14,7 @@ from scipy import ndimage
 from shapely.geometry import shape
 from shapely.geometry.polygon import LinearRing
 
-from safeconduct.terrain.layers import (
-    HAZARD_KINDS,
-    Hazard,
-    rasterize_hazards,
-    read_hazards,
-    read_meeting,
-    read_observers,
-    read_reception,
-)
-from safeconduct.terrain.raster import Dem, read_dem
-from safeconduct.terrain.sample import (
+from safeconduct.adapters.files.sample_area import (
     DEFAULT_SEED,
     DEM_NAME,
     HAZARDS_NAME,
@@ -34,6 +24,16 @@ from safeconduct.terrain.sample import (
     SampleAreaSummary,
     generate_sample_area,
 )
+from safeconduct.adapters.formats.layers import (
+    read_hazards,
+    read_meeting,
+    read_observers,
+    read_reception,
+)
+from safeconduct.adapters.gis.geotiff import read_dem
+from safeconduct.adapters.gis.rasterize import rasterize_hazards
+from safeconduct.terrain.dem import Dem
+from safeconduct.terrain.layers import HAZARD_KINDS, Hazard
 
 GEOJSON_NAMES = (HAZARDS_NAME, OBSERVERS_NAME, RECEPTION_NAME, MEETING_NAME)
 EIGHT = np.ones((3, 3), dtype=bool)

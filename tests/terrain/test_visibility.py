@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from safeconduct.errors import OutOfRangeError
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.visibility import (
     EARTH_RADIUS_M,
     HIDDEN,
@@ -359,7 +359,7 @@ def test_exposure_of_no_observers_is_zero() -> None:
 @pytest.mark.skipif(shutil.which("grass") is None, reason="GRASS GIS is not installed")
 def test_agrees_with_grass_r_viewshed(tmp_path: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from safeconduct.terrain.raster import write_raster
+    from safeconduct.adapters.gis.geotiff import write_raster
     from viewshed_dem import observer_on_high_ground, synthetic_dem
     from viewshed_peers import r_viewshed
 

@@ -28,7 +28,7 @@ from scipy import ndimage
 
 from safeconduct.errors import OutOfRangeError
 from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
 
 #: A flown position: ``(lon, lat, alt)`` in WGS84 degrees and metres above home.
 Position = tuple[float, float, float]

@@ -7,7 +7,6 @@ reception point; and both state what the Geneva Conventions guarantee.
 
 Public API
 ----------
-- :func:`make_note` (and :class:`NoteSummary`): the use case behind ``safeconduct note``.
 - :mod:`.casecode`: :func:`generate_case_code`, :func:`parse_case_code`,
   :func:`format_case_code`.
 - :func:`available_languages`: the languages that have a catalogue.
@@ -23,20 +22,13 @@ from safeconduct.note.casecode import (
     parse_case_code,
 )
 from safeconduct.note.catalog import available_languages
-from safeconduct.note.layout import KINDS, PAPERS, NoteDoesNotFitError
 from safeconduct.note.qr import parse_qr_payload, qr_payload
-from safeconduct.note.service import NoteSummary, make_note
 
 __all__ = [
-    "KINDS",
-    "PAPERS",
     "InvalidCaseCodeError",
-    "NoteDoesNotFitError",
-    "NoteSummary",
     "available_languages",
     "format_case_code",
     "generate_case_code",
-    "make_note",
     "parse_case_code",
     "parse_qr_payload",
     "qr_payload",

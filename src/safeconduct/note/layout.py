@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from babel.core import UnknownLocaleError
 from babel.dates import format_date, get_timezone_location
 
+from safeconduct.adapters.pdf.fonts import MONO_BOLD, SANS, SANS_BOLD, text_width
 from safeconduct.errors import UsageError
 from safeconduct.note import content as msg
 from safeconduct.note.casecode import format_case_code
 from safeconduct.note.catalog import Translations
-from safeconduct.note.fonts import MONO_BOLD, SANS, SANS_BOLD, text_width
 from safeconduct.terrain.coords import GeoPoint
 
 MM = 72.0 / 25.4

@@ -1,4 +1,4 @@
-"""The note's QR code: what it carries, and how it is drawn (as vectors, with segno).
+"""What the note's QR code carries (drawing it is :mod:`safeconduct.adapters.pdf.qr`'s job).
 
 The payload is plain text, so any phone shows it without an app::
 
@@ -12,14 +12,9 @@ case code from it; the person preparing reads the contact.
 
 from __future__ import annotations
 
-import segno
-from reportlab.pdfgen.canvas import Canvas
-
 from safeconduct.note.casecode import format_case_code
 
 HEADER = "SAFE CONDUCT"
-#: Light modules around the symbol, in modules (ISO/IEC 18004 asks for 4).
-QUIET_ZONE = 4
 
 
 def qr_payload(case_code: str, hotline: str | None = None) -> str:
@@ -40,43 +35,3 @@ def parse_qr_payload(text: str) -> dict[str, str]:
         key, _, value = line.partition(" ")
         out[key.lower()] = value
     return out
-
-
-def make_symbol(payload: str) -> segno.QRCode:
-    """The QR symbol for ``payload``: error correction M at least, raised if it costs nothing."""
-    return segno.make(payload, error="m", boost_error=True, micro=False)
-
-
-def modules(payload: str) -> int:
-    """Width of the symbol in modules, quiet zone included."""
-    return make_symbol(payload).symbol_size(border=QUIET_ZONE)[0]
-
-
-def draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float) -> None:
-    """Draw the QR code of ``payload`` as one filled vector path in a ``size`` square at (x, y).
-
-    The square includes the quiet zone. Dark modules of a row are merged into runs and the
-    whole symbol is filled as one path, so no hairline seams appear between modules.
-    """
-    symbol = make_symbol(payload)
-    n = symbol.symbol_size(border=QUIET_ZONE)[0]
-    unit = size / n
-    path = canvas.beginPath()
-    for r, row in enumerate(symbol.matrix_iter(border=QUIET_ZONE)):
-        top = y + size - r * unit
-        c = 0
-        row = list(row)
-        while c < n:
-            if row[c]:
-                start = c
-                while c < n and row[c]:
-                    c += 1
-                path.rect(x + start * unit, top - unit, (c - start) * unit, unit)
-            else:
-                c += 1
-    canvas.saveState()
-    canvas.setFillColorRGB(1, 1, 1)
-    canvas.rect(x, y, size, size, stroke=0, fill=1)
-    canvas.setFillColorRGB(0, 0, 0)
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.restoreState()

@@ -22,8 +22,8 @@ from safeconduct.routing.kernels import SearchGrids, least_cost_path, step_costs
 from safeconduct.routing.models import RWalkModel, ToblerModel
 from safeconduct.routing.simplify import path_cells_between, simplify_path
 from safeconduct.terrain.coords import GeoPoint
-from safeconduct.terrain.layers import Hazard, Observer, ReceptionPoint, rasterize_hazards
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
+from safeconduct.terrain.layers import HazardGrids, Observer, ReceptionPoint
 from safeconduct.terrain.visibility import ObserverSpec, exposure
 
 ModelName = Literal["tobler", "rwalk"]
@@ -165,13 +165,13 @@ def make_model(
 
 def build_search_grids(
     dem: Dem,
-    hazards: Sequence[Hazard] = (),
+    hazard_grids: HazardGrids | None = None,
     exposure_grid: np.ndarray | None = None,
 ) -> SearchGrids:
     """Put the DEM, the rasterized hazards and the exposure on one search grid."""
-    if hazards:
-        grids = rasterize_hazards(list(hazards), dem)
-        barrier, on_path, speed = grids.barrier, grids.on_path, grids.speed_factor
+    if hazard_grids is not None:
+        barrier = hazard_grids.barrier
+        on_path, speed = hazard_grids.on_path, hazard_grids.speed_factor
     else:
         barrier = on_path = speed = None
     return SearchGrids(
@@ -186,20 +186,23 @@ def build_search_grids(
 
 def prepare_search_grids(
     dem: Dem,
-    hazards: Sequence[Hazard] = (),
+    hazard_grids: HazardGrids | None = None,
     observers: Sequence[Observer] = (),
     *,
     target_height: float = 1.7,
     progress: Callable[[str], None] | None = None,
 ) -> SearchGrids:
-    """Compute the exposure to ``observers`` and rasterize ``hazards`` onto one search grid."""
+    """Compute the exposure to ``observers`` and put it on one search grid with the hazards.
+
+    ``hazard_grids`` are the hazards already burnt onto the DEM's grid (the GIS adapter
+    does that); None means no hazards.
+    """
     say = progress or (lambda _msg: None)
     exposure_grid = None
     if observers:
         say(f"visibility from {len(observers)} observers")
         exposure_grid = exposure(dem, observer_specs(dem, observers), target_height=target_height)
-    say("hazard layers")
-    return build_search_grids(dem, hazards, exposure_grid)
+    return build_search_grids(dem, hazard_grids, exposure_grid)
 
 
 def observer_specs(dem: Dem, observers: Sequence[Observer]) -> list[ObserverSpec]:
@@ -217,7 +220,7 @@ def plan_route(
     start: GeoPoint,
     reception: Sequence[ReceptionPoint],
     *,
-    hazards: Sequence[Hazard] = (),
+    hazard_grids: HazardGrids | None = None,
     observers: Sequence[Observer] = (),
     model: str = "tobler",
     pace_factor: float = 1.0,
@@ -238,9 +241,10 @@ def plan_route(
         Where the person starts (WGS84).
     reception
         Candidate reception points; the route ends at whichever is cheapest to reach.
-    hazards
-        Minefields and impassable areas are hard barriers (with their buffer); water is
-        impassable except where a road or path crosses it; woodland slows.
+    hazard_grids
+        The hazards burnt onto the DEM's grid: minefields and impassable areas are hard
+        barriers (with their buffer); water is impassable except where a road or path
+        crosses it; woodland slows. None: no hazards.
     observers
         Hostile observation posts. The cost of a step is multiplied by
         ``1 + risk_weight * exposure`` where exposure is the weighted number of observers
@@ -256,9 +260,9 @@ def plan_route(
     target_height
         Height of the walking person in metres, for the exposure.
     search_grids
-        Grids already built from ``hazards`` and ``observers`` by
-        :func:`prepare_search_grids`, to reuse them (``hazards`` and ``observers`` then only
-        label the result).
+        Grids already built from ``hazard_grids`` and ``observers`` by
+        :func:`prepare_search_grids`, to reuse them (``observers`` then only label the
+        result).
     progress
         Called with a short description of each stage.
 
@@ -284,7 +288,7 @@ def plan_route(
         dem.cell_of_lonlat(r.lon, r.lat, what=f"reception point {r.name!r}") for r in reception
     ]
     grids = search_grids or prepare_search_grids(
-        dem, hazards, observers, target_height=target_height, progress=say
+        dem, hazard_grids, observers, target_height=target_height, progress=say
     )
     _check_not_in_barrier(grids, start_cell, "the start", start)
     open_targets = [c for c in target_cells if not _in_barrier(grids, c)]

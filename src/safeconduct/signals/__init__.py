@@ -18,13 +18,6 @@ from safeconduct.signals.detector import (
     SignalDetector,
 )
 from safeconduct.signals.gestures import ArmsState, ArmState, GestureClassifier, Keypoints
-from safeconduct.signals.pose import MissingExtraError
-from safeconduct.signals.service import (
-    SignalPipeline,
-    SignalsSummary,
-    detect_signals,
-    iter_alerts,
-)
 
 __all__ = [
     "ACTION_TEXT",
@@ -36,11 +29,6 @@ __all__ = [
     "DetectorConfig",
     "GestureClassifier",
     "Keypoints",
-    "MissingExtraError",
     "Observation",
     "SignalDetector",
-    "SignalPipeline",
-    "SignalsSummary",
-    "detect_signals",
-    "iter_alerts",
 ]

@@ -195,7 +195,7 @@ def render(
     torso, arms, head), so it is a cartoon: good enough for BlazePose to find at moderate
     sizes, not a stand-in for real people.
     """
-    from safeconduct.signals.pose import require_cv2
+    from safeconduct.adapters.vision.pose import require_cv2
 
     cv2 = require_cv2()
     xy = camera.project(skeleton(pose))

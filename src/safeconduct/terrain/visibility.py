@@ -50,7 +50,7 @@ import numba
 import numpy as np
 
 from safeconduct.errors import OutOfRangeError
-from safeconduct.terrain.raster import Dem
+from safeconduct.terrain.dem import Dem
 
 VISIBLE: int = 1
 HIDDEN: int = 0

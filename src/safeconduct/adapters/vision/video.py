@@ -1,0 +1,227 @@
+"""Frames in and annotated frames out, with OpenCV: the image side of signal recognition.
+
+Reading: a video file, or a folder of images taken in name order. Writing: an MP4 with
+skeletons, states and alerts drawn on, and faces blurred unless asked otherwise (Geneva
+Convention III, Art. 13: no images of prisoners exposed to public curiosity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from safeconduct.adapters.vision.pose import require_cv2
+from safeconduct.errors import BadFileError
+from safeconduct.signals.gestures import FACE, SKELETON_EDGES, Keypoints
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+#: Frame rate assumed for a folder of images when none is given, frames per second.
+DEFAULT_FOLDER_FPS = 5.0
+
+
+def source_fps(source: Path, fps: float | None) -> float:
+    """The analysis frame rate for ``source``: ``fps`` if given, else the file's own."""
+    if fps is not None:
+        if fps <= 0:
+            raise BadFileError(f"--fps must be positive, got {fps}")
+        return fps
+    if source.is_dir():
+        return DEFAULT_FOLDER_FPS
+    cv2 = require_cv2()
+    cap = cv2.VideoCapture(str(source))
+    try:
+        native = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    finally:
+        cap.release()
+    return native if native > 0 else 25.0
+
+
+def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(time_s, bgr_frame)`` from a video file or a folder of images.
+
+    Parameters
+    ----------
+    source
+        A video file OpenCV can decode, or a folder of images (sorted by name).
+    fps
+        Folder: the rate the images were taken at (default 5 per second). Video: analyse at
+        most this many frames per second, skipping the rest (default: every frame).
+
+    Raises
+    ------
+    BadFileError
+        If the source is missing, unreadable, or holds no frames.
+    """
+    cv2 = require_cv2()
+    if not source.exists():
+        raise BadFileError(f"{source} does not exist; give a video file or a folder of images")
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise BadFileError(
+                f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)}); give a folder of frames"
+            )
+        rate = source_fps(source, fps)
+        for i, path in enumerate(files):
+            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if img is None:
+                raise BadFileError(f"cannot read image {path}; is it a valid picture?")
+            yield i / rate, img
+        return
+    cap = cv2.VideoCapture(str(source))
+    try:
+        if not cap.isOpened():
+            raise BadFileError(f"cannot read video {source}; is it a video file OpenCV can decode?")
+        native = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or 25.0
+        step = 1.0 / fps if fps else 0.0
+        next_t = 0.0
+        i = 0
+        n = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            t = i / native
+            i += 1
+            if t + 1e-9 < next_t:
+                continue
+            next_t = t + step
+            n += 1
+            yield t, frame
+        if n == 0:
+            raise BadFileError(f"cannot read video {source}: no frames could be decoded")
+    finally:
+        cap.release()
+
+
+def bright_patch(frame: np.ndarray, center: tuple[float, float], radius_px: float) -> bool:
+    """Whether a bright, low-saturation (white-ish) patch covers part of a disc.
+
+    Parameters
+    ----------
+    center
+        Disc centre (a wrist), pixels.
+    radius_px
+        Disc radius, pixels.
+    """
+    cv2 = require_cv2()
+    h, w = frame.shape[:2]
+    r = max(2, int(radius_px))
+    x, y = int(center[0]), int(center[1])
+    x0, x1, y0, y1 = max(0, x - r), min(w, x + r), max(0, y - r), min(h, y + r)
+    if x1 <= x0 or y1 <= y0:
+        return False
+    hsv = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+    white = (hsv[..., 2] >= 190) & (hsv[..., 1] <= 50)
+    return bool(white.mean() >= 0.2)
+
+
+#: With blurring on, the whole picture is pixelated into blocks of this fraction of its width.
+PIXELATE_FRACTION = 1 / 48
+
+
+def protect_frame(frame: np.ndarray, people: list[Keypoints]) -> np.ndarray:
+    """Make a frame fit to leave the system: no recognisable face, found or not.
+
+    The heads of the people the pose model found are blurred heavily; then the whole
+    picture is pixelated (blocks of :data:`PIXELATE_FRACTION` of its width), so that a
+    person the model missed is not shown with a recognisable face either. Skeletons and
+    alerts are drawn afterwards and stay sharp. In place; returns ``frame``.
+    """
+    cv2 = require_cv2()
+    blur_faces(frame, people)
+    h, w = frame.shape[:2]
+    block = max(2, round(w * PIXELATE_FRACTION))
+    small = cv2.resize(
+        frame, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA
+    )
+    frame[:] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    return frame
+
+
+def blur_faces(frame: np.ndarray, people: list[Keypoints]) -> np.ndarray:
+    """Blur each person's head region (from face landmarks 0-10), in place; return frame."""
+    cv2 = require_cv2()
+    h, w = frame.shape[:2]
+    for kp in people:
+        pts = kp.xy[list(FACE)]
+        ok = np.all(np.isfinite(pts), axis=1)
+        if not ok.any():
+            continue
+        pts = pts[ok]
+        cx, cy = pts.mean(axis=0)
+        # The face landmarks span eyes to mouth; the head is about twice that, plus hair.
+        span = max(float(np.ptp(pts[:, 0])), float(np.ptp(pts[:, 1])), 8.0)
+        r = 1.2 * span
+        x0, x1 = int(max(0, cx - r)), int(min(w, cx + r))
+        y0, y1 = int(max(0, cy - 1.3 * r)), int(min(h, cy + r))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        k = max(3, (int(r) // 2) * 2 + 1)
+        frame[y0:y1, x0:x1] = cv2.GaussianBlur(frame[y0:y1, x0:x1], (k, k), 0)
+    return frame
+
+
+def draw_person(
+    frame: np.ndarray,
+    kp: Keypoints,
+    label: str,
+    alert: bool,
+    min_visibility: float = 0.5,
+) -> None:
+    """Draw a skeleton, a box and a state label for one person, in place."""
+    cv2 = require_cv2()
+    color = (0, 0, 255) if alert else (0, 200, 0)
+    for a, b in SKELETON_EDGES:
+        if kp.visible(a, min_visibility) and kp.visible(b, min_visibility):
+            pa = tuple(int(v) for v in kp.xy[a])
+            pb = tuple(int(v) for v in kp.xy[b])
+            cv2.line(frame, pa, pb, color, 2, cv2.LINE_AA)
+    box = kp.bbox(min_visibility)
+    if box is not None:
+        x0, y0, x1, y1 = (int(v) for v in box)
+        cv2.rectangle(frame, (x0, y0), (x1, y1), color, 1)
+        cv2.putText(
+            frame, label, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, color, 1,
+            cv2.LINE_AA,
+        )  # fmt: skip
+
+
+def draw_banner(frame: np.ndarray, text: str, alert: bool) -> None:
+    """Write one status line across the top of the frame, in place."""
+    cv2 = require_cv2()
+    color = (0, 0, 255) if alert else (255, 255, 255)
+    # OpenCV's Hershey fonts are ASCII only.
+    text = text.replace("—", "-").encode("ascii", "replace").decode("ascii")
+    cv2.rectangle(frame, (0, 0), (frame.shape[1], 18), (0, 0, 0), -1)
+    cv2.putText(frame, text[:110], (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, color, 1, cv2.LINE_AA)
+
+
+class VideoWriter:
+    """An MP4 writer that opens on the first frame (so the size comes from the frames)."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        self.path = path
+        self.fps = fps
+        self._writer = None
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one BGR frame."""
+        cv2 = require_cv2()
+        if self._writer is None:
+            h, w = frame.shape[:2]
+            fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
+            if not self._writer.isOpened():
+                raise BadFileError(f"cannot write video {self.path}")
+        self._writer.write(frame)
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None

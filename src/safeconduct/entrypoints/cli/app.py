@@ -1,0 +1,274 @@
+"""The ``safeconduct`` command line: thin wrappers over the library.
+
+Each sub-command parses its arguments, calls one library function, prints a short human
+summary, and leaves the files it wrote in the field's standard formats. User mistakes
+arrive here as :class:`~safeconduct.errors.SafeconductError` and leave as one line on
+stderr and a non-zero exit status (2 for usage errors); ``--verbose`` adds the details.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from safeconduct import __version__
+from safeconduct.entrypoints.cli.display import progress_bar as _progress_bar
+from safeconduct.entrypoints.cli.display import route_table
+from safeconduct.errors import SafeconductError
+from safeconduct.routing import DEFAULT_RISK_WEIGHT
+from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
+
+app = typer.Typer(
+    name="safeconduct",
+    help=(
+        "Plan and rehearse drone-guided surrender: the safest walking route to a reception "
+        "point, the drone sorties that lead it, and the note the drone drops."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+out_console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _State:
+    verbose: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"safeconduct {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show details (and tracebacks) on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Plan and rehearse drone-guided surrender safely."""
+    _State.verbose = verbose
+
+
+@app.command("point")
+def point_command(
+    point: Annotated[str, typer.Argument(help=f"A point: {ACCEPTED_FORMS}.")],
+) -> None:
+    """Read a point given as LAT,LON or MGRS and print it in both forms."""
+    p = parse_point(point, "POINT")
+    out_console.print(f"LAT,LON  {p}")
+    out_console.print(f"MGRS     {p.to_mgrs(5)}")
+
+
+@app.command("sample")
+def sample_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the area into.")],
+    area: Annotated[
+        str,
+        typer.Option(
+            help="'synthetic': the seeded 8 x 8 km sample area with its layers; "
+            "'jacksboro': the real Jacksboro fault DEM shipped inside matplotlib."
+        ),
+    ] = "synthetic",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic generator.")] = 20221101,
+) -> None:
+    """Write a sample area: a DEM GeoTIFF and its GeoJSON layers."""
+    from safeconduct.adapters.files.sample_area import write_area
+
+    summary = write_area(out_dir, area=area, seed=seed)
+    out_console.print(summary)
+
+
+@app.command("viewshed")
+def viewshed_command(
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
+    observer: Annotated[str, typer.Option(help=f"Observer position: {ACCEPTED_FORMS}.")],
+    out: Annotated[Path, typer.Option(help="Output uint8 GeoTIFF.")],
+    observer_height: Annotated[
+        float, typer.Option(help="Eye height above ground, metres.")
+    ] = 1.75,
+    target_height: Annotated[
+        float, typer.Option(help="Height of the person looked at, metres.")
+    ] = 1.7,
+    max_distance: Annotated[
+        float | None, typer.Option(help="Range of the observer, metres (default: unlimited).")
+    ] = None,
+    no_curvature: Annotated[
+        bool, typer.Option("--no-curvature", help="Ignore earth curvature and refraction.")
+    ] = False,
+) -> None:
+    """Where a standing person is visible from one observer (1 visible, 0 hidden, 255 outside)."""
+    from safeconduct.services.planning import compute_viewshed
+
+    with err.status("computing the viewshed"):
+        summary = compute_viewshed(
+            dem,
+            parse_point(observer, "--observer"),
+            out,
+            observer_height=observer_height,
+            target_height=target_height,
+            max_distance=max_distance,
+            curvature=not no_curvature,
+        )
+    out_console.print(summary.describe())
+
+
+@app.command("exposure")
+def exposure_command(
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
+    observers: Annotated[Path, typer.Option(help="Observers GeoJSON (points).")],
+    out: Annotated[Path, typer.Option(help="Output float32 GeoTIFF.")],
+    target_height: Annotated[
+        float, typer.Option(help="Height of the person looked at, metres.")
+    ] = 1.7,
+) -> None:
+    """The weighted number of observers that see a standing person in each cell."""
+    from safeconduct.services.planning import compute_exposure
+
+    with _progress_bar("observers") as advance:
+        summary = compute_exposure(
+            dem, observers, out, target_height=target_height, progress=advance
+        )
+    out_console.print(summary.describe())
+
+
+@app.command("route")
+def route_command(
+    dem: Annotated[Path, typer.Option(help="DEM GeoTIFF (any CRS).")],
+    start: Annotated[str, typer.Option(help=f"Where the person starts: {ACCEPTED_FORMS}.")],
+    reception: Annotated[Path, typer.Option(help="Reception points GeoJSON.")],
+    out: Annotated[Path, typer.Option(help="Output route GeoJSON.")],
+    hazards: Annotated[Path | None, typer.Option(help="Hazards GeoJSON.")] = None,
+    observers: Annotated[Path | None, typer.Option(help="Hostile observers GeoJSON.")] = None,
+    model: Annotated[str, typer.Option(help="Walking model: tobler or rwalk.")] = "tobler",
+    pace_factor: Annotated[
+        float, typer.Option(help="Speed multiplier: 1 fit, 0.5 injured or exhausted.")
+    ] = 1.0,
+    risk_weight: Annotated[
+        float, typer.Option(help="Seconds of walking worth one second in view of one observer.")
+    ] = DEFAULT_RISK_WEIGHT,
+    max_slope: Annotated[
+        float | None, typer.Option(help="Steepest walkable slope, degrees (tobler).")
+    ] = None,
+    knight: Annotated[bool, typer.Option("--knight", help="Add knight's moves.")] = False,
+    target_height: Annotated[
+        float, typer.Option(help="Height of the walking person, metres.")
+    ] = 1.7,
+    map_png: Annotated[
+        Path | None, typer.Option("--map", help="Also draw the route on a map (PNG).")
+    ] = None,
+) -> None:
+    """The safest walking route to the cheapest reception point, as GeoJSON."""
+    from safeconduct.services.planning import plan_route_files
+
+    with err.status("planning the route") as status:
+        route = plan_route_files(
+            dem,
+            parse_point(start, "--start"),
+            reception,
+            out,
+            hazards_path=hazards,
+            observers_path=observers,
+            model=model,
+            pace_factor=pace_factor,
+            risk_weight=risk_weight,
+            max_slope_deg=max_slope,
+            knight=knight,
+            target_height=target_height,
+            map_path=map_png,
+            progress=lambda stage: status.update(f"planning the route: {stage}"),
+        )
+    out_console.print(route_table(route))
+    out_console.print(f"wrote {out}" + (f" and {map_png}" if map_png else ""))
+
+
+@app.command("rehearse")
+def rehearse_command(
+    area: Annotated[
+        Path, typer.Option(help="Area folder: dem.tif and the GeoJSON layers (see `sample`).")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the report and every artifact.")],
+    seed: Annotated[int, typer.Option(help="Seed of the rehearsal (same seed, same run).")] = 0,
+    injured: Annotated[
+        bool, typer.Option("--injured", help="Plan and rehearse for an injured person.")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="Language of the dropped note.")] = "ru",
+    drone: Annotated[str, typer.Option(help="Drone profile name or .toml file.")] = "camera-900g",
+) -> None:
+    """Plan an operation (route, sorties, note), rehearse it in simulation, write a report."""
+    from safeconduct.services.operation import rehearse_operation
+
+    with err.status("rehearsing") as status:
+        result = rehearse_operation(
+            area,
+            out,
+            seed=seed,
+            injured=injured,
+            lang=lang,
+            drone=drone,
+            progress=lambda stage: status.update(f"rehearsing: {stage}"),
+        )
+    out_console.print(result.describe())
+
+
+@app.command("demo")
+def demo_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's output.")] = Path(
+        "demo-out"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the rehearsal.")] = 0,
+) -> None:
+    """Rehearse a whole operation on the bundled sample area and write its report."""
+    from safeconduct.services.planning import run_demo
+
+    with err.status("demo") as status:
+        result = run_demo(
+            out_dir, seed=seed, progress=lambda stage: status.update(f"demo: {stage}")
+        )
+    out_console.print(result.describe())
+    out_console.print(f"open {out_dir / 'report.html'} in a browser")
+
+
+def _register_plugins() -> None:
+    """Sub-commands that live beside their capability's package."""
+    from safeconduct.entrypoints.cli.mission import mission_app
+    from safeconduct.entrypoints.cli.note import note_command
+    from safeconduct.entrypoints.cli.signals import signals_command
+    from safeconduct.entrypoints.cli.upload import upload_command
+
+    mission_app.command("upload")(upload_command)
+    app.add_typer(mission_app, name="mission")
+    app.command("note")(note_command)
+    app.command("signals")(signals_command)
+
+
+_register_plugins()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app and turn user errors into one-line messages."""
+    try:
+        app(args=argv, prog_name="safeconduct")
+    except SafeconductError as exc:
+        err.print(f"safeconduct: error: {exc.message}")
+        if _State.verbose:
+            if exc.detail:
+                err.print(exc.detail)
+            err.print("".join(traceback.format_exception(exc)))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("safeconduct: interrupted; no output was left half-written")
+        sys.exit(130)

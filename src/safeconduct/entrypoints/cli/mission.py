@@ -1,0 +1,102 @@
+"""The ``safeconduct mission`` command: a thin wrapper over :func:`plan_mission_files`.
+
+``mission_app`` is a Typer sub-app. Its callback plans the sorties when no sub-command is
+given (``safeconduct mission --route ... --launch ... --out DIR``); sub-commands such as
+``upload`` are registered on the same app by their own modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from safeconduct.errors import UsageError
+from safeconduct.mission.plan import MissionSettings
+from safeconduct.mission.profiles import DEFAULT_PROFILE, builtin_profile_names
+from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
+
+mission_app = typer.Typer(
+    name="mission",
+    help=(
+        "The drone sorties that lead the person along a route: QGroundControl .plan and "
+        "QGC WPL 110 .waypoints per sortie, mission.geojson and schedule.json."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@mission_app.callback(invoke_without_command=True)
+def mission_command(
+    ctx: typer.Context,
+    route: Annotated[
+        Path | None, typer.Option(help="Route GeoJSON from `safeconduct route`.")
+    ] = None,
+    launch: Annotated[
+        str | None, typer.Option(help=f"Launch point (home) of every sortie: {ACCEPTED_FORMS}.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the mission files.")] = None,
+    dem: Annotated[
+        Path | None,
+        typer.Option(help="DEM GeoTIFF: keep the clearance over the ground (else relative)."),
+    ] = None,
+    drone: Annotated[
+        str,
+        typer.Option(
+            help=f"Drone profile: {', '.join(builtin_profile_names())}, or a profile .toml file."
+        ),
+    ] = DEFAULT_PROFILE,
+    meeting_time: Annotated[
+        str | None,
+        typer.Option(
+            help="When the person is at the meeting point, ISO 8601 with a time zone "
+            "(2024-05-01T05:30+03:00). Default: as soon as possible."
+        ),
+    ] = None,
+    firmware: Annotated[str, typer.Option(help="ardupilot or px4.")] = "ardupilot",
+    release: Annotated[
+        str, typer.Option(help="How the note is dropped: gripper or servo:CHANNEL:PWM.")
+    ] = "gripper",
+    signal_wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the surrender signal before leading.")
+    ] = MissionSettings.signal_wait_s,
+    wind: Annotated[
+        float | None,
+        typer.Option(help="Forecast wind, m/s: refused if over the profile's maximum."),
+    ] = None,
+) -> None:
+    """Plan the sorties that meet the person, drop the note and lead them to reception."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from safeconduct.services.mission import parse_meeting_time, plan_mission_files
+
+    for value, name in ((route, "--route"), (launch, "--launch"), (out, "--out")):
+        if value is None:
+            raise UsageError(f"mission: {name} is required (see safeconduct mission --help)")
+    assert route is not None and launch is not None and out is not None
+    settings = MissionSettings(signal_wait_s=signal_wait, wind_ms=wind)
+    with _err.status("planning the sorties"):
+        summary = plan_mission_files(
+            route,
+            parse_point(launch, "--launch"),
+            out,
+            dem_path=dem,
+            drone=drone,
+            meeting_time=parse_meeting_time(meeting_time) if meeting_time else None,
+            firmware=firmware,
+            release=release,
+            settings=settings,
+        )
+    _out.print(summary.table())
+    _out.print(summary.describe())
+
+
+__all__ = ["mission_app", "mission_command"]

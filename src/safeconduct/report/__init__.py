@@ -1,1 +1,0 @@
-"""The planner's report: figures and one self-contained HTML page."""

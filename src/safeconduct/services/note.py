@@ -1,0 +1,333 @@
+"""The ``note`` use case: check every input, lay out, render, and write atomically.
+
+:func:`make_note` validates everything first (languages, kind, paper, case code, hotline,
+meeting time and zone, meeting point, output path), lays out every page, renders the PDF
+(and the PNG previews) in memory, and only then writes the files, each atomically: an error
+leaves no file behind and no file half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from safeconduct.adapters.files.atomic import atomic_path
+from safeconduct.adapters.pdf.fonts import missing_glyphs
+from safeconduct.adapters.pdf.render import PREVIEW_DPI, render_pdf, render_pngs
+from safeconduct.errors import BadFileError, UsageError
+from safeconduct.note import catalog
+from safeconduct.note.casecode import format_case_code, generate_case_code, parse_case_code
+from safeconduct.note.layout import (
+    KINDS,
+    PAPERS,
+    NoteContent,
+    PageLayout,
+    TextItem,
+    format_meeting_time,
+    layout_page,
+)
+from safeconduct.note.qr import qr_payload
+from safeconduct.terrain.coords import GeoPoint, parse_point
+
+PathLike = str | os.PathLike[str]
+#: Default paper for each kind.
+DEFAULT_SIZE = {"drop": "card", "leaflet": "a6"}
+#: Longest hotline text printed (a telephone number, a chat handle or a short address).
+HOTLINE_MAX = 60
+ISO_EXAMPLE = "2025-03-14T06:30+02:00"
+
+
+@dataclass(frozen=True)
+class NoteSummary:
+    """What :func:`make_note` wrote.
+
+    Attributes
+    ----------
+    path
+        The PDF.
+    kind, size
+        ``drop`` or ``leaflet``; ``card``, ``a6`` or ``a5``.
+    langs
+        The language of each page, in order.
+    case_code
+        The case code as printed (``7KDM-TW3A``); record it in the case.
+    generated_code
+        True if the code was generated here rather than given.
+    qr_payload
+        The text the QR code carries.
+    meeting_time
+        The meeting time as printed in English (``None`` when not given).
+    body_sizes
+        Body type size of each page, points.
+    png_paths
+        The 300 dpi previews, one per page (empty without ``png``).
+    """
+
+    path: Path
+    kind: str
+    size: str
+    langs: tuple[str, ...]
+    case_code: str
+    generated_code: bool
+    qr_payload: str
+    meeting_time: str | None = None
+    body_sizes: tuple[float, ...] = ()
+    png_paths: tuple[Path, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        """A short human summary, one fact per line."""
+        pages = len(self.langs)
+        origin = "generated" if self.generated_code else "given"
+        lines = [
+            f"wrote {self.path}: {self.kind} on {self.size}, {pages} page"
+            f"{'s' if pages != 1 else ''} ({', '.join(self.langs)})",
+            f"case code {self.case_code} ({origin}; record it with the case)",
+        ]
+        if self.meeting_time:
+            lines.append(f"meeting time printed as {self.meeting_time}")
+        if self.png_paths:
+            shown = ", ".join(str(p) for p in self.png_paths)
+            lines.append(f"previews at {PREVIEW_DPI} dpi: {shown}")
+        return "\n".join(lines)
+
+
+def make_note(
+    out_path: PathLike,
+    *,
+    langs: str | Sequence[str],
+    kind: str = "drop",
+    size: str | None = None,
+    case_code: str | None = None,
+    meeting_time: str | dt.datetime | None = None,
+    meeting_point: str | GeoPoint | None = None,
+    tz: str | None = None,
+    hotline: str | None = None,
+    png: bool = False,
+) -> NoteSummary:
+    """Write a safe-conduct note (a PDF, one page per language) and optional PNG previews.
+
+    Parameters
+    ----------
+    out_path
+        The PDF to write. Previews go beside it as ``<stem>-<page>.png``.
+    langs
+        ``"ru,uk,en"`` or a list: one page per language, in order (the two sides of a card
+        may carry different languages).
+    kind
+        ``drop`` (the card a drone drops to a person in view) or ``leaflet`` (for someone
+        preparing through the hotline; needs ``hotline``).
+    size
+        ``card`` (100 x 70 mm), ``a6`` or ``a5``; default ``card`` for a drop, ``a6`` for a
+        leaflet.
+    case_code
+        The case's code, validated; generated when ``None``.
+    meeting_time
+        ISO 8601 (``2025-03-14T06:30+02:00``) or an aware datetime; leaflet only. It needs a
+        zone: an offset in the text, or ``tz``.
+    meeting_point
+        ``LAT,LON`` or MGRS, or a :class:`GeoPoint`; leaflet only. Printed as MGRS and LAT,LON.
+    tz
+        IANA zone the meeting time is printed in (``Europe/Kyiv``); a time without an
+        offset is read as local time there.
+    hotline
+        Contact printed on the leaflet and carried by the QR code.
+    png
+        Also write a 300 dpi PNG preview of each page.
+
+    Raises
+    ------
+    UsageError
+        An unknown language (the message lists those available), kind or size; an invalid
+        case code (naming the wrong character when it can); a meeting time without a zone;
+        a hotline that cannot be printed; a note that does not fit its paper.
+    BadFileError
+        The output cannot be written. Nothing is written on any error.
+    """
+    out = Path(out_path)
+    _check_output(out)
+    if kind not in KINDS:
+        raise UsageError(f"--kind: {kind!r} is not a kind of note; use drop or leaflet")
+    paper_name = DEFAULT_SIZE[kind] if size is None else size.strip().lower()
+    if paper_name not in PAPERS:
+        raise UsageError(f"--size: {size!r} is not a paper size; use {', '.join(PAPERS)}")
+    paper = PAPERS[paper_name]
+    page_langs = catalog.parse_languages(langs)
+    translations = {lang: catalog.load(lang) for lang in page_langs}
+
+    code = generate_case_code() if case_code is None else parse_case_code(case_code)
+    contact = _check_hotline(hotline)
+    if kind == "leaflet" and contact is None:
+        raise UsageError("--hotline: a leaflet tells the person how to get in touch; give it")
+    moment = parse_meeting_time(meeting_time, tz)
+    point = _meeting_point(meeting_point)
+    if kind == "drop" and (moment is not None or point is not None):
+        raise UsageError(
+            "--meeting-time and --meeting-point go on the leaflet (--kind leaflet); "
+            "the drop card is for someone the drone has already met"
+        )
+
+    content = NoteContent(
+        kind=kind,
+        case_code=code,
+        qr_payload=qr_payload(code, contact),
+        hotline=contact,
+        meeting_time=moment,
+        meeting_point=point,
+    )
+    pages = [layout_page(translations[lang], content, paper) for lang in page_langs]
+    for page in pages:
+        _check_glyphs(page)
+    pdf = render_pdf(pages)
+    pngs = render_pngs(pdf) if png else []
+    png_paths = [out.with_name(f"{out.stem}-{i}.png") for i in range(1, len(pngs) + 1)]
+
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(out))
+        _write(tmp, pdf, out)
+        for path, data in zip(png_paths, pngs, strict=True):
+            _write(stack.enter_context(atomic_path(path)), data, path)
+
+    shown_time = None
+    if moment is not None:
+        when, zone = format_meeting_time(moment, catalog.load("en"))
+        shown_time = f"{when} ({zone})"
+    return NoteSummary(
+        path=out,
+        kind=kind,
+        size=paper.name,
+        langs=tuple(page_langs),
+        case_code=format_case_code(code),
+        generated_code=case_code is None,
+        qr_payload=content.qr_payload,
+        meeting_time=shown_time,
+        body_sizes=tuple(p.body_size for p in pages),
+        png_paths=tuple(png_paths),
+    )
+
+
+def _write(tmp: Path, data: bytes, final: Path) -> None:
+    try:
+        tmp.write_bytes(data)
+    except OSError as exc:
+        raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+
+
+def _check_output(out: Path) -> None:
+    if out.is_dir():
+        raise BadFileError(f"cannot write {out}: it is a folder; give a file name such as note.pdf")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise BadFileError(f"cannot write {out}: folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise BadFileError(f"cannot write {out}: folder {parent} is not writable")
+
+
+def _check_hotline(hotline: str | None) -> str | None:
+    if hotline is None:
+        return None
+    text = hotline.strip()
+    if not text:
+        return None
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise UsageError("--hotline: give one line of plain text (no line breaks or tabs)")
+    if len(text) > HOTLINE_MAX:
+        raise UsageError(
+            f"--hotline: {len(text)} characters is too long to print; "
+            f"give at most {HOTLINE_MAX} (a number, a chat handle or a short address)"
+        )
+    lacking = missing_glyphs(text)
+    if lacking:
+        raise UsageError(
+            f"--hotline: the note's font cannot print {''.join(lacking)!r}; "
+            "use Latin or Cyrillic letters, digits and common signs"
+        )
+    return text
+
+
+def parse_meeting_time(
+    value: str | dt.datetime | None, tz: str | None = None
+) -> dt.datetime | None:
+    """Read the meeting time into an aware datetime in the zone it is printed in.
+
+    A time with an offset is converted to ``tz`` when given, else kept at its offset; a time
+    without one is local time in ``tz``. Local times that a clock change skips or repeats
+    are refused (give the offset to say which is meant).
+
+    Raises
+    ------
+    UsageError
+        Unreadable, no zone at all, an unknown zone, ``tz`` without a time, or a local time
+        that does not exist or is ambiguous in ``tz``.
+    """
+    if value is None:
+        if tz is not None:
+            raise UsageError("--tz: names the zone of --meeting-time; give --meeting-time too")
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+        shown = value.isoformat()
+    else:
+        shown = value.strip()
+        try:
+            moment = dt.datetime.fromisoformat(shown)
+        except ValueError:
+            raise UsageError(
+                f"--meeting-time: cannot read {shown!r}; give ISO 8601 such as {ISO_EXAMPLE}"
+            ) from None
+    zone = _zone(tz) if tz is not None else None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        if zone is None:
+            raise UsageError(
+                f"--meeting-time: {shown!r} has no time zone; add an offset "
+                f"({ISO_EXAMPLE}) or give --tz (e.g. Europe/Kyiv)"
+            )
+        local = moment.replace(tzinfo=zone)
+        round_trip = local.astimezone(dt.UTC).astimezone(zone)
+        if round_trip.replace(tzinfo=None) != moment:
+            raise UsageError(
+                f"--meeting-time: {shown!r} does not exist in {tz} (the clocks skip it); "
+                "give another time"
+            )
+        if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+            raise UsageError(
+                f"--meeting-time: {shown!r} happens twice in {tz} (the clocks go back); "
+                f"add the offset to say which, as in {ISO_EXAMPLE}"
+            )
+        return local
+    return moment.astimezone(zone) if zone is not None else moment
+
+
+def _zone(name: str) -> ZoneInfo:
+    text = name.strip()
+    try:
+        if not text or text.startswith(("/", ".")) or ".." in text:
+            raise ValueError
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"--tz: unknown time zone {name!r}; give an IANA name such as Europe/Kyiv "
+            "or Europe/Moscow"
+        ) from None
+
+
+def _meeting_point(value: str | GeoPoint | None) -> GeoPoint | None:
+    if value is None or isinstance(value, GeoPoint):
+        return value
+    return parse_point(value, "--meeting-point")
+
+
+def _check_glyphs(page: PageLayout) -> None:
+    for item in page.items:
+        if isinstance(item, TextItem):
+            lacking = missing_glyphs(item.text, item.font)
+            if lacking:
+                raise UsageError(
+                    f"--lang {page.lang}: the note's font cannot print {''.join(lacking)!r}; "
+                    f"that catalogue needs a font with these letters"
+                )
