@@ -1,9 +1,12 @@
-"""The user-facing error family.
+"""The user-facing error family, shared by every layer and free of any entry point.
 
 Every mistake a user can make (a malformed coordinate, an unreadable file, a destination
-that cannot be reached) raises one of these. The command line turns them into a one-line
-message and a non-zero exit status; a Python caller can catch :class:`SafeconductError`.
-Anything else that escapes is a bug in safeconduct, not a user error.
+that cannot be reached) raises one of these. Each carries a message for people and, where
+the mistake concerns one input, the name of that input as the library calls it
+(``field="pace_factor"``). Entry points translate: the command line turns ``field`` into
+its flag and the class into an exit status (:mod:`safeconduct.entrypoints.cli.errors`);
+the web app will turn them into an HTTP status and a JSON body. No message here names a
+command-line flag. Anything else that escapes is a bug in safeconduct, not a user error.
 """
 
 from __future__ import annotations
@@ -15,30 +18,30 @@ class SafeconductError(Exception):
     Parameters
     ----------
     message
-        One line saying what is wrong and what to do about it.
+        One line saying what is wrong and what to do about it, without naming the
+        input (``field`` does that) or any command-line flag.
+    field
+        The input the error concerns, as the library's parameter name
+        (``"pace_factor"``, ``"meeting_time"``), or None when it concerns no single input.
     detail
-        Optional longer explanation, shown only with ``--verbose``.
+        Optional longer explanation, shown only on request (``--verbose``).
     """
 
-    #: Process exit status the command line uses for this error.
-    exit_code: int = 1
-
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, detail: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
         self.detail = detail
 
     def __str__(self) -> str:
-        return self.message
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class UsageError(SafeconductError):
-    """A command-line argument is malformed or missing."""
-
-    exit_code = 2
+class InvalidValueError(SafeconductError):
+    """A value given is malformed, missing, or outside what it may be."""
 
 
-class BadCoordinateError(UsageError):
+class BadCoordinateError(InvalidValueError):
     """A point given as ``LAT,LON`` or MGRS cannot be parsed or is out of range."""
 
 
@@ -52,3 +55,7 @@ class OutOfRangeError(SafeconductError):
 
 class UnreachableError(SafeconductError):
     """No admissible route exists (barriers, slope limits, or an enclosed destination)."""
+
+
+class MissingExtraError(SafeconductError):
+    """An optional capability needs a package that is not installed (an extra)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from safeconduct.adapters.formats.layers import read_reception
-from safeconduct.errors import BadFileError, OutOfRangeError, UnreachableError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError, OutOfRangeError, UnreachableError
 from safeconduct.mission.items import Command, Frame, MissionItem
 from safeconduct.mission.plan import (
     LeadRoute,
@@ -144,7 +144,7 @@ def test_servo_release() -> None:
 
 @pytest.mark.parametrize("text", ["servo", "servo:0:1500", "servo:9:3000", "magnet", "servo:a:b"])
 def test_bad_release_is_a_usage_error(text: str) -> None:
-    with pytest.raises(UsageError, match="--release"):
+    with pytest.raises(InvalidValueError, match="--release"):
         Release.parse(text)
 
 
@@ -291,7 +291,7 @@ def test_meeting_time_too_soon_to_fly_there() -> None:
 
 
 def test_meeting_time_needs_a_time_zone() -> None:
-    with pytest.raises(UsageError, match="no time zone"):
+    with pytest.raises(InvalidValueError, match="no time zone"):
         plan(straight_route(500.0), meeting_time=datetime(2024, 5, 1, 5, 0))
 
 
@@ -324,8 +324,9 @@ def test_wind_over_the_profile_limit() -> None:
 
 
 def test_unknown_firmware() -> None:
-    with pytest.raises(UsageError, match="--firmware"):
+    with pytest.raises(InvalidValueError, match="unknown 'inav'") as info:
         plan(straight_route(500.0), firmware="inav")
+    assert info.value.field == "firmware"
 
 
 GOOD = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.errors import BadFileError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError
 from safeconduct.mission.profiles import (
     DEFAULT_PROFILE,
     builtin_profile_names,
@@ -57,7 +57,7 @@ def test_own_profile_from_a_file(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_lists_the_builtins() -> None:
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(InvalidValueError) as info:
         load_profile("racer-250g")
     msg = str(info.value)
     assert "\n" not in msg

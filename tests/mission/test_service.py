@@ -15,10 +15,10 @@ from safeconduct.adapters.formats.qgc_wpl import read_wpl
 from safeconduct.entrypoints.cli.mission import mission_app
 from safeconduct.errors import (
     BadFileError,
+    InvalidValueError,
     OutOfRangeError,
     SafeconductError,
     UnreachableError,
-    UsageError,
 )
 from safeconduct.services.mission import parse_meeting_time, plan_mission_files
 from safeconduct.terrain.coords import GeoPoint
@@ -143,14 +143,14 @@ def test_stale_sorties_of_an_earlier_plan_are_removed(
 @pytest.mark.parametrize(
     ("change", "error", "message"),
     [
-        ({"drone": "racer"}, UsageError, "unknown profile 'racer'"),
+        ({"drone": "racer"}, InvalidValueError, "unknown profile 'racer'"),
         ({"meeting_time": NOW - timedelta(hours=1)}, OutOfRangeError, "already past"),
         ({"meeting_time": NOW + timedelta(minutes=1)}, OutOfRangeError, "cannot be reached"),
         ({"launch": GeoPoint(48.9, 38.0)}, OutOfRangeError, "lies outside the DEM"),
         ({"route_path": "missing"}, BadFileError, "does not exist"),
         ({"route_path": "broken"}, BadFileError, "not valid JSON"),
-        ({"firmware": "inav"}, UsageError, "--firmware"),
-        ({"release": "magnet"}, UsageError, "--release"),
+        ({"firmware": "inav"}, InvalidValueError, "--firmware"),
+        ({"release": "magnet"}, InvalidValueError, "--release"),
     ],
 )
 def test_errors_are_one_line_and_write_nothing(
@@ -186,9 +186,9 @@ def test_meeting_time_parsing() -> None:
     t = parse_meeting_time("2024-05-01T05:30+03:00")
     assert t == datetime(2024, 5, 1, 2, 30, tzinfo=UTC)
     assert parse_meeting_time("2024-05-01T02:30Z") == t
-    with pytest.raises(UsageError, match="no time zone"):
+    with pytest.raises(InvalidValueError, match="no time zone"):
         parse_meeting_time("2024-05-01T05:30")
-    with pytest.raises(UsageError, match="cannot read"):
+    with pytest.raises(InvalidValueError, match="cannot read"):
         parse_meeting_time("half past five")
 
 
@@ -225,11 +225,11 @@ def test_command_help_and_missing_options(route_path: Path) -> None:
                    "--release", "--out"):  # fmt: skip
         assert option in result.output
     result = _invoke("--route", str(route_path), "--launch", "48.6,38.0")
-    assert isinstance(result.exception, UsageError)
+    assert isinstance(result.exception, InvalidValueError)
     assert "--out is required" in str(result.exception)
     result = _invoke("--route", str(route_path), "--launch", "48.6,38.0", "--out", "x",
                      "--meeting-time", "2099-05-01T05:30")  # fmt: skip
-    assert isinstance(result.exception, UsageError)
+    assert isinstance(result.exception, InvalidValueError)
     assert "no time zone" in str(result.exception)
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 from safeconduct.note.casecode import (
     ALPHABET,
     CODE_LENGTH,
@@ -132,7 +132,7 @@ def test_a_character_not_in_the_alphabet_is_named() -> None:
     message = str(info.value)
     assert "character 4" in message and "'O'" in message and "0" in message
     assert "\n" not in message
-    assert isinstance(info.value, UsageError)
+    assert isinstance(info.value, InvalidValueError)
 
 
 def test_the_position_counts_the_hyphen_as_typed() -> None:

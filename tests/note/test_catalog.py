@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from safeconduct.adapters.pdf.fonts import SANS, SANS_BOLD, missing_glyphs
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 from safeconduct.note import catalog, content
 from safeconduct.note.catalog import available_languages, load, parse_languages
 from safeconduct.note.content import DROP_TEXTS, DROP_WORD_LIMIT
@@ -82,11 +82,11 @@ def test_every_step_has_a_pictogram() -> None:
 def test_languages_are_parsed_and_checked() -> None:
     assert parse_languages("ru, UK,en") == ["ru", "uk", "en"]
     assert parse_languages(["ru_RU"]) == ["ru"]
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(InvalidValueError) as info:
         parse_languages("ru,de")
     message = str(info.value)
     assert "'de'" in message and "en, ru, uk" in message and "\n" not in message
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidValueError):
         parse_languages("ru,,uk")
 
 

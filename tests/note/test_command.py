@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from safeconduct.entrypoints.cli.note import note_command
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 
 app = typer.Typer()
 app.command("note")(note_command)
@@ -55,7 +55,7 @@ def test_note_command_leaflet_with_meeting(tmp_path: Path) -> None:
 
 def test_note_command_passes_user_errors_up(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["note", "--lang", "xx", "--out", str(tmp_path / "n.pdf")])
-    assert isinstance(result.exception, UsageError)
+    assert isinstance(result.exception, InvalidValueError)
     assert list(tmp_path.iterdir()) == []
 
 

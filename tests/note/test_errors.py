@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.errors import BadFileError, SafeconductError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError, SafeconductError
 from safeconduct.note import InvalidCaseCodeError
 from safeconduct.note.layout import NoteDoesNotFitError
 from safeconduct.services.note import make_note
@@ -29,7 +29,7 @@ def _fails(tmp_path: Path, error: type[SafeconductError], match: str, **kwargs) 
 
 
 def test_unknown_language_lists_the_available_ones(tmp_path: Path) -> None:
-    message = _fails(tmp_path, UsageError, "no catalogue for language 'xx'", langs="ru,xx")
+    message = _fails(tmp_path, InvalidValueError, "no catalogue for language 'xx'", langs="ru,xx")
     assert "available: en, ru, uk" in message
 
 
@@ -45,7 +45,7 @@ def test_mistyped_case_code_fails_its_check(tmp_path: Path) -> None:
 
 def test_meeting_time_without_a_zone(tmp_path: Path) -> None:
     message = _fails(
-        tmp_path, UsageError, "no time zone", meeting_time="2025-03-14T06:30", **LEAFLET
+        tmp_path, InvalidValueError, "no time zone", meeting_time="2025-03-14T06:30", **LEAFLET
     )
     assert "--tz" in message
 
@@ -62,7 +62,7 @@ def test_meeting_time_without_a_zone(tmp_path: Path) -> None:
     ],
 )
 def test_bad_meeting_details(tmp_path: Path, kwargs: dict, match: str) -> None:
-    _fails(tmp_path, UsageError, match, **LEAFLET, **kwargs)
+    _fails(tmp_path, InvalidValueError, match, **LEAFLET, **kwargs)
 
 
 def test_unwritable_output_folder(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_output_is_a_folder(tmp_path: Path) -> None:
 
 
 def test_leaflet_needs_a_hotline(tmp_path: Path) -> None:
-    _fails(tmp_path, UsageError, "--hotline", kind="leaflet")
+    _fails(tmp_path, InvalidValueError, "--hotline", kind="leaflet")
 
 
 def test_leaflet_does_not_fit_a_card(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_leaflet_does_not_fit_a_card(tmp_path: Path) -> None:
 
 
 def test_meeting_details_belong_on_the_leaflet(tmp_path: Path) -> None:
-    _fails(tmp_path, UsageError, "go on the leaflet", meeting_point="48.61,38.02")
+    _fails(tmp_path, InvalidValueError, "go on the leaflet", meeting_point="48.61,38.02")
 
 
 @pytest.mark.parametrize(
@@ -109,13 +109,13 @@ def test_meeting_details_belong_on_the_leaflet(tmp_path: Path) -> None:
     ],
 )
 def test_other_bad_arguments(tmp_path: Path, kwargs: dict, match: str) -> None:
-    _fails(tmp_path, UsageError, match, **kwargs)
+    _fails(tmp_path, InvalidValueError, match, **kwargs)
 
 
 def test_an_earlier_file_is_left_as_it_was(tmp_path: Path) -> None:
     out = tmp_path / "note.pdf"
     out.write_bytes(b"old")
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidValueError):
         make_note(out, langs="ru,xx")
     assert out.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note.pdf"]

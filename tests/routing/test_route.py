@@ -20,7 +20,7 @@ from safeconduct.adapters.formats.layers import (
 from safeconduct.adapters.gis.geotiff import read_dem
 from safeconduct.adapters.gis.rasterize import rasterize_hazards
 from safeconduct.entrypoints.cli.app import main
-from safeconduct.errors import OutOfRangeError, UnreachableError, UsageError
+from safeconduct.errors import InvalidValueError, OutOfRangeError, UnreachableError
 from safeconduct.routing.route import Route, build_search_grids, plan_route
 from safeconduct.services.planning import plan_route_files
 from safeconduct.terrain.coords import GeoPoint
@@ -180,13 +180,15 @@ def test_reception_ringed_by_minefields_is_unreachable(area: dict) -> None:
         )
 
 
-def test_bad_settings_are_usage_errors(area: dict) -> None:
-    with pytest.raises(UsageError, match="--pace-factor"):
-        plan_route(area["dem"], area["start"], area["reception"], pace_factor=0.0)
-    with pytest.raises(UsageError, match="--model"):
-        plan_route(area["dem"], area["start"], area["reception"], model="dijkstra")
-    with pytest.raises(UsageError, match="--risk-weight"):
-        plan_route(area["dem"], area["start"], area["reception"], risk_weight=-1)
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("pace_factor", 0.0), ("model", "dijkstra"), ("risk_weight", -1), ("max_slope_deg", 95.0)],
+)
+def test_bad_settings_name_their_field_not_a_flag(area: dict, setting: str, value: object) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        plan_route(area["dem"], area["start"], area["reception"], **{setting: value})
+    assert info.value.field == setting
+    assert "--" not in info.value.message
 
 
 def test_route_command_writes_geojson_and_summary(

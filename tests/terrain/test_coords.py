@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from safeconduct.errors import BadCoordinateError, UsageError
+from safeconduct.entrypoints.cli.errors import exit_code_for, message_for
+from safeconduct.errors import BadCoordinateError, InvalidValueError
 from safeconduct.terrain.coords import GeoPoint, parse_point, to_mgrs
 
 GEOD = Geod(ellps="WGS84")
@@ -100,21 +101,22 @@ def test_latlon_round_trip_keeps_nine_decimals(lat: float, lon: float) -> None:
 )
 def test_malformed_points_give_one_line_error(text: str, says: str) -> None:
     with pytest.raises(BadCoordinateError) as info:
-        parse_point(text, "--start")
-    message = str(info.value)
-    assert message.startswith("--start: ")
+        parse_point(text, "start")
+    assert info.value.field == "start"
+    message = message_for(info.value)
+    assert message.startswith("--start: ") and not info.value.message.startswith("-")
     assert says in message
     assert "\n" not in message
-    assert isinstance(info.value, UsageError) and info.value.exit_code == 2
+    assert isinstance(info.value, InvalidValueError) and exit_code_for(info.value) == 2
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_parses_or_gives_one_line_error(text: str) -> None:
     try:
-        p = parse_point(text, "--start")
+        p = parse_point(text, "start")
     except BadCoordinateError as exc:
-        assert str(exc).startswith("--start: ") and "\n" not in str(exc)
+        assert exc.field == "start" and "\n" not in str(exc)
     else:
         assert -90 <= p.lat <= 90 and -180 <= p.lon <= 180
 

@@ -53,9 +53,9 @@ from pyproj import Geod
 
 from safeconduct.errors import (
     BadFileError,
+    InvalidValueError,
     OutOfRangeError,
     UnreachableError,
-    UsageError,
 )
 from safeconduct.mission.clearance import FlatTerrain, Position, Terrain
 from safeconduct.mission.energy import EnergyModel, furthest_affordable
@@ -108,11 +108,11 @@ class Release:
         if len(parts) == 3 and parts[0] == "servo" and parts[1].isdigit() and parts[2].isdigit():
             channel, pwm = int(parts[1]), int(parts[2])
             if not 1 <= channel <= 32:
-                raise UsageError(f"--release: servo channel {channel} is not 1-32")
+                raise InvalidValueError(f"--release: servo channel {channel} is not 1-32")
             if not 500 <= pwm <= 2500:
-                raise UsageError(f"--release: PWM {pwm} is not 500-2500 microseconds")
+                raise InvalidValueError(f"--release: PWM {pwm} is not 500-2500 microseconds")
             return cls("servo", channel, pwm)
-        raise UsageError(
+        raise InvalidValueError(
             f"--release: cannot read {text!r}; give gripper or servo:CHANNEL:PWM "
             "(e.g. servo:9:1900)"
         )
@@ -405,11 +405,11 @@ class MissionSettings:
         }
         for name, (value, low, high) in checks.items():
             if not (math.isfinite(value) and low <= value <= high):
-                raise UsageError(f"{name} = {value:g} is outside {low:g}-{high:g}")
+                raise InvalidValueError(f"{name} = {value:g} is outside {low:g}-{high:g}")
         if self.wind_ms is not None and not (math.isfinite(self.wind_ms) and self.wind_ms >= 0):
-            raise UsageError(f"wind_ms = {self.wind_ms:g} must be a speed >= 0 m/s")
+            raise InvalidValueError(f"wind_ms = {self.wind_ms:g} must be a speed >= 0 m/s")
         if self.transit_height_m < self.lead_height_m:
-            raise UsageError("the transit height must not be lower than the leading height")
+            raise InvalidValueError("the transit height must not be lower than the leading height")
 
 
 # --------------------------------------------------------------------------- results
@@ -1030,7 +1030,7 @@ def plan_sorties(
 
     Raises
     ------
-    UsageError
+    InvalidValueError
         Unknown firmware, a meeting time without a time zone.
     OutOfRangeError
         The meeting time is past or cannot be reached in time, the wind is over the
@@ -1040,15 +1040,17 @@ def plan_sorties(
         The route is beyond reach even with relays.
     """
     if firmware not in FIRMWARES:
-        raise UsageError(f"--firmware: unknown {firmware!r}; choose {' or '.join(FIRMWARES)}")
+        raise InvalidValueError(
+            f"unknown {firmware!r}; choose {' or '.join(FIRMWARES)}", field="firmware"
+        )
     settings = settings or MissionSettings()
     release = release or Release()
     terrain = FlatTerrain() if terrain is None else terrain
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        raise UsageError("now must be time-zone aware")
+        raise InvalidValueError("now must be time-zone aware")
     if meeting_time is not None and meeting_time.tzinfo is None:
-        raise UsageError(
+        raise InvalidValueError(
             "--meeting-time has no time zone; add one, e.g. 2024-05-01T05:30+03:00 or ...Z"
         )
     if meeting_time is not None and meeting_time <= now:
@@ -1302,7 +1304,7 @@ def items_for_upload(
     with the first real item.
     """
     if firmware not in FIRMWARES:
-        raise UsageError(f"unknown firmware {firmware!r}; choose {' or '.join(FIRMWARES)}")
+        raise InvalidValueError(f"unknown firmware {firmware!r}; choose {' or '.join(FIRMWARES)}")
     return [home, *items] if firmware == "ardupilot" else list(items)
 
 

@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from safeconduct.errors import BadFileError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError
 
 #: Name of the profile used when none is given.
 DEFAULT_PROFILE = "camera-900g"
@@ -173,7 +173,7 @@ def load_profile(spec: str | os.PathLike[str]) -> DroneProfile:
 
     Raises
     ------
-    UsageError
+    InvalidValueError
         ``spec`` is neither a built-in name nor an existing file.
     BadFileError
         The file cannot be read or is malformed.
@@ -190,7 +190,7 @@ def load_profile(spec: str | os.PathLike[str]) -> DroneProfile:
         except (OSError, UnicodeDecodeError) as exc:
             raise BadFileError(f"cannot read drone profile {path}: {exc}") from exc
         return parse_profile(text, str(path))
-    raise UsageError(
+    raise InvalidValueError(
         f"--drone: unknown profile {text_spec!r}; the built-in profiles are "
         f"{', '.join(builtin)}, or give the path of a profile .toml file"
     )

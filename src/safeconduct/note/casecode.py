@@ -36,7 +36,7 @@ from __future__ import annotations
 import secrets
 from random import Random
 
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 
 #: The symbols a case code is made of, in value order.
 ALPHABET = "23456789ADEFJKMNRTW"
@@ -76,7 +76,7 @@ _WHY_LEFT_OUT = {
 assert MODULUS == 19 and CODE_LENGTH < MODULUS  # the proof above needs both
 
 
-class InvalidCaseCodeError(UsageError):
+class InvalidCaseCodeError(InvalidValueError):
     """A case code given by the user is malformed or fails its check.
 
     Attributes

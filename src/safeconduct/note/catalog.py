@@ -30,7 +30,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 TEMPLATE = LOCALE_DIR / "messages.pot"
@@ -85,7 +85,7 @@ class Translations:
         try:
             return self.messages[msgid]
         except KeyError:
-            raise UsageError(
+            raise InvalidValueError(
                 f"the {self.lang} catalogue has no translation of {msgid!r}; "
                 f"update {catalogue_path(self.lang)}"
             ) from None
@@ -98,13 +98,13 @@ def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
 
     Raises
     ------
-    UsageError
+    InvalidValueError
         No language, or one that has no catalogue (the message lists the available ones).
     """
     items = text.split(",") if isinstance(text, str) else list(text)
     langs = [item.strip().lower().replace("-", "_") for item in items]
     if not langs or any(not lang for lang in langs):
-        raise UsageError(
+        raise InvalidValueError(
             f"--lang: give one or more languages separated by commas, e.g. ru,uk; "
             f"available: {', '.join(available_languages())}"
         )
@@ -114,7 +114,7 @@ def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
         if lang not in available and lang.split("_")[0] in available:
             lang = lang.split("_")[0]
         if lang not in available:
-            raise UsageError(
+            raise InvalidValueError(
                 f"--lang: no catalogue for language {lang!r}; available: {', '.join(available)}"
             )
         out.append(lang)
@@ -125,7 +125,7 @@ def load(lang: str) -> Translations:
     """Load the catalogue of ``lang`` (see :func:`parse_languages` for checked input)."""
     path = catalogue_path(lang)
     if not path.is_file():
-        raise UsageError(
+        raise InvalidValueError(
             f"--lang: no catalogue for language {lang!r}; "
             f"available: {', '.join(available_languages())}"
         )

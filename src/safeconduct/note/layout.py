@@ -22,7 +22,7 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_date, get_timezone_location
 
 from safeconduct.adapters.pdf.fonts import MONO_BOLD, SANS, SANS_BOLD, text_width
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 from safeconduct.note import content as msg
 from safeconduct.note.casecode import format_case_code
 from safeconduct.note.catalog import Translations
@@ -164,7 +164,7 @@ class PageLayout:
         return [i.text for i in self.items if isinstance(i, TextItem)]
 
 
-class NoteDoesNotFitError(UsageError):
+class NoteDoesNotFitError(InvalidValueError):
     """The note's text does not fit on the paper even at the smallest type size."""
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from safeconduct.errors import UnreachableError, UsageError
+from safeconduct.errors import InvalidValueError, UnreachableError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.routing.kernels import SearchGrids, least_cost_path, step_costs_along
 from safeconduct.routing.models import RWalkModel, ToblerModel
@@ -150,14 +150,19 @@ def make_model(
         Steeper steps are impassable, degrees in (0, 90). Tobler only.
     """
     if name not in MODELS:
-        raise UsageError(f"--model: unknown model {name!r}; choose one of {', '.join(MODELS)}")
+        raise InvalidValueError(
+            f"unknown model {name!r}; choose one of {', '.join(MODELS)}", field="model"
+        )
     if not (0.0 < pace_factor <= 2.0) or not math.isfinite(pace_factor):
-        raise UsageError(
-            f"--pace-factor: {pace_factor:g} is out of range; give a factor in (0, 2] "
-            "(1 = fit, 0.5 = injured or exhausted)"
+        raise InvalidValueError(
+            f"{pace_factor:g} is out of range; give a factor in (0, 2] "
+            "(1 = fit, 0.5 = injured or exhausted)",
+            field="pace_factor",
         )
     if max_slope_deg is not None and not (0.0 < max_slope_deg < 90.0):
-        raise UsageError(f"--max-slope: {max_slope_deg:g} degrees is not between 0 and 90")
+        raise InvalidValueError(
+            f"{max_slope_deg:g} degrees is not between 0 and 90", field="max_slope_deg"
+        )
     if name == "rwalk":
         return RWalkModel()
     return ToblerModel(pace_factor=pace_factor, max_slope_deg=max_slope_deg)
@@ -272,15 +277,15 @@ def plan_route(
 
     Raises
     ------
-    UsageError, OutOfRangeError, UnreachableError
+    InvalidValueError, OutOfRangeError, UnreachableError
         Bad settings; a start or reception point off the DEM or on nodata; no admissible
         route (barriers or the slope limit enclose the start or every reception point).
     """
     walk_model = make_model(model, pace_factor=pace_factor, max_slope_deg=max_slope_deg)
     if not (risk_weight >= 0.0 and math.isfinite(risk_weight)):
-        raise UsageError(f"--risk-weight: {risk_weight:g} must be a number >= 0")
+        raise InvalidValueError(f"{risk_weight:g} must be a number >= 0", field="risk_weight")
     if not reception:
-        raise UsageError("no reception points given; add at least one Point to the layer")
+        raise InvalidValueError("no reception points given; add at least one Point to the layer")
     say = progress or (lambda _msg: None)
 
     start_cell = dem.cell_of_lonlat(start.lon, start.lat, what="start")

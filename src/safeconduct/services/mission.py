@@ -35,7 +35,7 @@ from safeconduct.adapters.formats.geojson import make_feature, write_feature_col
 from safeconduct.adapters.formats.qgc_plan import write_qgc_plan
 from safeconduct.adapters.formats.qgc_wpl import write_wpl
 from safeconduct.adapters.gis.geotiff import read_dem
-from safeconduct.errors import BadFileError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError
 from safeconduct.mission.clearance import DemTerrain, Terrain
 from safeconduct.mission.plan import (
     LeadRoute,
@@ -82,19 +82,19 @@ def parse_meeting_time(text: str) -> datetime:
 
     Raises
     ------
-    UsageError
+    InvalidValueError
         Not ISO 8601, or no time zone (a meeting time must not depend on the laptop's
         clock setting).
     """
     try:
         t = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise UsageError(
+        raise InvalidValueError(
             f"--meeting-time: cannot read {text!r}; give ISO 8601 with a time zone, "
             "e.g. 2024-05-01T05:30+03:00 or 2024-05-01T02:30Z"
         ) from exc
     if t.tzinfo is None or t.utcoffset() is None:
-        raise UsageError(
+        raise InvalidValueError(
             f"--meeting-time {text!r} has no time zone; add one, e.g. {text.strip()}+03:00 "
             f"or {text.strip()}Z"
         )

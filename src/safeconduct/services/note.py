@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from safeconduct.adapters.files.atomic import atomic_path
 from safeconduct.adapters.pdf.fonts import missing_glyphs
 from safeconduct.adapters.pdf.render import PREVIEW_DPI, render_pdf, render_pngs
-from safeconduct.errors import BadFileError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError
 from safeconduct.note import catalog
 from safeconduct.note.casecode import format_case_code, generate_case_code, parse_case_code
 from safeconduct.note.layout import (
@@ -142,7 +142,7 @@ def make_note(
 
     Raises
     ------
-    UsageError
+    InvalidValueError
         An unknown language (the message lists those available), kind or size; an invalid
         case code (naming the wrong character when it can); a meeting time without a zone;
         a hotline that cannot be printed; a note that does not fit its paper.
@@ -152,10 +152,10 @@ def make_note(
     out = Path(out_path)
     _check_output(out)
     if kind not in KINDS:
-        raise UsageError(f"--kind: {kind!r} is not a kind of note; use drop or leaflet")
+        raise InvalidValueError(f"--kind: {kind!r} is not a kind of note; use drop or leaflet")
     paper_name = DEFAULT_SIZE[kind] if size is None else size.strip().lower()
     if paper_name not in PAPERS:
-        raise UsageError(f"--size: {size!r} is not a paper size; use {', '.join(PAPERS)}")
+        raise InvalidValueError(f"--size: {size!r} is not a paper size; use {', '.join(PAPERS)}")
     paper = PAPERS[paper_name]
     page_langs = catalog.parse_languages(langs)
     translations = {lang: catalog.load(lang) for lang in page_langs}
@@ -163,11 +163,13 @@ def make_note(
     code = generate_case_code() if case_code is None else parse_case_code(case_code)
     contact = _check_hotline(hotline)
     if kind == "leaflet" and contact is None:
-        raise UsageError("--hotline: a leaflet tells the person how to get in touch; give it")
+        raise InvalidValueError(
+            "a leaflet tells the person how to get in touch; give it", field="hotline"
+        )
     moment = parse_meeting_time(meeting_time, tz)
     point = _meeting_point(meeting_point)
     if kind == "drop" and (moment is not None or point is not None):
-        raise UsageError(
+        raise InvalidValueError(
             "--meeting-time and --meeting-point go on the leaflet (--kind leaflet); "
             "the drop card is for someone the drone has already met"
         )
@@ -235,15 +237,15 @@ def _check_hotline(hotline: str | None) -> str | None:
     if not text:
         return None
     if any(unicodedata.category(ch).startswith("C") for ch in text):
-        raise UsageError("--hotline: give one line of plain text (no line breaks or tabs)")
+        raise InvalidValueError("--hotline: give one line of plain text (no line breaks or tabs)")
     if len(text) > HOTLINE_MAX:
-        raise UsageError(
+        raise InvalidValueError(
             f"--hotline: {len(text)} characters is too long to print; "
             f"give at most {HOTLINE_MAX} (a number, a chat handle or a short address)"
         )
     lacking = missing_glyphs(text)
     if lacking:
-        raise UsageError(
+        raise InvalidValueError(
             f"--hotline: the note's font cannot print {''.join(lacking)!r}; "
             "use Latin or Cyrillic letters, digits and common signs"
         )
@@ -261,13 +263,15 @@ def parse_meeting_time(
 
     Raises
     ------
-    UsageError
+    InvalidValueError
         Unreadable, no zone at all, an unknown zone, ``tz`` without a time, or a local time
         that does not exist or is ambiguous in ``tz``.
     """
     if value is None:
         if tz is not None:
-            raise UsageError("--tz: names the zone of --meeting-time; give --meeting-time too")
+            raise InvalidValueError(
+                "names the zone of the meeting time; give the meeting time too", field="tz"
+            )
         return None
     if isinstance(value, dt.datetime):
         moment = value
@@ -277,25 +281,25 @@ def parse_meeting_time(
         try:
             moment = dt.datetime.fromisoformat(shown)
         except ValueError:
-            raise UsageError(
+            raise InvalidValueError(
                 f"--meeting-time: cannot read {shown!r}; give ISO 8601 such as {ISO_EXAMPLE}"
             ) from None
     zone = _zone(tz) if tz is not None else None
     if moment.tzinfo is None or moment.utcoffset() is None:
         if zone is None:
-            raise UsageError(
+            raise InvalidValueError(
                 f"--meeting-time: {shown!r} has no time zone; add an offset "
                 f"({ISO_EXAMPLE}) or give --tz (e.g. Europe/Kyiv)"
             )
         local = moment.replace(tzinfo=zone)
         round_trip = local.astimezone(dt.UTC).astimezone(zone)
         if round_trip.replace(tzinfo=None) != moment:
-            raise UsageError(
+            raise InvalidValueError(
                 f"--meeting-time: {shown!r} does not exist in {tz} (the clocks skip it); "
                 "give another time"
             )
         if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
-            raise UsageError(
+            raise InvalidValueError(
                 f"--meeting-time: {shown!r} happens twice in {tz} (the clocks go back); "
                 f"add the offset to say which, as in {ISO_EXAMPLE}"
             )
@@ -310,7 +314,7 @@ def _zone(name: str) -> ZoneInfo:
             raise ValueError
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
+        raise InvalidValueError(
             f"--tz: unknown time zone {name!r}; give an IANA name such as Europe/Kyiv "
             "or Europe/Moscow"
         ) from None
@@ -319,7 +323,7 @@ def _zone(name: str) -> ZoneInfo:
 def _meeting_point(value: str | GeoPoint | None) -> GeoPoint | None:
     if value is None or isinstance(value, GeoPoint):
         return value
-    return parse_point(value, "--meeting-point")
+    return parse_point(value, "meeting_point")
 
 
 def _check_glyphs(page: PageLayout) -> None:
@@ -327,7 +331,7 @@ def _check_glyphs(page: PageLayout) -> None:
         if isinstance(item, TextItem):
             lacking = missing_glyphs(item.text, item.font)
             if lacking:
-                raise UsageError(
+                raise InvalidValueError(
                     f"--lang {page.lang}: the note's font cannot print {''.join(lacking)!r}; "
                     f"that catalogue needs a font with these letters"
                 )

@@ -86,9 +86,7 @@ def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
     zone_crs = (32600 if first["band"].upper() >= "N" else 32700) + int(first["zone"])
     utm = _utm_transformer(zone_crs)
     e, n = utm.transform(lon, lat)
-    lon_in, lat_in = utm.transform(
-        math.floor(e) + 0.25, math.floor(n) + 0.25, direction="INVERSE"
-    )
+    lon_in, lat_in = utm.transform(math.floor(e) + 0.25, math.floor(n) + 0.25, direction="INVERSE")
     raw = _MGRS_LIB.toMGRS(lat_in, lon_in, MGRSPrecision=5)
     m = _MGRS.match(raw)
     assert m is not None, raw  # the library's own output always matches
@@ -98,15 +96,15 @@ def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
     return f"{zone}{m['band'].upper()} {m['square'].upper()} {easting} {northing}"
 
 
-def parse_point(text: str, argument: str = "point") -> GeoPoint:
+def parse_point(text: str, field: str = "point") -> GeoPoint:
     """Parse ``LAT,LON`` or MGRS into a :class:`GeoPoint`.
 
     Parameters
     ----------
     text
         What the user typed.
-    argument
-        The argument's name (e.g. ``"--start"``), used in the error message.
+    field
+        The name of the input the text came from (e.g. ``"start"``); the error carries it.
 
     Returns
     -------
@@ -116,29 +114,30 @@ def parse_point(text: str, argument: str = "point") -> GeoPoint:
     Raises
     ------
     BadCoordinateError
-        One line naming the argument, what is wrong, and the accepted forms.
+        One line saying what is wrong, and the accepted forms.
     """
     if not isinstance(text, str) or not text.strip():
-        raise BadCoordinateError(f"{argument}: empty point; give {ACCEPTED_FORMS}")
+        raise BadCoordinateError(f"empty point; give {ACCEPTED_FORMS}", field=field)
     m = _LATLON.match(text)
     if m:
-        return _checked_latlon(float(m[1]), float(m[2]), text, argument)
+        return _checked_latlon(float(m[1]), float(m[2]), text, field)
     m = _MGRS.match(text)
     if m:
-        return _parse_mgrs(m, text, argument)
-    raise BadCoordinateError(f"{argument}: cannot read {text.strip()!r}; give {ACCEPTED_FORMS}")
+        return _parse_mgrs(m, text, field)
+    raise BadCoordinateError(f"cannot read {text.strip()!r}; give {ACCEPTED_FORMS}", field=field)
 
 
-def _checked_latlon(lat: float, lon: float, text: str, argument: str) -> GeoPoint:
+def _checked_latlon(lat: float, lon: float, text: str, field: str) -> GeoPoint:
     if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
         raise BadCoordinateError(
-            f"{argument}: latitude {lat:g} in {text.strip()!r} is outside -90..90 "
-            f"(latitude comes first); give {ACCEPTED_FORMS}"
+            f"latitude {lat:g} in {text.strip()!r} is outside -90..90 "
+            f"(latitude comes first); give {ACCEPTED_FORMS}",
+            field=field,
         )
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
         raise BadCoordinateError(
-            f"{argument}: longitude {lon:g} in {text.strip()!r} is outside -180..180; "
-            f"give {ACCEPTED_FORMS}"
+            f"longitude {lon:g} in {text.strip()!r} is outside -180..180; give {ACCEPTED_FORMS}",
+            field=field,
         )
     return GeoPoint(lat=lat, lon=lon)
 
@@ -152,22 +151,24 @@ def _band_latitudes(band: str) -> tuple[float, float]:
     return south, (84.0 if band == "X" else south + 8.0)
 
 
-def _parse_mgrs(m: re.Match[str], text: str, argument: str) -> GeoPoint:
+def _parse_mgrs(m: re.Match[str], text: str, field: str) -> GeoPoint:
     zone = int(m["zone"])
     shown = text.strip()
     if not 1 <= zone <= 60:
-        raise BadCoordinateError(f"{argument}: MGRS zone {zone} in {shown!r} is not 1..60")
+        raise BadCoordinateError(f"MGRS zone {zone} in {shown!r} is not 1..60", field=field)
     groups = m["digits"].split()
     digits = "".join(groups)
     if len(groups) == 2 and len(groups[0]) != len(groups[1]):
         raise BadCoordinateError(
-            f"{argument}: MGRS easting and northing in {shown!r} have different lengths; "
-            "give both with the same number of digits (1 to 5)"
+            f"MGRS easting and northing in {shown!r} have different lengths; "
+            "give both with the same number of digits (1 to 5)",
+            field=field,
         )
     if len(digits) % 2 or not 2 <= len(digits) <= 10:
         raise BadCoordinateError(
-            f"{argument}: MGRS {shown!r} needs an even number of digits, 2 (10 km) to 10 (1 m); "
-            f"give {ACCEPTED_FORMS}"
+            f"MGRS {shown!r} needs an even number of digits, 2 (10 km) to 10 (1 m); "
+            f"give {ACCEPTED_FORMS}",
+            field=field,
         )
     band = m["band"].upper()
     compact = f"{zone:02d}{band}{m['square'].upper()}{digits}"
@@ -179,7 +180,7 @@ def _parse_mgrs(m: re.Match[str], text: str, argument: str) -> GeoPoint:
             lat, lon = _MGRS_LIB.toLatLon(compact)
     except Exception as exc:  # the C library raises bare exceptions for impossible squares
         raise BadCoordinateError(
-            f"{argument}: MGRS {shown!r} names no square in zone {zone}{band}; check the letters"
+            f"MGRS {shown!r} names no square in zone {zone}{band}; check the letters", field=field
         ) from exc
     # A square may reach past its zone or band edge (its centre can then lie just outside),
     # so allow one square's size of slack before calling the band letter wrong.
@@ -187,7 +188,8 @@ def _parse_mgrs(m: re.Match[str], text: str, argument: str) -> GeoPoint:
     slack_deg = 10 ** (5 - len(digits) // 2) / 110_000.0
     if not south - slack_deg <= lat <= north + slack_deg:
         raise BadCoordinateError(
-            f"{argument}: MGRS {shown!r} lies outside latitude band {band} of zone {zone}; "
-            "check the band letter"
+            f"MGRS {shown!r} lies outside latitude band {band} of zone {zone}; "
+            "check the band letter",
+            field=field,
         )
     return GeoPoint(lat=float(lat), lon=float(lon))

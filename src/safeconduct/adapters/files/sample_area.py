@@ -44,7 +44,7 @@ from safeconduct.adapters.formats.layers import (
     write_reception,
 )
 from safeconduct.adapters.gis.geotiff import write_raster
-from safeconduct.errors import BadFileError, UsageError
+from safeconduct.errors import BadFileError, InvalidValueError
 from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.layers import (
     Hazard,
@@ -695,7 +695,7 @@ def write_area(
         Seed of the synthetic generator.
     """
     if area not in AREAS:
-        raise UsageError(f"--area: unknown area {area!r}; choose one of {', '.join(AREAS)}")
+        raise InvalidValueError(f"--area: unknown area {area!r}; choose one of {', '.join(AREAS)}")
     folder = Path(out_dir)
     if area == "synthetic":
         return generate_sample_area(folder, seed=seed).describe()

@@ -44,7 +44,7 @@ from typing import Any
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import common as mavlink2
 
-from safeconduct.errors import SafeconductError, UsageError
+from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.mission.items import MissionItem
 
 #: The connection forms we accept, in one line for error messages and ``--help``.
@@ -83,7 +83,7 @@ class MissionUploadError(SafeconductError):
     """The vehicle could not be reached, stopped answering, or refused the mission."""
 
 
-class BadConnectionError(UsageError):
+class BadConnectionError(InvalidValueError):
     """A connection URL is not one of :data:`ACCEPTED_CONNECTIONS`."""
 
 
@@ -250,9 +250,9 @@ class MissionLink:
         heartbeat_timeout_s: float | None = None,
     ) -> None:
         if not timeout_s > 0:
-            raise UsageError(f"timeout must be positive, not {timeout_s:g} s")
+            raise InvalidValueError(f"timeout must be positive, not {timeout_s:g} s")
         if retries < 0:
-            raise UsageError(f"retries must be 0 or more, not {retries}")
+            raise InvalidValueError(f"retries must be 0 or more, not {retries}")
         self.connection = connection
         self.timeout_s = float(timeout_s)
         self.retries = int(retries)

@@ -12,14 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from safeconduct.errors import SafeconductError
+from safeconduct.errors import MissingExtraError
 from safeconduct.signals.gestures import N_LANDMARKS, Keypoints
 
 INSTALL_HINT = "pip install 'safeconduct[vision]'"
-
-
-class MissingExtraError(SafeconductError):
-    """An optional dependency (the vision extra) is not installed."""
 
 
 def require_cv2() -> ModuleType:

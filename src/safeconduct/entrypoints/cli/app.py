@@ -19,6 +19,7 @@ from rich.console import Console
 from safeconduct import __version__
 from safeconduct.entrypoints.cli.display import progress_bar as _progress_bar
 from safeconduct.entrypoints.cli.display import route_table
+from safeconduct.entrypoints.cli.errors import exit_code_for, message_for
 from safeconduct.errors import SafeconductError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
@@ -68,7 +69,7 @@ def point_command(
     point: Annotated[str, typer.Argument(help=f"A point: {ACCEPTED_FORMS}.")],
 ) -> None:
     """Read a point given as LAT,LON or MGRS and print it in both forms."""
-    p = parse_point(point, "POINT")
+    p = parse_point(point, "point")
     out_console.print(f"LAT,LON  {p}")
     out_console.print(f"MGRS     {p.to_mgrs(5)}")
 
@@ -116,7 +117,7 @@ def viewshed_command(
     with err.status("computing the viewshed"):
         summary = compute_viewshed(
             dem,
-            parse_point(observer, "--observer"),
+            parse_point(observer, "observer"),
             out,
             observer_height=observer_height,
             target_height=target_height,
@@ -177,7 +178,7 @@ def route_command(
     with err.status("planning the route") as status:
         route = plan_route_files(
             dem,
-            parse_point(start, "--start"),
+            parse_point(start, "start"),
             reception,
             out,
             hazards_path=hazards,
@@ -263,12 +264,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="safeconduct")
     except SafeconductError as exc:
-        err.print(f"safeconduct: error: {exc.message}")
+        err.print(f"safeconduct: error: {message_for(exc)}")
         if _State.verbose:
             if exc.detail:
                 err.print(exc.detail)
             err.print("".join(traceback.format_exception(exc)))
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         err.print("safeconduct: interrupted; no output was left half-written")
         sys.exit(130)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from safeconduct.errors import UsageError
+from safeconduct.errors import InvalidValueError
 from safeconduct.mission.plan import MissionSettings
 from safeconduct.mission.profiles import DEFAULT_PROFILE, builtin_profile_names
 from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
@@ -78,15 +78,15 @@ def mission_command(
         return
     from safeconduct.services.mission import parse_meeting_time, plan_mission_files
 
-    for value, name in ((route, "--route"), (launch, "--launch"), (out, "--out")):
+    for value, name in ((route, "--route"), (launch, "launch"), (out, "--out")):
         if value is None:
-            raise UsageError(f"mission: {name} is required (see safeconduct mission --help)")
+            raise InvalidValueError(f"mission: {name} is required (see safeconduct mission --help)")
     assert route is not None and launch is not None and out is not None
     settings = MissionSettings(signal_wait_s=signal_wait, wind_ms=wind)
     with _err.status("planning the sorties"):
         summary = plan_mission_files(
             route,
-            parse_point(launch, "--launch"),
+            parse_point(launch, "launch"),
             out,
             dem_path=dem,
             drone=drone,

@@ -1,0 +1,51 @@
+"""The one place where the command line translates library errors for people.
+
+A :class:`~safeconduct.errors.SafeconductError` names the input it concerns by the
+library's parameter name (``field="pace_factor"``); here that becomes the flag a user
+typed (``--pace-factor``), and the error's class becomes the exit status.
+"""
+
+from __future__ import annotations
+
+from safeconduct.errors import InvalidValueError, SafeconductError
+
+#: Exit status of each error class (the most specific class listed wins); others exit 1.
+EXIT_CODES: dict[type[SafeconductError], int] = {
+    InvalidValueError: 2,  # a malformed or missing argument: a usage error
+}
+
+#: Fields whose flag is not simply ``--`` + the field with ``-`` for ``_``.
+FLAGS: dict[str, str] = {
+    "point": "POINT",
+    "source": "SOURCE",
+    "flow": "FLOW",
+    "mission_file": "FILE",
+    "max_slope_deg": "--max-slope",
+    "langs": "--lang",
+    "area_dir": "--area",
+    "out_dir": "--out",
+    "out_path": "--out",
+    "map_path": "--map",
+    "dem_path": "--dem",
+    "route_path": "--route",
+}
+
+
+def flag_for(field: str) -> str:
+    """The command-line spelling of a library parameter: ``pace_factor`` -> ``--pace-factor``."""
+    return FLAGS.get(field) or "--" + field.replace("_", "-")
+
+
+def exit_code_for(error: SafeconductError) -> int:
+    """The process exit status for ``error``: 2 for usage errors, 1 for every other user error."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def message_for(error: SafeconductError) -> str:
+    """One line for the terminal: the flag concerned (if any), then the library's message."""
+    if error.field:
+        return f"{flag_for(error.field)}: {error.message}"
+    return error.message
