@@ -17,6 +17,7 @@ from safeconduct.adapters.formats.layers import (
     read_observers,
     read_reception,
 )
+from safeconduct.adapters.formats.route_geojson import route_to_geojson
 from safeconduct.adapters.gis.geotiff import read_dem
 from safeconduct.adapters.gis.rasterize import rasterize_hazards
 from safeconduct.entrypoints.cli.app import main
@@ -123,7 +124,7 @@ def test_an_injured_person_takes_longer(area: dict) -> None:
 
 
 def test_geojson_is_lonlat_with_elevation(safe_route: Route) -> None:
-    fc = safe_route.to_geojson()
+    fc = route_to_geojson(safe_route)
     assert fc["type"] == "FeatureCollection"
     line = fc["features"][0]
     assert line["geometry"]["type"] == "LineString"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -92,45 +92,6 @@ class Route:
     model: str
     segments: list[RouteSegment]
     parameters: dict[str, Any] = field(default_factory=dict)
-
-    def to_geojson(self) -> dict[str, Any]:
-        """Return an RFC 7946 FeatureCollection: the route line, its start and its end."""
-        line_props = {
-            "role": "route",
-            "reception": self.reception.name,
-            "length_m": round(self.length_m, 1),
-            "walking_time_s": round(self.walking_time_s, 1),
-            "exposed_time_s": round(self.exposed_time_s, 1),
-            "max_slope_deg": round(self.max_slope_deg, 2),
-            "total_ascent_m": round(self.total_ascent_m, 1),
-            "cost": self.cost,
-            "model": self.model,
-            **self.parameters,
-            "segments": [_rounded(asdict(s)) for s in self.segments],
-        }
-        coords = [[round(lon, 7), round(lat, 7), round(z, 2)] for lon, lat, z in self.waypoints]
-        start, end = coords[0], coords[-1]
-        return {
-            "type": "FeatureCollection",
-            "features": [
-                _feature("LineString", coords, line_props),
-                _feature("Point", start, {"role": "start"}),
-                _feature("Point", end, {"role": "reception", "name": self.reception.name}),
-            ],
-            "safeconduct": {"kind": "route", "version": 1},
-        }
-
-
-def _feature(kind: str, coordinates: Any, properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": kind, "coordinates": coordinates},
-        "properties": properties,
-    }
-
-
-def _rounded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
 
 
 def make_model(

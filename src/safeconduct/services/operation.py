@@ -192,9 +192,9 @@ def rehearse_operation(
     now
         The planning clock (time-zone aware); defaults to now.
     """
+    from safeconduct.adapters.formats.route_geojson import write_route
     from safeconduct.services.mission import plan_mission_files
     from safeconduct.services.note import make_note
-    from safeconduct.services.planning import write_route
 
     area = Path(area_dir)
     say = progress or (lambda _msg: None)

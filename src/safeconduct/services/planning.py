@@ -7,7 +7,6 @@ wrapper over these; a Python user can call them directly with the same arguments
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safeconduct.adapters.files.atomic import check_writable, write_text_atomic
+from safeconduct.adapters.files.atomic import check_writable
 from safeconduct.adapters.formats.layers import read_hazards, read_observers, read_reception
+from safeconduct.adapters.formats.route_geojson import write_route
 from safeconduct.adapters.gis.geotiff import read_dem, write_raster
 from safeconduct.adapters.gis.rasterize import rasterize_hazards
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
@@ -169,11 +169,6 @@ def _write_exposure(
         int(np.count_nonzero(grid >= 0)),
         float(grid.max()),
     )
-
-
-def write_route(route: Route, out_path: PathLike) -> None:
-    """Write a route as RFC 7946 GeoJSON, atomically."""
-    write_text_atomic(out_path, json.dumps(route.to_geojson(), indent=1) + "\n")
 
 
 def plan_route_files(
