@@ -1,8 +1,10 @@
 """Run every benchmark under bench/ in turn (``make bench``).
 
 Each ``bench_*.py`` measures safeconduct against its named peer in the same run and prints
-the peer's figure, ours and the ratio. Extra arguments are passed to every benchmark
-(e.g. ``--size 1000`` for a quick run).
+the peer's figure, ours and the ratio (or the target): the route search (``bench_route``),
+the whole ``safeconduct route`` command against GRASS ``r.walk`` (``bench_route_command``),
+signal recognition, start-up times (``bench_startup``) and the viewshed. Extra arguments
+are passed to every benchmark (e.g. ``--size 1000`` for a quick run).
 """
 
 from __future__ import annotations
