@@ -10,18 +10,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from safeconduct.services.operation import OperationPorts
     from safeconduct.services.planning import PlanningPorts
+    from safeconduct.services.ports import Areas
 
 
 # ----------------------------------------------------------------- terrain and planning
 
 
 def planning_ports() -> PlanningPorts:
-    """Rasters (rasterio), layers and routes (GeoJSON files), maps (matplotlib)."""
+    """Rasters (rasterio), layers and routes (GeoJSON files), maps (matplotlib), outputs."""
+    from safeconduct.adapters.files.atomic import AtomicFiles
     from safeconduct.adapters.formats.layers import GeoJsonLayers
     from safeconduct.adapters.formats.route_geojson import GeoJsonRouteFiles
     from safeconduct.adapters.gis.geotiff import RasterioRasters
-    from safeconduct.adapters.report.maps import MatplotlibMaps
+    from safeconduct.adapters.report.pictures import MatplotlibMaps
     from safeconduct.services.planning import PlanningPorts
 
     return PlanningPorts(
@@ -29,4 +32,81 @@ def planning_ports() -> PlanningPorts:
         layers=GeoJsonLayers(),
         routes=GeoJsonRouteFiles(),
         maps=MatplotlibMaps(),
+        files=AtomicFiles(),
+    )
+
+
+def areas() -> Areas:
+    """Areas of operations as folders of files (GeoTIFF and GeoJSON)."""
+    from safeconduct.adapters.files.areas import FolderAreas
+
+    return FolderAreas()
+
+
+def operation_ports() -> OperationPorts:
+    """Everything an operation reaches: area folders, planning, missions, notes, pictures."""
+    from safeconduct.adapters.report.html import HtmlReports
+    from safeconduct.adapters.report.pictures import MatplotlibFigures
+    from safeconduct.services.operation import OperationPorts
+
+    return OperationPorts(
+        areas=areas(),
+        planning=planning_ports(),
+        mission=mission_ports(),
+        note=note_ports(),
+        figures=MatplotlibFigures(),
+        reports=HtmlReports(),
+    )
+
+
+# ---- notes
+
+if TYPE_CHECKING:
+    from safeconduct.services.note import NotePorts
+
+
+def note_ports() -> NotePorts:
+    """Fonts, PDF (reportlab), previews (PDFium) and atomic files for the note."""
+    from safeconduct.adapters.pdf.fonts import ReportlabFonts
+    from safeconduct.adapters.pdf.output import AtomicNoteFiles
+    from safeconduct.adapters.pdf.previews import PdfiumPreviews
+    from safeconduct.adapters.pdf.render import ReportlabPdf
+    from safeconduct.services.note import NotePorts
+
+    return NotePorts(
+        fonts=ReportlabFonts(),
+        pdf=ReportlabPdf(),
+        previews=PdfiumPreviews(),
+        files=AtomicNoteFiles(),
+    )
+
+
+# ---- signals
+
+if TYPE_CHECKING:
+    from safeconduct.services.signals import SignalsPorts
+
+
+def signals_ports() -> SignalsPorts:
+    """BlazePose (mediapipe), OpenCV frames and video, and atomic files, for ``signals``.
+
+    Importing these loads neither mediapipe nor OpenCV: they load when first used, and a
+    missing ``vision`` extra surfaces as a :class:`~safeconduct.errors.MissingExtraError`
+    from ``poses.require()``.
+    """
+    from safeconduct.adapters.files.atomic import AtomicFiles
+    from safeconduct.adapters.vision.pose import MediapipePoseModels
+    from safeconduct.adapters.vision.video import (
+        Mp4VideoWriters,
+        OpenCvFrameImaging,
+        OpenCvFrameSources,
+    )
+    from safeconduct.services.signals import SignalsPorts
+
+    return SignalsPorts(
+        poses=MediapipePoseModels(),
+        frames=OpenCvFrameSources(),
+        imaging=OpenCvFrameImaging(),
+        videos=Mp4VideoWriters(),
+        files=AtomicFiles(),
     )

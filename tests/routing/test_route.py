@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -23,6 +24,8 @@ from safeconduct.adapters.gis.rasterize import rasterize_hazards
 from safeconduct.entrypoints.cli.app import main
 from safeconduct.errors import InvalidValueError, OutOfRangeError, UnreachableError
 from safeconduct.routing.route import Route, build_search_grids, plan_route
+from safeconduct.bootstrap import planning_ports
+from safeconduct.routing.legs import DEFAULT_MAX_LEGS, walking_legs
 from safeconduct.services.planning import plan_route_files
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
@@ -228,6 +231,7 @@ def test_failed_route_writes_nothing(sample_area: Path, tmp_path: Path) -> None:
     out = tmp_path / "route.geojson"
     with pytest.raises(OutOfRangeError):
         plan_route_files(
+            planning_ports(),
             sample_area / "dem.tif",
             GeoPoint(50.0, 30.0),
             sample_area / "reception.geojson",
@@ -253,6 +257,7 @@ def test_route_on_the_geographic_jacksboro_dem(tmp_path: Path) -> None:
     dem_path = write_jacksboro_dem(tmp_path / "dem.tif")
     write_reception(tmp_path / "reception.geojson", [ReceptionPoint("east", -84.12, 36.62)])
     route = plan_route_files(
+        planning_ports(),
         dem_path,
         GeoPoint(36.55, -84.35),
         tmp_path / "reception.geojson",
@@ -260,3 +265,44 @@ def test_route_on_the_geographic_jacksboro_dem(tmp_path: Path) -> None:
     )
     assert route.length_m > 20_000  # about 21 km as the crow flies
     assert json.loads((tmp_path / "route.geojson").read_text())["type"] == "FeatureCollection"
+
+
+def test_walking_legs_fit_one_screen_and_keep_every_sum(safe_route: Route) -> None:
+    legs = walking_legs(safe_route)
+    assert len(safe_route.segments) > DEFAULT_MAX_LEGS >= len(legs) > 1
+    assert legs[0].first_waypoint == 0
+    assert legs[-1].last_waypoint == len(safe_route.waypoints) - 1
+    for before, after in itertools.pairwise(legs):
+        assert before.last_waypoint == after.first_waypoint
+    for name in ("distance_m", "time_s", "exposed_time_s", "ascent_m", "descent_m"):
+        whole = sum(getattr(s, name) for s in safe_route.segments)
+        assert sum(getattr(leg, name) for leg in legs) == pytest.approx(whole)
+    assert all(leg.heading in ("N", "NE", "E", "SE", "S", "SW", "W", "NW") for leg in legs)
+
+
+def test_every_leg_when_asked(safe_route: Route) -> None:
+    n = len(safe_route.segments)
+    legs = walking_legs(safe_route, max_legs=n, min_leg_m=0.0, straight_deg=0.0)
+    assert [leg.distance_m for leg in legs] == [s.distance_m for s in safe_route.segments]
+
+
+def test_route_summary_merges_legs_unless_all_are_asked_for(
+    sample_area: Path, area: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "route", "--dem", str(sample_area / "dem.tif"), "--start", str(area["start"]),
+        "--reception", str(sample_area / "reception.geojson"),
+        "--hazards", str(sample_area / "hazards.geojson"),
+        "--observers", str(sample_area / "observers.geojson"),
+        "--out", str(tmp_path / "route.geojson"),
+    ]  # fmt: skip
+    for extra in ([], ["--legs", "all"]):
+        with pytest.raises(SystemExit) as info:
+            main([*args, *extra])
+        assert info.value.code == 0
+    merged, every = capsys.readouterr().out.split("wrote ", 1)
+    route = json.loads((tmp_path / "route.geojson").read_text())
+    n_legs = len(route["features"][0]["properties"]["segments"])
+    assert "stretches merged from" in merged and "--legs all" in merged
+    assert f"{n_legs} legs;" in every
+    assert len(every.splitlines()) > len(merged.splitlines())

@@ -3,8 +3,8 @@
 :func:`plan_route` ties the pieces together: the hazard layers become barrier and speed
 grids, the observers become an exposure grid, the search kernel finds the least-cost cell
 path to the cheapest reception point, and the simplifier turns it into few waypoints.
-The result is a :class:`Route`, a plain value with the figures a planner reads and a
-GeoJSON form (lon, lat, elevation) for maps and for the mission planner.
+The result is a :class:`Route`, a plain value with the figures a planner reads; its
+GeoJSON form (lon, lat, elevation) is :mod:`safeconduct.adapters.formats.route_geojson`'s.
 """
 
 from __future__ import annotations

@@ -1,34 +1,26 @@
-"""An operation end to end: plan the route, the sorties and the note, then rehearse it.
+"""An operation end to end: plan the route, the sorties and the note, rehearse it, report it.
 
-This is the service layer of ``safeconduct rehearse`` and ``safeconduct demo``: it reads
-the area's files, calls the planners, turns their results into what the rehearsal
-simulator needs, runs it, and hands everything to the report.
+This is the use case behind ``safeconduct rehearse`` and ``safeconduct demo``. Everything
+runs in memory on values: the area is read once through the :class:`OperationPorts`, the
+route object goes straight to the mission planner, the rehearsal simulates the plan, and
+only at the end are the artifacts written, together, into the output folder (all or
+nothing). :class:`OperationSummary` holds the figures; ``summary.json`` is its JSON form.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from safeconduct.adapters.files.atomic import atomic_folder, write_text_atomic
-from safeconduct.adapters.formats.layers import (
-    read_hazards,
-    read_meeting,
-    read_observers,
-    read_reception,
-)
-from safeconduct.adapters.gis.geotiff import read_dem
-from safeconduct.adapters.gis.rasterize import rasterize_hazards
-from safeconduct.entrypoints.cli.display import format_duration
-from safeconduct.errors import BadFileError
+from safeconduct.errors import InvalidValueError
+from safeconduct.formatting import format_duration
 from safeconduct.guidance.path import RoutePath
 from safeconduct.guidance.rehearsal import (
     LeadingSortie,
@@ -37,19 +29,40 @@ from safeconduct.guidance.rehearsal import (
     TerrainAlong,
     rehearse,
 )
+from safeconduct.mission.plan import MissionPlan
 from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.models import ToblerModel
-from safeconduct.routing.route import (
-    Route,
-    observer_specs,
-    plan_route,
-    prepare_search_grids,
-    straight_leg_steps,
-)
+from safeconduct.routing.route import Route, observer_specs, straight_leg_steps
+from safeconduct.services.mission import MissionPorts, load_drone, plan_mission, write_mission
+from safeconduct.services.note import NotePorts, make_note
+from safeconduct.services.planning import PlanningPorts, RouteRequest, plan_route_on, search_grids
+from safeconduct.services.ports import Areas, Figures, ReportContent, Reports
+from safeconduct.terrain.area import Area
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.layers import Observer
 from safeconduct.terrain.visibility import VISIBLE, viewshed
+
+PathLike = str | os.PathLike[str]
+
+#: The pace, as a fraction of a fit person's, that an operation for an injured person is
+#: planned at: route times, the leading speed and the relay timing all assume it. An
+#: injured person walks at about half pace and rests about a fifth of the time
+#: (:meth:`PersonProfile.injured`), so 0.5 x 0.8 = 0.4 on average. Planning at 0.5 let the
+#: rehearsed person outlast the relief drones; plan lower, never higher, when unsure.
+INJURED_PLANNING_PACE = 0.4
+
+
+@dataclass(frozen=True)
+class OperationPorts:
+    """Every edge an operation reaches: areas, planning files, missions, notes, pictures."""
+
+    areas: Areas
+    planning: PlanningPorts
+    mission: MissionPorts
+    note: NotePorts
+    figures: Figures
+    reports: Reports
 
 
 def observer_visibility(
@@ -114,55 +127,166 @@ def terrain_along_route(
     return path, TerrainAlong(step_m=step_m, speed_ms=speed[k], seen_by=seen)
 
 
-AREA_LAYERS = ("dem.tif", "hazards.geojson", "observers.geojson", "reception.geojson",
-               "meeting.geojson")  # fmt: skip
+def _r1(value: float) -> float:
+    return round(value, 1)
+
+
+@dataclass(frozen=True)
+class RouteFigures:
+    """The route's figures as reported (metres, seconds, degrees; one decimal)."""
+
+    reception: str
+    length_m: float
+    walking_time_s: float
+    exposed_time_s: float
+    total_ascent_m: float
+    max_slope_deg: float
+    waypoints: int
+
+    @classmethod
+    def of(cls, route: Route) -> RouteFigures:
+        return cls(
+            reception=route.reception.name,
+            length_m=_r1(route.length_m),
+            walking_time_s=_r1(route.walking_time_s),
+            exposed_time_s=_r1(route.exposed_time_s),
+            total_ascent_m=_r1(route.total_ascent_m),
+            max_slope_deg=_r1(route.max_slope_deg),
+            waypoints=len(route.waypoints),
+        )
+
+
+@dataclass(frozen=True)
+class MissionFigures:
+    """The sorties' figures as reported (watt-hours; one decimal)."""
+
+    drone: str
+    sorties: int
+    airframes: int
+    reserve_at_landing_wh: tuple[float, ...]
+    reserve_required_wh: float
+    lowest_reserve_wh: float
+
+    @classmethod
+    def of(cls, plan: MissionPlan) -> MissionFigures:
+        return cls(
+            drone=plan.profile.name,
+            sorties=len(plan.sorties),
+            airframes=plan.airframes,
+            reserve_at_landing_wh=tuple(_r1(s.reserve_left_wh) for s in plan.sorties),
+            reserve_required_wh=_r1(plan.sorties[0].reserve_required_wh),
+            lowest_reserve_wh=_r1(min(s.reserve_left_wh for s in plan.sorties)),
+        )
+
+
+@dataclass(frozen=True)
+class RehearsalFigures:
+    """What happened in the rehearsal (seconds; one decimal)."""
+
+    reached: bool
+    duration_s: float
+    walking_s: float
+    person_rest_s: float
+    relay_wait_s: float
+    drone_wait_s: float
+    drone_waits: int
+    exposed_any_s: float
+    exposed_by_observer_s: dict[str, float]
+
+    @classmethod
+    def of(cls, result: RehearsalResult, observers: Sequence[Observer]) -> RehearsalFigures:
+        return cls(
+            reached=result.reached,
+            duration_s=_r1(result.duration_s),
+            walking_s=_r1(result.walking_s),
+            person_rest_s=_r1(result.person_rest_s),
+            relay_wait_s=_r1(result.relay_wait_s),
+            drone_wait_s=_r1(result.drone_wait_s),
+            drone_waits=result.drone_waits,
+            exposed_any_s=_r1(result.exposed_any_s),
+            exposed_by_observer_s={
+                ob.name: _r1(t) for ob, t in zip(observers, result.exposed_s, strict=True)
+            },
+        )
+
+
+@dataclass(frozen=True)
+class OperationSummary:
+    """The figures of one rehearsed operation; :meth:`to_json` is ``summary.json``."""
+
+    seed: int
+    person: str
+    route: RouteFigures
+    mission: MissionFigures
+    rehearsal: RehearsalFigures
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document (``"safeconduct": {"kind": "rehearsal-summary", "version": 1}``)."""
+        mission = self.mission
+        return {
+            "safeconduct": {"kind": "rehearsal-summary", "version": 1},
+            "seed": self.seed,
+            "person": self.person,
+            "route": vars(self.route).copy(),
+            "mission": {
+                **vars(mission),
+                "reserve_at_landing_wh": list(mission.reserve_at_landing_wh),
+            },
+            "rehearsal": {
+                **vars(self.rehearsal),
+                "exposed_by_observer_s": dict(self.rehearsal.exposed_by_observer_s),
+            },
+        }
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        rt, mi, rh = self.route, self.mission, self.rehearsal
+        t = format_duration
+        reached = "reached" if rh.reached else "did NOT reach"
+        return "\n".join([
+            f"route: {rt.length_m / 1000:.2f} km to {rt.reception}, expected walking "
+            f"{t(rt.walking_time_s)}, {t(rt.exposed_time_s)} in view",
+            f"mission: {mi.sorties} sorties on {mi.airframes} drones ({mi.drone}), "
+            f"lowest reserve at landing {mi.lowest_reserve_wh:.1f} Wh",
+            f"rehearsal ({self.person}): {reached} the reception point in "
+            f"{t(rh.duration_s)}; the drone waited {rh.drone_waits} times "
+            f"({t(rh.drone_wait_s)}), relay waits {t(rh.relay_wait_s)}, "
+            f"{t(rh.exposed_any_s)} in view",
+        ])  # fmt: skip
 
 
 @dataclass(frozen=True)
 class OperationResult:
-    """What ``rehearse`` produced: the figures and where the files are."""
+    """What ``rehearse`` produced: the figures, the plan itself, and where the files are."""
 
     out_dir: Path
-    summary: dict[str, Any]
+    summary: OperationSummary
     route: Route
+    plan: MissionPlan
     rehearsal: RehearsalResult
 
     def describe(self) -> str:
         """A few lines for the terminal."""
-        s = self.summary
-        rt, mi, rh = s["route"], s["mission"], s["rehearsal"]
-        t = format_duration
-        reached = "reached" if rh["reached"] else "did NOT reach"
-        return "\n".join([
-            f"route: {rt['length_m'] / 1000:.2f} km to {rt['reception']}, expected walking "
-            f"{t(rt['walking_time_s'])}, {t(rt['exposed_time_s'])} in view",
-            f"mission: {mi['sorties']} sorties on {mi['airframes']} drones ({mi['drone']}), "
-            f"lowest reserve at landing {mi['lowest_reserve_wh']:.1f} Wh",
-            f"rehearsal ({s['person']}): {reached} the reception point in "
-            f"{t(rh['duration_s'])}; the drone waited {rh['drone_waits']} times "
-            f"({t(rh['drone_wait_s'])}), relay waits {t(rh['relay_wait_s'])}, "
-            f"{t(rh['exposed_any_s'])} in view",
-            f"report: {self.out_dir / 'report.html'}",
-        ])  # fmt: skip
+        return self.summary.describe() + f"\nreport: {self.out_dir / 'report.html'}"
 
 
-def _check_area(area_dir: Path) -> None:
-    if not area_dir.is_dir():
-        raise BadFileError(f"area folder {area_dir} does not exist")
-    missing = [name for name in AREA_LAYERS if not (area_dir / name).is_file()]
-    if missing:
-        raise BadFileError(
-            f"area folder {area_dir} lacks {', '.join(missing)}; an area needs "
-            f"{', '.join(AREA_LAYERS)} (safeconduct sample --out DIR writes one)"
+def _check_pace(injured_pace: float) -> None:
+    if not (math.isfinite(injured_pace) and 0.05 <= injured_pace <= 1.0):
+        raise InvalidValueError(
+            f"{injured_pace:g} is not a planning pace; give a fraction of a fit pace in "
+            f"[0.05, 1] (default {INJURED_PLANNING_PACE:g})",
+            field="injured_pace",
         )
 
 
 def rehearse_operation(
-    area_dir: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
+    ports: OperationPorts,
+    area_dir: PathLike,
+    out_dir: PathLike,
     *,
     seed: int = 0,
     injured: bool = False,
+    injured_pace: float | None = None,
     lang: str = "ru",
     drone: str = "camera-900g",
     now: datetime | None = None,
@@ -183,8 +307,11 @@ def rehearse_operation(
     seed
         Seed of the rehearsal: the same seed gives the same summary.
     injured
-        Plan for an injured person (0.4 of a fit pace, rests included) and rehearse one
+        Plan for an injured person (at ``injured_pace`` of a fit pace) and rehearse one
         (half pace, frequent rests).
+    injured_pace
+        The planning pace for an injured person, a fraction of a fit pace in [0.05, 1];
+        None: :data:`INJURED_PLANNING_PACE`.
     lang
         Language of the dropped note.
     drone
@@ -192,63 +319,84 @@ def rehearse_operation(
     now
         The planning clock (time-zone aware); defaults to now.
     """
-    from safeconduct.adapters.formats.route_geojson import write_route
-    from safeconduct.services.mission import plan_mission_files
-    from safeconduct.services.note import make_note
-
-    area = Path(area_dir)
+    if injured_pace is None:
+        injured_pace = INJURED_PLANNING_PACE
+    _check_pace(injured_pace)
     say = progress or (lambda _msg: None)
-    _check_area(area)
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
-    dem = read_dem(area / "dem.tif")
-    hazards = read_hazards(area / "hazards.geojson")
-    observers = read_observers(area / "observers.geojson")
-    reception = read_reception(area / "reception.geojson")
-    meeting = read_meeting(area / "meeting.geojson")
-    # An injured person walks at about half pace and rests about a fifth of the time, so
-    # the plan (route times, leading speed, relay timing) assumes 0.4 of a fit pace.
-    pace = 0.4 if injured else 1.0
+    profile = load_drone(ports.mission, drone)
+    area = ports.areas.load_area(area_dir)
+    pace = injured_pace if injured else 1.0
 
-    with atomic_folder(out_dir, prefix=".rehearse-") as out:
-        say("exposure and hazards")
-        grids = prepare_search_grids(dem, rasterize_hazards(hazards, dem), observers)
-        say("route")
-        route = plan_route(
-            dem, GeoPoint(meeting.lat, meeting.lon), reception,
-            observers=observers, pace_factor=pace, search_grids=grids,
-        )  # fmt: skip
-        write_route(route, out / "route.geojson")
-        launch = _launch_point(area, route)
-        say("mission sorties")
-        (out / "mission").mkdir()
-        mission = plan_mission_files(
-            out / "route.geojson", launch, out / "mission", dem_path=area / "dem.tif",
-            drone=drone, now=now,
-        )  # fmt: skip
-        say("the note")
-        note = make_note(out / "note.pdf", langs=[lang], kind="drop", png=True)
-        say("rehearsal")
-        visibility = observer_visibility(dem, observers)
-        path, terrain = terrain_along_route(dem, grids, route, visibility)
-        sorties = _leading_sorties(mission.plan.sorties)
-        person = PersonProfile.injured() if injured else PersonProfile()
-        result = rehearse(
-            path, terrain, sorties, person, seed=seed, planned_pace=pace,
-            time_limit_s=2 * sorties[-1].leave_t + 3600.0,
-        )  # fmt: skip
-        summary = _summary(route, mission.plan, result, observers, injured, seed)
-        write_text_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    say("exposure and hazards")
+    grids = search_grids(ports.planning, area.dem, area.hazards, area.observers)
+    say("route")
+    route = plan_route_on(
+        area.dem, grids, area.start, area.reception, area.observers,
+        RouteRequest(pace_factor=pace),
+    )  # fmt: skip
+    say("mission sorties")
+    plan = plan_mission(route, _launch_point(area, route), dem=area.dem, drone=profile, now=now)
+    say("rehearsal")
+    visibility = observer_visibility(area.dem, area.observers)
+    path, terrain = terrain_along_route(area.dem, grids, route, visibility)
+    sorties = _leading_sorties(plan.sorties)
+    person = PersonProfile.injured() if injured else PersonProfile()
+    result = rehearse(
+        path, terrain, sorties, person, seed=seed, planned_pace=pace,
+        time_limit_s=2 * sorties[-1].leave_t + 3600.0,
+    )  # fmt: skip
+    summary = OperationSummary(
+        seed=seed,
+        person="injured (half pace, frequent rests)" if injured else "fit",
+        route=RouteFigures.of(route),
+        mission=MissionFigures.of(plan),
+        rehearsal=RehearsalFigures.of(result, area.observers),
+    )
+
+    files = ports.planning.files
+    with files.staging_folder(out_dir, prefix=".rehearse-") as out:
+        say("writing the route, sorties and note")
+        ports.planning.routes.write_route(route, out / "route.geojson")
+        write_mission(ports.mission, plan, out / "mission")
+        note = make_note(ports.note, out / "note.pdf", langs=[lang], kind="drop", png=True)
+        files.write_text(out / "summary.json", json_text(summary.to_json()))
         say("report")
-        _write_report(out, dem, grids, route, observers, mission.plan, sorties, note, path,
+        _write_report(ports, out, area, grids, route, plan, sorties, note.png_paths, path,
                       terrain, result, summary)  # fmt: skip
-    return OperationResult(Path(out_dir), summary, route, result)
+    return OperationResult(Path(out_dir), summary, route, plan, result)
 
 
-def _launch_point(area: Path, route: Route) -> GeoPoint:
-    launch_file = area / "launch.geojson"
-    if launch_file.is_file():
-        p = read_meeting(launch_file)  # the same shape: one named point
-        return GeoPoint(p.lat, p.lon)
+def json_text(doc: Any) -> str:
+    """``doc`` as the indented JSON text our files use."""
+    import json
+
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def run_demo(
+    ports: OperationPorts,
+    out_dir: PathLike,
+    *,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> OperationResult:
+    """The main job on the bundled sample area: plan an operation, rehearse it, report it.
+
+    Writes the sample area into ``out_dir/area/`` and the rehearsal (``report.html``,
+    ``summary.json``, route, mission files, note, map) into ``out_dir``; see
+    :func:`rehearse_operation`.
+    """
+    say = progress or (lambda _msg: None)
+    folder = Path(out_dir)
+    say("generating the sample area")
+    area = ports.areas.write_sample_area(folder / "area")
+    return rehearse_operation(ports, area, folder, seed=seed, progress=say)
+
+
+def _launch_point(area: Area, route: Route) -> GeoPoint:
+    if area.launch is not None:
+        return GeoPoint(area.launch.lat, area.launch.lon)
     return GeoPoint(route.reception.lat, route.reception.lon)
 
 
@@ -269,72 +417,23 @@ def _leading_sorties(plan_sorties: Sequence[Any]) -> list[LeadingSortie]:
     return out
 
 
-def _summary(
-    route: Route,
-    plan: Any,
-    result: RehearsalResult,
-    observers: Sequence[Observer],
-    injured: bool,
-    seed: int,
-) -> dict[str, Any]:
-    r1 = partial(round, ndigits=1)
-    return {
-        "safeconduct": {"kind": "rehearsal-summary", "version": 1},
-        "seed": seed,
-        "person": "injured (half pace, frequent rests)" if injured else "fit",
-        "route": {
-            "reception": route.reception.name,
-            "length_m": r1(route.length_m),
-            "walking_time_s": r1(route.walking_time_s),
-            "exposed_time_s": r1(route.exposed_time_s),
-            "total_ascent_m": r1(route.total_ascent_m),
-            "max_slope_deg": r1(route.max_slope_deg),
-            "waypoints": len(route.waypoints),
-        },
-        "mission": {
-            "drone": plan.profile.name,
-            "sorties": len(plan.sorties),
-            "airframes": plan.airframes,
-            "reserve_at_landing_wh": [r1(s.reserve_left_wh) for s in plan.sorties],
-            "reserve_required_wh": r1(plan.sorties[0].reserve_required_wh),
-            "lowest_reserve_wh": r1(min(s.reserve_left_wh for s in plan.sorties)),
-        },
-        "rehearsal": {
-            "reached": result.reached,
-            "duration_s": r1(result.duration_s),
-            "walking_s": r1(result.walking_s),
-            "person_rest_s": r1(result.person_rest_s),
-            "relay_wait_s": r1(result.relay_wait_s),
-            "drone_wait_s": r1(result.drone_wait_s),
-            "drone_waits": result.drone_waits,
-            "exposed_any_s": r1(result.exposed_any_s),
-            "exposed_by_observer_s": {
-                ob.name: r1(t) for ob, t in zip(observers, result.exposed_s, strict=True)
-            },
-        },
-    }
-
-
 def _write_report(
+    ports: OperationPorts,
     out: Path,
-    dem: Dem,
+    area: Area,
     grids: SearchGrids,
     route: Route,
-    observers: Sequence[Observer],
-    plan: Any,
+    plan: MissionPlan,
     sorties: Sequence[LeadingSortie],
-    note: Any,
+    note_pngs: Sequence[Path],
     path: RoutePath,
     terrain: TerrainAlong,
     result: RehearsalResult,
-    summary: dict[str, Any],
+    summary: OperationSummary,
 ) -> None:
-    from safeconduct.adapters.report.figures import profile_png, timeline_png
-    from safeconduct.adapters.report.html import ReportContent, render_report
-    from safeconduct.adapters.report.maps import render_route_map
-
+    dem, observers, files = area.dem, area.observers, ports.planning.files
     handovers = [s.lead_end for s in plan.sorties if not s.ends_at_reception]
-    render_route_map(
+    ports.planning.maps.render_route_map(
         out / "map.png", dem, grids, route, observers,
         sorties=[[(lon, lat) for lon, lat, _ in s.path] for s in plan.sorties],
         handovers=handovers, title="Route, exposure and sorties",
@@ -345,52 +444,52 @@ def _write_report(
     elevation = dem.elevation[rows, cols]
     spans = [(s.arrive_t, s.leave_t) for s in sorties]
     images = {
-        "map": (out / "map.png").read_bytes(),
-        "profile": profile_png(s_prof, elevation, terrain),
-        "timeline": timeline_png(result, spans),
+        "map": files.read_bytes(out / "map.png"),
+        "profile": ports.figures.profile_png(s_prof, elevation, terrain),
+        "timeline": ports.figures.timeline_png(result, spans),
     }
-    if note.png_paths:
-        images["note"] = Path(note.png_paths[0]).read_bytes()
-    rh, rt, mi = summary["rehearsal"], summary["route"], summary["mission"]
+    if note_pngs:
+        images["note"] = files.read_bytes(note_pngs[0])
+    rh, rt, mi = summary.rehearsal, summary.route, summary.mission
     t0 = plan.sorties[0].lead_start_time
 
     def clock(seconds: float) -> str:
         return (t0 + timedelta(seconds=seconds)).strftime("%H:%M:%S")
 
     content = ReportContent(
-        title=f"Operation rehearsal: {rt['reception']}",
-        subtitle=f"{summary['person']} person, seed {summary['seed']}, "
+        title=f"Operation rehearsal: {rt.reception}",
+        subtitle=f"{summary.person} person, seed {summary.seed}, "
         f"planned {plan.meeting_time:%Y-%m-%d %H:%M %Z}",
         images=images,
         summary=[
-            ("Distance", f"{rt['length_m'] / 1000:.2f} km", ""),
-            ("Expected walking time", format_duration(rt["walking_time_s"]), ""),
+            ("Distance", f"{rt.length_m / 1000:.2f} km", ""),
+            ("Expected walking time", format_duration(rt.walking_time_s), ""),
             (
                 "Rehearsed time to reception",
-                format_duration(rh["duration_s"]),
-                "ok" if rh["reached"] else "bad",
+                format_duration(rh.duration_s),
+                "ok" if rh.reached else "bad",
             ),
             (
                 "Reached the reception point",
-                "yes" if rh["reached"] else "no",
-                "ok" if rh["reached"] else "bad",
+                "yes" if rh.reached else "no",
+                "ok" if rh.reached else "bad",
             ),
             (
                 "Time in view (plan / rehearsal)",
-                f"{format_duration(rt['exposed_time_s'])} / {format_duration(rh['exposed_any_s'])}",
+                f"{format_duration(rt.exposed_time_s)} / {format_duration(rh.exposed_any_s)}",
                 "",
             ),
             (
                 "Drone waited for the person",
-                f"{rh['drone_waits']} times, {format_duration(rh['drone_wait_s'])}",
+                f"{rh.drone_waits} times, {format_duration(rh.drone_wait_s)}",
                 "",
             ),
-            ("Person waited for a relay", format_duration(rh["relay_wait_s"]), ""),
-            ("Sorties / drones", f"{mi['sorties']} / {mi['airframes']} ({mi['drone']})", ""),
+            ("Person waited for a relay", format_duration(rh.relay_wait_s), ""),
+            ("Sorties / drones", f"{mi.sorties} / {mi.airframes} ({mi.drone})", ""),
             (
                 "Battery reserve at each landing (Wh)",
-                ", ".join(f"{w:.1f}" for w in mi["reserve_at_landing_wh"])
-                + f" (required {mi['reserve_required_wh']:.1f})",
+                ", ".join(f"{w:.1f}" for w in mi.reserve_at_landing_wh)
+                + f" (required {mi.reserve_required_wh:.1f})",
                 "",
             ),
         ],
@@ -431,20 +530,21 @@ def _write_report(
             ("map.png", "map.png", "the map above"),
             ("summary.json", "summary.json", "these figures for machines"),
         ],
-        caveats=_caveats(dem, result),
+        caveats=_caveats(area, result),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    render_report(out / "report.html", content)
+    ports.reports.render_report(out / "report.html", content)
 
 
-def _caveats(dem: Dem, result: RehearsalResult) -> list[str]:
+def _caveats(area: Area, result: RehearsalResult) -> list[str]:
     notes = [
         "A rehearsal is a simulation: the walker follows a pace model with random "
         "variation, not a real person. Use it to check the plan's margins, not as a promise."
     ]
-    if dem.tags and str(dem.tags.get("SYNTHETIC", "")).lower() in ("yes", "true", "1"):
+    if area.synthetic:
         notes.insert(0, "Synthetic sample area: the terrain and every layer are made up.")
     if not result.reached:
         notes.insert(0, "The rehearsed person did not reach the reception point: see the "
                      "timeline; the plan needs more sorties or a shorter route.")  # fmt: skip
     return notes
+

@@ -1,35 +1,43 @@
-"""The service layer: one function per command, from input files to output files.
+"""Planning use cases: viewsheds, exposure and routes, from values or from an area's files.
 
-Each function reads its inputs through the terrain adapters, runs the pure computation,
-writes its outputs atomically, and returns a small summary. The command line is a thin
-wrapper over these; a Python user can call them directly with the same arguments.
+Each use case computes on domain values (a :class:`~safeconduct.terrain.dem.Dem`, the
+layers, a :class:`~safeconduct.routing.route.Route`) and reaches files only through the
+ports in :class:`PlanningPorts`. The ``*_files`` functions are what the command line calls:
+they check every output can be written before the long work, read the inputs, compute,
+and write each output atomically.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safeconduct.adapters.files.atomic import check_writable
-from safeconduct.adapters.formats.layers import read_hazards, read_observers, read_reception
-from safeconduct.adapters.formats.route_geojson import write_route
-from safeconduct.adapters.gis.geotiff import read_dem, write_raster
-from safeconduct.adapters.gis.rasterize import rasterize_hazards
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
+from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.route import Route, observer_specs, plan_route, prepare_search_grids
+from safeconduct.services.ports import Files, Layers, Maps, Rasters, RouteFiles
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
+from safeconduct.terrain.layers import Hazard, Observer, ReceptionPoint
 from safeconduct.terrain.visibility import HIDDEN, OUTSIDE, VISIBLE, exposure, viewshed
 
-if TYPE_CHECKING:
-    from safeconduct.services.operation import OperationResult
-
 PathLike = str | os.PathLike[str]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PlanningPorts:
+    """The edges planning reaches: raster files, layer files, route files, maps, outputs."""
+
+    rasters: Rasters
+    layers: Layers
+    routes: RouteFiles
+    maps: Maps
+    files: Files
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class ViewshedSummary:
     cell_area_m2: float
 
     def describe(self) -> str:
+        """One line for people."""
         judged = self.visible_cells + self.hidden_cells
         share = self.visible_cells / judged if judged else 0.0
         area_km2 = self.visible_cells * self.cell_area_m2 / 1e6
@@ -54,6 +63,7 @@ class ViewshedSummary:
 
 
 def compute_viewshed(
+    ports: PlanningPorts,
     dem_path: PathLike,
     observer: GeoPoint,
     out_path: PathLike,
@@ -78,9 +88,9 @@ def compute_viewshed(
     curvature
         Correct for earth curvature and refraction (as r.viewshed ``-c -r``).
     """
-    check_writable(out_path)
-    dem = read_dem(dem_path)
-    dem.cell_of_lonlat(observer.lon, observer.lat, what="--observer")
+    ports.files.check_writable(out_path)
+    dem = ports.rasters.read_dem(dem_path)
+    dem.cell_of_lonlat(observer.lon, observer.lat, what="the observer", field="observer")
     xy = dem.lonlat_to_xy(observer.lon, observer.lat)
     vis = viewshed(
         dem,
@@ -90,7 +100,7 @@ def compute_viewshed(
         max_distance=max_distance,
         curvature=curvature,
     )
-    write_raster(
+    ports.rasters.write_raster(
         out_path,
         vis,
         dem,
@@ -125,6 +135,7 @@ class ExposureSummary:
     max_exposure: float
 
     def describe(self) -> str:
+        """One line for people."""
         share = self.exposed_cells / self.total_cells if self.total_cells else 0.0
         return (
             f"wrote {self.path}: {self.observers} observers; {share:.1%} of the area is in "
@@ -133,6 +144,7 @@ class ExposureSummary:
 
 
 def compute_exposure(
+    ports: PlanningPorts,
     dem_path: PathLike,
     observers_path: PathLike,
     out_path: PathLike,
@@ -140,38 +152,111 @@ def compute_exposure(
     target_height: float = 1.7,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExposureSummary:
-    """Write the weighted number of observers that see each cell as a float32 GeoTIFF."""
-    check_writable(out_path)
-    dem = read_dem(dem_path)
-    observers = read_observers(observers_path)
+    """Write the weighted number of observers that see each cell as a float32 GeoTIFF.
+
+    ``progress(done, total)`` is called after each observer.
+    """
+    ports.files.check_writable(out_path)
+    dem = ports.rasters.read_dem(dem_path)
+    observers = ports.layers.read_observers(observers_path)
     grid = exposure(
         dem, observer_specs(dem, observers), target_height=target_height, progress=progress
     )
-    return _write_exposure(out_path, grid, dem, len(observers), target_height)
-
-
-def _write_exposure(
-    out_path: PathLike, grid: np.ndarray, dem: Dem, observers: int, target_height: float
-) -> ExposureSummary:
     grid = np.where(np.isfinite(dem.elevation), grid, np.float32(-1)).astype("float32")
-    write_raster(
+    ports.rasters.write_raster(
         out_path,
         grid,
         dem,
         nodata=-1.0,
         description="weighted number of observers that see a standing person here",
-        tags={"TARGET_HEIGHT_M": f"{target_height:g}", "OBSERVERS": str(observers)},
+        tags={"TARGET_HEIGHT_M": f"{target_height:g}", "OBSERVERS": str(len(observers))},
     )
     return ExposureSummary(
         Path(out_path),
-        observers,
+        len(observers),
         int(np.count_nonzero(grid > 0)),
         int(np.count_nonzero(grid >= 0)),
         float(grid.max()),
     )
 
 
+def search_grids(
+    ports: PlanningPorts,
+    dem: Dem,
+    hazards: Sequence[Hazard] = (),
+    observers: Sequence[Observer] = (),
+    *,
+    target_height: float = 1.7,
+    progress: Progress | None = None,
+) -> SearchGrids:
+    """Burn ``hazards`` onto ``dem``'s grid and add the exposure to ``observers``."""
+    say = progress or (lambda _msg: None)
+    hazard_grids = None
+    if hazards:
+        say("hazard layers")
+        hazard_grids = ports.rasters.rasterize_hazards(hazards, dem)
+    return prepare_search_grids(
+        dem, hazard_grids, observers, target_height=target_height, progress=say
+    )
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """Who walks, how the route is weighed, and what it is planned on.
+
+    Attributes
+    ----------
+    model
+        ``"tobler"`` or ``"rwalk"``.
+    pace_factor
+        Speed multiplier in (0, 2]: 1 fit, 0.5 injured or exhausted (Tobler only).
+    risk_weight
+        Seconds of walking one second in view of one observer is worth, >= 0.
+    max_slope_deg
+        Steepest walkable slope, degrees (Tobler only); None: no limit.
+    knight
+        Add knight's moves (16 neighbours).
+    target_height
+        Height of the walking person, metres, for the exposure.
+    """
+
+    model: str = "tobler"
+    pace_factor: float = 1.0
+    risk_weight: float = DEFAULT_RISK_WEIGHT
+    max_slope_deg: float | None = None
+    knight: bool = False
+    target_height: float = 1.7
+
+
+def plan_route_on(
+    dem: Dem,
+    grids: SearchGrids,
+    start: GeoPoint,
+    reception: Sequence[ReceptionPoint],
+    observers: Sequence[Observer],
+    request: RouteRequest,
+    *,
+    progress: Progress | None = None,
+) -> Route:
+    """Plan the safest route on grids already built by :func:`search_grids` (values only)."""
+    return plan_route(
+        dem,
+        start,
+        reception,
+        observers=observers,
+        model=request.model,
+        pace_factor=request.pace_factor,
+        risk_weight=request.risk_weight,
+        max_slope_deg=request.max_slope_deg,
+        knight=request.knight,
+        target_height=request.target_height,
+        search_grids=grids,
+        progress=progress,
+    )
+
+
 def plan_route_files(
+    ports: PlanningPorts,
     dem_path: PathLike,
     start: GeoPoint,
     reception_path: PathLike,
@@ -179,67 +264,28 @@ def plan_route_files(
     *,
     hazards_path: PathLike | None = None,
     observers_path: PathLike | None = None,
-    model: str = "tobler",
-    pace_factor: float = 1.0,
-    risk_weight: float = DEFAULT_RISK_WEIGHT,
-    max_slope_deg: float | None = None,
-    knight: bool = False,
-    target_height: float = 1.7,
+    request: RouteRequest | None = None,
     map_path: PathLike | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Route:
-    """Plan a route from files and write it as GeoJSON; see :func:`plan_route`.
+    """Plan a route from an area's files and write it as GeoJSON (and optionally a map PNG).
 
-    With ``map_path``, also draw the route over the hillshade, hazards and exposure as a PNG.
+    Every output is checked writable before the search starts, and each is written
+    atomically, so a failure leaves nothing half-written.
     """
-    check_writable(out_path)
+    request = request or RouteRequest()
+    ports.files.check_writable(out_path)
     if map_path is not None:
-        check_writable(map_path)
-    dem = read_dem(dem_path)
-    reception = read_reception(reception_path)
-    hazards = read_hazards(hazards_path) if hazards_path is not None else []
-    observers = read_observers(observers_path) if observers_path is not None else []
-    grids = prepare_search_grids(
-        dem, rasterize_hazards(hazards, dem) if hazards else None, observers,
-        target_height=target_height,
-        progress=progress,
+        ports.files.check_writable(map_path)
+    dem = ports.rasters.read_dem(dem_path)
+    reception = ports.layers.read_reception(reception_path)
+    hazards = ports.layers.read_hazards(hazards_path) if hazards_path is not None else []
+    observers = ports.layers.read_observers(observers_path) if observers_path is not None else []
+    grids = search_grids(
+        ports, dem, hazards, observers, target_height=request.target_height, progress=progress
     )
-    route = plan_route(
-        dem,
-        start,
-        reception,
-        observers=observers,
-        model=model,
-        pace_factor=pace_factor,
-        risk_weight=risk_weight,
-        max_slope_deg=max_slope_deg,
-        knight=knight,
-        target_height=target_height,
-        search_grids=grids,
-        progress=progress,
-    )
-    write_route(route, out_path)
+    route = plan_route_on(dem, grids, start, reception, observers, request, progress=progress)
+    ports.routes.write_route(route, out_path)
     if map_path is not None:
-        from safeconduct.adapters.report.maps import render_route_map
-
-        render_route_map(map_path, dem, grids, route, observers)
+        ports.maps.render_route_map(map_path, dem, grids, route, observers)
     return route
-
-
-def run_demo(
-    out_dir: PathLike, *, seed: int = 0, progress: Callable[[str], None] | None = None
-) -> OperationResult:
-    """The main job on the bundled sample area: plan an operation, rehearse it, report it.
-
-    Writes the sample area into ``out_dir/area/`` and the rehearsal (``report.html``,
-    ``summary.json``, route, mission files, note, map) into ``out_dir``; see
-    :func:`safeconduct.services.operation.rehearse_operation`.
-    """
-    from safeconduct.adapters.files.sample_area import generate_sample_area
-    from safeconduct.services.operation import rehearse_operation
-
-    say = progress or (lambda _msg: None)
-    folder = Path(out_dir)
-    say("generating the sample area")
-    area = generate_sample_area(folder / "area")
-    return rehearse_operation(area.folder, folder, seed=seed, progress=say)

@@ -12,15 +12,20 @@ and :class:`~safeconduct.terrain.coords.GeoPoint` values in code; grids are nump
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
     from safeconduct.routing.kernels import SearchGrids
     from safeconduct.routing.route import Route
+    from safeconduct.terrain.area import Area
     from safeconduct.terrain.dem import Dem
     from safeconduct.terrain.layers import (
         Hazard,
@@ -31,6 +36,31 @@ if TYPE_CHECKING:
     )
 
 PathLike = str | os.PathLike[str]
+
+
+# ----------------------------------------------------------------- outputs
+
+
+class Files(Protocol):
+    """Output files, written so that nobody ever sees one half-written."""
+
+    def check_writable(self, path: PathLike) -> Path:
+        """Fail before long work if ``path`` could not be written later."""
+        ...
+
+    def staging_folder(
+        self, out_dir: PathLike, prefix: str = ".staging-"
+    ) -> contextlib.AbstractContextManager[Path]:
+        """A hidden folder whose files move into ``out_dir`` together on success, or not at all."""
+        ...
+
+    def write_text(self, path: PathLike, text: str) -> Path:
+        """Write UTF-8 ``text`` to ``path`` atomically."""
+        ...
+
+    def read_bytes(self, path: PathLike) -> bytes:
+        """Read a file the use case itself wrote (a picture to embed, say)."""
+        ...
 
 
 # ----------------------------------------------------------------- terrain and planning
@@ -89,9 +119,221 @@ class Maps(Protocol):
         path: PathLike,
         dem: Dem,
         grids: SearchGrids,
-        route: Route,
-        observers: Sequence[Observer],
-        **extras: object,
-    ) -> None:
-        """Draw the route over the hillshade, barriers and exposure as a PNG."""
+        route: Route | None = None,
+        observers: Sequence[Observer] = (),
+        *,
+        sorties: Sequence[Sequence[tuple[float, float]]] = (),
+        handovers: Sequence[tuple[float, float]] = (),
+        title: str | None = None,
+    ) -> Path:
+        """Draw the route (and sorties, ``(lon, lat)``) over the hillshade, barriers and
+        exposure as a PNG, atomically."""
+        ...
+
+
+# ----------------------------------------------------------------- operations
+
+
+class Areas(Protocol):
+    """Areas of operations kept as folders of files (``dem.tif`` and GeoJSON layers)."""
+
+    def load_area(self, folder: PathLike) -> Area:
+        """Read every layer of the area in ``folder``; name what is missing."""
+        ...
+
+    def write_sample_area(self, folder: PathLike) -> Path:
+        """Write the bundled sample area into ``folder`` and return it."""
+        ...
+
+    def write_sample(self, folder: PathLike, *, area: str, seed: int) -> str:
+        """Write the named sample area (``synthetic`` or ``jacksboro``); a line for people."""
+        ...
+
+
+class Figures(Protocol):
+    """The rehearsal's charts as PNG bytes."""
+
+    def profile_png(
+        self, distance_m: np.ndarray, elevation_m: np.ndarray, terrain: TerrainAlong
+    ) -> bytes: ...
+
+    def timeline_png(
+        self, result: RehearsalResult, sortie_spans: list[tuple[float, float]]
+    ) -> bytes: ...
+
+
+@dataclass
+class ReportContent:
+    """What goes into an operation report; the report writer decides how it looks.
+
+    Attributes
+    ----------
+    images
+        PNG bytes by name: ``map``, ``profile``, ``timeline`` and optionally ``note``.
+    summary
+        ``(label, value, css_class)`` rows; css class ``ok`` or ``bad`` colours a value.
+    sortie_header, sortie_rows
+        The sorties table.
+    events
+        ``(time as text, event)`` rows.
+    artifacts
+        ``(name, relative link, description)`` rows.
+    caveats
+        Warnings shown at the top (synthetic area, simulation limits, ...).
+    """
+
+    title: str
+    subtitle: str
+    images: dict[str, bytes]
+    summary: list[tuple[str, str, str]]
+    sortie_header: list[str]
+    sortie_rows: list[list[str]]
+    events: list[tuple[str, str]]
+    artifacts: list[tuple[str, str, str]]
+    caveats: list[str] = field(default_factory=list)
+    generated: str = ""
+
+
+class Reports(Protocol):
+    """The operation report as a file."""
+
+    def render_report(self, path: PathLike, content: ReportContent) -> Path:
+        """Write the report to ``path`` atomically."""
+        ...
+
+
+# ---- notes
+
+if TYPE_CHECKING:
+    from safeconduct.note.layout import PageLayout
+
+
+class NoteFonts(Protocol):
+    """The fonts a note is printed in, named as :mod:`safeconduct.note.typefaces` names them."""
+
+    def text_width(self, text: str, font: str, size: float) -> float:
+        """Width of one line of ``text`` in ``font`` at ``size`` points, in points."""
+        ...
+
+    def missing_glyphs(self, text: str, font: str) -> list[str]:
+        """The characters of ``text`` that ``font`` cannot draw (blanks aside), sorted."""
+        ...
+
+
+class NotePdf(Protocol):
+    """Laid-out note pages drawn into a print-ready PDF."""
+
+    def render_pdf(self, pages: Sequence[PageLayout], *, title: str = "Safe conduct") -> bytes:
+        """The PDF of ``pages``, one PDF page each, as bytes (the same bytes for the same pages)."""
+        ...
+
+
+class NotePreviews(Protocol):
+    """Pictures of a PDF's pages, for a screen or a report."""
+
+    def render_pngs(self, pdf: bytes, dpi: int) -> list[bytes]:
+        """Each page of ``pdf`` as PNG bytes at ``dpi`` dots per inch."""
+        ...
+
+
+class NoteFiles(Protocol):
+    """The note's output files: all of them whole, or none."""
+
+    def check_writable(self, path: PathLike) -> None:
+        """Raise :class:`~safeconduct.errors.BadFileError` now if ``path`` could not be written."""
+        ...
+
+    def write_files(self, files: Sequence[tuple[PathLike, bytes]]) -> None:
+        """Write every ``(path, content)`` atomically; on an error none is left behind."""
+        ...
+
+
+# ---- signals
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from safeconduct.signals.gestures import Keypoints
+
+
+class PoseEstimator(Protocol):
+    """A single-person pose model following one stream of BGR frames (BlazePose)."""
+
+    def estimate(self, frame_bgr: np.ndarray) -> Keypoints | None:
+        """The person's 33 landmarks in pixels of ``frame_bgr`` (x right, y down), or None."""
+        ...
+
+    def close(self) -> None:
+        """Release the model."""
+        ...
+
+
+class PoseModels(Protocol):
+    """Where pose estimators come from."""
+
+    def require(self) -> None:
+        """Raise :class:`~safeconduct.errors.MissingExtraError` now if no model can run here."""
+        ...
+
+    def estimator(self, *, static: bool) -> PoseEstimator:
+        """A new estimator: ``static`` for unrelated images, else video (tracks between frames)."""
+        ...
+
+
+class FrameSources(Protocol):
+    """Frames of a recorded video file or a folder of images (taken in name order)."""
+
+    def frame_rate(self, source: PathLike, fps: float | None) -> float:
+        """Frames per second to analyse ``source`` at: ``fps`` if given, else its own rate.
+
+        Raises :class:`~safeconduct.errors.BadFileError` if ``source`` does not exist.
+        """
+        ...
+
+    def read_frames(
+        self, source: PathLike, fps: float | None
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """``(time_s, bgr_frame)`` pairs in time order; at most ``fps`` per second of video."""
+        ...
+
+
+class FrameImaging(Protocol):
+    """Pixel work on one BGR frame (``uint8``, rows x columns x 3): reading and drawing."""
+
+    def bright_patch(
+        self, frame: np.ndarray, center: tuple[float, float], radius_px: float
+    ) -> bool:
+        """Whether a white-ish patch covers part of the disc at ``center`` (x, y pixels)."""
+        ...
+
+    def protect(self, frame: np.ndarray, people: Sequence[Keypoints]) -> np.ndarray:
+        """Leave no recognisable face in ``frame``, found by the model or not; in place."""
+        ...
+
+    def draw_person(self, frame: np.ndarray, keypoints: Keypoints, label: str, alert: bool) -> None:
+        """Draw a skeleton, a box and ``label``; red where ``alert``; in place."""
+        ...
+
+    def draw_banner(self, frame: np.ndarray, text: str, alert: bool) -> None:
+        """Write one status line across the top; red where ``alert``; in place."""
+        ...
+
+
+class VideoSink(Protocol):
+    """One video file being written, frame after frame."""
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one BGR frame (every frame the same size)."""
+        ...
+
+    def close(self) -> None:
+        """Finish the file."""
+        ...
+
+
+class VideoWriters(Protocol):
+    """Annotated videos."""
+
+    def open(self, path: PathLike, fps: float) -> VideoSink:
+        """Start a video at ``path`` playing ``fps`` frames per second."""
         ...

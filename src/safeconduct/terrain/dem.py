@@ -110,7 +110,9 @@ class Dem:
         rows, cols = self.shape
         return 0 <= row < rows and 0 <= col < cols
 
-    def cell_of_xy(self, x: float, y: float, what: str = "point") -> tuple[int, int]:
+    def cell_of_xy(
+        self, x: float, y: float, what: str = "point", field: str | None = None
+    ) -> tuple[int, int]:
         """Return ``(row, col)`` for map ``(x, y)`` metres, or raise if off the grid or nodata.
 
         Parameters
@@ -118,20 +120,26 @@ class Dem:
         x, y
             Map coordinates in metres on ``crs``.
         what
-            How to name the point in the error message (e.g. ``"--start (48.6,38.0)"``).
+            How to name the point in the error message (e.g. ``"start (48.6,38.0)"``).
+        field
+            The input the point came from, carried by the error (e.g. ``"start"``).
         """
         row, col = self.xy_to_rowcol(x, y)
         if not self.contains_rowcol(row, col):
             raise OutOfRangeError(
-                f"{what} lies outside the DEM; choose a point inside the elevation model's area"
+                f"{what} lies outside the DEM; choose a point inside the elevation model's area",
+                field=field,
             )
         if not np.isfinite(self.elevation[row, col]):
             raise OutOfRangeError(
-                f"{what} falls on a nodata cell of the DEM; move it onto a cell with a height"
+                f"{what} falls on a nodata cell of the DEM; move it onto a cell with a height",
+                field=field,
             )
         return row, col
 
-    def cell_of_lonlat(self, lon: float, lat: float, what: str = "point") -> tuple[int, int]:
+    def cell_of_lonlat(
+        self, lon: float, lat: float, what: str = "point", field: str | None = None
+    ) -> tuple[int, int]:
         """Return ``(row, col)`` for a WGS84 point, or raise if it is off the grid or nodata.
 
         Parameters
@@ -139,6 +147,9 @@ class Dem:
         lon, lat
             WGS84 degrees.
         what
-            How to name the point in the error message (e.g. ``"--start"``).
+            How to name the point in the error message (e.g. ``"start"``).
+        field
+            The input the point came from, carried by the error.
         """
-        return self.cell_of_xy(*self.lonlat_to_xy(lon, lat), what=f"{what} ({lat:.6f},{lon:.6f})")
+        x, y = self.lonlat_to_xy(lon, lat)
+        return self.cell_of_xy(x, y, what=f"{what} ({lat:.6f},{lon:.6f})", field=field)

@@ -125,3 +125,21 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+class AtomicFiles:
+    """:class:`~safeconduct.services.ports.Files` on the local file system, atomically."""
+
+    def check_writable(self, path: str | os.PathLike[str]) -> Path:
+        return check_writable(path)
+
+    def staging_folder(
+        self, out_dir: str | os.PathLike[str], prefix: str = ".staging-"
+    ) -> contextlib.AbstractContextManager[Path]:
+        return atomic_folder(out_dir, prefix=prefix)
+
+    def write_text(self, path: str | os.PathLike[str], text: str) -> Path:
+        return write_text_atomic(path, text)
+
+    def read_bytes(self, path: str | os.PathLike[str]) -> bytes:
+        return Path(path).read_bytes()

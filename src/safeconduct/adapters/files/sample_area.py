@@ -695,7 +695,9 @@ def write_area(
         Seed of the synthetic generator.
     """
     if area not in AREAS:
-        raise InvalidValueError(f"--area: unknown area {area!r}; choose one of {', '.join(AREAS)}")
+        raise InvalidValueError(
+            f"unknown area {area!r}; choose one of {', '.join(AREAS)}", field="area"
+        )
     folder = Path(out_dir)
     if area == "synthetic":
         return generate_sample_area(folder, seed=seed).describe()

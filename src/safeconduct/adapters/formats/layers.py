@@ -228,3 +228,19 @@ def write_meeting(
     """Write the meeting point as a one-feature collection, atomically."""
     feats = [make_feature(Point(point.lon, point.lat), {"name": point.name})]
     return write_feature_collection(path, feats, foreign_members=foreign_members)
+
+
+class GeoJsonLayers:
+    """:class:`~safeconduct.services.ports.Layers` as GeoJSON files."""
+
+    def read_hazards(self, path: str | os.PathLike[str]) -> list[Hazard]:
+        return read_hazards(path)
+
+    def read_observers(self, path: str | os.PathLike[str]) -> list[Observer]:
+        return read_observers(path)
+
+    def read_reception(self, path: str | os.PathLike[str]) -> list[ReceptionPoint]:
+        return read_reception(path)
+
+    def read_meeting(self, path: str | os.PathLike[str]) -> MeetingPoint:
+        return read_meeting(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 from safeconduct.adapters.files.atomic import atomic_path
 from safeconduct.errors import BadFileError
 from safeconduct.terrain.dem import Dem, utm_crs_for
+from safeconduct.terrain.layers import Hazard, HazardGrids
 
 
 def read_dem(path: str | os.PathLike[str]) -> Dem:
@@ -153,3 +154,27 @@ def write_raster(
         if description:
             dst.set_band_description(1, description)
     return Path(path)
+
+
+class RasterioRasters:
+    """:class:`~safeconduct.services.ports.Rasters` with rasterio (GDAL)."""
+
+    def read_dem(self, path: str | os.PathLike[str]) -> Dem:
+        return read_dem(path)
+
+    def write_raster(
+        self,
+        path: str | os.PathLike[str],
+        array: np.ndarray,
+        dem: Dem,
+        *,
+        nodata: float,
+        description: str,
+        tags: Mapping[str, str],
+    ) -> None:
+        write_raster(path, array, dem, nodata=nodata, description=description, tags=tags)
+
+    def rasterize_hazards(self, hazards: Sequence[Hazard], dem: Dem) -> HazardGrids:
+        from safeconduct.adapters.gis.rasterize import rasterize_hazards
+
+        return rasterize_hazards(list(hazards), dem)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,38 +16,7 @@ import jinja2
 
 from safeconduct import __version__
 from safeconduct.adapters.files.atomic import write_text_atomic
-
-
-@dataclass
-class ReportContent:
-    """What goes into the report.
-
-    Attributes
-    ----------
-    images
-        PNG bytes by name: ``map``, ``profile``, ``timeline`` and optionally ``note``.
-    summary
-        ``(label, value, css_class)`` rows; css class ``ok`` or ``bad`` colours a value.
-    sortie_header, sortie_rows
-        The sorties table.
-    events
-        ``(time as text, event)`` rows.
-    artifacts
-        ``(name, relative link, description)`` rows.
-    caveats
-        Warnings shown at the top (synthetic area, simulation limits, ...).
-    """
-
-    title: str
-    subtitle: str
-    images: dict[str, bytes]
-    summary: list[tuple[str, str, str]]
-    sortie_header: list[str]
-    sortie_rows: list[list[str]]
-    events: list[tuple[str, str]]
-    artifacts: list[tuple[str, str, str]]
-    caveats: list[str] = field(default_factory=list)
-    generated: str = ""
+from safeconduct.services.ports import ReportContent
 
 
 def render_report(path: str | os.PathLike[str], content: ReportContent) -> Path:
@@ -73,3 +41,10 @@ def render_report(path: str | os.PathLike[str], content: ReportContent) -> Path:
         version=__version__,
     )
     return write_text_atomic(path, html)
+
+
+class HtmlReports:
+    """:class:`~safeconduct.services.ports.Reports` as one offline HTML file."""
+
+    def render_report(self, path: str | os.PathLike[str], content: ReportContent) -> Path:
+        return render_report(path, content)

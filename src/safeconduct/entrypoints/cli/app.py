@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 
 from safeconduct import __version__
+from safeconduct.entrypoints.cli.display import LEG_VIEWS, route_table
 from safeconduct.entrypoints.cli.display import progress_bar as _progress_bar
-from safeconduct.entrypoints.cli.display import route_table
 from safeconduct.entrypoints.cli.errors import exit_code_for, message_for
-from safeconduct.errors import SafeconductError
+from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
 
@@ -87,9 +87,10 @@ def sample_command(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic generator.")] = 20221101,
 ) -> None:
     """Write a sample area: a DEM GeoTIFF and its GeoJSON layers."""
-    from safeconduct.adapters.files.sample_area import write_area
+    from safeconduct import bootstrap
+    from safeconduct.services.areas import write_sample
 
-    summary = write_area(out_dir, area=area, seed=seed)
+    summary = write_sample(bootstrap.areas(), out_dir, area=area, seed=seed)
     out_console.print(summary)
 
 
@@ -112,10 +113,12 @@ def viewshed_command(
     ] = False,
 ) -> None:
     """Where a standing person is visible from one observer (1 visible, 0 hidden, 255 outside)."""
+    from safeconduct import bootstrap
     from safeconduct.services.planning import compute_viewshed
 
     with err.status("computing the viewshed"):
         summary = compute_viewshed(
+            bootstrap.planning_ports(),
             dem,
             parse_point(observer, "observer"),
             out,
@@ -137,11 +140,17 @@ def exposure_command(
     ] = 1.7,
 ) -> None:
     """The weighted number of observers that see a standing person in each cell."""
+    from safeconduct import bootstrap
     from safeconduct.services.planning import compute_exposure
 
     with _progress_bar("observers") as advance:
         summary = compute_exposure(
-            dem, observers, out, target_height=target_height, progress=advance
+            bootstrap.planning_ports(),
+            dem,
+            observers,
+            out,
+            target_height=target_height,
+            progress=advance,
         )
     out_console.print(summary.describe())
 
@@ -171,28 +180,42 @@ def route_command(
     map_png: Annotated[
         Path | None, typer.Option("--map", help="Also draw the route on a map (PNG).")
     ] = None,
+    legs: Annotated[
+        str,
+        typer.Option(
+            help="Summary rows: 'walker' merges short legs so the route fits one screen; "
+            "'all' lists every leg (the GeoJSON always keeps every waypoint)."
+        ),
+    ] = "walker",
 ) -> None:
     """The safest walking route to the cheapest reception point, as GeoJSON."""
-    from safeconduct.services.planning import plan_route_files
+    from safeconduct import bootstrap
+    from safeconduct.services.planning import RouteRequest, plan_route_files
 
+    if legs not in LEG_VIEWS:
+        raise InvalidValueError(f"give {' or '.join(LEG_VIEWS)}, not {legs!r}", field="legs")
+    request = RouteRequest(
+        model=model,
+        pace_factor=pace_factor,
+        risk_weight=risk_weight,
+        max_slope_deg=max_slope,
+        knight=knight,
+        target_height=target_height,
+    )
     with err.status("planning the route") as status:
         route = plan_route_files(
+            bootstrap.planning_ports(),
             dem,
             parse_point(start, "start"),
             reception,
             out,
             hazards_path=hazards,
             observers_path=observers,
-            model=model,
-            pace_factor=pace_factor,
-            risk_weight=risk_weight,
-            max_slope_deg=max_slope,
-            knight=knight,
-            target_height=target_height,
+            request=request,
             map_path=map_png,
             progress=lambda stage: status.update(f"planning the route: {stage}"),
         )
-    out_console.print(route_table(route))
+    out_console.print(route_table(route, legs))
     out_console.print(f"wrote {out}" + (f" and {map_png}" if map_png else ""))
 
 
@@ -206,18 +229,28 @@ def rehearse_command(
     injured: Annotated[
         bool, typer.Option("--injured", help="Plan and rehearse for an injured person.")
     ] = False,
+    injured_pace: Annotated[
+        float | None,
+        typer.Option(
+            help="With --injured: the pace the plan assumes, as a fraction of a fit pace "
+            "(default 0.4: half pace, resting about a fifth of the time)."
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of the dropped note.")] = "ru",
     drone: Annotated[str, typer.Option(help="Drone profile name or .toml file.")] = "camera-900g",
 ) -> None:
     """Plan an operation (route, sorties, note), rehearse it in simulation, write a report."""
+    from safeconduct import bootstrap
     from safeconduct.services.operation import rehearse_operation
 
     with err.status("rehearsing") as status:
         result = rehearse_operation(
+            bootstrap.operation_ports(),
             area,
             out,
             seed=seed,
             injured=injured,
+            injured_pace=injured_pace,
             lang=lang,
             drone=drone,
             progress=lambda stage: status.update(f"rehearsing: {stage}"),
@@ -233,11 +266,15 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Seed of the rehearsal.")] = 0,
 ) -> None:
     """Rehearse a whole operation on the bundled sample area and write its report."""
-    from safeconduct.services.planning import run_demo
+    from safeconduct import bootstrap
+    from safeconduct.services.operation import run_demo
 
     with err.status("demo") as status:
         result = run_demo(
-            out_dir, seed=seed, progress=lambda stage: status.update(f"demo: {stage}")
+            bootstrap.operation_ports(),
+            out_dir,
+            seed=seed,
+            progress=lambda stage: status.update(f"demo: {stage}"),
         )
     out_console.print(result.describe())
     out_console.print(f"open {out_dir / 'report.html'} in a browser")

@@ -10,46 +10,70 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from safeconduct.formatting import format_duration
+
 if TYPE_CHECKING:
     from safeconduct.routing.route import Route
 
 
-def format_duration(seconds: float) -> str:
-    """``3725`` -> ``"1 h 02 min"``; ``125`` -> ``"2 min 05 s"``."""
-    s = round(seconds)
-    if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s} s"
+#: What ``route --legs`` accepts: legs as a walker follows them, or every leg.
+LEG_VIEWS = ("walker", "all")
 
 
-def route_table(route: Route) -> Table:
-    """A short summary of a route, then one row per leg."""
+def route_table(route: Route, legs: str = "walker") -> Table:
+    """A summary of a route: one row per stretch a walker follows (or per leg), then totals.
+
+    Parameters
+    ----------
+    legs
+        ``"walker"``: neighbouring legs merged so the route fits one screen
+        (:func:`~safeconduct.routing.legs.walking_legs`); ``"all"``: every leg between
+        two waypoints, as the GeoJSON keeps them.
+    """
+    from safeconduct.routing.legs import walking_legs
+
     table = Table(title=f"Route to {route.reception.name} ({route.model})", show_lines=False)
     table.add_column("leg", justify="right")
+    table.add_column("waypoints", justify="right")
+    table.add_column("heading")
     table.add_column("distance", justify="right")
     table.add_column("walking time", justify="right")
     table.add_column("in view", justify="right")
     table.add_column("climb", justify="right")
-    for seg in route.segments:
+    if legs == "all":
+        stretches = walking_legs(
+            route, max_legs=len(route.segments), min_leg_m=0.0, straight_deg=0.0
+        )
+    else:
+        stretches = walking_legs(route)
+    for i, leg in enumerate(stretches, start=1):
         table.add_row(
-            str(seg.index + 1),
-            f"{seg.distance_m:,.0f} m",
-            format_duration(seg.time_s),
-            format_duration(seg.exposed_time_s) if seg.exposed_time_s else "-",
-            f"{seg.ascent_m:.0f} m",
+            str(i),
+            f"{leg.first_waypoint + 1}-{leg.last_waypoint + 1}",
+            leg.heading,
+            f"{leg.distance_m:,.0f} m",
+            format_duration(leg.time_s),
+            format_duration(leg.exposed_time_s) if leg.exposed_time_s else "-",
+            f"{leg.ascent_m:.0f} m",
         )
     table.add_section()
     table.add_row(
         "total",
+        "",
+        "",
         f"{route.length_m:,.0f} m",
         format_duration(route.walking_time_s),
         format_duration(route.exposed_time_s) if route.exposed_time_s else "-",
         f"{route.total_ascent_m:.0f} m",
     )
+    shown = (
+        f"{len(stretches)} stretches merged from {len(route.segments)} legs (--legs all lists "
+        "every leg)"
+        if len(stretches) < len(route.segments)
+        else f"{len(route.segments)} legs"
+    )
     table.caption = (
-        f"steepest step {route.max_slope_deg:.1f}°, {len(route.waypoints)} waypoints, "
+        f"{shown}; steepest step {route.max_slope_deg:.1f}°, {len(route.waypoints)} waypoints, "
         f"cost {route.cost:,.1f}"
     )
     return table
