@@ -161,3 +161,14 @@ def test_wrong_length_or_empty(text: str) -> None:
     with pytest.raises(InvalidCaseCodeError) as info:
         parse_case_code(text)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["", "7KDM", "7KDM-TW3O", "K7DM-TW3K"])
+def test_errors_name_the_field_not_a_flag(text: str) -> None:
+    with pytest.raises(InvalidCaseCodeError) as info:
+        parse_case_code(text)
+    assert info.value.field == "case_code"
+    assert not info.value.message.startswith("--") and "--" not in info.value.message
+    with pytest.raises(InvalidCaseCodeError) as info:
+        parse_case_code(text, field="code")
+    assert info.value.field == "code" and str(info.value).startswith("code: ")

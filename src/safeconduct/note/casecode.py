@@ -87,8 +87,10 @@ class InvalidCaseCodeError(InvalidValueError):
         wrong character cannot be told.
     """
 
-    def __init__(self, message: str, *, position: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, field: str | None = None, position: int | None = None
+    ) -> None:
+        super().__init__(message, field=field)
         self.position = position
 
 
@@ -135,17 +137,25 @@ def format_case_code(code: str) -> str:
     return f"{code[:GROUP]}-{code[GROUP:]}"
 
 
-def parse_case_code(text: str, argument: str = "--case-code") -> str:
+def parse_case_code(text: str, field: str = "case_code") -> str:
     """Validate a case code as typed and return its canonical form.
 
     Case, spaces and hyphens are ignored, and the Cyrillic twins of A, E, K, M and T (as a
     Cyrillic keyboard types them) are read as the Latin letters.
 
+    Parameters
+    ----------
+    text
+        The code as typed.
+    field
+        The name of the input the code came from, carried by the error.
+
     Raises
     ------
     InvalidCaseCodeError
         One line: which character is not used in case codes (and why), a wrong length, or a
-        failed check (a mistyped character or two swapped neighbours).
+        failed check (a mistyped character or two swapped neighbours); its ``field`` is
+        ``field``.
     """
     shown = text.strip()
     canonical: list[str] = []
@@ -156,26 +166,30 @@ def parse_case_code(text: str, argument: str = "--case-code") -> str:
         ch = _CYRILLIC_TWINS.get(typed, typed)
         if ch not in _VALUE:
             raise InvalidCaseCodeError(
-                f"{argument}: character {pos} of {shown!r}, {ch!r}, {_why_not(ch)}; "
+                f"character {pos} of {shown!r}, {ch!r}, {_why_not(ch)}; "
                 f"case codes use only {ALPHABET}",
+                field=field,
                 position=pos,
             )
         canonical.append(ch)
     if not canonical:
         raise InvalidCaseCodeError(
-            f"{argument}: empty case code; give {CODE_LENGTH} characters such as "
-            f"{format_case_code(example_code())}, or leave it out to generate one"
+            f"empty case code; give {CODE_LENGTH} characters such as "
+            f"{format_case_code(example_code())}, or leave it out to generate one",
+            field=field,
         )
     if len(canonical) != CODE_LENGTH:
         raise InvalidCaseCodeError(
-            f"{argument}: case code {shown!r} has {len(canonical)} characters; "
-            f"it needs {CODE_LENGTH} ({DATA_LENGTH} and a check character)"
+            f"case code {shown!r} has {len(canonical)} characters; "
+            f"it needs {CODE_LENGTH} ({DATA_LENGTH} and a check character)",
+            field=field,
         )
     code = "".join(canonical)
     if not is_well_formed(code):
         raise InvalidCaseCodeError(
-            f"{argument}: case code {shown!r} fails its check: one character is mistyped or "
-            "two neighbours are swapped; copy it again from the case record"
+            f"case code {shown!r} fails its check: one character is mistyped or "
+            "two neighbours are swapped; copy it again from the case record",
+            field=field,
         )
     return code
 

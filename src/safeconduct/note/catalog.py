@@ -99,14 +99,16 @@ def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
     Raises
     ------
     InvalidValueError
-        No language, or one that has no catalogue (the message lists the available ones).
+        No language, or one that has no catalogue (the message lists the available ones);
+        its ``field`` is ``"langs"``.
     """
     items = text.split(",") if isinstance(text, str) else list(text)
     langs = [item.strip().lower().replace("-", "_") for item in items]
     if not langs or any(not lang for lang in langs):
         raise InvalidValueError(
-            f"--lang: give one or more languages separated by commas, e.g. ru,uk; "
-            f"available: {', '.join(available_languages())}"
+            f"give one or more languages separated by commas, e.g. ru,uk; "
+            f"available: {', '.join(available_languages())}",
+            field="langs",
         )
     available = available_languages()
     out = []
@@ -115,7 +117,8 @@ def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
             lang = lang.split("_")[0]
         if lang not in available:
             raise InvalidValueError(
-                f"--lang: no catalogue for language {lang!r}; available: {', '.join(available)}"
+                f"no catalogue for language {lang!r}; available: {', '.join(available)}",
+                field="langs",
             )
         out.append(lang)
     return out
@@ -126,8 +129,8 @@ def load(lang: str) -> Translations:
     path = catalogue_path(lang)
     if not path.is_file():
         raise InvalidValueError(
-            f"--lang: no catalogue for language {lang!r}; "
-            f"available: {', '.join(available_languages())}"
+            f"no catalogue for language {lang!r}; available: {', '.join(available_languages())}",
+            field="langs",
         )
     catalogue = _read(path)
     messages = {
