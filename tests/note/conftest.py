@@ -6,22 +6,32 @@ from pathlib import Path
 
 import pytest
 
-from safeconduct.services.note import NoteSummary, make_note
+from safeconduct.bootstrap import note_ports
+from safeconduct.services.note import NotePorts, NoteSummary, make_note
 
 CODE = "7KDM-TW3K"
 HOTLINE = "+380 66 000 00 00"
 
 
 @pytest.fixture(scope="package")
-def drop_card(tmp_path_factory: pytest.TempPathFactory) -> NoteSummary:
-    out = tmp_path_factory.mktemp("drop") / "note.pdf"
-    return make_note(out, langs="ru,uk,en", kind="drop", size="card", case_code=CODE, png=True)
+def ports() -> NotePorts:
+    """The real adapters: reportlab, PDFium and atomic files."""
+    return note_ports()
 
 
 @pytest.fixture(scope="package")
-def leaflet(tmp_path_factory: pytest.TempPathFactory) -> NoteSummary:
+def drop_card(tmp_path_factory: pytest.TempPathFactory, ports: NotePorts) -> NoteSummary:
+    out = tmp_path_factory.mktemp("drop") / "note.pdf"
+    return make_note(
+        ports, out, langs="ru,uk,en", kind="drop", size="card", case_code=CODE, png=True
+    )
+
+
+@pytest.fixture(scope="package")
+def leaflet(tmp_path_factory: pytest.TempPathFactory, ports: NotePorts) -> NoteSummary:
     out: Path = tmp_path_factory.mktemp("leaflet") / "leaflet.pdf"
     return make_note(
+        ports,
         out,
         langs="uk,ru,en",
         kind="leaflet",

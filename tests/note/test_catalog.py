@@ -8,11 +8,12 @@ import string
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from safeconduct.adapters.pdf.fonts import SANS, SANS_BOLD, missing_glyphs
+from safeconduct.adapters.pdf.fonts import missing_glyphs
 from safeconduct.errors import InvalidValueError
 from safeconduct.note import catalog, content
 from safeconduct.note.catalog import available_languages, load, parse_languages
 from safeconduct.note.content import DROP_TEXTS, DROP_WORD_LIMIT
+from safeconduct.note.typefaces import SANS, SANS_BOLD
 
 LANGS = available_languages()
 
@@ -86,6 +87,7 @@ def test_languages_are_parsed_and_checked() -> None:
         parse_languages("ru,de")
     message = str(info.value)
     assert "'de'" in message and "en, ru, uk" in message and "\n" not in message
+    assert info.value.field == "langs" and not info.value.message.startswith("--")
     with pytest.raises(InvalidValueError):
         parse_languages("ru,,uk")
 
@@ -93,6 +95,7 @@ def test_languages_are_parsed_and_checked() -> None:
 def test_adding_a_language_is_adding_one_catalogue(tmp_path, monkeypatch) -> None:
     import shutil
 
+    from safeconduct.bootstrap import note_ports
     from safeconduct.services.note import make_note
 
     locale = tmp_path / "locale"
@@ -107,5 +110,5 @@ def test_adding_a_language_is_adding_one_catalogue(tmp_path, monkeypatch) -> Non
     monkeypatch.setattr(catalog, "TEMPLATE", locale / "messages.pot")
     assert available_languages() == ["en", "pl", "ru", "uk"]
     assert catalog.missing_messages("pl") == []
-    summary = make_note(tmp_path / "pl.pdf", langs="pl,ru")
+    summary = make_note(note_ports(), tmp_path / "pl.pdf", langs="pl,ru")
     assert summary.langs == ("pl", "ru")

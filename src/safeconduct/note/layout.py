@@ -1,7 +1,10 @@
 """Page layout: where every word, pictogram and the QR code go, as plain values.
 
 Layout is pure computation (no file, no canvas): :func:`layout_page` turns what one page
-must say into a :class:`PageLayout`, a list of positioned items that :mod:`.render` draws.
+must say into a :class:`PageLayout`, a list of positioned items that a renderer draws
+(:mod:`safeconduct.adapters.pdf.render`). Text is measured through a
+:class:`~safeconduct.note.typefaces.TextMeasure` the caller passes in, so the layout reads
+no font file.
 Type is as large as the page allows: each page is laid out at the largest body size (in
 quarter points, between the paper's minimum and maximum) at which everything fits, so a
 short language gets bigger letters. Coordinates are PDF points, origin bottom left.
@@ -21,11 +24,11 @@ from dataclasses import dataclass, field
 from babel.core import UnknownLocaleError
 from babel.dates import format_date, get_timezone_location
 
-from safeconduct.adapters.pdf.fonts import MONO_BOLD, SANS, SANS_BOLD, text_width
 from safeconduct.errors import InvalidValueError
 from safeconduct.note import content as msg
 from safeconduct.note.casecode import format_case_code
 from safeconduct.note.catalog import Translations
+from safeconduct.note.typefaces import MONO_BOLD, SANS, SANS_BOLD, TextMeasure
 from safeconduct.terrain.coords import GeoPoint
 
 MM = 72.0 / 25.4
@@ -104,7 +107,10 @@ class NoteContent:
 
 @dataclass(frozen=True)
 class TextItem:
-    """One line of text; ``y`` is the baseline; ``inverse`` sets it white (on a black band)."""
+    """One line of text; ``y`` is the baseline; ``inverse`` sets it white (on a black band).
+
+    ``font`` is one of :data:`~safeconduct.note.typefaces.TYPEFACES`; ``size`` is in points.
+    """
 
     x: float
     y: float
@@ -128,7 +134,8 @@ class BoxItem:
 
 @dataclass(frozen=True)
 class PictureItem:
-    """A pictogram (see :mod:`.pictograms`) in a ``size`` square with lower left (x, y)."""
+    """A pictogram by name (as :data:`.content.STEPS` names them) in a ``size`` square with
+    lower left (x, y); :mod:`safeconduct.adapters.pdf.pictograms` draws it."""
 
     name: str
     x: float
@@ -176,22 +183,22 @@ class _DoesNotFitError(Exception):
 # Text
 
 
-def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` at spaces (a word longer than a line
-    is broken between characters)."""
+def wrap(text: str, font: str, size: float, width: float, measure: TextMeasure) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` points at spaces (a word longer than
+    a line is broken between characters); ``measure`` gives each trial line's width."""
     lines: list[str] = []
     line = ""
     for word in text.split():
         trial = f"{line} {word}" if line else word
-        if text_width(trial, font, size) <= width:
+        if measure(trial, font, size) <= width:
             line = trial
             continue
         if line:
             lines.append(line)
         line = ""
-        while text_width(word, font, size) > width:
+        while measure(word, font, size) > width:
             cut = len(word) - 1
-            while cut > 1 and text_width(word[:cut], font, size) > width:
+            while cut > 1 and measure(word[:cut], font, size) > width:
                 cut -= 1
             lines.append(word[:cut])
             word = word[cut:]
@@ -209,6 +216,7 @@ class _Flow:
     top: float
     width: float
     bottom: float
+    measure: TextMeasure
     items: list[Item] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -220,7 +228,7 @@ class _Flow:
             raise _DoesNotFitError
 
     def paragraph(self, text: str, font: str, size: float, *, lead: float = 1.22) -> None:
-        for line in wrap(text, font, size, self.width):
+        for line in wrap(text, font, size, self.width, self.measure):
             self.space(size * lead)
             # the baseline sits above the bottom of the line box by the descenders' depth
             self.items.append(TextItem(self.x, self.y + 0.28 * size, line, font, size))
@@ -247,11 +255,11 @@ def _shift(item: Item, dx: float, dy: float) -> Item:
 # Blocks: each returns (items with the block's top at y = 0 and x = 0, height)
 
 
-def _band(title: str, width: float, f: float) -> tuple[list[Item], float]:
+def _band(title: str, width: float, f: float, measure: TextMeasure) -> tuple[list[Item], float]:
     size = 1.45 * f
     h = 1.9 * f
     pad = 0.55 * f
-    lines = wrap(title, SANS_BOLD, size, width - 2 * pad)
+    lines = wrap(title, SANS_BOLD, size, width - 2 * pad, measure)
     if len(lines) != 1:
         raise _DoesNotFitError
     baseline = -h / 2 - 0.36 * size
@@ -259,11 +267,17 @@ def _band(title: str, width: float, f: float) -> tuple[list[Item], float]:
 
 
 def _step_row(
-    number: int, step: msg.Step, tr: Translations, width: float, f: float, picture: float
+    number: int,
+    step: msg.Step,
+    tr: Translations,
+    width: float,
+    f: float,
+    picture: float,
+    measure: TextMeasure,
 ) -> tuple[list[Item], float]:
     """Number, pictograms and text of one step, side by side."""
     num_size = 1.35 * f
-    num_w = text_width("8", SANS_BOLD, num_size) + 0.45 * f
+    num_w = measure("8", SANS_BOLD, num_size) + 0.45 * f
     arrow = 0.42 * picture
     pics_w = 2 * picture + arrow
     gap = 0.5 * f
@@ -271,7 +285,7 @@ def _step_row(
     if text_w < 6 * f:
         raise _DoesNotFitError
     lead = 1.2 * f
-    lines = wrap(tr(step.text), SANS_BOLD, f, text_w)
+    lines = wrap(tr(step.text), SANS_BOLD, f, text_w, measure)
     text_h = len(lines) * lead
     h = max(picture, text_h)
     items: list[Item] = [TextItem(0, -h / 2 - 0.36 * num_size, str(number), SANS_BOLD, num_size)]
@@ -296,18 +310,20 @@ def _step_row(
 
 def _steps(flow: _Flow, tr: Translations, f: float, picture: float, extra: float) -> None:
     for n, step in enumerate(msg.STEPS, start=1):
-        items, h = _step_row(n, step, tr, flow.width, f, picture)
+        items, h = _step_row(n, step, tr, flow.width, f, picture, flow.measure)
         flow.add(items, h)
         if n < len(msg.STEPS):
             flow.space(0.45 * f + extra)
 
 
-def _qr_block(content: NoteContent, q: float, f: float) -> tuple[list[Item], float]:
+def _qr_block(
+    content: NoteContent, q: float, f: float, measure: TextMeasure
+) -> tuple[list[Item], float]:
     """QR code with the printed case code under it (for the reception team)."""
     code = format_case_code(content.case_code)
-    size = min(1.5 * f, 0.95 * q / (text_width(code, MONO_BOLD, 1.0)))
+    size = min(1.5 * f, 0.95 * q / (measure(code, MONO_BOLD, 1.0)))
     items: list[Item] = [QRItem(content.qr_payload, 0, -q, q)]
-    code_w = text_width(code, MONO_BOLD, size)
+    code_w = measure(code, MONO_BOLD, size)
     items.append(TextItem((q - code_w) / 2, -q - 1.05 * size, code, MONO_BOLD, size))
     return items, q + 1.35 * size
 
@@ -322,23 +338,28 @@ def _rule(width: float, f: float) -> tuple[list[Item], float]:
 
 
 def _drop_page(
-    tr: Translations, content: NoteContent, paper: Paper, f: float, fit: _Fit
+    tr: Translations,
+    content: NoteContent,
+    paper: Paper,
+    f: float,
+    fit: _Fit,
+    measure: TextMeasure,
 ) -> tuple[list[Item], float]:
     m = paper.margin_mm * MM
     W, H = paper.width, paper.height
     inner = W - 2 * m
     items: list[Item] = []
-    band, band_h = _band(tr(msg.TITLE), inner, f)
+    band, band_h = _band(tr(msg.TITLE), inner, f, measure)
     items += [_shift(i, m, H - m) for i in band]
     top = H - m - band_h - 0.6 * f
     q = paper.qr_mm * MM
-    qr_items, qr_h = _qr_block(content, q, f)
+    qr_items, qr_h = _qr_block(content, q, f, measure)
     picture = fit.picture * f
     gap = 0.8 * f
     if fit.side_qr:
         if qr_h > top - m:
             raise _DoesNotFitError
-        col = _Flow(m, top, inner - q - gap, m)
+        col = _Flow(m, top, inner - q - gap, m, measure)
         _steps(col, tr, f, picture, fit.extra)
         col.space(0.6 * f)
         col.add(*_rule(col.width, f))
@@ -348,11 +369,11 @@ def _drop_page(
         items += [_shift(i, W - m - q, top) for i in qr_items]
         return items, col.y - col.bottom
     # QR in a footer beside the guarantees
-    footer_text = _Flow(m, 0.0, inner - q - gap, -1e9)
+    footer_text = _Flow(m, 0.0, inner - q - gap, -1e9, measure)
     footer_text.paragraph(tr(msg.DROP_GUARANTEES), SANS, 0.92 * f)
     text_h = -footer_text.y
     footer_h = max(text_h, qr_h)
-    col = _Flow(m, top, inner, m + footer_h + 0.6 * f)
+    col = _Flow(m, top, inner, m + footer_h + 0.6 * f, measure)
     _steps(col, tr, f, picture, fit.extra)
     items += col.items
     items += [_shift(i, 0, m + footer_h) for i in footer_text.items]
@@ -363,13 +384,18 @@ def _drop_page(
 
 
 def _leaflet_page(
-    tr: Translations, content: NoteContent, paper: Paper, f: float, fit: _Fit
+    tr: Translations,
+    content: NoteContent,
+    paper: Paper,
+    f: float,
+    fit: _Fit,
+    measure: TextMeasure,
 ) -> tuple[list[Item], float]:
     m = paper.margin_mm * MM
     W, H = paper.width, paper.height
     inner = W - 2 * m
-    flow = _Flow(m, H - m, inner, m)
-    band, band_h = _band(tr(msg.TITLE), inner, f)
+    flow = _Flow(m, H - m, inner, m, measure)
+    band, band_h = _band(tr(msg.TITLE), inner, f, measure)
     flow.add(band, band_h)
     flow.space(0.35 * f)
     flow.paragraph(tr(msg.LEAFLET_SUBTITLE), SANS_BOLD, 1.15 * f)
@@ -380,10 +406,10 @@ def _leaflet_page(
     flow.space(section_gap)
     q = paper.qr_mm * MM * LEAFLET_QR
     qr_items: list[Item] = [QRItem(content.qr_payload, 0, -q, q)]
-    cap = _Flow(0, -q - 0.2 * f, q, -1e9)
+    cap = _Flow(0, -q - 0.2 * f, q, -1e9, measure)
     cap.paragraph(tr(msg.QR_CAPTION), SANS, 0.78 * f)
     right_h = -cap.y
-    left = _Flow(0, 0, inner - q - 0.8 * f, -1e9)
+    left = _Flow(0, 0, inner - q - 0.8 * f, -1e9, measure)
     left.paragraph(tr(msg.CONTACT_HEADING), SANS_BOLD, head)
     left.space(0.2 * f)
     left.paragraph(tr(msg.CONTACT_TEXT), SANS, f)
@@ -422,7 +448,7 @@ def _leaflet_page(
     # The guarantees, framed.
     flow.space(section_gap)
     pad = 0.6 * f
-    box = _Flow(pad, -pad, inner - 2 * pad, -1e9)
+    box = _Flow(pad, -pad, inner - 2 * pad, -1e9, measure)
     box.paragraph(tr(msg.LEAFLET_GUARANTEES), SANS_BOLD, 0.95 * f)
     box_h = -box.y + pad
     stroke = max(0.8, 0.12 * f)
@@ -480,7 +506,9 @@ class _Fit:
     extra: float = 0.0  # added space between steps, points
 
 
-_Builder = Callable[[Translations, NoteContent, Paper, float, _Fit], tuple[list[Item], float]]
+_Builder = Callable[
+    [Translations, NoteContent, Paper, float, _Fit, TextMeasure], tuple[list[Item], float]
+]
 _BUILDERS: dict[str, _Builder] = {"drop": _drop_page, "leaflet": _leaflet_page}
 #: Pictogram size (x body size) the fit starts from, and how far it may grow into free space.
 PICTURE = {"drop": (3.1, 4.4), "leaflet": (2.9, 3.6)}
@@ -489,24 +517,45 @@ LEAFLET_QR = 0.85
 
 
 def _try(
-    build: _Builder, tr: Translations, content: NoteContent, paper: Paper, f: float, fit: _Fit
+    build: _Builder,
+    tr: Translations,
+    content: NoteContent,
+    paper: Paper,
+    f: float,
+    fit: _Fit,
+    measure: TextMeasure,
 ) -> tuple[list[Item], float] | None:
     try:
-        return build(tr, content, paper, f, fit)
+        return build(tr, content, paper, f, fit, measure)
     except _DoesNotFitError:
         return None
 
 
-def layout_page(tr: Translations, content: NoteContent, paper: Paper) -> PageLayout:
+def layout_page(
+    tr: Translations, content: NoteContent, paper: Paper, measure: TextMeasure
+) -> PageLayout:
     """Lay out one page of ``content`` in the language of ``tr`` at the largest type that fits.
 
     The body size is the largest (in quarter points) at which the page fits; then the
     pictograms grow into what space is left, and the steps share the rest evenly.
 
+    Parameters
+    ----------
+    tr
+        The page's language.
+    content
+        What the page carries besides its fixed texts.
+    paper
+        The paper, one of :data:`PAPERS`.
+    measure
+        Width of a line of text in points, for the fonts the renderer embeds (the PDF
+        adapter's ``text_width``); the layout is only as right as its measure.
+
     Raises
     ------
     NoteDoesNotFitError
-        Even the paper's smallest body size overflows (say, a leaflet on a card).
+        Even the paper's smallest body size overflows (say, a leaflet on a card); its
+        ``field`` is ``"size"`` and it names the bigger papers.
     """
     build = _BUILDERS[content.kind]
     base, most = PICTURE[content.kind]
@@ -515,30 +564,33 @@ def layout_page(tr: Translations, content: NoteContent, paper: Paper) -> PageLay
         fit = _Fit(side_qr, base)
         f = paper.max_body_pt
         while f >= paper.min_body_pt - 1e-9 and (best is None or f > best[0]):
-            if _try(build, tr, content, paper, f, fit) is not None:
+            if _try(build, tr, content, paper, f, fit, measure) is not None:
                 best = (f, fit)
                 break
             f -= 0.25
     if best is None:
         bigger = [p for p in PAPERS.values() if p.width * p.height > paper.width * paper.height]
-        hint = f"; use --size {' or '.join(p.name for p in bigger)}" if bigger else ""
+        hint = f"; use a bigger paper: {' or '.join(p.name for p in bigger)}" if bigger else ""
         raise NoteDoesNotFitError(
             f"the {content.kind} in {tr.lang} does not fit on {paper.name} "
             f"({paper.width_mm:g} x {paper.height_mm:g} mm) even at "
-            f"{paper.min_body_pt:g} pt type{hint}"
+            f"{paper.min_body_pt:g} pt type{hint}",
+            field="size",
         )
     f, fit = best
     # Grow the pictograms while they fit, then share the free space between the steps.
     k = base
-    while k + 0.1 <= most + 1e-9 and _try(build, tr, content, paper, f, _Fit(fit.side_qr, k + 0.1)):
+    while k + 0.1 <= most + 1e-9 and _try(
+        build, tr, content, paper, f, _Fit(fit.side_qr, k + 0.1), measure
+    ):
         k += 0.1
     fit = _Fit(fit.side_qr, k)
-    result = _try(build, tr, content, paper, f, fit)
+    result = _try(build, tr, content, paper, f, fit, measure)
     assert result is not None
     slack = result[1]
     extra = min(slack / (len(msg.STEPS) - 1), 1.2 * f)
     if extra > 0.05:
-        spread = _try(build, tr, content, paper, f, _Fit(fit.side_qr, k, extra))
+        spread = _try(build, tr, content, paper, f, _Fit(fit.side_qr, k, extra), measure)
         if spread is not None:
             result = spread
     return PageLayout(tr.lang, paper.width, paper.height, f, tuple(result[0]))

@@ -1,14 +1,15 @@
 """The ``note`` use case: check every input, lay out, render, and write atomically.
 
-:func:`make_note` validates everything first (languages, kind, paper, case code, hotline,
-meeting time and zone, meeting point, output path), lays out every page, renders the PDF
-(and the PNG previews) in memory, and only then writes the files, each atomically: an error
-leaves no file behind and no file half-written.
+:func:`render_note` validates everything first (languages, kind, paper, case code, hotline,
+meeting time and zone, meeting point), lays out every page and renders the PDF (and the PNG
+previews) in memory. :func:`make_note` checks the output path before that work and then
+writes the files, each atomically: an error leaves no file behind and no file half-written.
+Fonts, the PDF, the previews and the files are reached only through :class:`NotePorts`
+(``safeconduct.bootstrap.note_ports()`` gives the real ones).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import unicodedata
@@ -17,10 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from safeconduct.adapters.files.atomic import atomic_path
-from safeconduct.adapters.pdf.fonts import missing_glyphs
-from safeconduct.adapters.pdf.render import PREVIEW_DPI, render_pdf, render_pngs
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import InvalidValueError
 from safeconduct.note import catalog
 from safeconduct.note.casecode import format_case_code, generate_case_code, parse_case_code
 from safeconduct.note.layout import (
@@ -33,6 +31,8 @@ from safeconduct.note.layout import (
     layout_page,
 )
 from safeconduct.note.qr import qr_payload
+from safeconduct.note.typefaces import SANS
+from safeconduct.services.ports import NoteFiles, NoteFonts, NotePdf, NotePreviews
 from safeconduct.terrain.coords import GeoPoint, parse_point
 
 PathLike = str | os.PathLike[str]
@@ -41,6 +41,68 @@ DEFAULT_SIZE = {"drop": "card", "leaflet": "a6"}
 #: Longest hotline text printed (a telephone number, a chat handle or a short address).
 HOTLINE_MAX = 60
 ISO_EXAMPLE = "2025-03-14T06:30+02:00"
+#: Resolution of the PNG previews, dots per inch.
+PREVIEW_DPI = 300
+
+
+@dataclass(frozen=True)
+class NotePorts:
+    """The edges a note reaches.
+
+    Attributes
+    ----------
+    fonts
+        Measures text for the layout and tells which characters the fonts lack.
+    pdf
+        Draws the laid-out pages into a PDF.
+    previews
+        Renders the PDF's pages as PNG pictures.
+    files
+        Checks and writes the output files atomically (only :func:`make_note` uses it).
+    """
+
+    fonts: NoteFonts
+    pdf: NotePdf
+    previews: NotePreviews
+    files: NoteFiles
+
+
+@dataclass(frozen=True)
+class RenderedNote:
+    """A note rendered in memory by :func:`render_note`.
+
+    Attributes
+    ----------
+    pdf
+        The print-ready PDF, one page per language.
+    pngs
+        A PNG preview of each page at :data:`PREVIEW_DPI` (empty without ``png``).
+    kind, size
+        ``drop`` or ``leaflet``; ``card``, ``a6`` or ``a5``.
+    langs
+        The language of each page, in order.
+    case_code
+        The case code as printed (``7KDM-TW3A``); record it in the case.
+    generated_code
+        True if the code was generated here rather than given.
+    qr_payload
+        The text the QR code carries.
+    meeting_time
+        The meeting time as printed in English (``None`` when not given).
+    body_sizes
+        Body type size of each page, points.
+    """
+
+    pdf: bytes = field(repr=False)
+    pngs: tuple[bytes, ...] = field(repr=False)
+    kind: str
+    size: str
+    langs: tuple[str, ...]
+    case_code: str
+    generated_code: bool
+    qr_payload: str
+    meeting_time: str | None = None
+    body_sizes: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,8 +159,8 @@ class NoteSummary:
         return "\n".join(lines)
 
 
-def make_note(
-    out_path: PathLike,
+def render_note(
+    ports: NotePorts,
     *,
     langs: str | Sequence[str],
     kind: str = "drop",
@@ -109,13 +171,13 @@ def make_note(
     tz: str | None = None,
     hotline: str | None = None,
     png: bool = False,
-) -> NoteSummary:
-    """Write a safe-conduct note (a PDF, one page per language) and optional PNG previews.
+) -> RenderedNote:
+    """Render a safe-conduct note in memory: a PDF, one page per language, and PNG previews.
 
     Parameters
     ----------
-    out_path
-        The PDF to write. Previews go beside it as ``<stem>-<page>.png``.
+    ports
+        Fonts, PDF and previews (``files`` is not used here).
     langs
         ``"ru,uk,en"`` or a list: one page per language, in order (the two sides of a card
         may carry different languages).
@@ -138,30 +200,31 @@ def make_note(
     hotline
         Contact printed on the leaflet and carried by the QR code.
     png
-        Also write a 300 dpi PNG preview of each page.
+        Also render a :data:`PREVIEW_DPI` PNG preview of each page.
 
     Raises
     ------
     InvalidValueError
         An unknown language (the message lists those available), kind or size; an invalid
         case code (naming the wrong character when it can); a meeting time without a zone;
-        a hotline that cannot be printed; a note that does not fit its paper.
-    BadFileError
-        The output cannot be written. Nothing is written on any error.
+        a hotline that cannot be printed; a note that does not fit its paper. Its ``field``
+        names the parameter concerned (``"langs"``, ``"meeting_time"``, ...).
     """
-    out = Path(out_path)
-    _check_output(out)
     if kind not in KINDS:
-        raise InvalidValueError(f"--kind: {kind!r} is not a kind of note; use drop or leaflet")
+        raise InvalidValueError(
+            f"{kind!r} is not a kind of note; use drop or leaflet", field="kind"
+        )
     paper_name = DEFAULT_SIZE[kind] if size is None else size.strip().lower()
     if paper_name not in PAPERS:
-        raise InvalidValueError(f"--size: {size!r} is not a paper size; use {', '.join(PAPERS)}")
+        raise InvalidValueError(
+            f"{size!r} is not a paper size; use {', '.join(PAPERS)}", field="size"
+        )
     paper = PAPERS[paper_name]
     page_langs = catalog.parse_languages(langs)
     translations = {lang: catalog.load(lang) for lang in page_langs}
 
     code = generate_case_code() if case_code is None else parse_case_code(case_code)
-    contact = _check_hotline(hotline)
+    contact = _check_hotline(hotline, ports.fonts)
     if kind == "leaflet" and contact is None:
         raise InvalidValueError(
             "a leaflet tells the person how to get in touch; give it", field="hotline"
@@ -170,8 +233,9 @@ def make_note(
     point = _meeting_point(meeting_point)
     if kind == "drop" and (moment is not None or point is not None):
         raise InvalidValueError(
-            "--meeting-time and --meeting-point go on the leaflet (--kind leaflet); "
-            "the drop card is for someone the drone has already met"
+            "the meeting time and place go on the leaflet, not on the drop card: "
+            "the drop card is for someone the drone has already met",
+            field="meeting_time" if moment is not None else "meeting_point",
         )
 
     content = NoteContent(
@@ -182,25 +246,20 @@ def make_note(
         meeting_time=moment,
         meeting_point=point,
     )
-    pages = [layout_page(translations[lang], content, paper) for lang in page_langs]
+    measure = ports.fonts.text_width
+    pages = [layout_page(translations[lang], content, paper, measure) for lang in page_langs]
     for page in pages:
-        _check_glyphs(page)
-    pdf = render_pdf(pages)
-    pngs = render_pngs(pdf) if png else []
-    png_paths = [out.with_name(f"{out.stem}-{i}.png") for i in range(1, len(pngs) + 1)]
-
-    with contextlib.ExitStack() as stack:
-        tmp = stack.enter_context(atomic_path(out))
-        _write(tmp, pdf, out)
-        for path, data in zip(png_paths, pngs, strict=True):
-            _write(stack.enter_context(atomic_path(path)), data, path)
+        _check_glyphs(page, ports.fonts)
+    pdf = ports.pdf.render_pdf(pages)
+    pngs = ports.previews.render_pngs(pdf, PREVIEW_DPI) if png else []
 
     shown_time = None
     if moment is not None:
         when, zone = format_meeting_time(moment, catalog.load("en"))
         shown_time = f"{when} ({zone})"
-    return NoteSummary(
-        path=out,
+    return RenderedNote(
+        pdf=pdf,
+        pngs=tuple(pngs),
         kind=kind,
         size=paper.name,
         langs=tuple(page_langs),
@@ -209,45 +268,97 @@ def make_note(
         qr_payload=content.qr_payload,
         meeting_time=shown_time,
         body_sizes=tuple(p.body_size for p in pages),
+    )
+
+
+def make_note(
+    ports: NotePorts,
+    out_path: PathLike,
+    *,
+    langs: str | Sequence[str],
+    kind: str = "drop",
+    size: str | None = None,
+    case_code: str | None = None,
+    meeting_time: str | dt.datetime | None = None,
+    meeting_point: str | GeoPoint | None = None,
+    tz: str | None = None,
+    hotline: str | None = None,
+    png: bool = False,
+) -> NoteSummary:
+    """Write a safe-conduct note (a PDF, one page per language) and optional PNG previews.
+
+    The note is rendered by :func:`render_note` (see it for every parameter but these two)
+    and written only once complete.
+
+    Parameters
+    ----------
+    ports
+        Fonts, PDF, previews and the output files.
+    out_path
+        The PDF to write. Previews go beside it as ``<stem>-<page>.png``.
+
+    Raises
+    ------
+    InvalidValueError
+        As :func:`render_note`.
+    BadFileError
+        The output cannot be written (checked before any work). Nothing is written on any
+        error.
+    """
+    out = Path(out_path)
+    ports.files.check_writable(out)
+    note = render_note(
+        ports,
+        langs=langs,
+        kind=kind,
+        size=size,
+        case_code=case_code,
+        meeting_time=meeting_time,
+        meeting_point=meeting_point,
+        tz=tz,
+        hotline=hotline,
+        png=png,
+    )
+    png_paths = [out.with_name(f"{out.stem}-{i}.png") for i in range(1, len(note.pngs) + 1)]
+    ports.files.write_files([(out, note.pdf), *zip(png_paths, note.pngs, strict=True)])
+    return NoteSummary(
+        path=out,
+        kind=note.kind,
+        size=note.size,
+        langs=note.langs,
+        case_code=note.case_code,
+        generated_code=note.generated_code,
+        qr_payload=note.qr_payload,
+        meeting_time=note.meeting_time,
+        body_sizes=note.body_sizes,
         png_paths=tuple(png_paths),
     )
 
 
-def _write(tmp: Path, data: bytes, final: Path) -> None:
-    try:
-        tmp.write_bytes(data)
-    except OSError as exc:
-        raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
-
-
-def _check_output(out: Path) -> None:
-    if out.is_dir():
-        raise BadFileError(f"cannot write {out}: it is a folder; give a file name such as note.pdf")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise BadFileError(f"cannot write {out}: folder {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise BadFileError(f"cannot write {out}: folder {parent} is not writable")
-
-
-def _check_hotline(hotline: str | None) -> str | None:
+def _check_hotline(hotline: str | None, fonts: NoteFonts) -> str | None:
+    """The hotline as printed (``None`` when not given), or an error naming field ``hotline``."""
     if hotline is None:
         return None
     text = hotline.strip()
     if not text:
         return None
     if any(unicodedata.category(ch).startswith("C") for ch in text):
-        raise InvalidValueError("--hotline: give one line of plain text (no line breaks or tabs)")
+        raise InvalidValueError(
+            "give one line of plain text (no line breaks or tabs)", field="hotline"
+        )
     if len(text) > HOTLINE_MAX:
         raise InvalidValueError(
-            f"--hotline: {len(text)} characters is too long to print; "
-            f"give at most {HOTLINE_MAX} (a number, a chat handle or a short address)"
+            f"{len(text)} characters is too long to print; "
+            f"give at most {HOTLINE_MAX} (a number, a chat handle or a short address)",
+            field="hotline",
         )
-    lacking = missing_glyphs(text)
+    # The hotline is set in the regular and the bold face; both cover the same letters.
+    lacking = fonts.missing_glyphs(text, SANS)
     if lacking:
         raise InvalidValueError(
-            f"--hotline: the note's font cannot print {''.join(lacking)!r}; "
-            "use Latin or Cyrillic letters, digits and common signs"
+            f"the note's font cannot print {''.join(lacking)!r}; "
+            "use Latin or Cyrillic letters, digits and common signs",
+            field="hotline",
         )
     return text
 
@@ -264,8 +375,9 @@ def parse_meeting_time(
     Raises
     ------
     InvalidValueError
-        Unreadable, no zone at all, an unknown zone, ``tz`` without a time, or a local time
-        that does not exist or is ambiguous in ``tz``.
+        Unreadable, no zone at all, or a local time that does not exist or is ambiguous in
+        ``tz`` (``field="meeting_time"``); an unknown zone, or ``tz`` without a time
+        (``field="tz"``).
     """
     if value is None:
         if tz is not None:
@@ -282,26 +394,29 @@ def parse_meeting_time(
             moment = dt.datetime.fromisoformat(shown)
         except ValueError:
             raise InvalidValueError(
-                f"--meeting-time: cannot read {shown!r}; give ISO 8601 such as {ISO_EXAMPLE}"
+                f"cannot read {shown!r}; give ISO 8601 such as {ISO_EXAMPLE}",
+                field="meeting_time",
             ) from None
     zone = _zone(tz) if tz is not None else None
     if moment.tzinfo is None or moment.utcoffset() is None:
         if zone is None:
             raise InvalidValueError(
-                f"--meeting-time: {shown!r} has no time zone; add an offset "
-                f"({ISO_EXAMPLE}) or give --tz (e.g. Europe/Kyiv)"
+                f"{shown!r} has no time zone; add an offset ({ISO_EXAMPLE}) "
+                "or name the time zone it is in (such as Europe/Kyiv)",
+                field="meeting_time",
             )
         local = moment.replace(tzinfo=zone)
         round_trip = local.astimezone(dt.UTC).astimezone(zone)
         if round_trip.replace(tzinfo=None) != moment:
             raise InvalidValueError(
-                f"--meeting-time: {shown!r} does not exist in {tz} (the clocks skip it); "
-                "give another time"
+                f"{shown!r} does not exist in {tz} (the clocks skip it); give another time",
+                field="meeting_time",
             )
         if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
             raise InvalidValueError(
-                f"--meeting-time: {shown!r} happens twice in {tz} (the clocks go back); "
-                f"add the offset to say which, as in {ISO_EXAMPLE}"
+                f"{shown!r} happens twice in {tz} (the clocks go back); "
+                f"add the offset to say which, as in {ISO_EXAMPLE}",
+                field="meeting_time",
             )
         return local
     return moment.astimezone(zone) if zone is not None else moment
@@ -315,8 +430,8 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidValueError(
-            f"--tz: unknown time zone {name!r}; give an IANA name such as Europe/Kyiv "
-            "or Europe/Moscow"
+            f"unknown time zone {name!r}; give an IANA name such as Europe/Kyiv or Europe/Moscow",
+            field="tz",
         ) from None
 
 
@@ -326,12 +441,14 @@ def _meeting_point(value: str | GeoPoint | None) -> GeoPoint | None:
     return parse_point(value, "meeting_point")
 
 
-def _check_glyphs(page: PageLayout) -> None:
+def _check_glyphs(page: PageLayout, fonts: NoteFonts) -> None:
+    """Refuse a page with a character its font lacks (it would print as a blank box)."""
     for item in page.items:
         if isinstance(item, TextItem):
-            lacking = missing_glyphs(item.text, item.font)
+            lacking = fonts.missing_glyphs(item.text, item.font)
             if lacking:
                 raise InvalidValueError(
-                    f"--lang {page.lang}: the note's font cannot print {''.join(lacking)!r}; "
-                    f"that catalogue needs a font with these letters"
+                    f"the note's font cannot print {''.join(lacking)!r} of the {page.lang} "
+                    "catalogue; that catalogue needs a font with these letters",
+                    field="langs",
                 )

@@ -1,8 +1,8 @@
-"""Drawing laid-out pages into a PDF, and PDF pages into PNG previews.
+"""Drawing laid-out pages into a PDF (reportlab).
 
 The PDF keeps text as text (DejaVu Sans, subset and embedded, with Unicode maps so it can
-be searched and extracted), and draws pictograms and the QR code as vectors. Previews are
-rendered from the finished PDF with PDFium, so they show exactly what will print.
+be searched and extracted), and draws pictograms and the QR code as vectors. The PNG
+previews are rendered from the finished PDF (:mod:`.previews`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from safeconduct.adapters.pdf import pictograms
 from safeconduct.adapters.pdf.fonts import SANS, register_fonts
 from safeconduct.adapters.pdf.qr import draw_qr
 from safeconduct.note.layout import BoxItem, PageLayout, PictureItem, QRItem, TextItem
-
-#: Resolution of the PNG previews.
-PREVIEW_DPI = 300
 
 
 def render_pdf(pages: Sequence[PageLayout], *, title: str = "Safe conduct") -> bytes:
@@ -72,22 +69,9 @@ def _draw_page(canvas: Canvas, page: PageLayout) -> None:
         canvas.restoreState()
 
 
-def render_pngs(pdf: bytes, dpi: int = PREVIEW_DPI) -> list[bytes]:
-    """Render every page of ``pdf`` to PNG bytes at ``dpi`` (the dpi is recorded in the file)."""
-    import pypdfium2 as pdfium
+class ReportlabPdf:
+    """Renders laid-out note pages into PDF bytes (the service's ``NotePdf`` port)."""
 
-    out: list[bytes] = []
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        for index in range(len(doc)):
-            page = doc[index]
-            try:
-                image = page.render(scale=dpi / 72.0, fill_color=(255, 255, 255, 255)).to_pil()
-            finally:
-                page.close()
-            buf = io.BytesIO()
-            image.convert("RGB").save(buf, format="PNG", dpi=(dpi, dpi), optimize=True)
-            out.append(buf.getvalue())
-    finally:
-        doc.close()
-    return out
+    def render_pdf(self, pages: Sequence[PageLayout], *, title: str = "Safe conduct") -> bytes:
+        """Draw ``pages`` into a PDF and return its bytes (reproducible: no timestamps)."""
+        return render_pdf(pages, title=title)

@@ -1,4 +1,7 @@
-"""The ``safeconduct note`` command: a thin wrapper over :func:`~safeconduct.note.make_note`.
+"""The ``safeconduct note`` command: a thin wrapper over the note use case.
+
+It hands its options to :func:`safeconduct.services.note.make_note` with the real adapters
+(``bootstrap.note_ports()``) and prints the summary.
 
 Registered by the command line with ``app.command("note")(note_command)``.
 """
@@ -72,9 +75,12 @@ def note_command(
     ] = None,
 ) -> None:
     """Write the safe-conduct note or leaflet: a print-ready PDF, one page per language."""
+    # Imported here so that ``safeconduct --help`` loads no PDF machinery.
+    from safeconduct import bootstrap
     from safeconduct.services.note import make_note
 
     summary = make_note(
+        bootstrap.note_ports(),
         out,
         langs=lang,
         kind=kind,

@@ -1,0 +1,57 @@
+"""Writing the note's files: the PDF and its previews arrive together, whole, or not at all.
+
+Each file is written under a temporary name beside its final one and renamed only once
+every file is complete (:func:`safeconduct.adapters.files.atomic.atomic_path`), so an error
+leaves no file half-written and no earlier file changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from safeconduct.adapters.files.atomic import atomic_path
+from safeconduct.errors import BadFileError
+
+
+class AtomicNoteFiles:
+    """The note's output files on the local file system (the service's ``NoteFiles`` port)."""
+
+    def check_writable(self, path: str | os.PathLike[str]) -> None:
+        """Fail before any work if ``path`` could not be written.
+
+        Raises
+        ------
+        BadFileError
+            ``path`` is a folder, its folder is missing, or that folder is not writable.
+        """
+        out = Path(path)
+        if out.is_dir():
+            raise BadFileError(
+                f"cannot write {out}: it is a folder; give a file name such as note.pdf"
+            )
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise BadFileError(
+                f"cannot write {out}: folder {parent} does not exist; create it first"
+            )
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise BadFileError(f"cannot write {out}: folder {parent} is not writable")
+
+    def write_files(self, files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> None:
+        """Write each ``(path, content)``; every final name appears only if all were written.
+
+        Raises
+        ------
+        BadFileError
+            A file cannot be written; then none of ``files`` is left behind.
+        """
+        with contextlib.ExitStack() as stack:
+            for path, data in files:
+                tmp = stack.enter_context(atomic_path(path))
+                try:
+                    tmp.write_bytes(data)
+                except OSError as exc:
+                    raise BadFileError(f"cannot write {path}: {exc.strerror}") from exc
