@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -75,3 +76,49 @@ def test_note_command_help() -> None:
         "--hotline",
     ):
         assert option in result.output
+
+
+def _cli_error(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run the real command line; return its exit status and its one error line."""
+    from safeconduct.entrypoints.cli.app import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["note", *args])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return int(info.value.code or 0), lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--lang", "xx"], "--lang: no catalogue for language 'xx'"),
+        (["--lang", "ru", "--kind", "flyer"], "--kind: 'flyer' is not a kind of note"),
+        (["--lang", "ru", "--size", "a4"], "--size: 'a4' is not a paper size"),
+        (["--lang", "ru", "--case-code", "7KDM-TW30"], "--case-code: character 9"),
+        (["--lang", "ru", "--kind", "leaflet"], "--hotline: a leaflet tells the person"),
+        (["--lang", "ru", "--tz", "Europe/Kyiv"], "--tz: names the zone of the meeting time"),
+        (
+            ["--lang", "ru", "--kind", "leaflet", "--hotline", "1", "--meeting-time", "6:30"],
+            "--meeting-time: cannot read '6:30'",
+        ),
+        (["--lang", "ru", "--meeting-point", "48.61,38.02"], "--meeting-point: the meeting time"),
+        (
+            ["--lang", "ru", "--kind", "leaflet", "--hotline", "1", "--size", "card"],
+            "--size: the leaflet in ru does not fit on card",
+        ),
+    ],
+)
+def test_cli_names_the_flag_of_each_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], line: str
+) -> None:
+    status, printed = _cli_error(capsys, "--out", str(tmp_path / "n.pdf"), *args)
+    assert status == 2
+    assert printed.startswith(f"safeconduct: error: {line}"), printed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_file_error_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, printed = _cli_error(capsys, "--lang", "ru", "--out", str(tmp_path / "no" / "n.pdf"))
+    assert status == 1
+    assert printed.startswith("safeconduct: error: cannot write") and "does not exist" in printed
