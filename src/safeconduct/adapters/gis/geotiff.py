@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from pyproj import CRS
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -49,8 +50,7 @@ def read_dem(path: str | os.PathLike[str]) -> Dem:
                     f"DEM {p} has no coordinate reference system; "
                     "assign one (e.g. gdal_edit.py -a_srs EPSG:32637) and try again"
                 )
-            band = src.read(1, masked=True).astype("float64")
-            elevation = band.filled(np.nan)
+            elevation = _read_heights(src)
             tags = dict(src.tags())
             crs = CRS.from_user_input(src.crs.to_wkt())
             if crs.is_projected:
@@ -65,6 +65,25 @@ def read_dem(path: str | os.PathLike[str]) -> Dem:
             return _reproject_to_utm(src, elevation, tags)
     except RasterioIOError as exc:
         raise BadFileError(f"cannot read DEM {p}: {exc}") from exc
+
+
+def _read_heights(src: rasterio.DatasetReader) -> np.ndarray:
+    """Band 1 as float64 metres, ``NaN`` wherever GDAL's valid-data mask says nodata.
+
+    The same values as ``src.read(1, masked=True).astype("float64").filled(np.nan)``
+    (rasterio's masked read takes its mask from ``read_masks``), read in one pass and
+    converted by GDAL: the masked read costs two more copies of the grid and a mask band,
+    0.1-0.3 s on a 3000 x 3000 DEM. A nodata value of NaN (what our writers and most float
+    DEMs use) needs no mask at all: those cells read as NaN already.
+    """
+    heights = src.read(1, out_dtype="float64")
+    flags = src.mask_flag_enums[0]
+    if flags == [MaskFlags.all_valid]:
+        return heights
+    if flags == [MaskFlags.nodata] and src.nodata is not None and math.isnan(src.nodata):
+        return heights
+    heights[src.read_masks(1) == 0] = np.nan
+    return heights
 
 
 def _units_are_metres(crs: CRS) -> bool:
