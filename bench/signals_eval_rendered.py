@@ -1,6 +1,7 @@
 """Surrender-signal recall through the REAL pose model on RENDERED frames (not footage).
 
-A flat-shaded cartoon figure (:func:`safeconduct.signals.synthetic.render`) performs the
+A flat-shaded cartoon figure (:func:`safeconduct.adapters.vision.synthetic_render.render`,
+the skeleton of :mod:`safeconduct.signals.synthetic` painted with OpenCV) performs the
 two-phase signal or a look-alike (jumping jacks, stretching) in front of a plain
 background at 640 x 480; frames go through BlazePose (mediapipe 0.10.21, video mode) and
 the whole pipeline. This measures whether the pose model finds and reads such a figure
@@ -17,6 +18,8 @@ import time
 
 import numpy as np
 
+from safeconduct.adapters.vision.synthetic_render import render
+from safeconduct.bootstrap import signals_ports
 from safeconduct.services.signals import SignalPipeline
 from safeconduct.signals import synthetic as syn
 from safeconduct.signals.detector import AlertKind
@@ -34,13 +37,13 @@ def run(
     motion: syn.Motion, seconds: float, cam: syn.Camera, tiles: int = 1
 ) -> tuple[list[AlertKind], float]:
     """Alert kinds raised, and the share of frames in which a person was found."""
-    pipe = SignalPipeline(tiles=tiles)
+    pipe = SignalPipeline(signals_ports(), tiles=tiles)
     kinds: list[AlertKind] = []
     seen = 0
     n = int(seconds * FPS)
     for i in range(n):
         t = i / FPS
-        res = pipe.process(t, syn.render(motion(t), cam))
+        res = pipe.process(t, render(motion(t), cam))
         seen += bool(res.people)
         kinds += [a.kind for a in res.alerts]
     pipe.close()

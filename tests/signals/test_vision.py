@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from safeconduct.adapters.vision.pose import PoseEstimator
-from safeconduct.adapters.vision.video import blur_faces, read_frames
+from safeconduct.bootstrap import signals_ports
 from safeconduct.services.signals import detect_signals, iter_alerts
 from safeconduct.signals import gestures as g
 from safeconduct.signals import synthetic as syn
@@ -17,6 +16,11 @@ from safeconduct.signals.detector import NO_SIGNAL_TEXT, AlertKind
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("mediapipe")
+
+from safeconduct.adapters.vision.pose import PoseEstimator  # noqa: E402
+from safeconduct.adapters.vision.synthetic_render import render  # noqa: E402
+from safeconduct.adapters.vision.video import blur_faces, read_frames  # noqa: E402
+from tests.signals.inputs import render_signal_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,7 @@ def test_detect_signals_on_image_folder(astronaut: np.ndarray, tmp_path: Path) -
     for i in range(4):
         cv2.imwrite(str(frames / f"{i:04d}.png"), small)
     out = tmp_path / "out"
-    summary = detect_signals(frames, out_dir=out, fps=2.0)
+    summary = detect_signals(signals_ports(), frames, out_dir=out, fps=2.0)
     assert summary.frames == 4 and summary.duration_s == pytest.approx(1.5)
     assert summary.alerts == [] and summary.status == NO_SIGNAL_TEXT
     assert sorted(p.name for p in out.iterdir()) == [
@@ -78,25 +82,12 @@ def test_detect_signals_on_image_folder(astronaut: np.ndarray, tmp_path: Path) -
 
 def test_iter_alerts_on_a_stream() -> None:
     frames = ((i / 10, np.zeros((120, 160, 3), np.uint8)) for i in range(5))
-    assert list(iter_alerts(frames)) == []
-
-
-def _render_video(path: Path, fps: float = 10.0) -> None:
-    """A rendered figure performing the two-phase signal, written as an MP4."""
-    motion = syn.keyframes(
-        [(0, syn.DOWN), (1, syn.DOWN), (1.5, syn.UP), (3.0, syn.UP), (3.5, syn.OUT),
-         (5.0, syn.OUT), (5.5, syn.DOWN), (6.0, syn.DOWN)]
-    )  # fmt: skip
-    cam = syn.Camera(elevation_deg=20, yaw_deg=15, person_px=260, width=320, height=320)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (320, 320))
-    for i in range(int(6.0 * fps)):
-        writer.write(syn.render(motion(i / fps), cam))
-    writer.release()
+    assert list(iter_alerts(signals_ports(), frames)) == []
 
 
 @pytest.mark.parametrize("pose", ["DOWN", "UP", "OUT"])
 def test_real_model_on_rendered_figure(pose: str) -> None:
-    img = syn.render(getattr(syn, pose), syn.Camera(elevation_deg=20, person_px=300))
+    img = render(getattr(syn, pose), syn.Camera(elevation_deg=20, person_px=300))
     with PoseEstimator(static=True) as est:
         kp = est.estimate(img)
     assert kp is not None
@@ -105,9 +96,9 @@ def test_real_model_on_rendered_figure(pose: str) -> None:
 
 def test_rendered_signal_video_end_to_end(tmp_path: Path) -> None:
     video = tmp_path / "signal.mp4"
-    _render_video(video)
+    render_signal_video(video)
     out = tmp_path / "out"
-    summary = detect_signals(video, out_dir=out)
+    summary = detect_signals(signals_ports(), video, out_dir=out)
     kinds = [a.kind for a in summary.alerts]
     assert AlertKind.SURRENDER_SIGNAL in kinds
     lines = [json.loads(x) for x in (out / "alerts.jsonl").read_text().splitlines()]
@@ -125,7 +116,7 @@ def test_command_on_rendered_video(tmp_path: Path) -> None:
     app = typer.Typer()
     app.command()(signals_command)
     video = tmp_path / "signal.mp4"
-    _render_video(video)
+    render_signal_video(video)
     result = CliRunner().invoke(app, [str(video), "--out", str(tmp_path / "o"), "--no-blur"])
     assert result.exit_code == 0, result.output
     assert "SURRENDER_SIGNAL" in result.output and "hors de combat" in result.output
