@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from safeconduct.adapters.vision import pose
-from safeconduct.errors import BadFileError, SafeconductError
+from safeconduct.bootstrap import signals_ports
+from safeconduct.errors import BadFileError, InvalidValueError, SafeconductError
 
 pytest.importorskip("cv2")
 
@@ -37,7 +38,7 @@ def test_missing_extra_says_how_to_install(no_mediapipe: None, tmp_path: Path) -
     from safeconduct.services.signals import detect_signals
 
     with pytest.raises(pose.MissingExtraError) as info:
-        detect_signals(tmp_path)
+        detect_signals(signals_ports(), tmp_path)
     assert isinstance(info.value, SafeconductError)
     assert "pip install 'safeconduct[vision]'" in _one_line(info.value)
     with pytest.raises(pose.MissingExtraError):
@@ -82,5 +83,28 @@ def test_bad_image_in_folder(tmp_path: Path) -> None:
 def test_bad_fps(tmp_path: Path) -> None:
     from safeconduct.adapters.vision.video import source_fps
 
-    with pytest.raises(BadFileError):
+    with pytest.raises(InvalidValueError) as info:
         source_fps(tmp_path, -1.0)
+    assert info.value.field == "fps" and not info.value.message.startswith("--")
+
+
+@pytest.mark.parametrize("fps", [0.0, -2.0, float("nan")])
+def test_detect_signals_rejects_bad_fps_before_reading(tmp_path: Path, fps: float) -> None:
+    from safeconduct.services.signals import detect_signals
+
+    pytest.importorskip("mediapipe")
+    with pytest.raises(InvalidValueError) as info:
+        detect_signals(signals_ports(), tmp_path / "missing.mp4", fps=fps)
+    assert info.value.field == "fps"
+    assert _one_line(info.value).startswith("fps: must be positive")
+
+
+def test_missing_source_through_the_service(tmp_path: Path) -> None:
+    from safeconduct.services.signals import detect_signals
+
+    pytest.importorskip("mediapipe")
+    out = tmp_path / "out"
+    with pytest.raises(BadFileError) as info:
+        detect_signals(signals_ports(), tmp_path / "nope.mp4", out_dir=out)
+    assert "does not exist" in _one_line(info.value)
+    assert not out.exists()

@@ -1,8 +1,14 @@
 """Use cases: signals in a recorded video, and alerts from a live stream of frames.
 
 Pipeline per frame: pose (BlazePose, optionally tiled) -> tracker -> gesture classifier
-per track -> detector state machines -> alerts. The pose model is made lazily, so the
-pipeline also runs on keypoints computed elsewhere (:meth:`SignalPipeline.process_people`).
+per track -> detector state machines -> alerts. The pose model, the frames, the pixels and
+the output files are reached only through :class:`SignalsPorts`
+(``safeconduct.bootstrap.signals_ports()`` gives the real ones: mediapipe and OpenCV, the
+optional ``vision`` extra). The pipeline also runs on keypoints computed elsewhere, with no
+ports at all (:meth:`SignalPipeline.process_people`).
+
+Alert-only: an alert says a person signals surrender and is hors de combat; silence says
+only "no signal detected (system limited)".
 """
 
 from __future__ import annotations
@@ -14,8 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from safeconduct.adapters.files.atomic import atomic_folder
-from safeconduct.errors import BadFileError
+from safeconduct.errors import InvalidValueError
+from safeconduct.services.ports import (
+    Files,
+    FrameImaging,
+    FrameSources,
+    PathLike,
+    PoseModels,
+    VideoSink,
+    VideoWriters,
+)
 from safeconduct.signals.detector import (
     ACTION_TEXT,
     NO_SIGNAL_TEXT,
@@ -39,6 +53,32 @@ from safeconduct.signals.gestures import (
     PoseState,
 )
 from safeconduct.signals.tracking import IoUTracker, TiledPose
+
+
+@dataclass(frozen=True)
+class SignalsPorts:
+    """What signal recognition needs from the edges.
+
+    Attributes
+    ----------
+    poses
+        The pose model (BlazePose through mediapipe).
+    frames
+        Frames of a video file or a folder of images.
+    imaging
+        White-patch test, face protection and drawing on frames.
+    videos
+        The annotated video's writer.
+    files
+        The output folder, whose files all appear together or not at all.
+    """
+
+    poses: PoseModels
+    frames: FrameSources
+    imaging: FrameImaging
+    videos: VideoWriters
+    files: Files
+
 
 _QUALITY_IDX = [L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST, L_HIP, R_HIP]
 
@@ -67,6 +107,9 @@ class SignalPipeline:
 
     Parameters
     ----------
+    ports
+        The pose model and the pixel work, needed by :meth:`process` only; None for a
+        pipeline fed keypoints through :meth:`process_people`.
     tiles
         1: run the pose model on the whole frame (one person). n > 1: also on n x n
         overlapping tiles (more people, smaller people; n*n+1 times slower).
@@ -74,49 +117,48 @@ class SignalPipeline:
         Treat frames as unrelated images (True) or as video (False).
     config
         Signal timing.
-    estimator_factory
-        Makes a pose estimator; default BlazePose. Tests pass a fake.
     """
 
     def __init__(
         self,
+        ports: SignalsPorts | None = None,
+        *,
         tiles: int = 1,
         static: bool = False,
         config: DetectorConfig | None = None,
-        estimator_factory: Callable[[], object] | None = None,
     ) -> None:
+        self.ports = ports
         self.tiles = tiles
         self.static = static
         self.detector = SignalDetector(config)
         self.tracker = IoUTracker()
         self._classifiers: dict[int, GestureClassifier] = {}
-        self._factory = estimator_factory
         self._pose: TiledPose | None = None
+
+    def _ports(self) -> SignalsPorts:
+        if self.ports is None:
+            raise TypeError(
+                "SignalPipeline.process needs ports (safeconduct.bootstrap.signals_ports()); "
+                "without them, feed keypoints to process_people"
+            )
+        return self.ports
 
     def _people(self, frame: np.ndarray) -> list[Keypoints]:
         if self._pose is None:
-            factory = self._factory
-            if factory is None:
-                from safeconduct.adapters.vision.pose import PoseEstimator
-
-                static = self.static
-
-                def factory() -> object:
-                    return PoseEstimator(static=static)
-
-            self._pose = TiledPose(factory, grid=self.tiles)
+            poses, static = self._ports().poses, self.static
+            self._pose = TiledPose(lambda: poses.estimator(static=static), grid=self.tiles)
         return self._pose.people(frame)
 
     def process(self, t_s: float, frame: np.ndarray) -> FrameResult:
         """Find people in a BGR frame at time ``t_s`` (seconds) and update the alerts."""
-        from safeconduct.adapters.vision.video import bright_patch
-
+        imaging = self._ports().imaging
         people = self._people(frame)
 
         def bright(kp: Keypoints, wrist: int, torso: float | None) -> bool:
             if not kp.visible(wrist) or torso is None:
                 return False
-            return bright_patch(frame, (kp.xy[wrist, 0], kp.xy[wrist, 1]), 0.35 * torso)
+            center = (kp.xy[wrist, 0], kp.xy[wrist, 1])
+            return imaging.bright_patch(frame, center, 0.35 * torso)
 
         return self.process_people(t_s, people, bright)
 
@@ -172,6 +214,7 @@ class SignalPipeline:
 
 
 def iter_alerts(
+    ports: SignalsPorts,
     frames: Iterable[tuple[float, np.ndarray]],
     tiles: int = 1,
     config: DetectorConfig | None = None,
@@ -180,13 +223,15 @@ def iter_alerts(
 
     Parameters
     ----------
+    ports
+        The pose model and the pixel work (``safeconduct.bootstrap.signals_ports()``).
     frames
         ``(timestamp_s, bgr_frame)`` pairs in time order, e.g. from a camera. Silence
         means only "no signal detected (system limited)", never anything more.
     tiles
         See :class:`SignalPipeline`.
     """
-    pipeline = SignalPipeline(tiles=tiles, config=config)
+    pipeline = SignalPipeline(ports, tiles=tiles, config=config)
     try:
         for t, frame in frames:
             yield from pipeline.process(t, frame).alerts
@@ -239,8 +284,10 @@ def _label(person: PersonResult) -> str:
 
 
 def detect_signals(
-    source: str | Path,
-    out_dir: str | Path | None = None,
+    ports: SignalsPorts,
+    source: PathLike,
+    *,
+    out_dir: PathLike | None = None,
     fps: float | None = None,
     blur: bool = True,
     tiles: int = 1,
@@ -250,6 +297,8 @@ def detect_signals(
 
     Parameters
     ----------
+    ports
+        The edges (``safeconduct.bootstrap.signals_ports()``).
     source
         Video file, or folder of images in name order.
     out_dir
@@ -266,34 +315,26 @@ def detect_signals(
 
     Raises
     ------
+    InvalidValueError
+        ``fps`` not positive (``field="fps"``).
     BadFileError
-        Unreadable video, empty folder, output not writable.
+        Missing source, unreadable video, empty folder, output not writable.
     MissingExtraError
         mediapipe or OpenCV not installed.
     """
-    from safeconduct.adapters.vision.pose import require_cv2, require_mediapipe
-    from safeconduct.adapters.vision.video import (
-        VideoWriter,
-        draw_banner,
-        draw_person,
-        protect_frame,
-        read_frames,
-        source_fps,
-    )
-
-    require_cv2()
-    require_mediapipe()
+    ports.poses.require()
+    if fps is not None and not fps > 0:
+        raise InvalidValueError(f"must be positive, got {fps}", field="fps")
     src = Path(source)
-    if not src.exists():
-        raise BadFileError(f"{src} does not exist; give a video file or a folder of images")
-    rate = source_fps(src, fps)
-    pipeline = SignalPipeline(tiles=tiles, static=False, config=config)
+    rate = ports.frames.frame_rate(src, fps)
+    pipeline = SignalPipeline(ports, tiles=tiles, static=False, config=config)
     summary = SignalsSummary(str(src), 0, 0.0, rate, 0, 0)
     seen: set[int] = set()
+    imaging = ports.imaging
 
-    def run(writer: VideoWriter | None) -> None:
+    def run(writer: VideoSink | None) -> None:
         recent: list[tuple[float, Alert]] = []
-        for t, frame in read_frames(src, fps):
+        for t, frame in ports.frames.read_frames(src, fps):
             res = pipeline.process(t, frame)
             summary.frames += 1
             summary.duration_s = t
@@ -306,30 +347,33 @@ def detect_signals(
             recent += [(t, a) for a in res.alerts]
             img = frame.copy()
             if blur:
-                protect_frame(img, [p.keypoints for p in res.people])
+                imaging.protect(img, [p.keypoints for p in res.people])
             alerted = {a.track_id for _, a in recent}
             for p in res.people:
-                draw_person(img, p.keypoints, _label(p), p.track_id in alerted)
-            draw_banner(img, status_line(a for _, a in recent), bool(recent))
+                imaging.draw_person(img, p.keypoints, _label(p), p.track_id in alerted)
+            imaging.draw_banner(img, status_line(a for _, a in recent), bool(recent))
             writer.write(img)
 
     try:
         if out_dir is None:
             run(None)
         else:
-            with atomic_folder(out_dir) as stage:
-                writer = VideoWriter(stage / "annotated.mp4", rate)
+            with ports.files.staging_folder(out_dir) as stage:
+                writer = ports.videos.open(stage / "annotated.mp4", rate)
                 try:
                     run(writer)
                 finally:
                     writer.close()
                 summary.people_tracked = len(seen)
-                with (stage / "alerts.jsonl").open("w", encoding="utf-8") as fh:
-                    for a in summary.alerts:
-                        fh.write(json.dumps(a.to_dict(), ensure_ascii=False) + "\n")
-                (stage / "summary.json").write_text(
+                ports.files.write_text(
+                    stage / "alerts.jsonl",
+                    "".join(
+                        json.dumps(a.to_dict(), ensure_ascii=False) + "\n" for a in summary.alerts
+                    ),
+                )
+                ports.files.write_text(
+                    stage / "summary.json",
                     json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n",
-                    encoding="utf-8",
                 )
             summary.out_dir = Path(out_dir)
     finally:

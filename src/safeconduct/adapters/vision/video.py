@@ -7,14 +7,17 @@ Convention III, Art. 13: no images of prisoners exposed to public curiosity).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from safeconduct.adapters.vision.pose import require_cv2
-from safeconduct.errors import BadFileError
+from safeconduct.errors import BadFileError, InvalidValueError
 from safeconduct.signals.gestures import FACE, SKELETON_EDGES, Keypoints
+
+PathLike = str | os.PathLike[str]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: Frame rate assumed for a folder of images when none is given, frames per second.
@@ -22,10 +25,23 @@ DEFAULT_FOLDER_FPS = 5.0
 
 
 def source_fps(source: Path, fps: float | None) -> float:
-    """The analysis frame rate for ``source``: ``fps`` if given, else the file's own."""
+    """The analysis frame rate for ``source``: ``fps`` if given, else the file's own.
+
+    Frames per second; a folder of images without ``fps`` is taken at
+    :data:`DEFAULT_FOLDER_FPS`, a video that does not say at 25.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``fps`` is not positive (``field="fps"``).
+    BadFileError
+        If ``source`` does not exist.
+    """
+    if not source.exists():
+        raise BadFileError(f"{source} does not exist; give a video file or a folder of images")
     if fps is not None:
         if fps <= 0:
-            raise BadFileError(f"--fps must be positive, got {fps}")
+            raise InvalidValueError(f"must be positive, got {fps}", field="fps")
         return fps
     if source.is_dir():
         return DEFAULT_FOLDER_FPS
@@ -122,7 +138,7 @@ def bright_patch(frame: np.ndarray, center: tuple[float, float], radius_px: floa
 PIXELATE_FRACTION = 1 / 48
 
 
-def protect_frame(frame: np.ndarray, people: list[Keypoints]) -> np.ndarray:
+def protect_frame(frame: np.ndarray, people: Sequence[Keypoints]) -> np.ndarray:
     """Make a frame fit to leave the system: no recognisable face, found or not.
 
     The heads of the people the pose model found are blurred heavily; then the whole
@@ -141,7 +157,7 @@ def protect_frame(frame: np.ndarray, people: list[Keypoints]) -> np.ndarray:
     return frame
 
 
-def blur_faces(frame: np.ndarray, people: list[Keypoints]) -> np.ndarray:
+def blur_faces(frame: np.ndarray, people: Sequence[Keypoints]) -> np.ndarray:
     """Blur each person's head region (from face landmarks 0-10), in place; return frame."""
     cv2 = require_cv2()
     h, w = frame.shape[:2]
@@ -225,3 +241,50 @@ class VideoWriter:
         if self._writer is not None:
             self._writer.release()
             self._writer = None
+
+
+# -- the ports of :mod:`safeconduct.services.signals`, with the functions above -------------
+
+
+class OpenCvFrameSources:
+    """Frames from a video file or a folder of images (port ``FrameSources``)."""
+
+    def frame_rate(self, source: PathLike, fps: float | None) -> float:
+        """See :func:`source_fps`."""
+        return source_fps(Path(source), fps)
+
+    def read_frames(
+        self, source: PathLike, fps: float | None
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """See :func:`read_frames`."""
+        return read_frames(Path(source), fps)
+
+
+class OpenCvFrameImaging:
+    """Pixel work on BGR frames (port ``FrameImaging``)."""
+
+    def bright_patch(
+        self, frame: np.ndarray, center: tuple[float, float], radius_px: float
+    ) -> bool:
+        """See :func:`bright_patch`."""
+        return bright_patch(frame, center, radius_px)
+
+    def protect(self, frame: np.ndarray, people: Sequence[Keypoints]) -> np.ndarray:
+        """See :func:`protect_frame`."""
+        return protect_frame(frame, people)
+
+    def draw_person(self, frame: np.ndarray, keypoints: Keypoints, label: str, alert: bool) -> None:
+        """See :func:`draw_person`."""
+        draw_person(frame, keypoints, label, alert)
+
+    def draw_banner(self, frame: np.ndarray, text: str, alert: bool) -> None:
+        """See :func:`draw_banner`."""
+        draw_banner(frame, text, alert)
+
+
+class Mp4VideoWriters:
+    """MP4 files of annotated frames (port ``VideoWriters``)."""
+
+    def open(self, path: PathLike, fps: float) -> VideoWriter:
+        """A :class:`VideoWriter` for ``path`` at ``fps`` frames per second."""
+        return VideoWriter(Path(path), fps)

@@ -1,6 +1,8 @@
 """The ``safeconduct signals`` command: a thin wrapper over :func:`detect_signals`.
 
-Registered by the command line with ``app.command("signals")(signals_command)``.
+Registered by the command line with ``app.command("signals")(signals_command)``. The
+service and the adapters (mediapipe, OpenCV) are imported inside the command, so that
+``safeconduct --help`` loads none of them.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ def signals_command(
     An alert means a person is signalling surrender and is hors de combat. No alert means
     only that no signal was detected: the system has limits.
     """
+    from safeconduct import bootstrap
     from safeconduct.services.signals import detect_signals
 
-    summary = detect_signals(source, out_dir=out, fps=fps, blur=not no_blur)
+    summary = detect_signals(
+        bootstrap.signals_ports(), source, out_dir=out, fps=fps, blur=not no_blur
+    )
     for alert in summary.alerts:
         typer.echo(
             f"{alert.t_s:8.2f} s  person #{alert.track_id}  {alert.kind.value}  "
