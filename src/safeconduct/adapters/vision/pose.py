@@ -2,7 +2,9 @@
 
 mediapipe and OpenCV are an optional extra, imported only when a pose model is made, so
 the rest of safeconduct works without them. BlazePose finds one person per image; the
-tiling in :mod:`safeconduct.signals.tracking` runs it on crops to find more.
+tiling in :mod:`safeconduct.signals.tracking` runs it on crops to find more. Every call
+into the model runs under :func:`~safeconduct.adapters.vision.native_logs.quiet_native_logs`,
+so mediapipe's C++ log lines never reach the user's terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from safeconduct.adapters.vision.native_logs import quiet_env, quiet_native_logs
 from safeconduct.errors import MissingExtraError
 from safeconduct.signals.gestures import N_LANDMARKS, Keypoints
 
@@ -31,8 +34,10 @@ def require_cv2() -> ModuleType:
 
 def require_mediapipe() -> ModuleType:
     """Import mediapipe's pose solution, or raise a one-line :class:`MissingExtraError`."""
+    quiet_env()  # read when mediapipe's native libraries load
     try:
-        import mediapipe as mp  # type: ignore[import-untyped]
+        with quiet_native_logs():  # loading its native libraries may log too
+            import mediapipe as mp  # type: ignore[import-untyped]
 
         mp_pose = mp.solutions.pose
     except (ImportError, AttributeError) as exc:
@@ -62,20 +67,23 @@ class PoseEstimator:
     def __init__(self, static: bool = False, min_detection_confidence: float = 0.5) -> None:
         self._cv2 = require_cv2()
         mp_pose = require_mediapipe()
-        self._pose: Any = mp_pose.Pose(
-            static_image_mode=static,
-            model_complexity=1,
-            smooth_landmarks=not static,
-            enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=0.5,
-        )
+        with quiet_native_logs():
+            self._pose: Any = mp_pose.Pose(
+                static_image_mode=static,
+                model_complexity=1,
+                smooth_landmarks=not static,
+                enable_segmentation=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=0.5,
+            )
 
     def estimate(self, frame_bgr: np.ndarray) -> Keypoints | None:
         """The person's landmarks in pixels of ``frame_bgr``, or None if nobody was found."""
         h, w = frame_bgr.shape[:2]
         rgb = self._cv2.cvtColor(frame_bgr, self._cv2.COLOR_BGR2RGB)
-        result = self._pose.process(rgb)
+        # The first inference logs, and any later one may (a person lost and found again).
+        with quiet_native_logs():
+            result = self._pose.process(rgb)
         if result.pose_landmarks is None:
             return None
         lms = result.pose_landmarks.landmark
@@ -86,10 +94,24 @@ class PoseEstimator:
 
     def close(self) -> None:
         """Release the model."""
-        self._pose.close()
+        with quiet_native_logs():
+            self._pose.close()
 
     def __enter__(self) -> PoseEstimator:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class MediapipePoseModels:
+    """The pose-model port (:class:`safeconduct.services.ports.PoseModels`) with BlazePose."""
+
+    def require(self) -> None:
+        """Raise :class:`MissingExtraError` now, before any work, if the extra is missing."""
+        require_cv2()
+        require_mediapipe()
+
+    def estimator(self, *, static: bool) -> PoseEstimator:
+        """A new BlazePose estimator; ``static`` for unrelated images, else video mode."""
+        return PoseEstimator(static=static)
