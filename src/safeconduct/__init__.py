@@ -1,18 +1,19 @@
 """safeconduct: plan and rehearse drone-guided surrender, safely.
 
-The package is laid out by architecture (see ``docs`` and the product brief):
+The package is laid out by architecture (``docs/architecture.md``):
 
-- :mod:`safeconduct.terrain` -- rasters, layers, coordinates and visibility; the only
-  place that knows about CRSs and GDAL.
-- :mod:`safeconduct.routing` -- walking-cost models, search kernels and routes.
-- :mod:`safeconduct.entrypoints.cli.app` -- the thin ``safeconduct`` command line.
+- the domain, pure values and computation: :mod:`~safeconduct.terrain`,
+  :mod:`~safeconduct.routing`, :mod:`~safeconduct.mission`, :mod:`~safeconduct.guidance`,
+  :mod:`~safeconduct.signals`, :mod:`~safeconduct.note`, with :mod:`~safeconduct.errors`;
+- :mod:`~safeconduct.services`: the use cases, reaching the world through
+  :mod:`~safeconduct.services.ports`;
+- :mod:`~safeconduct.adapters`: files, formats, GIS, PDF, pictures, MAVLink, vision;
+- :mod:`~safeconduct.entrypoints`: the ``safeconduct`` command line (and the web app to come);
+- :mod:`~safeconduct.bootstrap`: wires the real adapters into the use cases.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("safeconduct")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written; pyproject.toml reads it from here. A literal
+# rather than importlib.metadata, which alone costs 40 ms at every command's start.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -18,11 +18,13 @@ import math
 import re
 import warnings
 from dataclasses import dataclass
-
-import mgrs
-from pyproj import Transformer
+from typing import TYPE_CHECKING
 
 from safeconduct.errors import BadCoordinateError
+
+if TYPE_CHECKING:
+    import mgrs
+    from pyproj import Transformer
 
 ACCEPTED_FORMS = "LAT,LON in decimal degrees (e.g. 48.61,38.02) or MGRS (e.g. 37U DQ 12345 67890)"
 
@@ -34,7 +36,6 @@ _MGRS = re.compile(
     r"\s*(?P<digits>(?:\d+\s*)*)$",
     re.IGNORECASE,
 )
-_MGRS_LIB = mgrs.MGRS()
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,16 @@ class GeoPoint:
 
 @functools.lru_cache(maxsize=8)
 def _utm_transformer(epsg: int) -> Transformer:
+    from pyproj import Transformer  # loaded on first use: `safeconduct --help` needs none
+
     return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+
+
+@functools.cache
+def _mgrs_lib() -> mgrs.MGRS:
+    import mgrs  # loaded on first use, as pyproj above
+
+    return mgrs.MGRS()
 
 
 def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
@@ -81,13 +91,13 @@ def to_mgrs(lat: float, lon: float, precision: int = 5) -> str:
     # for; just south of the equator that even wraps into the wrong 100 km square. So ask
     # for 1 m at a quarter metre inside the point's own 1 m cell (where rounding and
     # truncation agree), then truncate to the precision wanted.
-    first = _MGRS.match(_MGRS_LIB.toMGRS(lat, lon, MGRSPrecision=5))
+    first = _MGRS.match(_mgrs_lib().toMGRS(lat, lon, MGRSPrecision=5))
     assert first is not None
     zone_crs = (32600 if first["band"].upper() >= "N" else 32700) + int(first["zone"])
     utm = _utm_transformer(zone_crs)
     e, n = utm.transform(lon, lat)
     lon_in, lat_in = utm.transform(math.floor(e) + 0.25, math.floor(n) + 0.25, direction="INVERSE")
-    raw = _MGRS_LIB.toMGRS(lat_in, lon_in, MGRSPrecision=5)
+    raw = _mgrs_lib().toMGRS(lat_in, lon_in, MGRSPrecision=5)
     m = _MGRS.match(raw)
     assert m is not None, raw  # the library's own output always matches
     digits = m["digits"].replace(" ", "")
@@ -177,7 +187,7 @@ def _parse_mgrs(m: re.Match[str], text: str, field: str) -> GeoPoint:
         # fails) when the square lies outside the band; the band check below says so.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            lat, lon = _MGRS_LIB.toLatLon(compact)
+            lat, lon = _mgrs_lib().toLatLon(compact)
     except Exception as exc:  # the C library raises bare exceptions for impossible squares
         raise BadCoordinateError(
             f"MGRS {shown!r} names no square in zone {zone}{band}; check the letters", field=field

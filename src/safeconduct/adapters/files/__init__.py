@@ -1,1 +1,1 @@
-"""TODO"""
+"""Files on the local disk: atomic writes, area folders, the bundled sample areas."""

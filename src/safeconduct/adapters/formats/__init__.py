@@ -1,1 +1,1 @@
-"""TODO"""
+"""File formats of the field: GeoJSON layers and routes, QGroundControl ``.plan``, ``QGC WPL 110``."""

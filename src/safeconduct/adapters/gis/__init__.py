@@ -1,1 +1,1 @@
-"""TODO"""
+"""GIS with GDAL (rasterio): GeoTIFF DEMs and grids, and hazards burnt onto a grid."""

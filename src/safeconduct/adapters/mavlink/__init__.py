@@ -1,1 +1,1 @@
-"""TODO"""
+"""Vehicles over MAVLink (pymavlink): uploading a mission and reading it back."""
