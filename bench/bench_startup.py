@@ -15,6 +15,7 @@ the floor no command can go below, so "ours - peer" is what safeconduct itself c
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -46,12 +47,21 @@ def cases() -> dict[str, list[str]]:
     }
 
 
+def user_env() -> dict[str, str]:
+    """This environment as a user's shell has it: Python caches bytecode.
+
+    ``PYTHONDONTWRITEBYTECODE`` (set on some CI and sandbox machines) would make every run
+    compile safeconduct's sources again, which no installed copy does.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def best_of(cmd: list[str], repeat: int) -> float:
     """Best wall time of ``repeat`` fresh runs of ``cmd`` (after one warm-up run), seconds."""
     best = float("inf")
     for i in range(repeat + 1):
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True)
+        proc = subprocess.run(cmd, capture_output=True, env=user_env())
         elapsed = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError(
