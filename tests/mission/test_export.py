@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from safeconduct.adapters.files.drone_profiles import load_profile
 from safeconduct.adapters.formats.qgc_plan import plan_document, read_qgc_plan, write_qgc_plan
 from safeconduct.adapters.formats.qgc_wpl import read_wpl, write_wpl
 from safeconduct.errors import BadFileError
 from safeconduct.mission.items import Command, Frame, MissionItem
 from safeconduct.mission.plan import MissionPlan, plan_sorties
-from safeconduct.mission.profiles import load_profile
 from safeconduct.terrain.coords import GeoPoint
 from tests.mission.mission_helpers import ORIGIN, offset, straight_route
 

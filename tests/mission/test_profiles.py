@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from safeconduct.adapters.files.drone_profiles import builtin_profile_names, load_profile
 from safeconduct.errors import BadFileError, InvalidValueError
-from safeconduct.mission.profiles import (
-    DEFAULT_PROFILE,
-    builtin_profile_names,
-    load_profile,
-    parse_profile,
-)
+from safeconduct.mission.profiles import DEFAULT_PROFILE, parse_profile
 
 CAMERA = """\
 name = "my-quad"
@@ -63,6 +59,7 @@ def test_unknown_profile_lists_the_builtins() -> None:
     assert "\n" not in msg
     assert "unknown profile 'racer-250g'" in msg
     assert "camera-900g, heavy-lift-3kg" in msg
+    assert info.value.field == "drone" and not info.value.message.startswith("-")
 
 
 @pytest.mark.parametrize(

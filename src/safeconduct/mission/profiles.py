@@ -1,8 +1,10 @@
 """Drone profiles: what one airframe can carry, how fast it flies and how long it lasts.
 
-A profile is a small TOML file. Two are built in (``camera-900g`` and ``heavy-lift-3kg``,
-shipped in ``safeconduct/mission/drone_profiles/``); ``--drone FILE.toml`` reads one's own.
-Every field is required, so a profile says everything the energy model assumes::
+A profile is a small TOML document. Two are built in (``camera-900g`` and
+``heavy-lift-3kg``, shipped in ``safeconduct/mission/drone_profiles/``); one's own is a
+``.toml`` file. Here they are parsed and checked (:func:`parse_profile`); finding and
+reading them is :mod:`safeconduct.adapters.files.drone_profiles`'s job. Every field is
+required, so a profile says everything the energy model assumes::
 
     name = "camera-900g"
     description = "900 g camera quadcopter, 77 Wh pack, about 40 min hover"
@@ -23,14 +25,11 @@ Every field is required, so a profile says everything the energy model assumes::
 from __future__ import annotations
 
 import math
-import os
 import tomllib
 from dataclasses import dataclass, fields
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import BadFileError
 
 #: Name of the profile used when none is given.
 DEFAULT_PROFILE = "camera-900g"
@@ -101,12 +100,6 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
 }
 
 
-def builtin_profile_names() -> list[str]:
-    """Names of the profiles shipped with safeconduct, sorted."""
-    folder = resources.files("safeconduct.mission").joinpath("drone_profiles")
-    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
-
-
 def parse_profile(text: str, source: str) -> DroneProfile:
     """Build a :class:`DroneProfile` from TOML text.
 
@@ -162,44 +155,4 @@ def _checked(name: str, value: Any, source: str) -> Any:
     return value if name == "max_mission_items" else float(value)
 
 
-def load_profile(spec: str | os.PathLike[str]) -> DroneProfile:
-    """Return the built-in profile named ``spec``, or read ``spec`` as a TOML file.
-
-    Parameters
-    ----------
-    spec
-        A built-in name (``camera-900g``, ``heavy-lift-3kg``) or the path of a
-        ``.toml`` file.
-
-    Raises
-    ------
-    InvalidValueError
-        ``spec`` is neither a built-in name nor an existing file.
-    BadFileError
-        The file cannot be read or is malformed.
-    """
-    text_spec = os.fspath(spec)
-    builtin = builtin_profile_names()
-    if text_spec in builtin:
-        res = resources.files("safeconduct.mission").joinpath("drone_profiles", f"{text_spec}.toml")
-        return parse_profile(res.read_text(encoding="utf-8"), f"built-in profile {text_spec}")
-    path = Path(text_spec)
-    if path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadFileError(f"cannot read drone profile {path}: {exc}") from exc
-        return parse_profile(text, str(path))
-    raise InvalidValueError(
-        f"--drone: unknown profile {text_spec!r}; the built-in profiles are "
-        f"{', '.join(builtin)}, or give the path of a profile .toml file"
-    )
-
-
-__all__ = [
-    "DEFAULT_PROFILE",
-    "DroneProfile",
-    "builtin_profile_names",
-    "load_profile",
-    "parse_profile",
-]
+__all__ = ["DEFAULT_PROFILE", "DroneProfile", "parse_profile"]
