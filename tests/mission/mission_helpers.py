@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import functools
 import itertools
-import json
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -16,8 +15,10 @@ from affine import Affine
 from pyproj import CRS, Geod, Transformer
 from scipy import ndimage
 
+from safeconduct.adapters.formats.route_geojson import read_lead_route
 from safeconduct.mission.items import Command, MissionItem
-from safeconduct.mission.plan import LeadRoute, RouteLeg
+from safeconduct.mission.lead_route import LeadRoute, RouteLeg
+from safeconduct.routing.route import Route
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
 
@@ -28,8 +29,12 @@ ORIGIN = (38.0, 48.6)  # lon, lat
 
 
 @functools.lru_cache(maxsize=2)
-def sample_route_path(sample_area: str) -> Path:
-    """Plan the sample area's route (meeting point to reception, about 6.4 km) once."""
+def _sample_route(sample_area: str) -> tuple[Route, Path]:
+    """Plan the sample area's route (meeting point to reception, about 6.2 km) once.
+
+    Returns the route in memory and the ``route.geojson`` it was written to.
+    """
+    from safeconduct import bootstrap
     from safeconduct.adapters.formats.layers import read_meeting
     from safeconduct.services.planning import plan_route_files
 
@@ -38,7 +43,8 @@ def sample_route_path(sample_area: str) -> Path:
     folder = tempfile.mkdtemp(prefix="sc-route-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     out = Path(folder) / "route.geojson"
-    plan_route_files(
+    route = plan_route_files(
+        bootstrap.planning_ports(),
         area / "dem.tif",
         GeoPoint(meeting.lat, meeting.lon),
         area / "reception.geojson",
@@ -46,11 +52,21 @@ def sample_route_path(sample_area: str) -> Path:
         hazards_path=area / "hazards.geojson",
         observers_path=area / "observers.geojson",
     )
-    return out
+    return route, out
+
+
+def sample_route_path(sample_area: str) -> Path:
+    """The sample area's ``route.geojson`` (planned once)."""
+    return _sample_route(sample_area)[1]
+
+
+def sample_route(sample_area: str) -> Route:
+    """The sample area's route in memory, as planned (not read back from its file)."""
+    return _sample_route(sample_area)[0]
 
 
 def load_route(path: Path) -> LeadRoute:
-    return LeadRoute.from_geojson(json.loads(path.read_text()), str(path))
+    return read_lead_route(path)
 
 
 def straight_route(
@@ -116,20 +132,22 @@ def ridge_dem(
     return Dem(z.astype("float64"), transform, crs)
 
 
+def valley_dem(*, depth_m: float = 150.0, width_m: float = 300.0) -> Dem:
+    """A DEM like :func:`ridge_dem` with a valley instead of the ridge: flat at 150 m,
+    falling ``depth_m`` (Gaussian across ``width_m``) along a line 1500 m west of the origin."""
+    return ridge_dem(height_m=-depth_m, width_m=width_m)
+
+
 def positioned(items: Sequence[MissionItem]) -> list[MissionItem]:
     """The items that fly to a position (waypoints, take-off, loiter)."""
     keep = (Command.NAV_WAYPOINT, Command.NAV_TAKEOFF, Command.NAV_LOITER_TIME)
     return [it for it in items if it.command in keep]
 
 
-def leg_clearances(
-    dem: Dem, home_m: float, a: MissionItem, b: MissionItem, step_m: float = 0.5
-) -> tuple[float, float]:
-    """Lowest clearance along the straight leg ``a``-``b``, sampled every ``step_m``.
-
-    Returns ``(nearest, bilinear)``: against the DEM read as flat cells, and as a surface
-    interpolated bilinearly between cell centres. Altitudes are above home (frame 3).
-    """
+def _leg_heights(
+    dem: Dem, home_m: float, a: MissionItem, b: MissionItem, step_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Heights above the ground along ``a``-``b`` every ``step_m``: (nearest, bilinear)."""
     to_xy = Transformer.from_crs("EPSG:4326", dem.crs, always_xy=True)
     xa, ya = to_xy.transform(a.lon, a.lat)
     xb, yb = to_xy.transform(b.lon, b.lat)
@@ -141,10 +159,28 @@ def leg_clearances(
     row_f = (y - dem.transform.f) / dem.transform.e
     nearest = dem.elevation[np.floor(row_f).astype(int), np.floor(col_f).astype(int)]
     bilinear = ndimage.map_coordinates(dem.elevation, [row_f - 0.5, col_f - 0.5], order=1)
-    return (
-        float((alt - (nearest - home_m)).min()),
-        float((alt - (bilinear - home_m)).min()),
-    )
+    return alt - (nearest - home_m), alt - (bilinear - home_m)
+
+
+def leg_max_heights(
+    dem: Dem, home_m: float, a: MissionItem, b: MissionItem, step_m: float = 0.5
+) -> tuple[float, float]:
+    """Highest height above the ground along the straight leg ``a``-``b``, sampled every
+    ``step_m``: ``(nearest, bilinear)`` as for :func:`leg_clearances`."""
+    nearest, bilinear = _leg_heights(dem, home_m, a, b, step_m)
+    return float(nearest.max()), float(bilinear.max())
+
+
+def leg_clearances(
+    dem: Dem, home_m: float, a: MissionItem, b: MissionItem, step_m: float = 0.5
+) -> tuple[float, float]:
+    """Lowest clearance along the straight leg ``a``-``b``, sampled every ``step_m``.
+
+    Returns ``(nearest, bilinear)``: against the DEM read as flat cells, and as a surface
+    interpolated bilinearly between cell centres. Altitudes are above home (frame 3).
+    """
+    nearest, bilinear = _leg_heights(dem, home_m, a, b, step_m)
+    return float(nearest.min()), float(bilinear.min())
 
 
 def horizontal_legs(items: Sequence[MissionItem]) -> list[tuple[MissionItem, MissionItem]]:

@@ -11,23 +11,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from safeconduct.adapters.files.drone_profiles import load_profile
 from safeconduct.adapters.gis.geotiff import read_dem
-from safeconduct.errors import OutOfRangeError
+from safeconduct.errors import InvalidValueError, OutOfRangeError
 from safeconduct.mission.clearance import DemTerrain, FlatTerrain, ceil_cm
 from safeconduct.mission.items import Command
 from safeconduct.mission.plan import MissionSettings, plan_sorties
-from safeconduct.mission.profiles import load_profile
 from safeconduct.terrain.coords import GeoPoint
 from tests.mission.mission_helpers import (
     ORIGIN,
     horizontal_legs,
     leg_clearances,
+    leg_max_heights,
     load_route,
     offset,
     positioned,
     ridge_dem,
     sample_route_path,
     straight_route,
+    valley_dem,
 )
 
 NOW = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
@@ -84,8 +86,9 @@ def test_flat_terrain_flies_relative_heights() -> None:
 
 
 def test_launch_outside_the_dem() -> None:
-    with pytest.raises(OutOfRangeError, match=r"--launch .* lies outside the DEM"):
+    with pytest.raises(OutOfRangeError, match=r"the launch point .* lies outside the DEM") as info:
         DemTerrain(ridge(), geo(offset(ORIGIN, 0.0, 10_000.0)))
+    assert info.value.field == "launch" and "--" not in info.value.message
 
 
 def test_flight_leaving_the_dem_is_refused() -> None:
@@ -156,3 +159,64 @@ def test_any_leg_over_the_ridge_keeps_any_clearance(
     pts = [a, *terrain.leg_points(a, b, clearance), b]
     for p, q in itertools.pairwise(pts):
         assert terrain.min_clearance(p, q) >= clearance - 1e-6
+
+
+# --------------------------------------------------------------------------- maximum height
+
+MAX_AGL = MissionSettings().max_height_agl_m
+
+
+@lru_cache(maxsize=1)
+def valley():
+    return valley_dem()
+
+
+def test_the_maximum_height_above_ground_is_a_documented_setting() -> None:
+    assert MAX_AGL == 120.0  # the EU open category's ceiling (about 400 ft elsewhere)
+    assert "max_height_agl_m" in (MissionSettings.__doc__ or "")
+    with pytest.raises(InvalidValueError) as info:
+        MissionSettings(max_height_agl_m=65.0)  # no room above the 60 m transit height
+    assert info.value.field == "max_height_agl_m"
+
+
+def test_a_leg_over_a_valley_follows_it_down() -> None:
+    terrain = DemTerrain(valley(), geo(ORIGIN))
+    a_ll, b_ll = offset(ORIGIN, 270.0, 1000.0), offset(ORIGIN, 270.0, 2000.0)
+    a = (*a_ll, terrain.altitude(*a_ll, TRANSIT))
+    b = (*b_ll, terrain.altitude(*b_ll, TRANSIT))
+    # Straight across, the drone would be 60 + 150 m above the valley floor.
+    assert terrain.max_height(a, b) > 200.0
+    assert terrain.leg_points(a, b, TRANSIT) == []  # the clearance alone asks for nothing
+    points = terrain.leg_points(a, b, TRANSIT, max_height_m=MAX_AGL)
+    assert points
+    for p, q in itertools.pairwise([a, *points, b]):
+        assert terrain.max_height(p, q) <= MAX_AGL + 1e-6
+        assert terrain.min_clearance(p, q) >= TRANSIT - 1e-6
+        low, high = terrain.height_range(p, q)
+        assert (low, high) == (terrain.min_clearance(p, q), terrain.max_height(p, q))
+
+
+def test_no_sortie_flies_higher_above_the_valley_than_the_maximum() -> None:
+    dem = valley()
+    launch = geo(ORIGIN)
+    terrain = DemTerrain(dem, launch)
+    home = terrain.home_amsl_m
+    # The transit crosses the valley; the route leads down into it and up the far side.
+    route = straight_route(1000.0, start=offset(ORIGIN, 270.0, 1000.0), leg_m=500.0)
+    plan = plan_sorties(route, launch, CAMERA, terrain=terrain, now=NOW,
+                        meeting_time=NOW + timedelta(hours=1))  # fmt: skip
+    checked = 0
+    for s in plan.sorties:
+        assert s.max_height_agl_m is not None and s.max_height_agl_m <= MAX_AGL + 1e-6
+        for a, b in horizontal_legs(s.items):
+            nearest, bilinear = leg_max_heights(dem, home, a, b)
+            assert max(nearest, bilinear) <= MAX_AGL + 0.01, (a, b, nearest, bilinear)
+            checked += 1
+        _check_every_leg(s.items, dem, home, lead=LEAD, transit=TRANSIT)
+    assert checked > 10
+    assert not any("above the ground" in w for w in plan.warnings)
+    # Without the maximum the same sorties would cross the valley far higher.
+    loose = plan_sorties(route, launch, CAMERA, terrain=terrain, now=NOW,
+                         meeting_time=NOW + timedelta(hours=1),
+                         settings=MissionSettings(max_height_agl_m=500.0))  # fmt: skip
+    assert max(s.max_height_agl_m or 0.0 for s in loose.sorties) > 150.0

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from safeconduct.adapters.files.drone_profiles import load_profile
 from safeconduct.adapters.formats.layers import read_reception
+from safeconduct.adapters.formats.route_geojson import lead_route_from_geojson, read_lead_route
 from safeconduct.errors import BadFileError, InvalidValueError, OutOfRangeError, UnreachableError
 from safeconduct.mission.items import Command, Frame, MissionItem
 from safeconduct.mission.plan import (
@@ -23,7 +25,6 @@ from safeconduct.mission.plan import (
     plan_sorties,
     waypoint_holds,
 )
-from safeconduct.mission.profiles import load_profile
 from safeconduct.terrain.coords import GeoPoint
 from tests.mission.mission_helpers import (
     GEOD,
@@ -144,8 +145,10 @@ def test_servo_release() -> None:
 
 @pytest.mark.parametrize("text", ["servo", "servo:0:1500", "servo:9:3000", "magnet", "servo:a:b"])
 def test_bad_release_is_a_usage_error(text: str) -> None:
-    with pytest.raises(InvalidValueError, match="--release"):
+    with pytest.raises(InvalidValueError) as info:
         Release.parse(text)
+    assert info.value.field == "release"
+    assert not info.value.message.startswith("-") and "--" not in info.value.message
 
 
 def test_speed_per_leg_and_holds_where_it_turns_or_climbs() -> None:
@@ -222,6 +225,20 @@ def test_relief_sorties_are_in_place_before_the_first_must_leave() -> None:
     assert p.sorties[-1].person_waits_s == 0.0
 
 
+def test_relay_stretches_are_balanced_not_greedy() -> None:
+    # Leading each stretch as far as the energy allows gives 1050 m, 1075 m and 75 m here:
+    # the last relief would fly out to lead 75 m. Balanced, the three are about even.
+    route = straight_route(2250.0)
+    p = plan(route, launch=along(-300.0))  # the crew stands 300 m behind the meeting point
+    stretches = [s.lead_to_m - s.lead_from_m for s in p.sorties]
+    assert len(stretches) == 3
+    assert min(stretches) >= 0.85 * max(stretches), stretches
+    assert sum(stretches) + 2 * MissionSettings().handover_offset_m == pytest.approx(2250.0)
+    # ... and no fewer sorties could lead it.
+    with pytest.raises(UnreachableError, match="more than 2 sorties"):
+        plan(route, launch=along(-300.0), settings=MissionSettings(max_sorties=2))
+
+
 def test_airframes_fly_again_only_after_landing_and_turnaround() -> None:
     p = plan(straight_route(6000.0), launch=MIDDLE)
     turnaround = timedelta(seconds=MissionSettings().turnaround_s)
@@ -280,19 +297,23 @@ def test_the_sample_route_needs_relays_with_the_900_g_drone(sample_area: Path) -
 
 
 def test_meeting_time_in_the_past() -> None:
-    with pytest.raises(OutOfRangeError, match="is already past"):
+    with pytest.raises(OutOfRangeError, match="is already past") as info:
         plan(straight_route(500.0), meeting_time=NOW - timedelta(minutes=5))
+    assert info.value.field == "meeting_time" and "--" not in info.value.message
 
 
 def test_meeting_time_too_soon_to_fly_there() -> None:
     far = along(5000.0, 90.0)
-    with pytest.raises(OutOfRangeError, match="cannot be reached: the flight to the meeting"):
+    expected = "cannot be reached: the flight to the meeting"
+    with pytest.raises(OutOfRangeError, match=expected) as info:
         plan(straight_route(500.0), launch=far, meeting_time=NOW + timedelta(minutes=3))
+    assert info.value.field == "meeting_time" and "--" not in info.value.message
 
 
 def test_meeting_time_needs_a_time_zone() -> None:
-    with pytest.raises(InvalidValueError, match="no time zone"):
+    with pytest.raises(InvalidValueError, match="no time zone") as info:
         plan(straight_route(500.0), meeting_time=datetime(2024, 5, 1, 5, 0))
+    assert info.value.field == "meeting_time" and "--" not in info.value.message
 
 
 def test_meeting_time_in_another_zone_is_the_same_instant() -> None:
@@ -347,7 +368,7 @@ GOOD = {
 
 
 def test_route_from_geojson() -> None:
-    route = LeadRoute.from_geojson(GOOD, "r.geojson")
+    route = lead_route_from_geojson(GOOD, "r.geojson")
     assert route.reception == "A"
     assert route.length_m == 737.0 and route.walking_time_s == 600.0
     assert route.point_at(368.5) == pytest.approx((37.995, 48.6))
@@ -379,8 +400,19 @@ def _broken(path: list, value) -> dict:
         (_broken(["features", 0, "properties", "segments", 0, "distance_m"], "x"), "distance_m"),
     ],
 )
-def test_malformed_route_is_one_line(doc, expected: str) -> None:
+def test_malformed_route_is_one_line(doc, expected: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.geojson"
+    path.write_text(json.dumps(doc))
     with pytest.raises(BadFileError) as info:
-        LeadRoute.from_geojson(doc, "r.geojson")
-    assert expected in str(info.value)
+        read_lead_route(path)
+    assert expected in str(info.value) and f"route {path}" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_unreadable_route_files_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(BadFileError, match="does not exist; plan one with `safeconduct route`"):
+        read_lead_route(tmp_path / "missing.geojson")
+    broken = tmp_path / "broken.geojson"
+    broken.write_text("{")
+    with pytest.raises(BadFileError, match=r"is not valid JSON \(.* at line 1 column 2\)"):
+        read_lead_route(broken)

@@ -4,13 +4,17 @@ Missions fly in MAV_FRAME_GLOBAL_RELATIVE_ALT (frame 3): altitude in metres abov
 launch point (home). With a DEM, :class:`DemTerrain` turns "so many metres above the
 ground here" into that frame, and :meth:`DemTerrain.leg_points` inserts points where the
 ground rises between two waypoints, so that along the straight leg the drone flies
-(altitude changing linearly with distance) the clearance never falls below the minimum.
+(altitude changing linearly with distance) the clearance never falls below the minimum;
+given a maximum height above the ground, it also inserts points where the ground falls
+away (a valley), so that the drone follows it down instead of crossing high above it.
 
 How "never" is made true: the leg is followed through every DEM cell it crosses (exact
 grid traversal, not sampling at an interval that could step over a crest), and each
-cell's ground is taken as the highest of the 3 x 3 cells around it. That bounds the
-terrain whether one reads the DEM as flat cells or interpolates bilinearly between cell
-centres, and absorbs the centimetres by which coordinates are rounded.
+cell's ground is taken as the highest of the 3 x 3 cells around it (the lowest, for the
+maximum height). That bounds the terrain whether one reads the DEM as flat cells or
+interpolates bilinearly between cell centres, and absorbs the centimetres by which
+coordinates are rounded. Where the two bounds leave no room (a cliff within a cell or two)
+the clearance wins: the drone never flies lower than the minimum to stay under the maximum.
 
 Without a DEM, :class:`FlatTerrain` flies heights relative to the launch point with no
 terrain compensation; the mission summary says so. No I/O here.
@@ -42,6 +46,11 @@ def ceil_cm(metres: float) -> float:
     return math.ceil(round(metres * 100.0, 6)) / 100.0
 
 
+def floor_cm(metres: float) -> float:
+    """Round ``metres`` down to the centimetre below."""
+    return math.floor(round(metres * 100.0, 6)) / 100.0
+
+
 class Terrain(Protocol):
     """What the mission planner needs to know about the ground."""
 
@@ -57,12 +66,27 @@ class Terrain(Protocol):
         """Altitude above home (frame 3), metres, that is ``agl_m`` above the ground here."""
         ...
 
-    def leg_points(self, a: Position, b: Position, min_clearance_m: float) -> list[Position]:
-        """Points to insert between ``a`` and ``b`` to keep ``min_clearance_m``."""
+    def leg_points(
+        self,
+        a: Position,
+        b: Position,
+        min_clearance_m: float,
+        *,
+        max_height_m: float | None = None,
+    ) -> list[Position]:
+        """Points to insert between ``a`` and ``b`` to keep within the two heights."""
         ...
 
     def min_clearance(self, a: Position, b: Position) -> float | None:
         """Lowest height above the DEM along the straight leg ``a``-``b``, metres."""
+        ...
+
+    def max_height(self, a: Position, b: Position) -> float | None:
+        """Highest height above the DEM along the straight leg ``a``-``b``, metres."""
+        ...
+
+    def height_range(self, a: Position, b: Position) -> tuple[float, float] | None:
+        """``(lowest, highest)`` height above the DEM along the leg ``a``-``b``, metres."""
         ...
 
 
@@ -79,10 +103,23 @@ class FlatTerrain:
     def altitude(self, lon: float, lat: float, agl_m: float) -> float:
         return ceil_cm(agl_m)
 
-    def leg_points(self, a: Position, b: Position, min_clearance_m: float) -> list[Position]:
+    def leg_points(
+        self,
+        a: Position,
+        b: Position,
+        min_clearance_m: float,
+        *,
+        max_height_m: float | None = None,
+    ) -> list[Position]:
         return []
 
     def min_clearance(self, a: Position, b: Position) -> float | None:
+        return None
+
+    def max_height(self, a: Position, b: Position) -> float | None:
+        return None
+
+    def height_range(self, a: Position, b: Position) -> tuple[float, float] | None:
         return None
 
 
@@ -106,7 +143,9 @@ class DemTerrain:
 
     def __init__(self, dem: Dem, launch: GeoPoint) -> None:
         self.dem = dem
-        row, col = dem.cell_of_lonlat(launch.lon, launch.lat, what="--launch")
+        row, col = dem.cell_of_lonlat(
+            launch.lon, launch.lat, what="the launch point", field="launch"
+        )
         # Home is where the drone stands: its own cell, not the conservative envelope.
         self._home = float(dem.elevation[row, col])
         self._inv = ~dem.transform
@@ -121,6 +160,14 @@ class DemTerrain:
         z = self.dem.elevation
         filled = np.where(np.isfinite(z), z, -np.inf)
         env = ndimage.maximum_filter(filled, size=3, mode="nearest")
+        return np.where(np.isfinite(z), env, np.nan)
+
+    @cached_property
+    def _floor(self) -> np.ndarray:
+        """Lowest ground of the 3 x 3 cells around each cell (NaN where nodata)."""
+        z = self.dem.elevation
+        filled = np.where(np.isfinite(z), z, np.inf)
+        env = ndimage.minimum_filter(filled, size=3, mode="nearest")
         return np.where(np.isfinite(z), env, np.nan)
 
     def _ground_envelope_at(self, x: float, y: float) -> float:
@@ -138,7 +185,7 @@ class DemTerrain:
         if not heights or not all(np.isfinite(heights)):
             raise OutOfRangeError(
                 f"the flight path leaves the DEM (or meets nodata) at {self._lonlat(x, y)}; "
-                "use a DEM covering the launch point and the whole route, or plan without --dem"
+                "use a DEM covering the launch point and the whole route, or plan without a DEM"
             )
         return float(max(heights))
 
@@ -154,17 +201,22 @@ class DemTerrain:
         """Altitude above home (frame 3), metres, at least ``agl_m`` above the ground here."""
         return ceil_cm(self.ground(lon, lat) + agl_m - self._home)
 
-    def _crossings(
-        self, a: Position, b: Position, grid: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float, float]]:
+    def _cells(
+        self, a: Position, b: Position
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float, float]]:
         """Cells the straight leg ``a``-``b`` crosses.
 
         Returns
         -------
-        t, ground, (xa, ya, xb, yb)
+        t, rows, cols, (xa, ya, xb, yb)
             ``t``: the ``n + 1`` fractions of the leg (0 to 1) where it enters and leaves
-            each of the ``n`` cells; ``ground``: the ``n`` heights of ``grid`` there;
-            and the leg's ends in map metres.
+            each of the ``n`` cells; the ``n`` cells' rows and columns; and the leg's ends
+            in map metres.
+
+        Raises
+        ------
+        OutOfRangeError
+            The leg leaves the DEM or crosses nodata.
         """
         xa, ya = self.dem.lonlat_to_xy(a[0], a[1])
         xb, yb = self.dem.lonlat_to_xy(b[0], b[1])
@@ -189,20 +241,26 @@ class DemTerrain:
                 f"{self._lonlat(xa + mid[bad] * (xb - xa), ya + mid[bad] * (yb - ya))}; "
                 "use a DEM covering the launch point and the whole route"
             )
-        ground = grid[rows, cols]
-        if not np.isfinite(ground).all():
-            bad = int(np.argmin(np.isfinite(ground)))
+        finite = np.isfinite(self.dem.elevation[rows, cols])
+        if not finite.all():
+            bad = int(np.argmin(finite))
             raise OutOfRangeError(
                 "the flight path crosses nodata on the DEM near "
                 f"{self._lonlat(xa + mid[bad] * (xb - xa), ya + mid[bad] * (yb - ya))}; "
                 "the clearance cannot be kept there"
             )
-        return t, ground, (xa, ya, xb, yb)
+        return t, rows, cols, (xa, ya, xb, yb)
 
     def leg_points(
-        self, a: Position, b: Position, min_clearance_m: float, *, margin_m: float = 1.0
+        self,
+        a: Position,
+        b: Position,
+        min_clearance_m: float,
+        *,
+        max_height_m: float | None = None,
+        margin_m: float = 1.0,
     ) -> list[Position]:
-        """Points to insert between ``a`` and ``b`` so the clearance never drops below the minimum.
+        """Points to insert between ``a`` and ``b`` to keep the leg between two heights.
 
         Parameters
         ----------
@@ -210,18 +268,22 @@ class DemTerrain:
             The leg's ends, ``(lon, lat, alt)``: degrees and metres above home.
         min_clearance_m
             Lowest height above the ground allowed anywhere on the leg, metres.
+        max_height_m
+            Highest height above the ground allowed on the leg between its ends, metres;
+            None: no maximum. The ends themselves are where the caller put them.
         margin_m
-            Inserted points are this much higher than strictly needed, metres: the raised
-            line then clears the small bumps nearby, and the mission needs far fewer points.
+            Inserted points are this much inside the band (higher than the clearance
+            needs, lower than the maximum allows), metres: the line then clears the small
+            bumps nearby, and the mission needs far fewer points.
 
         Returns
         -------
         list of (lon, lat, alt)
             In flight order, without ``a`` and ``b``; empty when the straight leg already
-            keeps the clearance. Each point is placed where the ground envelope rises
-            highest above the line, ``margin_m`` above the height needed there (rounded
-            up to 1 cm), and the two halves are checked again, so the result is the upper hull
-            the drone must climb over.
+            keeps within the heights. Each point is placed where the line breaks a bound
+            by the most, ``margin_m`` inside it (rounded to 1 cm), and the two halves are
+            checked again, so the points trace the ground the drone must climb over or
+            follow down. Where the two bounds leave no room, the clearance wins.
 
         Raises
         ------
@@ -230,10 +292,14 @@ class DemTerrain:
         ValueError
             ``a`` or ``b`` itself is lower than the clearance (the caller's mistake).
         """
-        t_cells, ground, (xa, ya, xb, yb) = self._crossings(a, b, self._envelope)
+        t_cells, rows, cols, (xa, ya, xb, yb) = self._cells(a, b)
         # Each cell constrains the line where it enters and where it leaves the cell.
         t = np.repeat(t_cells, 2)[1:-1]
-        need = np.repeat(ground + min_clearance_m - self._home, 2)
+        need = np.repeat(self._envelope[rows, cols] + min_clearance_m - self._home, 2)
+        if max_height_m is None:
+            cap = np.full_like(need, np.inf)
+        else:
+            cap = np.repeat(self._floor[rows, cols] + max_height_m - self._home, 2)
         inserted: list[tuple[float, float]] = []
         stack = [(0.0, a[2], 1.0, b[2], 0, len(t))]
         while stack:
@@ -242,20 +308,31 @@ class DemTerrain:
                 continue
             tt = t[lo:hi]
             line = z0 + (z1 - z0) * (tt - t0) / (t1 - t0) if t1 > t0 else np.full_like(tt, z0)
-            excess = need[lo:hi] - line
-            j = int(np.argmax(excess))
-            if excess[j] <= _TOLERANCE_M:
+            low = need[lo:hi] - line
+            # Above the maximum counts only inside the leg, and only where there is room.
+            inner = (tt > t0 + 1e-12) & (tt < t1 - 1e-12) & (cap[lo:hi] >= need[lo:hi])
+            high = np.where(inner, line - cap[lo:hi], -np.inf)
+            j_low, j_high = int(np.argmax(low)), int(np.argmax(high))
+            if max(low[j_low], high[j_high]) <= _TOLERANCE_M:
                 continue
+            j = j_low if low[j_low] >= high[j_high] else j_high
             tj = float(tt[j])
-            if tj <= t0 + 1e-12 or tj >= t1 - 1e-12:
-                raise ValueError(
-                    f"a leg end is {excess[j]:.2f} m lower than the {min_clearance_m:g} m "
-                    "clearance asked along the leg"
-                )
-            zj = ceil_cm(float(need[lo + j]) + margin_m)
-            inserted.append((tj, zj))
             split = lo + int(np.searchsorted(tt, tj, side="left"))
             after = lo + int(np.searchsorted(tt, tj, side="right"))
+            # Two cells meet at tj: the point must suit both.
+            need_j, cap_j = float(need[split:after].max()), float(cap[split:after].min())
+            if j == j_low:
+                if tj <= t0 + 1e-12 or tj >= t1 - 1e-12:
+                    raise ValueError(
+                        f"a leg end is {low[j]:.2f} m lower than the {min_clearance_m:g} m "
+                        "clearance asked along the leg"
+                    )
+                zj = ceil_cm(need_j + margin_m)
+                if zj > cap_j:
+                    zj = max(floor_cm(cap_j), ceil_cm(need_j))
+            else:
+                zj = max(floor_cm(cap_j - margin_m), ceil_cm(need_j))
+            inserted.append((tj, zj))
             stack.append((t0, z0, tj, zj, lo, split))
             stack.append((tj, zj, t1, z1, after, hi))
         inserted.sort()
@@ -265,18 +342,31 @@ class DemTerrain:
             points.append((float(lon), float(lat), zj))
         return points
 
+    def _line_over_cells(self, a: Position, b: Position) -> tuple[np.ndarray, np.ndarray]:
+        """Height above each crossed DEM cell where the leg enters and where it leaves it."""
+        t, rows, cols, _ = self._cells(a, b)
+        ground = self.dem.elevation[rows, cols] - self._home
+        z0, z1 = a[2], b[2]
+        return z0 + (z1 - z0) * t[:-1] - ground, z0 + (z1 - z0) * t[1:] - ground
+
     def min_clearance(self, a: Position, b: Position) -> float | None:
         """Lowest height above the DEM's own cells along the straight leg ``a``-``b``, metres.
 
         This is the plain DEM, not the conservative envelope, so it reports what the
         drone will actually have below it.
         """
-        t, ground, _ = self._crossings(a, b, self.dem.elevation)
-        z0, z1 = a[2], b[2]
-        enter = z0 + (z1 - z0) * t[:-1]
-        leave = z0 + (z1 - z0) * t[1:]
-        lowest = np.minimum(enter, leave) - (ground - self._home)
-        return float(lowest.min())
+        enter, leave = self._line_over_cells(a, b)
+        return float(np.minimum(enter, leave).min())
+
+    def max_height(self, a: Position, b: Position) -> float | None:
+        """Highest height above the DEM's own cells along the straight leg ``a``-``b``, metres."""
+        enter, leave = self._line_over_cells(a, b)
+        return float(np.maximum(enter, leave).max())
+
+    def height_range(self, a: Position, b: Position) -> tuple[float, float] | None:
+        """``(lowest, highest)`` height above the DEM's own cells along ``a``-``b``, metres."""
+        enter, leave = self._line_over_cells(a, b)
+        return float(np.minimum(enter, leave).min()), float(np.maximum(enter, leave).max())
 
 
-__all__ = ["DemTerrain", "FlatTerrain", "Position", "Terrain", "ceil_cm"]
+__all__ = ["DemTerrain", "FlatTerrain", "Position", "Terrain", "ceil_cm", "floor_cm"]

@@ -7,8 +7,13 @@ builds lists of them; the exporters and the uploader read them. No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
+
+#: Decimal places kept in mission items: what ``QGC WPL 110`` holds (pymavlink writes
+#: ``%f``); 1e-6 degree is at most 11 cm. Items are rounded once, by the planner, so that
+#: every export and every read-back holds exactly the same numbers.
+ITEM_DECIMALS = 6
 
 
 class Command(IntEnum):
@@ -78,3 +83,19 @@ class MissionItem:
     def __post_init__(self) -> None:
         if len(self.params) != 4:
             raise ValueError("a mission item has exactly four params (param1-param4)")
+
+
+def round_value(value: float) -> float:
+    """``value`` rounded to :data:`ITEM_DECIMALS` places (never ``-0.0``)."""
+    return round(float(value), ITEM_DECIMALS) + 0.0  # + 0.0: no "-0.0"
+
+
+def round_item(item: MissionItem) -> MissionItem:
+    """``item`` with its params, latitude, longitude and altitude rounded (see above)."""
+    return replace(
+        item,
+        params=tuple(round_value(p) for p in item.params),  # type: ignore[arg-type]
+        lat=round_value(item.lat),
+        lon=round_value(item.lon),
+        alt=round_value(item.alt),
+    )

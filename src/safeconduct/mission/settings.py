@@ -1,0 +1,228 @@
+"""How the sorties fly: the settings, the note's release, and what each firmware stores.
+
+Plain values checked when built; heights in metres above the ground, times in seconds.
+No I/O here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from safeconduct.errors import InvalidValueError
+from safeconduct.mission.items import Command, Frame, MissionItem
+
+Firmware = Literal["ardupilot", "px4"]
+FIRMWARES: tuple[str, ...] = ("ardupilot", "px4")
+
+#: Mission storage of common flight controllers, items (home included on ArduPilot):
+#: ArduPilot keeps about 700 on a 16 KB storage board, PX4's dataman 2000. A profile's
+#: ``max_mission_items`` may be lower, and then it is the limit.
+FIRMWARE_MAX_ITEMS: Mapping[str, int] = {"ardupilot": 700, "px4": 2000}
+
+#: Parameters each firmware must hold for the missions to fly as planned, with why.
+#: ArduPilot resets the heading at each new waypoint to its ``WP_YAW_BEHAVIOR`` unless
+#: that is 0 ("never change yaw"); only then does the heading each leading leg sets with
+#: ``CONDITION_YAW`` hold along the leg (inserted terrain points included).
+VEHICLE_PARAMETERS: Mapping[str, Mapping[str, tuple[float, str]]] = {
+    "ardupilot": {
+        "WP_YAW_BEHAVIOR": (
+            0,
+            "never change yaw, so the heading set along each leading leg holds",
+        ),
+    },
+    "px4": {},
+}
+
+#: Least room between the transit height and the maximum height above ground, metres.
+_HEIGHT_ROOM_M = 10.0
+
+
+def check_firmware(firmware: str) -> str:
+    """Return ``firmware`` if it is one of :data:`FIRMWARES`.
+
+    Raises
+    ------
+    InvalidValueError
+        Another name (field ``firmware``).
+    """
+    if firmware not in FIRMWARES:
+        raise InvalidValueError(
+            f"unknown {firmware!r}; choose {' or '.join(FIRMWARES)}", field="firmware"
+        )
+    return firmware
+
+
+@dataclass(frozen=True)
+class Release:
+    """How the note is released: a gripper, or a servo moved to a PWM value.
+
+    Attributes
+    ----------
+    kind
+        ``"gripper"`` (``DO_GRIPPER`` 1, release) or ``"servo"`` (``DO_SET_SERVO``).
+    channel, pwm
+        Servo output channel (1-32) and pulse width in microseconds (500-2500).
+    """
+
+    kind: Literal["gripper", "servo"] = "gripper"
+    channel: int = 0
+    pwm: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Release:
+        """Read ``gripper`` or ``servo:CHANNEL:PWM`` (e.g. ``servo:9:1900``).
+
+        Raises
+        ------
+        InvalidValueError
+            Neither form, or a channel or PWM out of range (field ``release``).
+        """
+        spec = text.strip().lower()
+        if spec == "gripper":
+            return cls("gripper")
+        parts = spec.split(":")
+        if len(parts) == 3 and parts[0] == "servo" and parts[1].isdigit() and parts[2].isdigit():
+            channel, pwm = int(parts[1]), int(parts[2])
+            if not 1 <= channel <= 32:
+                raise InvalidValueError(f"servo channel {channel} is not 1-32", field="release")
+            if not 500 <= pwm <= 2500:
+                raise InvalidValueError(f"PWM {pwm} is not 500-2500 microseconds", field="release")
+            return cls("servo", channel, pwm)
+        raise InvalidValueError(
+            f"cannot read {text!r}; give gripper or servo:CHANNEL:PWM (e.g. servo:9:1900)",
+            field="release",
+        )
+
+    def item(self) -> MissionItem:
+        """The mission item that drops the note."""
+        if self.kind == "gripper":
+            return MissionItem(Command.DO_GRIPPER, Frame.MISSION, (1.0, 0.0, 0.0, 0.0))
+        return MissionItem(
+            Command.DO_SET_SERVO, Frame.MISSION, (float(self.channel), float(self.pwm), 0.0, 0.0)
+        )
+
+    def __str__(self) -> str:
+        return "gripper" if self.kind == "gripper" else f"servo:{self.channel}:{self.pwm}"
+
+
+@dataclass(frozen=True)
+class MissionSettings:
+    """How the sorties fly; heights in metres above the ground, times in seconds.
+
+    Attributes
+    ----------
+    transit_height_m
+        Height above the ground in transit, and the least clearance kept along it.
+    max_height_agl_m
+        Most height above the ground anywhere on a straight leg, metres: where the ground
+        falls away under a leg (a valley), points are inserted so that the drone follows
+        it down. 120 m by default: the ceiling of open-category drone flight in the EU
+        (Regulation 2019/947) and about the 400 ft of the US and UK rules; low enough to
+        stay under manned aircraft. At least 10 m above ``transit_height_m``, so that the
+        points have room between the two.
+    lead_height_m
+        Height above the ground when leading (and the least clearance kept along the
+        leading legs): 15 m by default, low enough to be seen and followed.
+    drop_height_m
+        Height above the ground at which the note is released.
+    drop_hold_s, after_release_s
+        Hover before releasing the note (to steady) and after it (to let it fall).
+    signal_wait_s
+        How long the drone waits for the surrender signal at leading height.
+    ack_rise_m, ack_hold_s
+        The acknowledgement: rise this much and come back, twice, pausing this long.
+    arrival_margin_s
+        The first sortie is over the meeting point this long before the meeting time.
+    relief_margin_s
+        A relief is in place this long before the drone it relieves reaches the
+        waiting point.
+    handover_settle_s
+        After the person reaches a waiting point, the drone there stays this long
+        (the relief is in place) before leaving.
+    handover_offset_m
+        The relief holds this far beyond the waiting point along the route, metres.
+    handover_step_m
+        Spacing of the candidate waiting points along the route, metres.
+    reception_hover_s
+        Hover over the reception point before returning.
+    sharp_turn_deg, turn_hold_s
+        Hold this long at a waypoint where the route turns by more than this.
+    climb_grade, climb_ascent_m, climb_hold_s
+        Hold this long before a leg that climbs more than ``climb_ascent_m`` metres or
+        steeper than ``climb_grade`` (rise over run).
+    wind_ms
+        Forecast wind, metres per second (checked against the profile's maximum), or
+        None if unknown.
+    max_sorties
+        More sorties than this make the route unreachable.
+    turnaround_s
+        Time to land, change the pack and check an airframe before its next sortie.
+    """
+
+    transit_height_m: float = 60.0
+    max_height_agl_m: float = 120.0
+    lead_height_m: float = 15.0
+    drop_height_m: float = 8.0
+    drop_hold_s: float = 3.0
+    after_release_s: float = 3.0
+    signal_wait_s: float = 300.0
+    ack_rise_m: float = 3.0
+    ack_hold_s: float = 1.0
+    arrival_margin_s: float = 60.0
+    relief_margin_s: float = 120.0
+    handover_settle_s: float = 30.0
+    handover_offset_m: float = 25.0
+    handover_step_m: float = 25.0
+    reception_hover_s: float = 120.0
+    sharp_turn_deg: float = 60.0
+    turn_hold_s: float = 5.0
+    climb_grade: float = 0.12
+    climb_ascent_m: float = 10.0
+    climb_hold_s: float = 10.0
+    wind_ms: float | None = None
+    max_sorties: int = 20
+    turnaround_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "transit_height_m": (self.transit_height_m, 5.0, 500.0),
+            "max_height_agl_m": (self.max_height_agl_m, 15.0, 500.0),
+            "lead_height_m": (self.lead_height_m, 3.0, 120.0),
+            "drop_height_m": (self.drop_height_m, 2.0, 60.0),
+            "signal_wait_s": (self.signal_wait_s, 0.0, 3600.0),
+            "ack_rise_m": (self.ack_rise_m, 1.0, 20.0),
+            "reception_hover_s": (self.reception_hover_s, 0.0, 3600.0),
+            "handover_offset_m": (self.handover_offset_m, 5.0, 200.0),
+            "handover_step_m": (self.handover_step_m, 5.0, 500.0),
+        }
+        for name, (value, low, high) in checks.items():
+            if not (math.isfinite(value) and low <= value <= high):
+                raise InvalidValueError(f"{value:g} is outside {low:g}-{high:g}", field=name)
+        if self.wind_ms is not None and not (math.isfinite(self.wind_ms) and self.wind_ms >= 0):
+            raise InvalidValueError(f"{self.wind_ms:g} must be a speed >= 0 m/s", field="wind_ms")
+        if self.transit_height_m < self.lead_height_m:
+            raise InvalidValueError(
+                f"{self.transit_height_m:g} m is lower than the leading height "
+                f"({self.lead_height_m:g} m)",
+                field="transit_height_m",
+            )
+        if self.max_height_agl_m < self.transit_height_m + _HEIGHT_ROOM_M:
+            raise InvalidValueError(
+                f"{self.max_height_agl_m:g} m leaves less than {_HEIGHT_ROOM_M:g} m above the "
+                f"transit height ({self.transit_height_m:g} m) to follow the ground",
+                field="max_height_agl_m",
+            )
+
+
+__all__ = [
+    "FIRMWARES",
+    "FIRMWARE_MAX_ITEMS",
+    "VEHICLE_PARAMETERS",
+    "Firmware",
+    "MissionSettings",
+    "Release",
+    "check_firmware",
+]
