@@ -365,3 +365,46 @@ def test_mission_result_names() -> None:
         "MAV_MISSION_INVALID_SEQUENCE (mission item received out of sequence)"
     )
     assert mission_result_name(200) == "unknown MAV_MISSION_RESULT 200"
+
+
+# ----------------------------------------------------------------------------- the use case
+
+
+class _FakeLinks:
+    """A vehicle that holds ``held`` whatever it is sent."""
+
+    def __init__(self, held: list[MissionItem] | None = None) -> None:
+        self.held = held
+        self.sent: list[tuple] = []
+
+    def upload_and_verify(self, connection, items, **kw):
+        self.sent.append((connection, list(items), kw))
+        held = list(items) if self.held is None else self.held
+        return compare_missions(items, held, item0_is_home=True)
+
+
+def test_upload_use_case_goes_through_its_ports(tmp_path: Path) -> None:
+    from safeconduct.adapters.formats.mission_files import MissionFileReader
+    from safeconduct.mission.transfer import MissionMismatchError
+    from safeconduct.services.mission import UploadPorts, read_mission, upload_mission
+
+    path = tmp_path / "m.waypoints"
+    path.write_text(
+        "QGC WPL 110\n"
+        "0\t1\t0\t16\t0\t0\t0\t0\t48.8566000\t2.3522000\t35.000000\t1\n"
+        "1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t30.000000\t1\n",
+        encoding="utf-8",
+    )
+    links = _FakeLinks()
+    ports = UploadPorts(mission_files=MissionFileReader(), vehicles=links)
+    mission = read_mission(ports, path)
+    report = upload_mission(ports, mission, "udpout:127.0.0.1:9", timeout_s=0.5, retries=1)
+    assert report.ok and len(report.notes) == 1
+    assert links.sent[0][0] == "udpout:127.0.0.1:9"
+    assert links.sent[0][2]["timeout_s"] == 0.5 and links.sent[0][2]["retries"] == 1
+    other = UploadPorts(
+        mission_files=MissionFileReader(), vehicles=_FakeLinks([mission.items[0]])
+    )
+    with pytest.raises(MissionMismatchError, match="counts differ") as info:
+        upload_mission(other, mission, "udpout:127.0.0.1:9")
+    assert isinstance(info.value, MissionUploadError) and not info.value.report.ok

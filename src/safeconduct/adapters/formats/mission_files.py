@@ -15,44 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from safeconduct.adapters.formats.qgc_plan import read_qgc_plan
 from safeconduct.adapters.formats.qgc_wpl import read_wpl
 from safeconduct.errors import BadFileError
 from safeconduct.mission.items import Command, Frame, MissionItem
-
-#: File name endings we read, and what they hold.
-MISSION_FILE_KINDS = {".waypoints": "QGC WPL 110 waypoints", ".plan": "QGroundControl plan"}
-
-
-@dataclass(frozen=True)
-class MissionFile:
-    """A mission read from a file.
-
-    Attributes
-    ----------
-    path
-        The file read.
-    kind
-        ``"waypoints"`` or ``"plan"``.
-    items
-        The items to upload, in order (item ``i`` goes as sequence number ``i``).
-    home_inserted
-        True when item 0 is a ``.plan``'s planned home, added for ArduPilot.
-    """
-
-    path: Path
-    kind: str
-    items: tuple[MissionItem, ...]
-    home_inserted: bool = False
-
-    def describe(self) -> str:
-        """One line: ``"12 items from m.plan (QGroundControl plan; item 0 = planned home)"``."""
-        what = MISSION_FILE_KINDS[f".{self.kind}"]
-        home = "; item 0 = planned home, for ArduPilot" if self.home_inserted else ""
-        return f"{len(self.items)} items from {self.path.name} ({what}{home})"
+from safeconduct.mission.transfer import MISSION_FILE_KINDS, MissionFile
 
 
 def read_mission_file(path: str | Path) -> MissionFile:
@@ -142,3 +111,20 @@ def _read_plan(p: Path) -> tuple[list[MissionItem], bool]:
 def _position_or_zero(item: MissionItem) -> MissionItem:
     lat, lon, alt = (0.0 if math.isnan(v) else v for v in (item.lat, item.lon, item.alt))
     return dataclasses.replace(item, lat=lat, lon=lon, alt=alt)
+
+
+class MissionFileReader:
+    """:class:`~safeconduct.services.ports.MissionFiles` on ``.waypoints`` and ``.plan`` files."""
+
+    def read_mission_file(self, path: str | Path) -> MissionFile:
+        return read_mission_file(path)
+
+
+__all__ = [
+    "MISSION_FILE_KINDS",
+    "MissionFile",
+    "MissionFileReader",
+    "read_mission_file",
+    "read_plan",
+    "read_waypoints",
+]

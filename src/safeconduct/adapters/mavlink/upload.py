@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
-import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,13 +42,21 @@ from typing import Any
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import common as mavlink2
 
-from safeconduct.errors import InvalidValueError, SafeconductError
+from safeconduct.adapters.mavlink.connections import (
+    ACCEPTED_CONNECTIONS,
+    BadConnectionError,
+    parse_connection,
+)
+from safeconduct.errors import InvalidValueError
 from safeconduct.mission.items import MissionItem
-
-#: The connection forms we accept, in one line for error messages and ``--help``.
-ACCEPTED_CONNECTIONS = (
-    "udpin:HOST:PORT (listen), udpout:HOST:PORT (send to), tcp:HOST:PORT (connect), "
-    "tcpin:HOST:PORT (accept), or a serial device DEVICE[,BAUD] such as /dev/ttyUSB0,57600"
+from safeconduct.mission.transfer import (
+    ALT_TOLERANCE_M,
+    LATLON_QUANTUM_DEG,
+    ItemDifference,
+    MissionUploadError,
+    Progress,
+    VerifyReport,
+    compare_missions,
 )
 
 #: Our identity on the link: a ground station (system 255, MAV_COMP_ID_MISSIONPLANNER).
@@ -63,65 +69,7 @@ HEARTBEAT_PERIOD_S = 1.0
 #: Shortest default wait for the vehicle's first heartbeat, seconds (vehicles beat at 1 Hz).
 MIN_HEARTBEAT_WAIT_S = 2.0
 
-#: Tolerances of :func:`compare_missions`: one quantum of MISSION_ITEM_INT's degrees x 1e7
-#: (about 1.1 cm; vehicles that truncate rather than round may be one off), and 1 cm of
-#: altitude (ArduPilot stores centimetres).
-LATLON_QUANTUM_DEG = 1e-7
-ALT_TOLERANCE_M = 0.01
-
 _FLOAT32_MAX = 3.4028234663852886e38
-# The deprecated *_INT frames are the same frames; ArduPilot answers with the plain ones.
-_FRAME_ALIASES = {5: 0, 6: 3, 11: 10}
-_NETWORK = re.compile(r"^(udpin|udpout|udp|tcpin|tcp)(?::|://)([^\s:/]+):(\d{1,5})$")
-_SERIAL = re.compile(r"^(/dev/[^\s,]+|COM\d+)(?:,(\d{3,7}))?$")
-
-#: ``progress(done, total)``: items transferred so far, of how many.
-Progress = Callable[[int, int], None]
-
-
-class MissionUploadError(SafeconductError):
-    """The vehicle could not be reached, stopped answering, or refused the mission."""
-
-
-class BadConnectionError(InvalidValueError):
-    """A connection URL is not one of :data:`ACCEPTED_CONNECTIONS`."""
-
-
-def parse_connection(connection: str) -> str:
-    """Check a connection URL and return it in the form pymavlink opens.
-
-    Parameters
-    ----------
-    connection
-        ``udpin:HOST:PORT``, ``udpout:HOST:PORT``, ``udp:HOST:PORT`` (same as ``udpin``),
-        ``tcp:HOST:PORT``, ``tcpin:HOST:PORT`` (MAVSDK's ``scheme://`` spelling is accepted
-        too), or a serial device ``/dev/...`` or ``COMn`` with an optional ``,BAUD``.
-
-    Returns
-    -------
-    str
-        The pymavlink device string.
-
-    Raises
-    ------
-    BadConnectionError
-        If the URL is none of these. pymavlink would otherwise treat any string holding a
-        colon as a UDP address and execute an existing file whose path contains ``/bin/``.
-    """
-    text = connection.strip()
-    net = _NETWORK.match(text)
-    if net:
-        scheme, host, port = net.groups()
-        if not 1 <= int(port) <= 65535:
-            raise BadConnectionError(
-                f"connection {connection!r}: port {port} is outside 1-65535"
-            )
-        return f"{scheme}:{host}:{int(port)}"
-    if _SERIAL.match(text):
-        return text
-    raise BadConnectionError(
-        f"connection {connection!r} not understood; use {ACCEPTED_CONNECTIONS}"
-    )
 
 
 def mission_result_name(result: int) -> str:
@@ -198,10 +146,6 @@ def _decode(msg: Any) -> MissionItem:
     )
 
 
-def _float32(value: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", value))[0]
-
-
 # ----------------------------------------------------------------------------- the link
 
 
@@ -250,9 +194,9 @@ class MissionLink:
         heartbeat_timeout_s: float | None = None,
     ) -> None:
         if not timeout_s > 0:
-            raise InvalidValueError(f"timeout must be positive, not {timeout_s:g} s")
+            raise InvalidValueError(f"must be positive, not {timeout_s:g} s", field="timeout_s")
         if retries < 0:
-            raise InvalidValueError(f"retries must be 0 or more, not {retries}")
+            raise InvalidValueError(f"must be 0 or more, not {retries}", field="retries")
         self.connection = connection
         self.timeout_s = float(timeout_s)
         self.retries = int(retries)
@@ -606,120 +550,6 @@ def _open(device: str, connection: str) -> Any:
 # ----------------------------------------------------------------------------- verifying
 
 
-@dataclass(frozen=True)
-class ItemDifference:
-    """One field of one item that the vehicle holds differently from what was sent."""
-
-    seq: int
-    field: str
-    sent: object
-    received: object
-
-    def __str__(self) -> str:
-        return f"item {self.seq}: {self.field} sent {self.sent!r}, vehicle has {self.received!r}"
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """The item-by-item comparison of a mission sent and the mission read back.
-
-    Attributes
-    ----------
-    sent, received
-        Number of items sent and read back.
-    differences
-        Every field that differs beyond the tolerances of :func:`compare_missions`.
-    notes
-        Things compared leniently and why (ArduPilot's home in item 0).
-    """
-
-    sent: int
-    received: int
-    differences: tuple[ItemDifference, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """True when the vehicle holds exactly the mission that was sent."""
-        return self.sent == self.received and not self.differences
-
-    def describe(self) -> str:
-        """One line: ``"12 items sent, 12 read back, all match"``."""
-        head = f"{self.sent} items sent, {self.received} read back"
-        if self.ok:
-            return f"{head}, all match"
-        parts = []
-        if self.sent != self.received:
-            parts.append("counts differ")
-        if self.differences:
-            parts.append(f"{len(self.differences)} differences, first: {self.differences[0]}")
-        return f"{head}, " + "; ".join(parts)
-
-
-def _same_param(sent: float, got: float) -> bool:
-    a = _float32(sent)
-    if math.isnan(a) or math.isnan(got):
-        return math.isnan(a) and math.isnan(got)
-    return math.isclose(a, got, rel_tol=1e-6, abs_tol=1e-6)
-
-
-def compare_missions(
-    sent: Sequence[MissionItem],
-    received: Sequence[MissionItem],
-    *,
-    item0_is_home: bool = False,
-    alt_tolerance_m: float = ALT_TOLERANCE_M,
-) -> VerifyReport:
-    """Compare a mission sent with the one read back, item by item, field by field.
-
-    Commands, frames (the deprecated ``*_INT`` frames equal their plain forms) and
-    autocontinue must be equal; params equal as float32 (NaN equals NaN); latitude and
-    longitude within one 1e-7 degree step; altitude within ``alt_tolerance_m`` metres.
-
-    Parameters
-    ----------
-    sent, received
-        The two missions.
-    item0_is_home
-        Leave item 0 out (ArduPilot replaces it with the vehicle's home); a note says so.
-    alt_tolerance_m
-        Largest altitude difference taken as equal, metres.
-
-    Returns
-    -------
-    VerifyReport
-    """
-    diffs: list[ItemDifference] = []
-    notes: list[str] = []
-    for seq, (a, b) in enumerate(zip(sent, received, strict=False)):
-        if seq == 0 and item0_is_home:
-            notes.append(
-                f"item 0 is the vehicle's home (ArduPilot) and was not compared: sent "
-                f"{a.lat:.7f}, {a.lon:.7f}, {a.alt:g} m; the vehicle has {b.lat:.7f}, "
-                f"{b.lon:.7f}, {b.alt:g} m"
-            )
-            continue
-        if a.command != b.command:
-            diffs.append(ItemDifference(seq, "command", int(a.command), int(b.command)))
-        fa, fb = (_FRAME_ALIASES.get(int(f), int(f)) for f in (a.frame, b.frame))
-        if fa != fb:
-            diffs.append(ItemDifference(seq, "frame", int(a.frame), int(b.frame)))
-        if bool(a.autocontinue) != bool(b.autocontinue):
-            diffs.append(ItemDifference(seq, "autocontinue", a.autocontinue, b.autocontinue))
-        for i, (pa, pb) in enumerate(zip(a.params, b.params, strict=True)):
-            if not _same_param(pa, pb):
-                diffs.append(ItemDifference(seq, f"param{i + 1}", pa, pb))
-        for name, va, vb in (("lat", a.lat, b.lat), ("lon", a.lon, b.lon)):
-            if abs(round(va * 1e7) - round(vb * 1e7)) > 1:
-                diffs.append(ItemDifference(seq, name, va, vb))
-        alt_a, alt_b = _float32(a.alt), b.alt
-        if not (
-            (math.isnan(alt_a) and math.isnan(alt_b)) or abs(alt_a - alt_b) <= alt_tolerance_m
-        ):
-            diffs.append(ItemDifference(seq, "alt", a.alt, b.alt))
-    return VerifyReport(len(sent), len(received), tuple(diffs), tuple(notes))
-
-
 # ----------------------------------------------------------------------------- one-shot API
 
 
@@ -848,3 +678,46 @@ heartbeat_timeout_s
         )
         home = link.item0_is_home if item0_is_home is None else item0_is_home
     return compare_missions(items, received, item0_is_home=home)
+
+
+class MavlinkVehicleLinks:
+    """:class:`~safeconduct.services.ports.VehicleLinks` over MAVLink (pymavlink)."""
+
+    def upload_and_verify(
+        self,
+        connection: str,
+        items: Sequence[MissionItem],
+        *,
+        timeout_s: float = 5.0,
+        retries: int = 3,
+        target_system: int = 1,
+        progress: Progress | None = None,
+    ) -> VerifyReport:
+        return upload_and_verify(
+            connection,
+            items,
+            timeout_s=timeout_s,
+            retries=retries,
+            target_system=target_system,
+            progress=progress,
+        )
+
+
+__all__ = [
+    "ACCEPTED_CONNECTIONS",
+    "ALT_TOLERANCE_M",
+    "LATLON_QUANTUM_DEG",
+    "BadConnectionError",
+    "ItemDifference",
+    "MavlinkVehicleLinks",
+    "MissionLink",
+    "MissionUploadError",
+    "Progress",
+    "VerifyReport",
+    "compare_missions",
+    "download_mission",
+    "mission_result_name",
+    "parse_connection",
+    "upload_and_verify",
+    "upload_mission",
+]

@@ -8,12 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from safeconduct.adapters.formats.mission_files import read_mission_file
-from safeconduct.adapters.mavlink.upload import (
-    ACCEPTED_CONNECTIONS,
-    MissionUploadError,
-    upload_and_verify,
-)
+from safeconduct.adapters.mavlink.connections import ACCEPTED_CONNECTIONS
 from safeconduct.entrypoints.cli.display import progress_bar
 
 _out = Console(highlight=False, soft_wrap=True)
@@ -36,22 +31,28 @@ def upload_command(
     target_system: Annotated[int, typer.Option(help="The vehicle's MAVLink system id.")] = 1,
 ) -> None:
     """Upload a mission over MAVLink, read it back, and compare it item by item."""
-    mission = read_mission_file(file)
+    from safeconduct import bootstrap
+    from safeconduct.mission.transfer import MissionMismatchError
+    from safeconduct.services.mission import read_mission, upload_mission
+
+    ports = bootstrap.upload_ports()
+    mission = read_mission(ports, file)
     _out.print(f"read {mission.describe()}")
-    with progress_bar("mission items") as advance:
-        report = upload_and_verify(
-            connection,
-            mission.items,
-            timeout_s=timeout,
-            retries=retries,
-            target_system=target_system,
-            progress=advance,
-        )
+    try:
+        with progress_bar("mission items") as advance:
+            report = upload_mission(
+                ports,
+                mission,
+                connection,
+                timeout_s=timeout,
+                retries=retries,
+                target_system=target_system,
+                progress=advance,
+            )
+    except MissionMismatchError as exc:
+        for note in exc.report.notes:
+            _out.print(f"note: {note}")
+        raise
     for note in report.notes:
         _out.print(f"note: {note}")
-    if not report.ok:
-        raise MissionUploadError(
-            f"the vehicle does not hold the mission sent: {report.describe()}",
-            detail="\n".join(str(d) for d in report.differences),
-        )
     _out.print(f"sent to system {target_system} on {connection} and verified: {report.describe()}")
