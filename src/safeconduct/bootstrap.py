@@ -110,3 +110,34 @@ def signals_ports() -> SignalsPorts:
         videos=Mp4VideoWriters(),
         files=AtomicFiles(),
     )
+
+
+# ---- missions
+
+if TYPE_CHECKING:
+    from safeconduct.services.mission import MissionPorts, UploadPorts
+
+
+def mission_ports() -> MissionPorts:
+    """Route GeoJSON, DEM GeoTIFF (rasterio), drone profiles, and the mission folder writer."""
+    from safeconduct.adapters.files.drone_profiles import DroneProfileFiles
+    from safeconduct.adapters.formats.mission_folder import MissionFolderWriter
+    from safeconduct.adapters.formats.route_geojson import GeoJsonRouteFiles
+    from safeconduct.adapters.gis.geotiff import RasterioRasters
+    from safeconduct.services.mission import MissionPorts
+
+    return MissionPorts(
+        routes=GeoJsonRouteFiles(),
+        dems=RasterioRasters(),
+        profiles=DroneProfileFiles(),
+        folders=MissionFolderWriter(),
+    )
+
+
+def upload_ports() -> UploadPorts:
+    """Mission files (``.waypoints``, ``.plan``) and MAVLink links (pymavlink)."""
+    from safeconduct.adapters.formats.mission_files import MissionFileReader
+    from safeconduct.adapters.mavlink.upload import MavlinkVehicleLinks
+    from safeconduct.services.mission import UploadPorts
+
+    return UploadPorts(mission_files=MissionFileReader(), vehicles=MavlinkVehicleLinks())

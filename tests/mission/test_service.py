@@ -1,4 +1,4 @@
-"""``plan_mission_files`` and the ``mission`` command: the files, all or nothing."""
+"""The mission use cases and the ``mission`` command: in memory, and the files all or nothing."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from safeconduct import bootstrap
 from safeconduct.adapters.formats.qgc_plan import read_qgc_plan
 from safeconduct.adapters.formats.qgc_wpl import read_wpl
-from safeconduct.entrypoints.cli.mission import mission_app
+from safeconduct.entrypoints.cli.app import main
+from safeconduct.entrypoints.cli.mission import mission_app, sortie_table
 from safeconduct.errors import (
     BadFileError,
     InvalidValueError,
@@ -20,9 +22,17 @@ from safeconduct.errors import (
     SafeconductError,
     UnreachableError,
 )
-from safeconduct.services.mission import parse_meeting_time, plan_mission_files
+from safeconduct.services import mission as service
+from safeconduct.services.mission import parse_meeting_time
 from safeconduct.terrain.coords import GeoPoint
 from tests.mission.mission_helpers import load_route, offset, sample_route_path
+
+PORTS = bootstrap.mission_ports()
+
+
+def plan_mission_files(*args, **kw):
+    """The use case on the real adapters."""
+    return service.plan_mission_files(PORTS, *args, **kw)
 
 NOW = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
 MEETING = NOW + timedelta(hours=1)
@@ -107,7 +117,7 @@ def test_summary_and_table(written) -> None:
     assert f"{len(summary.plan.sorties)} sorties" in text
     assert f"wrote {len(summary.files)} files to {out}" in text
     console = Console(width=100, record=True)
-    console.print(summary.table())
+    console.print(sortie_table(summary))
     shown = console.export_text()
     assert "reserve required" in shown and "rec." in shown
 
@@ -149,8 +159,8 @@ def test_stale_sorties_of_an_earlier_plan_are_removed(
         ({"launch": GeoPoint(48.9, 38.0)}, OutOfRangeError, "lies outside the DEM"),
         ({"route_path": "missing"}, BadFileError, "does not exist"),
         ({"route_path": "broken"}, BadFileError, "not valid JSON"),
-        ({"firmware": "inav"}, InvalidValueError, "--firmware"),
-        ({"release": "magnet"}, InvalidValueError, "--release"),
+        ({"firmware": "inav"}, InvalidValueError, "unknown 'inav'; choose ardupilot or px4"),
+        ({"release": "magnet"}, InvalidValueError, "cannot read 'magnet'"),
     ],
 )
 def test_errors_are_one_line_and_write_nothing(
@@ -170,6 +180,9 @@ def test_errors_are_one_line_and_write_nothing(
     with pytest.raises(error) as info:
         plan_mission_files(args["route_path"], args["launch"], out, **kw)
     assert message in str(info.value) and "\n" not in str(info.value)
+    assert not info.value.message.startswith("-") and " --" not in info.value.message
+    if "route_path" not in change:  # a file error names the file, not a field
+        assert info.value.field == next(iter(change))
     assert not out.exists()
     assert not list(tmp_path.glob(".mission-*"))
 
@@ -218,6 +231,17 @@ def test_command_plans_and_prints_the_schedule(
     assert doc["meeting_time"] == "2099-05-01T05:30:00+03:00"
 
 
+def test_the_ardupilot_summary_names_the_yaw_parameter(
+    route_path: Path, launch: GeoPoint, tmp_path: Path
+) -> None:
+    result = _invoke("--route", str(route_path), "--launch", str(launch),
+                     "--out", str(tmp_path / "m"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "set on every drone (ArduPilot): WP_YAW_BEHAVIOR = 0 (never change yaw" in (
+        result.output
+    )
+
+
 def test_command_help_and_missing_options(route_path: Path) -> None:
     result = _invoke("--help")
     assert result.exit_code == 0
@@ -247,3 +271,141 @@ def test_a_sub_command_skips_the_planning() -> None:
         assert not isinstance(result.exception, SafeconductError)
     finally:
         mission_app.registered_commands.pop()
+
+
+# --------------------------------------------------------------------------- in memory
+
+
+@pytest.fixture(scope="module")
+def camera():
+    return service.load_drone(PORTS, "camera-900g")
+
+
+def test_a_plan_from_the_route_in_memory_equals_the_plan_from_its_file(
+    sample_area: Path, route_path: Path, launch: GeoPoint, camera
+) -> None:
+    from safeconduct.adapters.gis.geotiff import read_dem
+    from tests.mission.mission_helpers import sample_route
+
+    route = sample_route(str(sample_area))  # the Route object the file was written from
+    lead = service.lead_route_from(route)
+    from_file = load_route(route_path)
+    assert lead.waypoints == from_file.waypoints
+    assert lead.legs == from_file.legs and lead.reception == from_file.reception
+    dem = read_dem(sample_area / "dem.tif")
+    kw = {"dem": dem, "drone": camera, "meeting_time": MEETING, "now": NOW}
+    in_memory = service.plan_mission(route, launch, **kw)
+    on_file = service.plan_mission(from_file, launch, **kw)
+    assert in_memory.schedule() == on_file.schedule()
+    assert [s.items for s in in_memory.sorties] == [s.items for s in on_file.sorties]
+    assert len(in_memory.sorties) > 1
+
+
+def test_rounding_as_the_file_does_matters(camera) -> None:
+    """A route off the file's grid (1e-9 degrees) still plans as its file does."""
+    from safeconduct.routing.route import Route, RouteSegment
+    from safeconduct.terrain.layers import ReceptionPoint
+
+    wps = [(38.0 + 1.23e-9, 48.6 - 4.56e-9, 150.004), (37.99 + 7.8e-9, 48.6, 151.006)]
+    seg = RouteSegment(0, 737.0049, 600.0051, 0.0, 1.0049, 0.0)
+    route = Route(wps, ReceptionPoint("A", 48.6, 37.99), 737.0, 600.0, 0.0, 1.0, 1.0, 1.0,
+                  "tobler", [seg])  # fmt: skip
+    lead = service.lead_route_from(route)
+    assert lead.waypoints == ((38.0, 48.6, 150.0), (37.99, 48.6, 151.01))
+    assert (lead.legs[0].distance_m, lead.legs[0].time_s, lead.legs[0].ascent_m) == (
+        737.0, 600.01, 1.0,
+    )  # fmt: skip
+    assert lead.reception == "A"
+
+
+def test_write_mission_writes_the_plan_planned_in_memory(
+    route_path: Path, launch: GeoPoint, camera, tmp_path: Path
+) -> None:
+    plan = service.plan_mission(load_route(route_path), launch, drone=camera,
+                                meeting_time=MEETING, now=NOW)  # fmt: skip
+    summary = service.write_mission(PORTS, plan, tmp_path / "m")
+    assert summary.plan is plan and summary.out_dir == tmp_path / "m"
+    doc = json.loads((tmp_path / "m" / "schedule.json").read_text())
+    assert doc == json.loads(json.dumps(plan.schedule()))
+    assert {p.name for p in summary.files} == {p.name for p in (tmp_path / "m").iterdir()}
+
+
+def test_the_use_case_reaches_files_only_through_its_ports(
+    route_path: Path, launch: GeoPoint, camera, tmp_path: Path
+) -> None:
+    route = load_route(route_path)
+    calls: list[tuple] = []
+
+    class Fake:
+        def read_lead_route(self, path):
+            calls.append(("route", path))
+            return route
+
+        def read_dem(self, path):  # pragma: no cover - not asked without a DEM
+            raise AssertionError("no DEM was given")
+
+        def load_profile(self, spec):
+            calls.append(("profile", spec))
+            return camera
+
+        def builtin_names(self):
+            return ["camera-900g"]
+
+        def write_mission(self, plan, out_dir):
+            calls.append(("write", out_dir))
+            return (Path(out_dir) / "sortie-1.plan",), ()
+
+    fake = Fake()
+    ports = service.MissionPorts(routes=fake, dems=fake, profiles=fake, folders=fake)
+    summary = service.plan_mission_files(ports, "r.geojson", launch, "nowhere", drone="x",
+                                         meeting_time=MEETING, now=NOW)  # fmt: skip
+    assert calls == [("profile", "x"), ("route", "r.geojson"), ("write", "nowhere")]
+    assert summary.files == (Path("nowhere") / "sortie-1.plan",)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_the_crew_is_told_the_ardupilot_yaw_parameter(
+    route_path: Path, launch: GeoPoint, camera
+) -> None:
+    route = load_route(route_path)
+    ardu = service.plan_mission(route, launch, drone=camera, meeting_time=MEETING, now=NOW)
+    text = service.MissionSummary(Path("m"), (), (), ardu).describe()
+    assert "WP_YAW_BEHAVIOR = 0" in text
+    assert ardu.schedule()["vehicle_parameters"] == {"WP_YAW_BEHAVIOR": 0}
+    px4 = service.plan_mission(route, launch, drone=camera, firmware="px4",
+                               meeting_time=MEETING, now=NOW)  # fmt: skip
+    assert "WP_YAW_BEHAVIOR" not in service.MissionSummary(Path("m"), (), (), px4).describe()
+    assert px4.schedule()["vehicle_parameters"] == {}
+
+
+# --------------------------------------------------------------------------- errors as printed
+
+
+@pytest.mark.parametrize(
+    ("args", "line", "status"),
+    [
+        (["--firmware", "inav"], "--firmware: unknown 'inav'; choose ardupilot or px4", 2),
+        (["--release", "magnet"], "--release: cannot read 'magnet'", 2),
+        (["--release", "servo:0:1500"], "--release: servo channel 0 is not 1-32", 2),
+        (["--drone", "racer"], "--drone: unknown profile 'racer'", 2),
+        (["--meeting-time", "2024-05-01T05:30"], "--meeting-time: '2024-05-01T05:30' has no", 2),
+        (["--meeting-time", "2000-05-01T05:30Z"], "--meeting-time: 2000-05-01T05:30+00:00 is", 1),
+        (["--launch", "48.9,38.0"], "--launch: the launch point (48.900000,38.000000) lies", 1),
+        (["--signal-wait", "5000"], "--signal-wait: 5000 is outside 0-3600", 2),
+        (["--wind", "15"], "--wind: 15 m/s is over the camera-900g profile's limit", 1),
+    ],
+)
+def test_the_command_prints_each_mistake_against_its_flag(
+    sample_area: Path, route_path: Path, launch: GeoPoint, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], args: list[str], line: str, status: int,
+) -> None:  # fmt: skip
+    base = {"--route": str(route_path), "--launch": f"{launch.lat},{launch.lon}",
+            "--dem": str(sample_area / "dem.tif"), "--out": str(tmp_path / "m")}  # fmt: skip
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    with pytest.raises(SystemExit) as info:
+        main(["mission", *[x for kv in base.items() for x in kv]])
+    assert info.value.code == status
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"safeconduct: error: {line}"), err
+    assert "\n" not in err
+    assert not (tmp_path / "m").exists()

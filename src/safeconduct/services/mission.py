@@ -1,80 +1,115 @@
-"""The ``mission`` use case: from a route file to the sortie files, all or nothing.
+"""The ``mission`` use cases: plan the sorties that lead a route, write them, upload one.
 
-:func:`plan_mission_files` reads the route (and the DEM), plans the sorties with
-:func:`safeconduct.mission.plan.plan_sorties`, and writes into the output folder:
+In memory, :func:`plan_mission` plans the sorties for a
+:class:`~safeconduct.routing.route.Route` (or a
+:class:`~safeconduct.mission.lead_route.LeadRoute`) with a loaded
+:class:`~safeconduct.mission.profiles.DroneProfile`, and returns the
+:class:`~safeconduct.mission.sorties.MissionPlan`; :func:`write_mission` writes its files
+through :class:`MissionPorts` (``sortie-N.plan`` and ``sortie-N.waypoints`` per sortie,
+``mission.geojson``, ``schedule.json``), all or nothing, removing stale sortie files of an
+earlier, longer plan. :func:`plan_mission_files` is what the command line calls: route
+file, DEM file and profile name in, files out.
 
-- ``sortie-N.plan`` (QGroundControl) and ``sortie-N.waypoints`` (``QGC WPL 110``) per
-  sortie, planned home = the launch point;
-- ``mission.geojson``: every sortie's flight path, the launch, drop, waiting and
-  reception points, for maps (RFC 7946, lon/lat);
-- ``schedule.json``: launch, arrival, handover, landing, energy used and reserve left
-  per sortie.
+:func:`upload_mission` sends a mission file to a vehicle through :class:`UploadPorts`
+and checks, item by item, that the vehicle holds what was sent.
 
-Everything is planned and checked before anything is written; the files are written into
-a hidden folder beside their destination and only then moved into place, so a failing
-command leaves no partial output. Sortie files of an earlier, longer plan in the same
-folder (``sortie-7.plan`` when this plan has 5 sorties) are removed, so that no crew
-loads a stale sortie.
+Nothing here names a command-line flag: errors carry the field they concern.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from shapely.geometry import LineString, Point
-
-from safeconduct.adapters.files.atomic import atomic_folder
-from safeconduct.adapters.formats.geojson import make_feature, write_feature_collection
-from safeconduct.adapters.formats.qgc_plan import write_qgc_plan
-from safeconduct.adapters.formats.qgc_wpl import write_wpl
-from safeconduct.adapters.gis.geotiff import read_dem
-from safeconduct.errors import BadFileError, InvalidValueError
-from safeconduct.mission.clearance import DemTerrain, Terrain
-from safeconduct.mission.plan import (
-    LeadRoute,
-    MissionPlan,
-    MissionSettings,
-    Release,
-    plan_sorties,
+from safeconduct.errors import InvalidValueError
+from safeconduct.mission.clearance import DemTerrain
+from safeconduct.mission.lead_route import LeadRoute, RouteLeg
+from safeconduct.mission.planner import plan_sorties
+from safeconduct.mission.profiles import DEFAULT_PROFILE, DroneProfile
+from safeconduct.mission.settings import VEHICLE_PARAMETERS, MissionSettings, Release
+from safeconduct.mission.sorties import MissionPlan
+from safeconduct.mission.transfer import MissionFile, MissionMismatchError, Progress, VerifyReport
+from safeconduct.routing.route import Route
+from safeconduct.services.ports import (
+    DemFiles,
+    DroneProfiles,
+    LeadRouteFiles,
+    MissionFiles,
+    MissionFolders,
+    VehicleLinks,
 )
-from safeconduct.mission.profiles import DEFAULT_PROFILE, load_profile
 from safeconduct.terrain.coords import GeoPoint
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from safeconduct.terrain.dem import Dem
 
 PathLike = str | os.PathLike[str]
 
-_SORTIE_FILE = re.compile(r"^sortie-(\d+)\.(plan|waypoints)$")
+#: Decimal places the route file keeps (see ``adapters/formats/route_geojson.py``):
+#: coordinates 7 (about 1 cm), elevations 2, the legs' figures 2.
+_COORD_DECIMALS, _ELEVATION_DECIMALS, _LEG_DECIMALS = 7, 2, 2
 
 
-def read_route(path: PathLike) -> LeadRoute:
-    """Read a route GeoJSON written by ``safeconduct route``.
+@dataclass(frozen=True)
+class MissionPorts:
+    """The edges the mission reaches: route files, DEM files, drone profiles, mission folders."""
 
-    Raises
-    ------
-    BadFileError
-        The file is missing, not JSON, or not a route (one line naming what is wrong).
+    routes: LeadRouteFiles
+    dems: DemFiles
+    profiles: DroneProfiles
+    folders: MissionFolders
+
+
+@dataclass(frozen=True)
+class UploadPorts:
+    """The edges an upload reaches: mission files and vehicle links."""
+
+    mission_files: MissionFiles
+    vehicles: VehicleLinks
+
+
+# --------------------------------------------------------------------------- values in
+
+
+def lead_route_from(route: Route) -> LeadRoute:
+    """The route to lead, from a planned route in memory, rounded as the route file keeps it.
+
+    Coordinates are rounded to 7 decimals, elevations to 2 and each leg's distance, times,
+    ascent and descent to 2, as :func:`~safeconduct.adapters.formats.route_geojson.write_route`
+    writes them; so a plan from this route equals a plan from the route file.
+
+    Parameters
+    ----------
+    route
+        A route from :func:`~safeconduct.routing.route.plan_route`.
+
+    Returns
+    -------
+    LeadRoute
     """
-    p = Path(path)
-    if not p.is_file():
-        raise BadFileError(f"route {p} does not exist; plan one with `safeconduct route`")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadFileError(f"cannot read route {p}: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise BadFileError(
-            f"route {p} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from exc
-    return LeadRoute.from_geojson(doc, str(p))
+
+    def leg_value(v: float) -> float:
+        return float(round(v, _LEG_DECIMALS)) if isinstance(v, float) else float(v)
+
+    waypoints = tuple(
+        (
+            float(round(lon, _COORD_DECIMALS)),
+            float(round(lat, _COORD_DECIMALS)),
+            float(round(z, _ELEVATION_DECIMALS)),
+        )
+        for lon, lat, z in route.waypoints
+    )
+    legs = tuple(
+        RouteLeg(
+            distance_m=leg_value(s.distance_m),
+            time_s=leg_value(s.time_s),
+            exposed_time_s=leg_value(s.exposed_time_s),
+            ascent_m=leg_value(s.ascent_m),
+            descent_m=leg_value(s.descent_m),
+        )
+        for s in route.segments
+    )
+    return LeadRoute(waypoints, legs, route.reception.name or "reception point")
 
 
 def parse_meeting_time(text: str) -> datetime:
@@ -84,21 +119,105 @@ def parse_meeting_time(text: str) -> datetime:
     ------
     InvalidValueError
         Not ISO 8601, or no time zone (a meeting time must not depend on the laptop's
-        clock setting).
+        clock setting); field ``meeting_time``.
     """
     try:
         t = datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise InvalidValueError(
-            f"--meeting-time: cannot read {text!r}; give ISO 8601 with a time zone, "
-            "e.g. 2024-05-01T05:30+03:00 or 2024-05-01T02:30Z"
+            f"cannot read {text!r}; give ISO 8601 with a time zone, "
+            "e.g. 2024-05-01T05:30+03:00 or 2024-05-01T02:30Z",
+            field="meeting_time",
         ) from exc
     if t.tzinfo is None or t.utcoffset() is None:
         raise InvalidValueError(
-            f"--meeting-time {text!r} has no time zone; add one, e.g. {text.strip()}+03:00 "
-            f"or {text.strip()}Z"
+            f"{text!r} has no time zone; add one, e.g. {text.strip()}+03:00 or {text.strip()}Z",
+            field="meeting_time",
         )
     return t
+
+
+def load_drone(
+    ports: MissionPorts, drone: str | os.PathLike[str] = DEFAULT_PROFILE
+) -> DroneProfile:
+    """The drone profile ``drone``: a built-in name or the path of a profile ``.toml`` file.
+
+    Raises
+    ------
+    InvalidValueError
+        Neither a built-in name nor an existing file (field ``drone``).
+    BadFileError
+        The file cannot be read or is malformed.
+    """
+    return ports.profiles.load_profile(drone)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def plan_mission(
+    route: Route | LeadRoute,
+    launch: GeoPoint,
+    *,
+    dem: Dem | None = None,
+    drone: DroneProfile,
+    meeting_time: datetime | None = None,
+    firmware: str = "ardupilot",
+    release: str | Release = "gripper",
+    now: datetime | None = None,
+    settings: MissionSettings | None = None,
+) -> MissionPlan:
+    """Plan the guidance sorties for a route, in memory.
+
+    Parameters
+    ----------
+    route
+        The walking route, meeting point first: a planned
+        :class:`~safeconduct.routing.route.Route` (rounded as its file would be, see
+        :func:`lead_route_from`) or a :class:`~safeconduct.mission.lead_route.LeadRoute`.
+    launch
+        Launch point (home) of every sortie, WGS84.
+    dem
+        The terrain, to keep the clearance over the ground; None: heights relative to
+        the launch point (the plan warns).
+    drone
+        The drone profile (:func:`load_drone`).
+    meeting_time
+        When the person is at the meeting point, time-zone aware; None: as soon as
+        possible.
+    firmware
+        ``"ardupilot"`` or ``"px4"``.
+    release
+        ``"gripper"``, ``"servo:CHANNEL:PWM"`` or a :class:`Release`.
+    now
+        The current time (time-zone aware); defaults to the clock.
+    settings
+        Heights, waits and margins (:class:`~safeconduct.mission.settings.MissionSettings`).
+
+    Returns
+    -------
+    MissionPlan
+
+    Raises
+    ------
+    SafeconductError
+        Any user error, as one line naming its field (``firmware``, ``release``,
+        ``meeting_time``, ``launch``, ...).
+    """
+    rel = release if isinstance(release, Release) else Release.parse(release)
+    lead = route if isinstance(route, LeadRoute) else lead_route_from(route)
+    terrain = None if dem is None else DemTerrain(dem, launch)
+    return plan_sorties(
+        lead,
+        launch,
+        drone,
+        terrain=terrain,
+        meeting_time=meeting_time,
+        now=now,
+        firmware=firmware,
+        release=rel,
+        settings=settings,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,13 +246,10 @@ class MissionSummary:
         """Things the crew must know."""
         return self.plan.warnings
 
-    def _tz(self) -> tzinfo | None:
-        return self.plan.meeting_time.tzinfo
-
     def describe(self) -> str:
-        """A few lines: the sorties, the key times, the files, the warnings."""
+        """A few lines: the sorties, the key times, the files, the drone settings, warnings."""
         plan = self.plan
-        tz = self._tz()
+        tz = plan.meeting_time.tzinfo
         first = plan.sorties[0]
         n = len(plan.sorties)
         lines = [
@@ -149,46 +265,40 @@ class MissionSummary:
         ]
         if self.removed:
             lines.append("removed stale " + ", ".join(p.name for p in self.removed))
+        lines += vehicle_parameter_lines(plan.firmware)
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
-    def table(self) -> Table:
-        """The schedule as a rich Table, one row per sortie (times in the meeting's zone)."""
-        from rich import box
-        from rich.table import Table
 
-        plan, tz = self.plan, self._tz()
-        available = plan.energy.available_wh
-        table = Table(title=f"Sorties ({plan.profile.name})", box=box.SIMPLE_HEAD, pad_edge=False)
-        for name in ("#", "drone", "launch", "ready", "leads km", "until", "lands"):
-            table.add_column(name, justify="right" if name in ("#", "drone") else "left")
-        table.add_column("used Wh", justify="right")
-        table.add_column("left Wh", justify="right")
+def vehicle_parameter_lines(firmware: str) -> list[str]:
+    """One line per parameter every drone must hold for these missions, for the crew.
 
-        def hm(t: datetime) -> str:
-            return f"{t.astimezone(tz):%H:%M}"
+    ``["set on every drone (ArduPilot): WP_YAW_BEHAVIOR = 0 (never change yaw, ...)"]``.
+    """
+    name = {"ardupilot": "ArduPilot", "px4": "PX4"}.get(firmware, firmware)
+    return [
+        f"set on every drone ({name}): {param} = {value:g} ({why})"
+        for param, (value, why) in VEHICLE_PARAMETERS.get(firmware, {}).items()
+    ]
 
-        for s in plan.sorties:
-            table.add_row(
-                str(s.number),
-                str(s.airframe),
-                hm(s.launch_time),
-                hm(s.arrival_time),
-                f"{s.lead_from_m / 1000:.2f}-{s.lead_to_m / 1000:.2f}",
-                hm(s.lead_end_time) + (" rec." if s.ends_at_reception else ""),
-                hm(s.landing_time),
-                f"{s.energy_used_wh:.1f}",
-                f"{s.reserve_left_wh:.1f}",
-            )
-        table.caption = (
-            "ready: over the meeting point (sortie 1) or the relief's holding point; until: "
-            "reaches the waiting point, where the relief takes over, or reception (rec.); "
-            f"reserve required {plan.energy.reserve_wh:.1f} Wh of {available:.1f} Wh"
-        )
-        return table
+
+def write_mission(ports: MissionPorts, plan: MissionPlan, out_dir: PathLike) -> MissionSummary:
+    """Write the files of ``plan`` into ``out_dir``, all or nothing.
+
+    ``sortie-N.plan`` and ``sortie-N.waypoints`` per sortie, ``mission.geojson`` and
+    ``schedule.json``; sortie files of an earlier, longer plan in the folder are removed.
+
+    Raises
+    ------
+    BadFileError
+        ``out_dir`` cannot be written; nothing is written then.
+    """
+    files, removed = ports.folders.write_mission(plan, out_dir)
+    return MissionSummary(Path(out_dir), tuple(files), tuple(removed), plan)
 
 
 def plan_mission_files(
+    ports: MissionPorts,
     route_path: PathLike,
     launch: GeoPoint,
     out_dir: PathLike,
@@ -201,10 +311,12 @@ def plan_mission_files(
     now: datetime | None = None,
     settings: MissionSettings | None = None,
 ) -> MissionSummary:
-    """Plan the guidance sorties for a route and write their files, all or nothing.
+    """Plan the guidance sorties for a route file and write their files, all or nothing.
 
     Parameters
     ----------
+    ports
+        Route files, DEM files, drone profiles and the mission folder writer.
     route_path
         Route GeoJSON from ``safeconduct route`` (meeting point first).
     launch
@@ -216,17 +328,8 @@ def plan_mission_files(
         launch point and the summary warns.
     drone
         A built-in profile name or a profile ``.toml`` file.
-    meeting_time
-        When the person is at the meeting point, time-zone aware; None: as soon as
-        possible.
-    firmware
-        ``"ardupilot"`` or ``"px4"``.
-    release
-        ``"gripper"`` or ``"servo:CHANNEL:PWM"``.
-    now
-        The current time (time-zone aware), for testing; defaults to the clock.
-    settings
-        Heights, waits and margins (:class:`~safeconduct.mission.plan.MissionSettings`).
+    meeting_time, firmware, release, now, settings
+        As for :func:`plan_mission`.
 
     Returns
     -------
@@ -238,138 +341,104 @@ def plan_mission_files(
         Any user error, as one line; nothing is written then.
     """
     rel = release if isinstance(release, Release) else Release.parse(release)
-    profile = load_profile(drone)
-    route = read_route(route_path)
-    terrain: Terrain | None = None
-    if dem_path is not None:
-        terrain = DemTerrain(read_dem(dem_path), launch)
-    plan = plan_sorties(
+    profile = load_drone(ports, drone)
+    route = ports.routes.read_lead_route(route_path)
+    dem = None if dem_path is None else ports.dems.read_dem(dem_path)
+    plan = plan_mission(
         route,
         launch,
-        profile,
-        terrain=terrain,
+        dem=dem,
+        drone=profile,
         meeting_time=meeting_time,
-        now=now,
         firmware=firmware,
         release=rel,
+        now=now,
         settings=settings,
     )
-    files, removed = _write_all(plan, Path(out_dir))
-    return MissionSummary(Path(out_dir), files, removed, plan)
+    return write_mission(ports, plan, out_dir)
 
 
-def _write_all(plan: MissionPlan, out: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Write every file into a hidden staging folder, then move them into ``out``."""
-    with atomic_folder(out, prefix=".mission-") as staging:
-        names = _write_files(plan, staging)
-    keep = set(names)
-    removed = []
-    for p in sorted(out.iterdir()):
-        m = _SORTIE_FILE.match(p.name)
-        if m and p.name not in keep and int(m[1]) > len(plan.sorties):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-                removed.append(p)
-    return tuple(out / n for n in names), tuple(removed)
+# --------------------------------------------------------------------------- upload
 
 
-def _write_files(plan: MissionPlan, folder: Path) -> list[str]:
-    # One home, rounded as the items are, so the .plan and .waypoints agree to the digit.
-    home_item = plan.home_item()
-    home = (home_item.lat, home_item.lon, home_item.alt)
-    wpl_home = home_item if plan.firmware == "ardupilot" else None
-    speed = plan.profile.cruise_speed_ms
-    names = []
-    for s in plan.sorties:
-        plan_name, wpl_name = f"sortie-{s.number}.plan", f"sortie-{s.number}.waypoints"
-        write_qgc_plan(folder / plan_name, s.items, home=home, firmware=plan.firmware,
-                       cruise_speed_ms=speed, hover_speed_ms=speed)  # fmt: skip
-        write_wpl(folder / wpl_name, s.items, home=wpl_home)
-        names += [plan_name, wpl_name]
-    write_feature_collection(
-        folder / "mission.geojson",
-        mission_features(plan),
-        foreign_members={"safeconduct": {"kind": "mission", "version": 1}},
+def read_mission(ports: UploadPorts, mission_file: PathLike) -> MissionFile:
+    """Read a ``.waypoints`` or ``.plan`` file: the items exactly as they go to the vehicle.
+
+    Raises
+    ------
+    BadFileError
+        Unknown ending, missing or malformed file, or no item.
+    """
+    return ports.mission_files.read_mission_file(mission_file)
+
+
+def upload_mission(
+    ports: UploadPorts,
+    mission: MissionFile,
+    connection: str,
+    *,
+    timeout_s: float = 5.0,
+    retries: int = 3,
+    target_system: int = 1,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Send ``mission`` to the vehicle on ``connection``, read it back, compare item by item.
+
+    Parameters
+    ----------
+    ports
+        Mission files and vehicle links.
+    mission
+        From :func:`read_mission`.
+    connection
+        The link to the vehicle (``udpout:HOST:PORT``, ``tcp:HOST:PORT``, a serial
+        device, ...), as the vehicle link accepts it.
+    timeout_s, retries
+        Seconds to wait for the vehicle's heartbeat and each answer; resends of an
+        unanswered message.
+    target_system
+        The vehicle's MAVLink system id.
+    progress
+        ``progress(done, total)`` over the upload and the read-back.
+
+    Returns
+    -------
+    VerifyReport
+        The comparison; its ``notes`` say what was compared leniently.
+
+    Raises
+    ------
+    MissionUploadError
+        The vehicle cannot be reached or refuses the mission; its subclass
+        :class:`~safeconduct.mission.transfer.MissionMismatchError` (with the report)
+        when it holds something else than what was sent.
+    InvalidValueError
+        A malformed connection (field ``connection``), timeout or retries.
+    """
+    report = ports.vehicles.upload_and_verify(
+        connection,
+        mission.items,
+        timeout_s=timeout_s,
+        retries=retries,
+        target_system=target_system,
+        progress=progress,
     )
-    text = json.dumps(plan.schedule(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    (folder / "schedule.json").write_text(text, encoding="utf-8")
-    return [*names, "mission.geojson", "schedule.json"]
-
-
-def mission_features(plan: MissionPlan) -> list[dict[str, Any]]:
-    """GeoJSON features of a plan: one flight path per sortie and the key points (lon/lat)."""
-
-    def iso(t: datetime) -> str:
-        return t.isoformat(timespec="seconds")
-
-    feats: list[dict[str, Any]] = []
-    for s in plan.sorties:
-        coords: list[tuple[float, float]] = []
-        for lon, lat, _ in s.path:
-            if not coords or coords[-1] != (lon, lat):
-                coords.append((lon, lat))
-        if len(coords) < 2:
-            continue
-        feats.append(
-            make_feature(
-                LineString(coords),
-                {
-                    "role": "sortie",
-                    "sortie": s.number,
-                    "airframe": s.airframe,
-                    "launch_time": iso(s.launch_time),
-                    "landing_time": iso(s.landing_time),
-                    "lead_from_m": round(s.lead_from_m, 1),
-                    "lead_to_m": round(s.lead_to_m, 1),
-                    "energy_used_wh": round(s.energy_used_wh, 2),
-                    "reserve_left_wh": round(s.reserve_left_wh, 2),
-                    "max_alt_above_launch_m": round(max(p[2] for p in s.path), 1),
-                },
-            )
-        )
-    feats.append(make_feature(Point(plan.launch.lon, plan.launch.lat), {"role": "launch"}))
-    meet = plan.route.point_at(0.0)
-    feats.append(
-        make_feature(Point(meet), {"role": "drop", "meeting_time": iso(plan.meeting_time)})
-    )
-    for a, b in zip(plan.sorties, plan.sorties[1:], strict=False):
-        feats.append(
-            make_feature(
-                Point(a.lead_end),
-                {
-                    "role": "waiting",
-                    "sortie": a.number,
-                    "relief": b.number,
-                    "drone_arrives": iso(a.lead_end_time),
-                    "person_waits_s": round(a.person_waits_s, 1),
-                    "hidden": plan.route.is_hidden(a.lead_to_m),
-                },
-            )
-        )
-        feats.append(
-            make_feature(
-                Point(b.lead_start),
-                {"role": "relief_hold", "sortie": b.number, "in_place": iso(b.arrival_time)},
-            )
-        )
-    end = plan.route.point_at(plan.route.length_m)
-    feats.append(
-        make_feature(
-            Point(end),
-            {
-                "role": "reception",
-                "name": plan.route.reception,
-                "arrival": iso(plan.arrival_at_reception),
-            },
-        )
-    )
-    return feats
+    if not report.ok:
+        raise MissionMismatchError(report)
+    return report
 
 
 __all__ = [
+    "MissionPorts",
     "MissionSummary",
-    "mission_features",
+    "UploadPorts",
+    "lead_route_from",
+    "load_drone",
     "parse_meeting_time",
+    "plan_mission",
     "plan_mission_files",
-    "read_route",
+    "read_mission",
+    "upload_mission",
+    "vehicle_parameter_lines",
+    "write_mission",
 ]

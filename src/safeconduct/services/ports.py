@@ -337,3 +337,80 @@ class VideoWriters(Protocol):
     def open(self, path: PathLike, fps: float) -> VideoSink:
         """Start a video at ``path`` playing ``fps`` frames per second."""
         ...
+
+
+# ---- missions
+
+if TYPE_CHECKING:
+    from safeconduct.mission.items import MissionItem
+    from safeconduct.mission.lead_route import LeadRoute
+    from safeconduct.mission.profiles import DroneProfile
+    from safeconduct.mission.sorties import MissionPlan
+    from safeconduct.mission.transfer import MissionFile, Progress, VerifyReport
+
+
+class LeadRouteFiles(Protocol):
+    """The route to lead, read from the route file ``safeconduct route`` wrote."""
+
+    def read_lead_route(self, path: PathLike) -> LeadRoute:
+        """Read ``path``; a missing or malformed file is a one-line ``BadFileError``."""
+        ...
+
+
+class DemFiles(Protocol):
+    """Elevation models as raster files."""
+
+    def read_dem(self, path: PathLike) -> Dem:
+        """Read a DEM, reprojected to its UTM zone if geographic."""
+        ...
+
+
+class DroneProfiles(Protocol):
+    """Drone profiles: the built-in ones by name, or one's own TOML file by path."""
+
+    def load_profile(self, spec: str | os.PathLike[str]) -> DroneProfile:
+        """The built-in profile named ``spec``, or the profile file at ``spec``
+        (``InvalidValueError`` with field ``drone`` when it is neither)."""
+        ...
+
+    def builtin_names(self) -> list[str]:
+        """Names of the built-in profiles, sorted."""
+        ...
+
+
+class MissionFolders(Protocol):
+    """Where a mission plan's files go: one folder per plan, written all or nothing."""
+
+    def write_mission(
+        self, plan: MissionPlan, out_dir: PathLike
+    ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+        """Write the sortie files, the map layer and the schedule into ``out_dir``.
+
+        Returns the files written and the stale sortie files of an earlier plan removed.
+        """
+        ...
+
+
+class MissionFiles(Protocol):
+    """Mission files a ground station loads (``.waypoints``, ``.plan``), read for upload."""
+
+    def read_mission_file(self, path: PathLike) -> MissionFile:
+        """The items of ``path`` exactly as they go to the vehicle."""
+        ...
+
+
+class VehicleLinks(Protocol):
+    """Links to vehicles over which a mission is sent and read back."""
+
+    def upload_and_verify(
+        self,
+        connection: str,
+        items: Sequence[MissionItem],
+        *,
+        timeout_s: float = 5.0,
+        retries: int = 3,
+        target_system: int = 1,
+        progress: Progress | None = None,
+    ) -> VerifyReport:
+        """Send ``items`` to the vehicle on ``connection``, read them back and compare."""
+        ...

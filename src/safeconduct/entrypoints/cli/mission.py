@@ -7,16 +7,23 @@ given (``safeconduct mission --route ... --launch ... --out DIR``); sub-commands
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from safeconduct.adapters.files.drone_profiles import builtin_profile_names
 from safeconduct.errors import InvalidValueError
-from safeconduct.mission.plan import MissionSettings
-from safeconduct.mission.profiles import DEFAULT_PROFILE, builtin_profile_names
+from safeconduct.mission.profiles import DEFAULT_PROFILE
+from safeconduct.mission.settings import MissionSettings
 from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from safeconduct.services.mission import MissionSummary
 
 mission_app = typer.Typer(
     name="mission",
@@ -76,15 +83,17 @@ def mission_command(
     """Plan the sorties that meet the person, drop the note and lead them to reception."""
     if ctx.invoked_subcommand is not None:
         return
+    from safeconduct import bootstrap
     from safeconduct.services.mission import parse_meeting_time, plan_mission_files
 
-    for value, name in ((route, "--route"), (launch, "launch"), (out, "--out")):
+    for value, name in ((route, "--route"), (launch, "--launch"), (out, "--out")):
         if value is None:
             raise InvalidValueError(f"mission: {name} is required (see safeconduct mission --help)")
     assert route is not None and launch is not None and out is not None
     settings = MissionSettings(signal_wait_s=signal_wait, wind_ms=wind)
     with _err.status("planning the sorties"):
         summary = plan_mission_files(
+            bootstrap.mission_ports(),
             route,
             parse_point(launch, "launch"),
             out,
@@ -95,8 +104,45 @@ def mission_command(
             release=release,
             settings=settings,
         )
-    _out.print(summary.table())
+    _out.print(sortie_table(summary))
     _out.print(summary.describe())
 
 
-__all__ = ["mission_app", "mission_command"]
+def sortie_table(summary: MissionSummary) -> Table:
+    """The schedule as a rich Table, one row per sortie (times in the meeting's zone)."""
+    from rich import box
+    from rich.table import Table
+
+    plan = summary.plan
+    tz = plan.meeting_time.tzinfo
+    available = plan.energy.available_wh
+    table = Table(title=f"Sorties ({plan.profile.name})", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("#", "drone", "launch", "ready", "leads km", "until", "lands"):
+        table.add_column(name, justify="right" if name in ("#", "drone") else "left")
+    table.add_column("used Wh", justify="right")
+    table.add_column("left Wh", justify="right")
+
+    def hm(t: datetime) -> str:
+        return f"{t.astimezone(tz):%H:%M}"
+
+    for s in plan.sorties:
+        table.add_row(
+            str(s.number),
+            str(s.airframe),
+            hm(s.launch_time),
+            hm(s.arrival_time),
+            f"{s.lead_from_m / 1000:.2f}-{s.lead_to_m / 1000:.2f}",
+            hm(s.lead_end_time) + (" rec." if s.ends_at_reception else ""),
+            hm(s.landing_time),
+            f"{s.energy_used_wh:.1f}",
+            f"{s.reserve_left_wh:.1f}",
+        )
+    table.caption = (
+        "ready: over the meeting point (sortie 1) or the relief's holding point; until: "
+        "reaches the waiting point, where the relief takes over, or reception (rec.); "
+        f"reserve required {plan.energy.reserve_wh:.1f} Wh of {available:.1f} Wh"
+    )
+    return table
+
+
+__all__ = ["mission_app", "mission_command", "sortie_table"]
