@@ -21,11 +21,11 @@ from safeconduct.adapters.formats.layers import (
 from safeconduct.adapters.formats.route_geojson import route_to_geojson
 from safeconduct.adapters.gis.geotiff import read_dem
 from safeconduct.adapters.gis.rasterize import rasterize_hazards
+from safeconduct.bootstrap import planning_ports
 from safeconduct.entrypoints.cli.app import main
 from safeconduct.errors import InvalidValueError, OutOfRangeError, UnreachableError
-from safeconduct.routing.route import Route, build_search_grids, plan_route
-from safeconduct.bootstrap import planning_ports
 from safeconduct.routing.legs import DEFAULT_MAX_LEGS, walking_legs
+from safeconduct.routing.route import Route, build_search_grids, plan_route
 from safeconduct.services.planning import plan_route_files
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
