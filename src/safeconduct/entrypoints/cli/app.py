@@ -9,7 +9,6 @@ stderr and a non-zero exit status (2 for usage errors); ``--verbose`` adds the d
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -305,6 +304,8 @@ def main(argv: list[str] | None = None) -> None:
         if _State.verbose:
             if exc.detail:
                 err.print(exc.detail)
+            import traceback
+
             err.print("".join(traceback.format_exception(exc)))
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:

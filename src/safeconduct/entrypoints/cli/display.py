@@ -6,13 +6,11 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
 from safeconduct.formatting import format_duration
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from safeconduct.routing.route import Route
 
 
@@ -30,6 +28,8 @@ def route_table(route: Route, legs: str = "walker") -> Table:
         (:func:`~safeconduct.routing.legs.walking_legs`); ``"all"``: every leg between
         two waypoints, as the GeoJSON keeps them.
     """
+    from rich.table import Table  # only commands that show a route pay for it
+
     from safeconduct.routing.legs import walking_legs
 
     table = Table(title=f"Route to {route.reception.name} ({route.model})", show_lines=False)
@@ -82,6 +82,15 @@ def route_table(route: Route, legs: str = "walker") -> Table:
 @contextlib.contextmanager
 def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
     """Yield a ``progress(done, total)`` callback drawing a bar on stderr."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     console = Console(stderr=True)
     columns = (
         TextColumn(what),
