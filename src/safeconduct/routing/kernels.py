@@ -726,6 +726,15 @@ def _finite_min_max(a):
     return lo, hi
 
 
+@numba.njit(cache=True)
+def _all_equal(a, value):
+    """True if every element of ``a`` equals ``value`` (so False if any is NaN)."""
+    for x in a.ravel():  # noqa: SIM110 (numba compiles the loop, not all() of a generator)
+        if x != value:
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------------------
 # Straight legs, for :mod:`safeconduct.routing.simplify` (kept here, beside the step cost
 # they inline, because numba's disk cache only notices changes to a function's own file)
@@ -1013,6 +1022,11 @@ class _Bounds:
     expo_min: float | None = None
     iso_min: float = 0.0
     iso_median: float = 0.0
+    #: The speed grid is 1 everywhere (hazards without woodland): dividing by 1 changes no
+    #: cost, so the search may leave it out, and with it the slower per-step layer code.
+    speed_is_one: bool = False
+    #: The exposure grid is 0 everywhere (no observer sees the area): likewise.
+    expo_is_zero: bool = False
 
 
 @numba.njit(cache=True)
@@ -1040,12 +1054,15 @@ def _grid_bounds(
     if isinstance(model, RWalkModel) and grids.friction is not None and model.lambda_ > 0:
         fric_min = max(float(_finite_min_max(grids.friction)[0]), 0.0)
     speed_max = expo_min = None
+    speed_is_one = expo_is_zero = False
     if grids.speed_factor is not None:
         speed_max = float(_finite_min_max(grids.speed_factor)[1])
+        speed_is_one = speed_max == 1.0 and bool(_all_equal(grids.speed_factor, 1.0))
     if grids.exposure is not None and risk_weight > 0:
         expo_min = float(_finite_min_max(grids.exposure)[0])
         if expo_min < 0:
             raise ValueError("exposure must be >= 0 everywhere")
+        expo_is_zero = expo_min == 0.0 and bool(_all_equal(grids.exposure, 0.0))
     return _Bounds(
         on_path_any=isinstance(model, ToblerModel)
         and grids.on_path is not None
@@ -1053,6 +1070,8 @@ def _grid_bounds(
         fric_min=fric_min,
         speed_max=speed_max,
         expo_min=expo_min,
+        speed_is_one=speed_is_one,
+        expo_is_zero=expo_is_zero,
     )
 
 
@@ -1106,8 +1125,15 @@ def _prepare(
         grids.on_path if model_id == TOBLER_ID and bounds.on_path_any else None,
         pad, np.bool_, False,
     )  # fmt: skip
-    has_speed, speed = _padded(grids.speed_factor, pad, np.float32, 0.0)
-    has_expo, expo = _padded(grids.exposure if risk_weight > 0 else None, pad, np.float32, 0.0)
+    # A speed grid of ones or an exposure grid of zeros changes no step's cost (x / 1,
+    # x * (1 + w * 0)): leave them out, which also lets the plain search run.
+    has_speed, speed = _padded(
+        None if bounds.speed_is_one else grids.speed_factor, pad, np.float32, 0.0
+    )
+    has_expo, expo = _padded(
+        grids.exposure if risk_weight > 0 and not bounds.expo_is_zero else None,
+        pad, np.float32, 0.0,
+    )  # fmt: skip
     has_fric, fric = _padded(grids.friction if use_fric else None, pad, np.float32, 0.0)
     # Every step costs at least `mult` times the plain model's cost.
     mult = 1.0
