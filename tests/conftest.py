@@ -30,28 +30,47 @@ def sample_area(sample_summary: SampleAreaSummary) -> Path:
     return sample_summary.folder
 
 
-# ---- oracle tests: say in one line when GRASS GIS / GDAL tests skipped -------------------
+# ---- oracle tests: one summary line saying whether the GRASS GIS / GDAL tests ran -------
 
-#: Words in the skip reason of a test that compares against GRASS GIS or GDAL's tools
-#: (``skipif(shutil.which("grass") is None, ...)``, ``route_grass.grass_available()``, a
-#: failed ``r.viewshed`` run, ``gdalinfo`` missing).
+#: Words in the skip condition's reason of a test that compares against GRASS GIS or GDAL's
+#: tools (``skipif(shutil.which("grass") is None, ...)``, ``route_grass.grass_available()``,
+#: ``gdalinfo`` missing) or in a skip at run time (a failed ``r.viewshed`` run).
 _ORACLE_WORDS = ("grass", "gdal", "r.walk", "r.viewshed")
+
+#: Node ids of the collected oracle tests (those with such a ``skipif``).
+_oracle_tests: set[str] = set()
+
+
+def _names_an_oracle(text: object) -> bool:
+    return any(word in str(text).lower() for word in _ORACLE_WORDS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Note which collected tests compare against GRASS GIS or GDAL."""
+    for item in items:
+        if any(_names_an_oracle(m.kwargs.get("reason", "")) for m in item.iter_markers("skipif")):
+            _oracle_tests.add(item.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line naming how many GRASS / GDAL oracle tests skipped, if any did."""
-    skipped = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if any(word in _skip_reason(report).lower() for word in _ORACLE_WORDS)
+    """One line: how many GRASS / GDAL oracle tests ran, and how many skipped (and why)."""
+    stats = terminalreporter.stats
+    ran = [
+        r
+        for key in ("passed", "failed")
+        for r in stats.get(key, [])
+        if r.when == "call" and r.nodeid in _oracle_tests
     ]
+    skipped = [r for r in stats.get("skipped", []) if _names_an_oracle(_skip_reason(r))]
+    if not ran and not skipped:
+        return
+    line = f"oracle tests: {len(ran)} GRASS GIS / GDAL comparison(s) ran"
     if skipped:
-        terminalreporter.write_line(
-            f"oracle tests: {len(skipped)} GRASS GIS / GDAL comparison(s) skipped (reasons: "
-            "pytest -rs); `make test` as root installs grass-core and gdal-bin",
-            yellow=True,
-            bold=True,
+        line += (
+            f", {len(skipped)} skipped (reasons: pytest -rs; `make test` as root installs "
+            "grass-core and gdal-bin)"
         )
+    terminalreporter.write_line(line, yellow=bool(skipped), green=not skipped, bold=True)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
