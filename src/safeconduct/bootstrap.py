@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from safeconduct.services.mission import MissionPorts, UploadPorts
+    from safeconduct.services.note import NotePorts
     from safeconduct.services.operation import OperationPorts
     from safeconduct.services.planning import PlanningPorts
     from safeconduct.services.ports import Areas
+    from safeconduct.services.signals import SignalsPorts
 
 
 # ----------------------------------------------------------------- terrain and planning
@@ -59,10 +62,7 @@ def operation_ports() -> OperationPorts:
     )
 
 
-# ---- notes
-
-if TYPE_CHECKING:
-    from safeconduct.services.note import NotePorts
+# ----------------------------------------------------------------- notes
 
 
 def note_ports() -> NotePorts:
@@ -81,10 +81,7 @@ def note_ports() -> NotePorts:
     )
 
 
-# ---- signals
-
-if TYPE_CHECKING:
-    from safeconduct.services.signals import SignalsPorts
+# ----------------------------------------------------------------- signals
 
 
 def signals_ports() -> SignalsPorts:
@@ -112,10 +109,7 @@ def signals_ports() -> SignalsPorts:
     )
 
 
-# ---- missions
-
-if TYPE_CHECKING:
-    from safeconduct.services.mission import MissionPorts, UploadPorts
+# ----------------------------------------------------------------- missions
 
 
 def mission_ports() -> MissionPorts:

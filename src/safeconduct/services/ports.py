@@ -20,11 +20,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
 
     from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
+    from safeconduct.mission.items import MissionItem
+    from safeconduct.mission.lead_route import LeadRoute
+    from safeconduct.mission.profiles import DroneProfile
+    from safeconduct.mission.sorties import MissionPlan
+    from safeconduct.mission.transfer import MissionFile, Progress, VerifyReport
+    from safeconduct.note.layout import PageLayout
     from safeconduct.routing.kernels import SearchGrids
     from safeconduct.routing.route import Route
+    from safeconduct.signals.gestures import Keypoints
     from safeconduct.terrain.area import Area
     from safeconduct.terrain.dem import Dem
     from safeconduct.terrain.layers import (
@@ -202,10 +211,7 @@ class Reports(Protocol):
         ...
 
 
-# ---- notes
-
-if TYPE_CHECKING:
-    from safeconduct.note.layout import PageLayout
+# ----------------------------------------------------------------- notes
 
 
 class NoteFonts(Protocol):
@@ -248,12 +254,7 @@ class NoteFiles(Protocol):
         ...
 
 
-# ---- signals
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from safeconduct.signals.gestures import Keypoints
+# ----------------------------------------------------------------- signals
 
 
 class PoseEstimator(Protocol):
@@ -339,14 +340,7 @@ class VideoWriters(Protocol):
         ...
 
 
-# ---- missions
-
-if TYPE_CHECKING:
-    from safeconduct.mission.items import MissionItem
-    from safeconduct.mission.lead_route import LeadRoute
-    from safeconduct.mission.profiles import DroneProfile
-    from safeconduct.mission.sorties import MissionPlan
-    from safeconduct.mission.transfer import MissionFile, Progress, VerifyReport
+# ----------------------------------------------------------------- missions
 
 
 class LeadRouteFiles(Protocol):
