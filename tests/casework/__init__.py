@@ -1,0 +1,1 @@
+"""Tests of the casework domain: case status, case values, roles and the access policy."""
