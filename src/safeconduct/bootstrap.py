@@ -135,3 +135,42 @@ def upload_ports() -> UploadPorts:
     from safeconduct.services.mission import UploadPorts
 
     return UploadPorts(mission_files=MissionFileReader(), vehicles=MavlinkVehicleLinks())
+
+
+# ----------------------------------------------------------------- casework
+
+if TYPE_CHECKING:
+    import os
+
+    from safeconduct.services.casework import CaseworkPorts
+
+
+def casework_ports(
+    data: str | os.PathLike[str] | None = None, db: str | None = None
+) -> CaseworkPorts:
+    """The casework database, migrated to the newest revision, and argon2 password hashes.
+
+    Parameters
+    ----------
+    data
+        A data folder: SQLite in WAL mode in ``data/safeconduct.db``.
+    db
+        A database URL (``postgresql+psycopg://user@host:5432/name``).
+
+    With neither, the URL in the environment variable ``SAFECONDUCT_DB``, else the folder
+    ``./safeconduct-data``. Raises ``InvalidValueError`` (a malformed URL, or both given) or
+    ``BadFileError`` (a database that does not answer), with ``field="db"`` or ``"data"``.
+    """
+    from safeconduct.adapters.store.engine import create_store_engine, resolve_database_url
+    from safeconduct.adapters.store.migrate import upgrade
+    from safeconduct.adapters.store.passwords import Argon2Passwords
+    from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+    from safeconduct.services.casework import CaseworkPorts
+
+    engine = create_store_engine(resolve_database_url(data, db))
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=Argon2Passwords())

@@ -408,3 +408,128 @@ class VehicleLinks(Protocol):
     ) -> VerifyReport:
         """Send ``items`` to the vehicle on ``connection``, read them back and compare."""
         ...
+
+
+# ----------------------------------------------------------------- casework
+# The coordination service's store. A use case opens one unit of work, reads and writes
+# through its repositories, and everything it wrote is committed together when it ends
+# normally, or nothing when it raises.
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from safeconduct.casework.case import Case
+    from safeconduct.casework.roles import Role
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    """A user as the store keeps it. Only the store and the services ever see the hash.
+
+    Attributes
+    ----------
+    name
+        Unique user name, lower case.
+    roles
+        The roles held, sorted; the user gets the union of what each grants.
+    password_hash
+        The password's argon2 hash (PHC string), never the password.
+    created_at
+        When the user was added, time-zone aware.
+    failed_logins
+        Failed sign-ins since the last success.
+    locked_until
+        Sign-ins are refused until then (time-zone aware), or None.
+    """
+
+    name: str
+    roles: tuple[Role, ...]
+    password_hash: str
+    created_at: datetime
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    """A case with the id the store gave it (the web API's ``id``)."""
+
+    id: int
+    case: Case
+
+
+class UserRepository(Protocol):
+    """The users, inside one unit of work."""
+
+    def add(self, user: StoredUser) -> None:
+        """Add a new user (``InvalidValueError`` with field ``name`` if the name is taken)."""
+        ...
+
+    def get(self, name: str) -> StoredUser | None:
+        """The user called ``name`` (lower case), or None."""
+        ...
+
+    def list_all(self) -> list[StoredUser]:
+        """Every user, by name."""
+        ...
+
+
+class CaseRepository(Protocol):
+    """The cases and their timelines, inside one unit of work."""
+
+    def add(self, case: Case) -> StoredCase:
+        """Store a new case with its events (``InvalidValueError`` with field ``case_code``
+        if the code is taken)."""
+        ...
+
+    def get(self, case_code: str) -> StoredCase | None:
+        """The case with the canonical ``case_code`` (no hyphen), or None."""
+        ...
+
+    def save(self, case: Case) -> StoredCase:
+        """Store a stored case's new status and the events appended since it was read.
+
+        Refused (``InvalidValueError`` with field ``transition``) when another unit of work
+        changed the case's status meanwhile.
+        """
+        ...
+
+    def list_all(self) -> list[StoredCase]:
+        """Every case, oldest first."""
+        ...
+
+
+class CaseworkUnitOfWork(Protocol):
+    """One transaction over the casework repositories."""
+
+    users: UserRepository
+    cases: CaseRepository
+
+
+class CaseworkDatabase(Protocol):
+    """The database behind the coordination service."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[CaseworkUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises.
+
+        Raises ``BadFileError`` with field ``db`` when the database cannot be used.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the database connections (a command calls it when done)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """One-way password hashes (argon2); the password itself is never stored."""
+
+    def hash(self, password: str) -> str:
+        """A salted hash of ``password`` (a PHC string)."""
+        ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``."""
+        ...

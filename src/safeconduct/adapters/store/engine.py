@@ -1,0 +1,188 @@
+"""Where the database lives, and one SQLAlchemy engine for it.
+
+With no options everything stays in one folder (``./safeconduct-data``): a SQLite file
+``safeconduct.db`` in WAL mode, so that readers never wait for the one writer, with foreign
+keys enforced. ``--db URL`` (or the environment variable ``SAFECONDUCT_DB``) puts it on
+PostgreSQL instead, through psycopg 3: ``postgresql+psycopg://user@host:5432/name``.
+
+Failures a user can correct leave as one line with ``field="db"`` (or ``"data"``): a
+malformed URL or an unsupported database is an :class:`~safeconduct.errors.InvalidValueError`,
+a database that does not answer a :class:`~safeconduct.errors.BadFileError`. The message
+never shows a password given in the URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Engine
+
+from safeconduct.errors import BadFileError, InvalidValueError
+
+#: The folder used when neither a folder nor a database URL is given.
+DEFAULT_DATA_DIR = Path("safeconduct-data")
+#: The SQLite file inside the data folder.
+SQLITE_FILE = "safeconduct.db"
+#: The environment variable that names a database URL.
+DB_ENV = "SAFECONDUCT_DB"
+#: Seconds to wait for a database server to answer before giving up.
+CONNECT_TIMEOUT_S = 10
+#: Seconds a SQLite writer waits for another writer's lock before failing.
+SQLITE_BUSY_TIMEOUT_S = 15
+
+# Plain "postgresql://" would pick psycopg2, which we do not ship; psycopg 3 serves both.
+_POSTGRES_ALIASES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def resolve_database_url(
+    data: str | os.PathLike[str] | None = None,
+    db: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> URL:
+    """The database a command should use.
+
+    Parameters
+    ----------
+    data
+        A data folder: the SQLite file ``safeconduct.db`` inside it (created when missing).
+    db
+        A database URL (``sqlite:///path.db``, ``postgresql+psycopg://...``).
+    environ
+        Where to look for ``SAFECONDUCT_DB`` (default: ``os.environ``); used only when
+        neither ``data`` nor ``db`` is given.
+
+    Raises
+    ------
+    InvalidValueError
+        Both ``data`` and ``db`` are given, or the URL is malformed or names a database
+        other than SQLite or PostgreSQL.
+    """
+    if data is not None and db is not None:
+        raise InvalidValueError("give a data folder or a database URL, not both", field="db")
+    if db is None and data is None:
+        db = (environ if environ is not None else os.environ).get(DB_ENV) or None
+    if db is not None:
+        return parse_database_url(db)
+    folder = Path(data) if data is not None else DEFAULT_DATA_DIR
+    return URL.create("sqlite+pysqlite", database=str(folder / SQLITE_FILE))
+
+
+def parse_database_url(text: str) -> URL:
+    """Read a database URL; ``postgresql://`` and ``postgres://`` mean psycopg 3."""
+    try:
+        url = sa.make_url(text.strip())
+    except (exc.ArgumentError, ValueError) as error:
+        raise InvalidValueError(
+            "cannot read this database URL; give e.g. "
+            "postgresql+psycopg://user@host:5432/name or sqlite:///path/to/file.db",
+            field="db",
+        ) from error
+    if url.drivername in _POSTGRES_ALIASES:
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+pysqlite")
+    if url.drivername not in ("postgresql+psycopg", "sqlite+pysqlite"):
+        raise InvalidValueError(
+            f"{url.drivername!r} is not supported; give a postgresql+psycopg:// or sqlite:/// URL",
+            field="db",
+        )
+    if url.drivername == "sqlite+pysqlite" and url.database in (None, "", ":memory:"):
+        raise InvalidValueError(
+            "an in-memory SQLite database keeps nothing; give sqlite:///path/to/file.db",
+            field="db",
+        )
+    return url
+
+
+def describe(url: URL) -> str:
+    """The URL as shown to people: the password hidden."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_store_engine(url: URL | str) -> Engine:
+    """An engine for ``url`` (as from :func:`resolve_database_url`); it connects lazily.
+
+    SQLite: the folder is created, each connection turns on WAL and foreign keys and waits
+    for a busy writer. PostgreSQL: a connection attempt gives up after
+    :data:`CONNECT_TIMEOUT_S` seconds.
+
+    Raises
+    ------
+    BadFileError
+        The SQLite file's folder cannot be created (``field="data"``).
+    """
+    url = parse_database_url(url) if isinstance(url, str) else url
+    if url.drivername.startswith("sqlite"):
+        return _sqlite_engine(url)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = Path(str(url.database))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadFileError(
+            f"cannot create the data folder {path.parent}: {error.strerror or error}",
+            field="data",
+        ) from error
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite opens transactions itself; let SQLAlchemy's BEGIN (below) do it instead,
+        # so that a PRAGMA runs outside any transaction and a rollback undoes DDL too.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # safe in WAL mode; far fewer fsyncs
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # "BEGIN IMMEDIATE" (an execution option) takes the write lock at once.
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+    return engine
+
+
+@contextlib.contextmanager
+def database_errors(url: URL) -> Iterator[None]:
+    """Turn a database that cannot be reached or read into one line with ``field="db"``.
+
+    Connection failures, a server gone away, a locked or corrupt SQLite file: these are the
+    operator's to fix. Errors of a statement itself (an integrity or programming error) are
+    left alone: the caller either expects them or they are bugs.
+    """
+    try:
+        yield
+    except exc.DBAPIError as error:
+        unusable = (
+            isinstance(error, exc.OperationalError | exc.InterfaceError)
+            or type(error) is exc.DatabaseError  # SQLite: "file is not a database"
+            or error.connection_invalidated
+        )
+        if not unusable:
+            raise
+        raise BadFileError(
+            f"cannot use the database {describe(url)}: {_first_line(error.orig)}",
+            field="db",
+            detail=str(error),
+        ) from error
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error or "").strip()
+    return (text.splitlines() or ["no reason given"])[0]

@@ -1,0 +1,167 @@
+"""Repositories: the casework values in and out of the tables, inside one session.
+
+They map rows to the domain's values (:class:`~safeconduct.casework.case.Case` with its
+events, :class:`~safeconduct.services.ports.StoredUser`) and back, and never commit: the
+unit of work (:mod:`.unit_of_work`) owns the transaction.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.orm import Session
+
+from safeconduct.adapters.store.models import CaseEventRow, CaseRow, UserRoleRow, UserRow
+from safeconduct.casework.case import Case, CaseEvent
+from safeconduct.casework.roles import Role
+from safeconduct.casework.status import CaseStatus
+from safeconduct.errors import InvalidValueError
+from safeconduct.note.casecode import format_case_code
+from safeconduct.services.ports import StoredCase, StoredUser
+
+
+def _user(row: UserRow) -> StoredUser:
+    roles = sorted({Role(r.role) for r in row.roles}, key=list(Role).index)
+    return StoredUser(
+        name=row.name,
+        roles=tuple(roles),
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        failed_logins=row.failed_logins,
+        locked_until=row.locked_until,
+    )
+
+
+class SqlUsers:
+    """The users in the ``users`` and ``user_roles`` tables."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, user: StoredUser) -> None:
+        row = UserRow(
+            name=user.name,
+            password_hash=user.password_hash,
+            failed_logins=user.failed_logins,
+            locked_until=user.locked_until,
+            created_at=user.created_at,
+            roles=[UserRoleRow(role=str(role)) for role in user.roles],
+        )
+        try:
+            # A savepoint, so that losing a race for the name leaves the transaction usable.
+            with self._session.begin_nested():
+                self._session.add(row)
+        except exc.IntegrityError as error:
+            raise InvalidValueError(
+                f"a user called {user.name!r} exists already", field="name"
+            ) from error
+
+    def get(self, name: str) -> StoredUser | None:
+        row = self._session.scalars(sa.select(UserRow).where(UserRow.name == name)).one_or_none()
+        return None if row is None else _user(row)
+
+    def list_all(self) -> list[StoredUser]:
+        return [_user(r) for r in self._session.scalars(sa.select(UserRow).order_by(UserRow.name))]
+
+
+def _event(row: CaseEventRow) -> CaseEvent:
+    return CaseEvent(
+        at=row.at,
+        actor=row.actor,
+        transition=row.transition,
+        from_status=CaseStatus(row.from_status),
+        to_status=CaseStatus(row.to_status),
+    )
+
+
+def _event_row(event: CaseEvent) -> CaseEventRow:
+    return CaseEventRow(
+        at=event.at,
+        actor=event.actor,
+        transition=event.transition,
+        from_status=str(event.from_status),
+        to_status=str(event.to_status),
+    )
+
+
+def _case(row: CaseRow) -> StoredCase:
+    case = Case(
+        case_code=row.case_code,
+        language=row.language,
+        channel=row.channel,
+        status=CaseStatus(row.status),
+        created_at=row.created_at,
+        events=tuple(_event(e) for e in row.events),
+    )
+    return StoredCase(id=row.id, case=case)
+
+
+class SqlCases:
+    """The cases in the ``cases`` table, their timelines in ``case_events``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, case: Case) -> StoredCase:
+        row = CaseRow(
+            case_code=case.case_code,
+            language=case.language,
+            channel=case.channel,
+            status=str(case.status),
+            created_at=case.created_at,
+            events=[_event_row(e) for e in case.events],
+        )
+        try:
+            with self._session.begin_nested():
+                self._session.add(row)
+        except exc.IntegrityError as error:
+            raise InvalidValueError(
+                f"case {format_case_code(case.case_code)} exists already", field="case_code"
+            ) from error
+        return _case(row)
+
+    def _row(self, case_code: str) -> CaseRow | None:
+        query = sa.select(CaseRow).where(CaseRow.case_code == case_code)
+        return self._session.scalars(query).one_or_none()
+
+    def get(self, case_code: str) -> StoredCase | None:
+        row = self._row(case_code)
+        return None if row is None else _case(row)
+
+    def save(self, case: Case) -> StoredCase:
+        row = self._row(case.case_code)
+        if row is None:
+            raise InvalidValueError(
+                f"there is no case {format_case_code(case.case_code)}", field="case_code"
+            )
+        stored = len(row.events)
+        if case.events[:stored] != _case(row).case.events:
+            raise _changed_meanwhile()
+        # Compare-and-set on the status: of two writers that read the same case, the second
+        # finds the status changed (PostgreSQL re-checks the row after the first commits).
+        result = self._session.execute(
+            sa.update(CaseRow)
+            .where(CaseRow.id == row.id, CaseRow.status == row.status)
+            .values(status=str(case.status))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _changed_meanwhile()
+        new_events = [_event_row(e) for e in case.events[stored:]]
+        for event in new_events:
+            event.case_id = row.id
+        self._session.add_all(new_events)
+        self._session.flush()
+        self._session.expire(row)
+        return _case(row)
+
+    def list_all(self) -> list[StoredCase]:
+        query = sa.select(CaseRow).order_by(CaseRow.created_at, CaseRow.id)
+        return [_case(r) for r in self._session.scalars(query)]
+
+
+def _changed_meanwhile() -> InvalidValueError:
+    return InvalidValueError(
+        "the case changed while this transition was being made; look at it again and retry",
+        field="transition",
+    )
