@@ -25,6 +25,7 @@ FLAGS: dict[str, str] = {
     "wind_ms": "--wind",
     "timeout_s": "--timeout",
     "langs": "--lang",
+    "language": "--lang",
     "area_dir": "--area",
     "out_dir": "--out",
     "out_path": "--out",
