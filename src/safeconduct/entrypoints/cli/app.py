@@ -282,15 +282,19 @@ def demo_command(
 
 def _register_plugins() -> None:
     """Sub-commands that live beside their capability's package."""
+    from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
     from safeconduct.entrypoints.cli.signals import signals_command
     from safeconduct.entrypoints.cli.upload import upload_command
+    from safeconduct.entrypoints.cli.users import users_app
 
     mission_app.command("upload")(upload_command)
     app.add_typer(mission_app, name="mission")
     app.command("note")(note_command)
     app.command("signals")(signals_command)
+    app.add_typer(users_app, name="users")
+    app.add_typer(cases_app, name="cases")
 
 
 _register_plugins()

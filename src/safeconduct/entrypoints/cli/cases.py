@@ -1,0 +1,131 @@
+"""The ``safeconduct cases`` commands: open a case, list the cases.
+
+Thin wrappers over :mod:`safeconduct.services.casework`. The database is the coordination
+service's: ``--data DIR`` (SQLite, default ``./safeconduct-data``) or ``--db URL`` (or the
+environment variable ``SAFECONDUCT_DB``). The services, the store and SQLAlchemy load only
+when a command runs, so ``safeconduct --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from safeconduct.services.casework import CaseworkPorts
+
+cases_app = typer.Typer(
+    name="cases",
+    help="Surrender cases in the coordination service's database: open one, list them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_out = Console(highlight=False, soft_wrap=True)
+
+#: ``--data DIR``, shared by every command that opens the database.
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Data folder: the SQLite database safeconduct.db and the service's files "
+        "(default ./safeconduct-data).",
+    ),
+]
+#: ``--db URL``, shared by every command that opens the database.
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL instead of a data folder, e.g. "
+        "postgresql+psycopg://user@host:5432/name (default: $SAFECONDUCT_DB if set).",
+    ),
+]
+
+
+def open_database(data: Path | None, db: str | None) -> CaseworkPorts:
+    """The casework ports on the database the options name, migrated to the newest revision."""
+    from safeconduct import bootstrap
+
+    return bootstrap.casework_ports(data=data, db=db)
+
+
+def format_time(moment: datetime) -> str:
+    """A stored time for a table: UTC (the column says so), to the minute."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def plain_table(title: str, columns: tuple[str, ...]) -> Table:
+    """A table without vertical rules, so that a case list fits 80 columns uncut."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        show_edge=False,
+        collapse_padding=True,
+    )
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    return table
+
+
+@cases_app.command("new")
+def new_command(
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language to talk to the person in (ISO 639-1: ru, uk).")
+    ],
+    channel: Annotated[
+        str, typer.Option(help="How the first contact came in: hotline, chat or drone.")
+    ] = "hotline",
+    data: DataOption = None,
+    db: DbOption = None,
+) -> None:
+    """Open a new case and print its case code (XXXX-XXXX)."""
+    from safeconduct.services.casework import open_case
+
+    ports = open_database(data, db)
+    try:
+        case = open_case(ports, language=lang, channel=channel)
+    finally:
+        ports.database.close()
+    _out.print(case.printed_code)
+
+
+@cases_app.command("list")
+def list_command(data: DataOption = None, db: DbOption = None) -> None:
+    """List every case, oldest first: code, language, channel, status, opened, last change."""
+    from safeconduct.services.casework import list_cases
+
+    ports = open_database(data, db)
+    try:
+        cases = list_cases(ports)
+    finally:
+        ports.database.close()
+    if not cases:
+        _out.print("no cases yet; open one with: safeconduct cases new --lang ru")
+        return
+    table = plain_table(
+        f"{len(cases)} case{'s' if len(cases) != 1 else ''}",
+        ("case code", "lang", "channel", "status", "opened (UTC)", "changed (UTC)"),
+    )
+    for case in cases:
+        table.add_row(
+            case.printed_code,
+            case.language,
+            case.channel,
+            str(case.status),
+            format_time(case.created_at),
+            format_time(case.last_changed_at),
+        )
+    _out.print(table)
