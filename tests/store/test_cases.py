@@ -1,0 +1,138 @@
+"""Cases: opened with a fresh code, listed, moved by transitions with a timeline; a refused
+transition writes nothing."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from safeconduct.casework.status import CaseStatus, InvalidTransitionError
+from safeconduct.errors import InvalidValueError
+from safeconduct.note.casecode import format_case_code, generate_case_code, is_well_formed
+from safeconduct.services.casework import (
+    CaseworkPorts,
+    get_case,
+    list_cases,
+    open_case,
+    transition_case,
+)
+
+T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
+
+
+def _event_count(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM case_events")).scalar_one()
+
+
+def test_open_and_list_cases(ports: CaseworkPorts) -> None:
+    first = open_case(ports, language="RU", now=T0)
+    second = open_case(ports, language="uk", channel="drone", now=T0 + timedelta(minutes=5))
+    assert is_well_formed(first.case_code)
+    assert re.fullmatch(r"[2-9ADEFJKMNRTW]{4}-[2-9ADEFJKMNRTW]{4}", first.printed_code)
+    assert first.case_code != second.case_code
+    assert (first.language, first.channel, first.status) == ("ru", "hotline", "contacted")
+    assert first.created_at == T0 and first.allowed == ("close", "lose_contact", "schedule")
+    listed = list_cases(ports)
+    assert [(c.id, c.case_code, c.channel) for c in listed] == [
+        (first.id, first.case_code, "hotline"),
+        (second.id, second.case_code, "drone"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"language": "russian"}, "language"), ({"language": "ru", "channel": "fax"}, "channel")],
+)
+def test_a_case_with_a_bad_language_or_channel_is_refused(
+    ports: CaseworkPorts, kwargs: dict[str, str], field: str
+) -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        open_case(ports, **kwargs)
+    assert caught.value.field == field
+    assert list_cases(ports) == []
+
+
+def test_a_drawn_code_that_is_taken_is_drawn_again(ports: CaseworkPorts) -> None:
+    first = open_case(ports, language="ru", rng=random.Random(7))
+    second = open_case(ports, language="ru", rng=random.Random(7))  # draws first's code first
+    assert second.case_code != first.case_code
+    assert len(list_cases(ports)) == 2
+
+
+def test_transitions_are_stored_with_their_timeline(
+    ports: CaseworkPorts, engine: sa.Engine
+) -> None:
+    case = open_case(ports, language="ru", now=T0)
+    moved = transition_case(
+        ports, case.printed_code.lower(), "schedule", actor="anna", now=T0 + timedelta(hours=1)
+    )
+    moved = transition_case(
+        ports, case.case_code, "plan", actor="boris", now=T0 + timedelta(hours=2)
+    )
+    assert moved.status == CaseStatus.PLANNED
+    again = get_case(ports, case.printed_code)
+    assert again == moved
+    assert [(e.transition, e.actor, e.from_status, e.to_status) for e in again.events] == [
+        ("schedule", "anna", "contacted", "scheduled"),
+        ("plan", "boris", "scheduled", "planned"),
+    ]
+    assert again.events[1].at == T0 + timedelta(hours=2)
+    assert again.last_changed_at == T0 + timedelta(hours=2)
+    assert _event_count(engine) == 2
+
+
+def test_a_refused_transition_leaves_nothing_written(
+    ports: CaseworkPorts, engine: sa.Engine
+) -> None:
+    case = open_case(ports, language="ru", now=T0)
+    transition_case(ports, case.case_code, "schedule", actor="anna", now=T0 + timedelta(hours=1))
+    before = get_case(ports, case.case_code)
+    with pytest.raises(InvalidTransitionError) as caught:
+        transition_case(ports, case.case_code, "arrive", actor="anna")
+    assert caught.value.field == "transition"
+    assert "plan" in caught.value.message  # names the allowed ones
+    with pytest.raises(InvalidValueError) as caught_time:
+        transition_case(ports, case.case_code, "plan", actor="anna", now=T0)  # before the last
+    assert caught_time.value.field == "at"
+    assert get_case(ports, case.case_code) == before
+    assert _event_count(engine) == 1
+
+
+def test_an_unknown_case_is_refused(ports: CaseworkPorts) -> None:
+    code = format_case_code(generate_case_code(random.Random(1)))
+    with pytest.raises(InvalidValueError) as caught:
+        transition_case(ports, code, "schedule", actor="anna")
+    assert caught.value.field == "case_code"
+    assert f"no case {code}" in caught.value.message
+
+
+def test_a_transition_made_on_a_stale_copy_is_refused(
+    ports: CaseworkPorts, engine: sa.Engine
+) -> None:
+    # Two people moved the same case from the same screen: the second is told to look again.
+    case = open_case(ports, language="ru", now=T0)
+    with ports.database.unit_of_work(read_only=True) as uow:
+        stale = uow.cases.get(case.case_code)
+    assert stale is not None
+    transition_case(ports, case.case_code, "schedule", actor="anna", now=T0 + timedelta(hours=1))
+    late = stale.case.apply("lose_contact", at=T0 + timedelta(hours=2), actor="boris")
+    with pytest.raises(InvalidValueError) as caught, ports.database.unit_of_work() as uow:
+        uow.cases.save(late)
+    assert caught.value.field == "transition"
+    assert get_case(ports, case.case_code).status == CaseStatus.SCHEDULED
+    assert _event_count(engine) == 1
+
+
+def test_deleting_a_case_takes_its_timeline_with_it(
+    ports: CaseworkPorts, engine: sa.Engine
+) -> None:
+    case = open_case(ports, language="ru", now=T0)
+    transition_case(ports, case.case_code, "schedule", actor="anna", now=T0 + timedelta(hours=1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM cases"))
+    assert _event_count(engine) == 0
