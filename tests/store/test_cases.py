@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -136,3 +138,27 @@ def test_deleting_a_case_takes_its_timeline_with_it(
     with engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM cases"))
     assert _event_count(engine) == 0
+
+
+def test_of_racing_transitions_exactly_one_is_written(
+    ports: CaseworkPorts, engine: sa.Engine
+) -> None:
+    # Four people press "lost contact" at once: one wins, the others are refused (the
+    # transition is no longer allowed, or the case changed under them); one event is kept.
+    case = open_case(ports, language="ru", now=T0)
+    barrier = threading.Barrier(4)
+
+    def press(actor: str) -> str:
+        barrier.wait()
+        try:
+            transition_case(ports, case.case_code, "lose_contact", actor=actor)
+        except InvalidValueError as error:
+            return f"refused: {error.field}"
+        return "done"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(press, ["a1", "a2", "a3", "a4"]))
+    assert results.count("done") == 1, results
+    assert set(results) <= {"done", "refused: transition"}
+    assert get_case(ports, case.case_code).status == CaseStatus.LOST_CONTACT
+    assert _event_count(engine) == 1
