@@ -97,10 +97,21 @@ def _case(row: CaseRow) -> StoredCase:
 
 
 class SqlCases:
-    """The cases in the ``cases`` table, their timelines in ``case_events``."""
+    """The cases in the ``cases`` table, their timelines in ``case_events``.
 
-    def __init__(self, session: Session) -> None:
+    Parameters
+    ----------
+    session
+        The unit of work's session.
+    lock
+        Lock each case read (``SELECT ... FOR UPDATE`` on PostgreSQL) until the transaction
+        ends: a unit of work that may change a case then reads its row and its events as
+        one consistent state, and other writers of that case wait for it.
+    """
+
+    def __init__(self, session: Session, *, lock: bool = False) -> None:
         self._session = session
+        self._lock = lock
 
     def add(self, case: Case) -> StoredCase:
         row = CaseRow(
@@ -122,6 +133,10 @@ class SqlCases:
 
     def _row(self, case_code: str) -> CaseRow | None:
         query = sa.select(CaseRow).where(CaseRow.case_code == case_code)
+        if self._lock:
+            # Without the lock, PostgreSQL (read committed) could show the row before another
+            # writer's commit and its events after it: a status and a timeline that disagree.
+            query = query.with_for_update()
         return self._session.scalars(query).one_or_none()
 
     def get(self, case_code: str) -> StoredCase | None:

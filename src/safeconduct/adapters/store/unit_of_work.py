@@ -23,10 +23,10 @@ from safeconduct.adapters.store.repositories import SqlCases, SqlUsers
 class SqlUnitOfWork:
     """The repositories of one open transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, read_only: bool = False) -> None:
         self.session = session
         self.users = SqlUsers(session)
-        self.cases = SqlCases(session)
+        self.cases = SqlCases(session, lock=not read_only)
 
 
 class SqlCaseworkDatabase:
@@ -42,8 +42,9 @@ class SqlCaseworkDatabase:
         Parameters
         ----------
         read_only
-            The block only reads: SQLite then does not take the write lock up front, and
-            PostgreSQL refuses any write.
+            The block only reads: SQLite then does not take the write lock up front;
+            PostgreSQL reads one snapshot and refuses any write. Otherwise a case read is
+            locked until the end (see :class:`~.repositories.SqlCases`).
         """
         engine = self.engine
         if engine.dialect.name == "sqlite" and not read_only:
@@ -56,8 +57,13 @@ class SqlCaseworkDatabase:
             session.begin(),
         ):
             if read_only and engine.dialect.name == "postgresql":
-                session.execute(sa.text("SET TRANSACTION READ ONLY"))
-            yield SqlUnitOfWork(session)
+                # One snapshot for every statement, so that a case and its events read in
+                # two queries agree even while others commit (SQLite's read transaction
+                # holds one snapshot already).
+                session.execute(
+                    sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                )
+            yield SqlUnitOfWork(session, read_only=read_only)
 
     def close(self) -> None:
         """Close the pooled connections."""
