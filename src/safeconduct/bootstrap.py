@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import os
+
+    from safeconduct.services.casework import CaseworkPorts
     from safeconduct.services.mission import MissionPorts, UploadPorts
     from safeconduct.services.note import NotePorts
     from safeconduct.services.operation import OperationPorts
@@ -138,12 +141,6 @@ def upload_ports() -> UploadPorts:
 
 
 # ----------------------------------------------------------------- casework
-
-if TYPE_CHECKING:
-    import os
-
-    from safeconduct.services.casework import CaseworkPorts
-
 
 def casework_ports(
     data: str | os.PathLike[str] | None = None, db: str | None = None

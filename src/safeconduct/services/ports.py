@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import datetime
 
     import numpy as np
 
+    from safeconduct.casework.case import Case
+    from safeconduct.casework.roles import Role
     from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
     from safeconduct.mission.items import MissionItem
     from safeconduct.mission.lead_route import LeadRoute
@@ -414,13 +417,6 @@ class VehicleLinks(Protocol):
 # The coordination service's store. A use case opens one unit of work, reads and writes
 # through its repositories, and everything it wrote is committed together when it ends
 # normally, or nothing when it raises.
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from safeconduct.casework.case import Case
-    from safeconduct.casework.roles import Role
-
 
 @dataclass(frozen=True)
 class StoredUser:

@@ -26,6 +26,8 @@ FLAGS: dict[str, str] = {
     "timeout_s": "--timeout",
     "langs": "--lang",
     "language": "--lang",
+    "name": "NAME",
+    "password": "--password-stdin",
     "area_dir": "--area",
     "out_dir": "--out",
     "out_path": "--out",
