@@ -448,10 +448,35 @@ class StoredUser:
 
 @dataclass(frozen=True)
 class StoredCase:
-    """A case with the id the store gave it (the web API's ``id``)."""
+    """A case with the id the store gave it (the web API's ``id``) and who opened it.
+
+    ``opened_by`` is a user name, or ``"console"`` for a case opened at the command line
+    (every case opened before the store recorded openers).
+    """
 
     id: int
     case: Case
+    opened_by: str = "console"
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """A web API bearer token as the store keeps it: its SHA-256 hash, never the token.
+
+    Attributes
+    ----------
+    token_hash
+        Hex SHA-256 of the token (64 characters).
+    user_name
+        The user it signs in.
+    created_at, expires_at
+        When it was issued and until when it is accepted, time-zone aware.
+    """
+
+    token_hash: str
+    user_name: str
+    created_at: datetime
+    expires_at: datetime
 
 
 class UserRepository(Protocol):
@@ -469,17 +494,33 @@ class UserRepository(Protocol):
         """Every user, by name."""
         ...
 
+    def record_failed_login(self, name: str) -> int:
+        """Add one to the user's failed sign-ins, atomically; the new count (0: no such user)."""
+        ...
+
+    def lock(self, name: str, until: datetime) -> None:
+        """Refuse the user's sign-ins until ``until``."""
+        ...
+
+    def record_login(self, name: str) -> None:
+        """A successful sign-in: clear the failed count and any lock."""
+        ...
+
 
 class CaseRepository(Protocol):
     """The cases and their timelines, inside one unit of work."""
 
-    def add(self, case: Case) -> StoredCase:
-        """Store a new case with its events (``InvalidValueError`` with field ``case_code``
-        if the code is taken)."""
+    def add(self, case: Case, *, opened_by: str = "console") -> StoredCase:
+        """Store a new case with its events, opened by user ``opened_by``
+        (``InvalidValueError`` with field ``case_code`` if the code is taken)."""
         ...
 
     def get(self, case_code: str) -> StoredCase | None:
         """The case with the canonical ``case_code`` (no hyphen), or None."""
+        ...
+
+    def get_by_id(self, case_id: int) -> StoredCase | None:
+        """The case with the store's id ``case_id``, or None."""
         ...
 
     def save(self, case: Case) -> StoredCase:
@@ -490,8 +531,28 @@ class CaseRepository(Protocol):
         """
         ...
 
-    def list_all(self) -> list[StoredCase]:
-        """Every case, oldest first."""
+    def list_all(self, *, opened_by: str | None = None) -> list[StoredCase]:
+        """Every case, oldest first; only those opened by ``opened_by`` when given."""
+        ...
+
+
+class TokenRepository(Protocol):
+    """The web API's bearer tokens (their hashes), inside one unit of work."""
+
+    def add(self, token: StoredToken) -> None:
+        """Keep a new token for an existing user."""
+        ...
+
+    def get(self, token_hash: str) -> StoredToken | None:
+        """The token with this hash, or None (expired ones too: the caller checks)."""
+        ...
+
+    def delete(self, token_hash: str) -> None:
+        """Forget a token (signing out); no error when there is none."""
+        ...
+
+    def delete_expired(self, now: datetime) -> int:
+        """Forget every token expired at ``now``; how many."""
         ...
 
 
@@ -500,6 +561,7 @@ class CaseworkUnitOfWork(Protocol):
 
     users: UserRepository
     cases: CaseRepository
+    tokens: TokenRepository
 
 
 class CaseworkDatabase(Protocol):

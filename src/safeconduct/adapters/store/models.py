@@ -94,6 +94,7 @@ class CaseRow(Base):
     """A surrender case: its code, language, channel and current status."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_opened_by", "opened_by"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -101,6 +102,9 @@ class CaseRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Who opened it (a user name, or "console"): an operator's "own" cases. Revision 0003;
+    # cases opened before it were opened at the console, the only way then.
+    opened_by: Mapped[str] = mapped_column(String(64), server_default="console")
 
     events: Mapped[list[CaseEventRow]] = relationship(
         back_populates="case",
@@ -125,3 +129,15 @@ class CaseEventRow(Base):
     to_status: Mapped[str] = mapped_column(String(16))
 
     case: Mapped[CaseRow] = relationship(back_populates="events")
+
+
+class ApiTokenRow(Base):
+    """A bearer token of the web API, kept as its SHA-256 hash, valid until ``expires_at``."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

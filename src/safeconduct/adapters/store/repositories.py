@@ -7,17 +7,25 @@ unit of work (:mod:`.unit_of_work`) owns the transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
-from safeconduct.adapters.store.models import CaseEventRow, CaseRow, UserRoleRow, UserRow
+from safeconduct.adapters.store.models import (
+    ApiTokenRow,
+    CaseEventRow,
+    CaseRow,
+    UserRoleRow,
+    UserRow,
+)
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role
 from safeconduct.casework.status import CaseStatus
 from safeconduct.errors import InvalidValueError
 from safeconduct.note.casecode import format_case_code
-from safeconduct.services.ports import StoredCase, StoredUser
+from safeconduct.services.ports import StoredCase, StoredToken, StoredUser
 
 
 def _user(row: UserRow) -> StoredUser:
@@ -63,6 +71,33 @@ class SqlUsers:
     def list_all(self) -> list[StoredUser]:
         return [_user(r) for r in self._session.scalars(sa.select(UserRow).order_by(UserRow.name))]
 
+    def record_failed_login(self, name: str) -> int:
+        # One UPDATE ... RETURNING: concurrent failures each count (no read-modify-write).
+        count = self._session.scalar(
+            sa.update(UserRow)
+            .where(UserRow.name == name)
+            .values(failed_logins=UserRow.failed_logins + 1)
+            .returning(UserRow.failed_logins)
+            .execution_options(synchronize_session=False)
+        )
+        return int(count or 0)
+
+    def lock(self, name: str, until: datetime) -> None:
+        self._session.execute(
+            sa.update(UserRow)
+            .where(UserRow.name == name)
+            .values(locked_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
+    def record_login(self, name: str) -> None:
+        self._session.execute(
+            sa.update(UserRow)
+            .where(UserRow.name == name)
+            .values(failed_logins=0, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
 
 def _event(row: CaseEventRow) -> CaseEvent:
     return CaseEvent(
@@ -93,7 +128,7 @@ def _case(row: CaseRow) -> StoredCase:
         created_at=row.created_at,
         events=tuple(_event(e) for e in row.events),
     )
-    return StoredCase(id=row.id, case=case)
+    return StoredCase(id=row.id, case=case, opened_by=row.opened_by)
 
 
 class SqlCases:
@@ -113,9 +148,10 @@ class SqlCases:
         self._session = session
         self._lock = lock
 
-    def add(self, case: Case) -> StoredCase:
+    def add(self, case: Case, *, opened_by: str = "console") -> StoredCase:
         row = CaseRow(
             case_code=case.case_code,
+            opened_by=opened_by,
             language=case.language,
             channel=case.channel,
             status=str(case.status),
@@ -141,6 +177,13 @@ class SqlCases:
 
     def get(self, case_code: str) -> StoredCase | None:
         row = self._row(case_code)
+        return None if row is None else _case(row)
+
+    def get_by_id(self, case_id: int) -> StoredCase | None:
+        query = sa.select(CaseRow).where(CaseRow.id == case_id)
+        if self._lock:
+            query = query.with_for_update()
+        row = self._session.scalars(query).one_or_none()
         return None if row is None else _case(row)
 
     def save(self, case: Case) -> StoredCase:
@@ -170,9 +213,55 @@ class SqlCases:
         self._session.expire(row)
         return _case(row)
 
-    def list_all(self) -> list[StoredCase]:
+    def list_all(self, *, opened_by: str | None = None) -> list[StoredCase]:
         query = sa.select(CaseRow).order_by(CaseRow.created_at, CaseRow.id)
+        if opened_by is not None:
+            query = query.where(CaseRow.opened_by == opened_by)
         return [_case(r) for r in self._session.scalars(query)]
+
+
+class SqlTokens:
+    """The web API's bearer tokens in ``api_tokens``: hashes only, each tied to a user."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, token: StoredToken) -> None:
+        user_id = self._session.scalar(sa.select(UserRow.id).where(UserRow.name == token.user_name))
+        if user_id is None:
+            raise InvalidValueError(f"there is no user {token.user_name!r}", field="name")
+        self._session.add(
+            ApiTokenRow(
+                token_hash=token.token_hash,
+                user_id=user_id,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+            )
+        )
+        self._session.flush()
+
+    def get(self, token_hash: str) -> StoredToken | None:
+        found = self._session.execute(
+            sa.select(ApiTokenRow, UserRow.name)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .where(ApiTokenRow.token_hash == token_hash)
+        ).one_or_none()
+        if found is None:
+            return None
+        row, name = found
+        return StoredToken(
+            token_hash=row.token_hash,
+            user_name=name,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    def delete(self, token_hash: str) -> None:
+        self._session.execute(sa.delete(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+
+    def delete_expired(self, now: datetime) -> int:
+        result = self._session.execute(sa.delete(ApiTokenRow).where(ApiTokenRow.expires_at <= now))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _changed_meanwhile() -> InvalidValueError:

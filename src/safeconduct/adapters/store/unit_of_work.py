@@ -1,9 +1,9 @@
 """The unit of work: one session and one transaction per use case.
 
 :meth:`SqlCaseworkDatabase.unit_of_work` opens a session; the use case reads and writes
-through ``uow.users`` and ``uow.cases``; the transaction commits when the block ends
-normally and rolls back when it raises, so a refused step leaves nothing written. A
-database that does not answer becomes a one-line
+through ``uow.users``, ``uow.cases`` and ``uow.tokens``; the transaction commits when the
+block ends normally and rolls back when it raises, so a refused step leaves nothing
+written. A database that does not answer becomes a one-line
 :class:`~safeconduct.errors.BadFileError` with ``field="db"``.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeconduct.adapters.store.engine import database_errors
-from safeconduct.adapters.store.repositories import SqlCases, SqlUsers
+from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
 
 
 class SqlUnitOfWork:
@@ -27,6 +27,7 @@ class SqlUnitOfWork:
         self.session = session
         self.users = SqlUsers(session)
         self.cases = SqlCases(session, lock=not read_only)
+        self.tokens = SqlTokens(session)
 
 
 class SqlCaseworkDatabase:
