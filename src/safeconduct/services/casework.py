@@ -1,36 +1,63 @@
-"""The casework use cases: users, and cases moving from first contact to custody.
+"""The casework use cases: users, sign-in, and cases moving from first contact to custody.
 
-Each use case takes a :class:`CaseworkPorts` bundle first, opens one unit of work on its
-database, and returns plain values (:class:`UserInfo`, :class:`CaseInfo`): a password hash
-never leaves this module. Everything a use case writes is committed together or not at all;
-a refused transition writes nothing.
+Each use case takes a :class:`CaseworkPorts` bundle first and the acting user (``actor``,
+an :class:`Actor`) last; it checks the access table of GUIDE §2
+(:func:`safeconduct.casework.roles.can`) *before* it reads or writes anything the actor may
+not see, and refuses with :class:`PermissionDeniedError` (the default is nothing). It opens
+one unit of work on its database and returns plain values (:class:`UserInfo`,
+:class:`CaseInfo`): a password hash never leaves this module. Everything a use case writes
+is committed together or not at all; a refused step writes nothing.
 
-- :func:`add_user`, :func:`list_users`: the people who sign in and their roles;
-- :func:`open_case`, :func:`list_cases`, :func:`get_case`, :func:`transition_case`: cases.
+- :func:`add_user`, :func:`list_users`: the people who sign in and their roles (admin);
+- :func:`issue_token`, :func:`actor_for_token`, :func:`revoke_token`: signing in to the
+  web API, with slow-down and lock-out after repeated failures (:class:`AuthPolicy`);
+- :func:`open_case`, :func:`list_cases`, :func:`get_case`, :func:`transition_case`: cases,
+  scoped by role ("own" cases: those the actor opened; assignments come later).
+
+The local console
+-----------------
+The command line acts as :data:`CONSOLE`, the default ``actor`` of every use case. Whoever
+runs ``safeconduct users``/``cases`` on the machine holds the database itself (the SQLite
+file, or the PostgreSQL credentials) and could read and change every table directly, so the
+access table, which governs the users of the service, does not restrict it; its changes are
+recorded as ``console``. No web request can act as the console: the web API always passes
+the actor of the request's token (:func:`actor_for_token`), and ``console`` is not a user
+name anyone can sign in with.
 
 Nothing here names a command-line flag: errors carry the field they concern (``name``,
-``role``, ``password``, ``language``, ``channel``, ``case_code``, ``transition``).
+``role``, ``password``, ``language``, ``channel``, ``case_code``, ``id``, ``transition``,
+``token``).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
 import random
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 from safeconduct.casework.case import Case, CaseEvent
-from safeconduct.casework.roles import Role, parse_role
+from safeconduct.casework.roles import Role, can, parse_role
 from safeconduct.casework.status import CaseStatus, allowed_transitions
-from safeconduct.errors import InvalidValueError
+from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.note.casecode import format_case_code, parse_case_code
 from safeconduct.services.ports import (
     CaseworkDatabase,
+    CaseworkUnitOfWork,
     PasswordHasher,
     StoredCase,
+    StoredToken,
     StoredUser,
 )
+
+#: Failed and refused sign-ins go here (user name and reason; never a password or token).
+auth_log = logging.getLogger("safeconduct.auth")
 
 #: Fewest characters a password may have (NIST SP 800-63B asks for at least 8).
 MIN_PASSWORD_LENGTH = 10
@@ -42,12 +69,137 @@ _CODE_ATTEMPTS = 5
 _USER_NAME = re.compile(r"[^\W_][\w.-]{0,63}")
 
 
+# ----------------------------------------------------------------- errors
+
+
+class PermissionDeniedError(SafeconductError):
+    """The acting user's roles do not allow this (GUIDE §2; the default is nothing)."""
+
+
+class AuthenticationError(SafeconductError):
+    """No valid sign-in: a wrong user name or password, or a missing, unknown or expired
+    token. The message never says which of name and password was wrong."""
+
+
+class LoginLockedError(AuthenticationError):
+    """Sign-ins for this user are refused for a while after repeated failures.
+
+    Attributes
+    ----------
+    retry_after_s
+        Whole seconds until the next sign-in may be tried (at least 1).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+        retry_after_s: int = 1,
+    ) -> None:
+        super().__init__(message, field=field, detail=detail)
+        self.retry_after_s = retry_after_s
+
+
+class NotFoundError(InvalidValueError):
+    """The case (or other record) asked for does not exist. An :class:`InvalidValueError`,
+    so that the command line treats it as before; the web API answers 404."""
+
+
+# ----------------------------------------------------------------- ports and actors
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """How sign-ins slow down and lock, and how long a token lasts.
+
+    After ``free_failures`` failed sign-ins in a row, each further failure refuses the next
+    attempt for 1, 2, 4, ... seconds (an online guesser gets a few dozen tries an hour);
+    at ``lock_after`` failures in a row the user is locked for ``lock_for``. A refused
+    attempt is not checked and does not count. A successful sign-in clears the count.
+
+    Attributes
+    ----------
+    free_failures
+        Failures in a row allowed without delay (typing mistakes).
+    lock_after
+        Failures in a row that lock the user.
+    lock_for
+        How long a locked user waits.
+    token_lifetime
+        How long an issued bearer token is accepted (a shift and some).
+    """
+
+    free_failures: int = 3
+    lock_after: int = 10
+    lock_for: timedelta = timedelta(minutes=15)
+    token_lifetime: timedelta = timedelta(hours=12)
+
+    def refuse_for(self, failures: int) -> timedelta | None:
+        """How long sign-ins are refused after ``failures`` failures in a row (None: not)."""
+        if failures >= self.lock_after:
+            return self.lock_for
+        if failures > self.free_failures:
+            return min(timedelta(seconds=2 ** (failures - self.free_failures - 1)), self.lock_for)
+        return None
+
+
 @dataclass(frozen=True)
 class CaseworkPorts:
-    """The edges casework reaches: its database and a password hasher."""
+    """The edges casework reaches: its database and a password hasher; and the sign-in
+    policy (:class:`AuthPolicy`)."""
 
     database: CaseworkDatabase
     passwords: PasswordHasher
+    auth: AuthPolicy = field(default_factory=AuthPolicy)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts in a use case: a signed-in user's name and roles, or the local console.
+
+    Attributes
+    ----------
+    name
+        The user name, recorded in timelines and as the opener of cases.
+    roles
+        Every role held; the actor gets the union of what each grants.
+    console
+        The local command line (see the module docstring): not restricted by the access
+        table. Only :data:`CONSOLE` and :func:`console_as` set it.
+    """
+
+    name: str
+    roles: tuple[Role, ...]
+    console: bool = False
+
+
+#: The user name the console records, which no user may take.
+CONSOLE_NAME = "console"
+#: The local command line as an actor (see the module docstring).
+CONSOLE = Actor(name=CONSOLE_NAME, roles=(), console=True)
+
+
+def console_as(name: str) -> Actor:
+    """The console recording its changes under ``name`` (a person at the command line)."""
+    return Actor(name=name, roles=(), console=True)
+
+
+def _as_actor(actor: Actor | str) -> Actor:
+    # A bare name is the console acting under that name (the command line's old signature).
+    return console_as(actor) if isinstance(actor, str) else actor
+
+
+def _require(
+    actor: Actor, action: str, data_classes: Iterable[str], *, own: bool, what: str
+) -> None:
+    """Refuse unless one of ``data_classes`` grants ``action`` to the actor."""
+    if actor.console:
+        return
+    if not any(can(actor.roles, action, d, own=own) for d in data_classes):  # type: ignore[arg-type]
+        roles = ", ".join(actor.roles) or "no role"
+        raise PermissionDeniedError(f"{actor.name} ({roles}) may not {what}")
 
 
 @dataclass(frozen=True)
@@ -192,6 +344,7 @@ def add_user(
     password: str,
     *,
     now: datetime | None = None,
+    actor: Actor = CONSOLE,
 ) -> UserInfo:
     """Add a user who signs in with ``password`` and holds ``role``.
 
@@ -208,14 +361,25 @@ def add_user(
         The password; only its argon2 hash is stored.
     now
         When the user is added (time-zone aware); by default the current time.
+    actor
+        Who adds the user: an administrator, or the console.
 
     Raises
     ------
+    PermissionDeniedError
+        The actor may not manage users.
     InvalidValueError
-        ``field="name"``: malformed, or a user of that name exists; ``field="role"``;
-        ``field="password"``: empty or too weak.
+        ``field="name"``: malformed, reserved (``console``), or a user of that name
+        exists; ``field="role"``; ``field="password"``: empty or too weak.
     """
+    _require(actor, "write", ("administration",), own=False, what="add users")
     user_name = normalise_user_name(name)
+    if user_name == CONSOLE_NAME:
+        raise InvalidValueError(
+            f"the name {CONSOLE_NAME!r} is reserved for changes made at the command line; "
+            "choose another",
+            field="name",
+        )
     roles = parse_roles(role)
     check_password(password, name=user_name)
     created_at = _now(now)
@@ -235,13 +399,183 @@ def _user_exists(name: str) -> InvalidValueError:
     return InvalidValueError(f"a user called {name!r} exists already", field="name")
 
 
-def list_users(ports: CaseworkPorts) -> list[UserInfo]:
-    """Every user, by name, without password hashes."""
+def list_users(ports: CaseworkPorts, *, actor: Actor = CONSOLE) -> list[UserInfo]:
+    """Every user, by name, without password hashes (an administrator, or the console).
+
+    Raises
+    ------
+    PermissionDeniedError
+        The actor may not manage users.
+    """
+    _require(actor, "read", ("administration",), own=False, what="list users")
     with ports.database.unit_of_work(read_only=True) as uow:
         return [_user_info(u) for u in uow.users.list_all()]
 
 
+# ----------------------------------------------------------------- sign-in
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _decoy_hash(passwords: PasswordHasher) -> str:
+    # Checked against when the user does not exist, so that the answer takes as long.
+    return passwords.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A bearer token, shown once to its user; the store keeps only its SHA-256 hash.
+
+    Attributes
+    ----------
+    token
+        The token: 43 URL-safe characters (256 random bits).
+    user
+        Whom it signs in.
+    expires_at
+        Until when it is accepted, time-zone aware (UTC).
+    """
+
+    token: str = field(repr=False)
+    user: UserInfo
+    expires_at: datetime
+
+
+def issue_token(
+    ports: CaseworkPorts, name: str, password: str, *, now: datetime | None = None
+) -> IssuedToken:
+    """Check a user name and password and issue a bearer token for the web API.
+
+    Why opaque random tokens, stored hashed, and not signed ones (JWT): a token in the
+    ``api_tokens`` table can be revoked at once (signing out, a lost phone, a user removed),
+    there is no signing key to keep secret, rotate and share between server processes,
+    and a stolen copy of the database holds only SHA-256 hashes, which are useless as
+    tokens (256 random bits need no slow hash). The price is one indexed read per request.
+
+    Failures follow :class:`AuthPolicy`: after a few in a row, further attempts are
+    refused for a growing while, and then the user is locked. Every failure is logged to
+    ``safeconduct.auth`` with the user name and the reason, never the password.
+
+    Raises
+    ------
+    LoginLockedError
+        Sign-ins for this user are refused for now (too many failures); nothing is checked.
+    AuthenticationError
+        Wrong user name or password (the message does not say which).
+    """
+    at = _now(now)
+    policy = ports.auth
+    try:
+        user_name = normalise_user_name(name)
+    except InvalidValueError:
+        user_name = None
+    with ports.database.unit_of_work(read_only=True) as uow:
+        user = uow.users.get(user_name) if user_name else None
+    if user is not None and user.locked_until is not None and user.locked_until > at:
+        wait = max(1, int((user.locked_until - at).total_seconds() + 0.999))
+        auth_log.warning("sign-in refused for user %r: locked for %d s more", user.name, wait)
+        raise LoginLockedError(
+            f"too many failed sign-ins for {user.name}; try again in {_duration(wait)}",
+            retry_after_s=wait,
+        )
+    valid = isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_LENGTH
+    # argon2 runs outside any transaction: it is slow on purpose and must hold no lock.
+    if user is None:
+        if valid:
+            ports.passwords.verify(_decoy_hash(ports.passwords), password)
+        auth_log.warning("failed sign-in for unknown user %r", name)
+        raise _bad_credentials()
+    if not (valid and ports.passwords.verify(user.password_hash, password)):
+        with ports.database.unit_of_work() as uow:
+            failures = uow.users.record_failed_login(user.name)
+            refuse = policy.refuse_for(failures)
+            if refuse is not None:
+                uow.users.lock(user.name, at + refuse)
+        auth_log.warning(
+            "failed sign-in for user %r: wrong password (%d in a row%s)",
+            user.name,
+            failures,
+            f"; refused for {_duration(int(refuse.total_seconds()))}" if refuse else "",
+        )
+        raise _bad_credentials()
+    token = secrets.token_urlsafe(32)
+    expires_at = at + policy.token_lifetime
+    with ports.database.unit_of_work() as uow:
+        uow.users.record_login(user.name)
+        uow.tokens.delete_expired(at)
+        uow.tokens.add(
+            StoredToken(
+                token_hash=_token_hash(token),
+                user_name=user.name,
+                created_at=at,
+                expires_at=expires_at,
+            )
+        )
+    auth_log.info("user %r signed in", user.name)
+    return IssuedToken(token=token, user=_user_info(user), expires_at=expires_at)
+
+
+def _bad_credentials() -> AuthenticationError:
+    return AuthenticationError("wrong user name or password")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{(seconds + 59) // 60} min"
+
+
+def actor_for_token(ports: CaseworkPorts, token: str, *, now: datetime | None = None) -> Actor:
+    """The signed-in user a bearer token stands for, with the roles they hold now.
+
+    Raises
+    ------
+    AuthenticationError
+        ``field="token"``: no such token, or it has expired (sign in again).
+    """
+    at = _now(now)
+    if not isinstance(token, str) or not 0 < len(token) <= 256:
+        raise AuthenticationError("not signed in; sign in for a token", field="token")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        stored = uow.tokens.get(_token_hash(token))
+        user = uow.users.get(stored.user_name) if stored is not None else None
+    if stored is None or user is None:
+        raise AuthenticationError("this token is not valid; sign in again", field="token")
+    if stored.expires_at <= at:
+        raise AuthenticationError("this token has expired; sign in again", field="token")
+    return Actor(name=user.name, roles=user.roles)
+
+
+def revoke_token(ports: CaseworkPorts, token: str) -> None:
+    """Forget a bearer token (signing out); unknown tokens are ignored."""
+    if isinstance(token, str) and 0 < len(token) <= 256:
+        with ports.database.unit_of_work() as uow:
+            uow.tokens.delete(_token_hash(token))
+
+
 # ----------------------------------------------------------------- cases
+
+#: Transition -> the data classes (GUIDE §2) of which a write grant allows it; any one will
+#: do. The status is part of the case summary, which only the opening operator writes; the
+#: other teams move a case where the step is theirs: a meeting is agreed by its operator or
+#: the planner, a plan is the planner's, the flight and the arrival are the crew's and the
+#: reception team's, custody the reception team's.
+TRANSITION_RIGHTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "schedule": ("meeting",),
+        "plan": ("plan",),
+        "launch": ("live_positions",),
+        "arrive": ("live_positions", "reception"),
+        "take_into_custody": ("reception",),
+        "abort": ("meeting", "live_positions"),
+        "lose_contact": ("case_summary", "live_positions"),
+        "recontact": ("case_summary",),
+        "close": ("case_summary",),
+    }
+)
 
 
 def _case_info(stored: StoredCase) -> CaseInfo:
@@ -259,6 +593,12 @@ def _case_info(stored: StoredCase) -> CaseInfo:
     )
 
 
+def _owns(actor: Actor, stored: StoredCase) -> bool:
+    # "Own" cases: those the actor opened. Crews and reception teams will own the cases
+    # assigned to them once assignments exist; until then they own none.
+    return stored.opened_by == actor.name
+
+
 def open_case(
     ports: CaseworkPorts,
     *,
@@ -266,8 +606,9 @@ def open_case(
     channel: str = "hotline",
     now: datetime | None = None,
     rng: random.Random | None = None,
+    actor: Actor = CONSOLE,
 ) -> CaseInfo:
-    """Open a new case, ``contacted``, with a fresh case code.
+    """Open a new case, ``contacted``, with a fresh case code; it is the actor's own.
 
     Parameters
     ----------
@@ -282,53 +623,99 @@ def open_case(
     rng
         A seeded generator for reproducible codes in tests; by default the system's
         secure source.
+    actor
+        Who opens it (an operator, or the console); recorded as its opener.
 
     Raises
     ------
+    PermissionDeniedError
+        The actor may not open cases.
     InvalidValueError
         ``field="language"`` or ``field="channel"``.
     """
+    _require(actor, "write", ("case_summary",), own=True, what="open cases")
     opened = _now(now)
     with ports.database.unit_of_work() as uow:
         for _ in range(_CODE_ATTEMPTS):
             case = Case.open(language=language, channel=channel, now=opened, rng=rng)
             if uow.cases.get(case.case_code) is None:
-                return _case_info(uow.cases.add(case))
+                return _case_info(uow.cases.add(case, opened_by=actor.name))
     # 19**7 codes: five collisions in a row mean a broken random source, not bad luck.
     raise RuntimeError(f"drew {_CODE_ATTEMPTS} case codes that were all taken")
 
 
-def list_cases(ports: CaseworkPorts) -> list[CaseInfo]:
-    """Every case, oldest first."""
-    with ports.database.unit_of_work(read_only=True) as uow:
-        return [_case_info(c) for c in uow.cases.list_all()]
-
-
-def get_case(ports: CaseworkPorts, case_code: str) -> CaseInfo:
-    """The case with ``case_code`` (as typed: case, spaces and hyphens ignored) and its timeline.
+def list_cases(ports: CaseworkPorts, *, actor: Actor = CONSOLE) -> list[CaseInfo]:
+    """The cases the actor may see, oldest first: all of them for a planner or a registrar
+    (and the console), their own for an operator, a crew or a reception team.
 
     Raises
     ------
-    InvalidValueError
-        ``field="case_code"``: malformed, or no such case.
+    PermissionDeniedError
+        The actor may see no case at all (an auditor, an administrator).
     """
-    code = parse_case_code(case_code, field="case_code")
+    _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    every = actor.console or can(actor.roles, "read", "case_summary", own=False)
     with ports.database.unit_of_work(read_only=True) as uow:
-        return _case_info(_require_case(uow.cases.get(code), code))
+        stored = uow.cases.list_all(opened_by=None if every else actor.name)
+    return [_case_info(c) for c in stored]
 
 
-def _require_case(stored: StoredCase | None, code: str) -> StoredCase:
-    if stored is None:
-        raise InvalidValueError(f"there is no case {format_case_code(code)}", field="case_code")
-    return stored
+def _find(uow: CaseworkUnitOfWork, ref: int | str) -> StoredCase:
+    """The case by store id (an int) or case code (a str, as typed)."""
+    cases = uow.cases
+    if isinstance(ref, bool) or not isinstance(ref, int | str):
+        raise InvalidValueError(f"{ref!r} is neither a case id nor a case code", field="id")
+    if isinstance(ref, int):
+        found = cases.get_by_id(ref)
+        if found is None:
+            raise NotFoundError(f"there is no case with id {ref}", field="id")
+        return found
+    code = parse_case_code(ref, field="case_code")
+    found = cases.get(code)
+    if found is None:
+        raise NotFoundError(f"there is no case {format_case_code(code)}", field="case_code")
+    return found
+
+
+def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor = CONSOLE) -> CaseInfo:
+    """A case and its timeline, if the actor may see it.
+
+    Parameters
+    ----------
+    case
+        The store's id (an int: the web API's ``id``) or the case code (a str, as typed:
+        case, spaces and hyphens ignored).
+    actor
+        Who asks.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The actor may not see cases, or not this one (not their own).
+    NotFoundError
+        No such case (``field="id"`` or ``"case_code"``).
+    InvalidValueError
+        ``field="case_code"``: a malformed case code.
+    """
+    _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        stored = _find(uow, case)
+    _require(
+        actor,
+        "read",
+        ("case_summary",),
+        own=_owns(actor, stored),
+        what=f"see case {format_case_code(stored.case.case_code)}",
+    )
+    return _case_info(stored)
 
 
 def transition_case(
     ports: CaseworkPorts,
-    case_code: str,
+    case: int | str,
     transition: str,
     *,
-    actor: str,
+    actor: Actor | str = CONSOLE,
     now: datetime | None = None,
 ) -> CaseInfo:
     """Move a case by a named transition and record who did it, in one transaction.
@@ -337,28 +724,43 @@ def transition_case(
     ----------
     ports
         The database.
-    case_code
-        The case (as typed: case, spaces and hyphens ignored).
+    case
+        The store's id (an int) or the case code (a str, as typed).
     transition
         A transition name (:data:`~safeconduct.casework.status.TRANSITIONS`).
     actor
-        The user name of whoever makes the change.
+        Who makes the change (:data:`TRANSITION_RIGHTS` says who may); a bare name is the
+        console acting under that name.
     now
         When it happens (time-zone aware); by default the current time.
 
     Raises
     ------
+    PermissionDeniedError
+        The actor may not see the case, or may not make this transition on it.
+    NotFoundError
+        No such case.
     InvalidValueError
-        ``field="case_code"``: malformed or no such case; ``field="transition"``
-        (:class:`~safeconduct.casework.status.InvalidTransitionError`): not allowed from the
-        current status (the message names the allowed ones), or the case changed meanwhile.
-        Nothing is written.
+        ``field="case_code"``: malformed; ``field="transition"``
+        (:class:`~safeconduct.casework.status.InvalidTransitionError`): unknown, or not
+        allowed from the current status (the message names the allowed ones), or the case
+        changed meanwhile. Nothing is written.
     """
-    code = parse_case_code(case_code, field="case_code")
+    who = _as_actor(actor)
+    _require(who, "read", ("case_summary",), own=True, what="see cases")
+    rights = TRANSITION_RIGHTS.get(transition) if isinstance(transition, str) else None
+    if rights is not None:
+        _require(who, "write", rights, own=True, what=f"{transition} cases")
     at = _now(now)
     with ports.database.unit_of_work() as uow:
-        stored = _require_case(uow.cases.get(code), code)
-        moved = stored.case.apply(transition, at=at, actor=actor)
+        stored = _find(uow, case)
+        own = _owns(who, stored)
+        printed = format_case_code(stored.case.case_code)
+        _require(who, "read", ("case_summary",), own=own, what=f"see case {printed}")
+        if rights is not None:
+            _require(who, "write", rights, own=own, what=f"{transition} case {printed}")
+        # An unknown transition is refused here, naming the known ones.
+        moved = stored.case.apply(transition, at=at, actor=who.name)
         return _case_info(uow.cases.save(moved))
 
 
