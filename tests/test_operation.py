@@ -140,3 +140,21 @@ def test_the_summary_json_keeps_its_shape(fit: OperationResult) -> None:
         "lowest_reserve_wh",
     }  # fmt: skip
     assert doc["rehearsal"]["reached"] is True
+
+
+def test_an_unknown_language_is_refused_before_any_work(sample_area: Path, tmp_path: Path) -> None:
+    with pytest.raises(InvalidValueError) as info:
+        rehearse_operation(PORTS, sample_area, tmp_path / "out", lang="xx", now=NOW)
+    assert info.value.field == "langs"
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_first(
+    sample_area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the long work started before the output was checked")
+
+    monkeypatch.setattr("safeconduct.services.operation.search_grids", must_not_run)
+    with pytest.raises(BadFileError, match="does not exist"):
+        rehearse_operation(PORTS, sample_area, tmp_path / "missing" / "out", now=NOW)

@@ -30,6 +30,8 @@ from safeconduct.guidance.rehearsal import (
     rehearse,
 )
 from safeconduct.mission.plan import MissionPlan
+from safeconduct.mission.profiles import DroneProfile
+from safeconduct.note.catalog import parse_languages
 from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.models import ToblerModel
 from safeconduct.routing.route import Route, observer_specs, straight_leg_steps
@@ -322,12 +324,33 @@ def rehearse_operation(
     if injured_pace is None:
         injured_pace = INJURED_PLANNING_PACE
     _check_pace(injured_pace)
+    parse_languages([lang])  # an unknown language is refused now, not after the long work
     say = progress or (lambda _msg: None)
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     profile = load_drone(ports.mission, drone)
     area = ports.areas.load_area(area_dir)
     pace = injured_pace if injured else 1.0
+    files = ports.planning.files
+    # The staging folder opens first, so an output that cannot be written is refused before
+    # the long work; its files replace the output folder together at the end, or none do.
+    with files.staging_folder(out_dir, prefix=".rehearse-") as out:
+        result = _plan_and_rehearse(ports, area, out, profile, pace, injured, seed, lang, now, say)
+    return OperationResult(Path(out_dir), *result)
 
+
+def _plan_and_rehearse(
+    ports: OperationPorts,
+    area: Area,
+    out: Path,
+    profile: DroneProfile,
+    pace: float,
+    injured: bool,
+    seed: int,
+    lang: str,
+    now: datetime,
+    say: Callable[[str], None],
+) -> tuple[OperationSummary, Route, MissionPlan, RehearsalResult]:
+    """Plan and rehearse on values, then write every artifact into the staging ``out``."""
     say("exposure and hazards")
     grids = search_grids(ports.planning, area.dem, area.hazards, area.observers)
     say("route")
@@ -354,17 +377,15 @@ def rehearse_operation(
         rehearsal=RehearsalFigures.of(result, area.observers),
     )
 
-    files = ports.planning.files
-    with files.staging_folder(out_dir, prefix=".rehearse-") as out:
-        say("writing the route, sorties and note")
-        ports.planning.routes.write_route(route, out / "route.geojson")
-        write_mission(ports.mission, plan, out / "mission")
-        note = make_note(ports.note, out / "note.pdf", langs=[lang], kind="drop", png=True)
-        files.write_text(out / "summary.json", json_text(summary.to_json()))
-        say("report")
-        _write_report(ports, out, area, grids, route, plan, sorties, note.png_paths, path,
-                      terrain, result, summary)  # fmt: skip
-    return OperationResult(Path(out_dir), summary, route, plan, result)
+    say("writing the route, sorties and note")
+    ports.planning.routes.write_route(route, out / "route.geojson")
+    write_mission(ports.mission, plan, out / "mission")
+    note = make_note(ports.note, out / "note.pdf", langs=[lang], kind="drop", png=True)
+    ports.planning.files.write_text(out / "summary.json", json_text(summary.to_json()))
+    say("report")
+    _write_report(ports, out, area, grids, route, plan, sorties, note.png_paths, path,
+                  terrain, result, summary)  # fmt: skip
+    return summary, route, plan, result
 
 
 def json_text(doc: Any) -> str:
