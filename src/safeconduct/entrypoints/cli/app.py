@@ -281,10 +281,11 @@ def demo_command(
 
 
 def _register_plugins() -> None:
-    """Sub-commands that live beside their capability's package."""
+    """Sub-commands defined in their own modules beside this one, one module per family."""
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
+    from safeconduct.entrypoints.cli.serve import serve_command
     from safeconduct.entrypoints.cli.signals import signals_command
     from safeconduct.entrypoints.cli.upload import upload_command
     from safeconduct.entrypoints.cli.users import users_app
@@ -295,6 +296,7 @@ def _register_plugins() -> None:
     app.command("signals")(signals_command)
     app.add_typer(users_app, name="users")
     app.add_typer(cases_app, name="cases")
+    app.command("serve")(serve_command)
 
 
 _register_plugins()

@@ -1,0 +1,91 @@
+"""The REST API under ``/api``: health, sign-in, and cases.
+
+Each route reads its input, calls one use case with the request's actor and returns its
+value as JSON; the use case decides who may do what, and :mod:`.errors` answers refusals.
+The routes are plain ``def``: FastAPI runs them in its thread pool, where the database
+calls may block.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.schemas import (
+    CaseCreate,
+    CaseOut,
+    Health,
+    Problem,
+    Token,
+    TransitionRequest,
+)
+from safeconduct.services import casework
+
+#: The error answers every authenticated route may give, for the OpenAPI document.
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": Problem, "description": "Not signed in, or the token is not valid"},
+    403: {"model": Problem, "description": "The user's roles do not allow this"},
+    422: {"model": Problem, "description": "A value in the request is not acceptable"},
+}
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/health", tags=["service"])
+def health() -> Health:
+    """The service answers (no sign-in needed)."""
+    return Health()
+
+
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    responses={
+        401: {"model": Problem, "description": "Wrong user name or password"},
+        429: {"model": Problem, "description": "Too many failed sign-ins; see Retry-After"},
+    },
+)
+def sign_in(ports: Ports, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """Trade a user name and password (an OAuth2 password form) for a bearer token."""
+    issued = casework.issue_token(ports, form.username, form.password)
+    lifetime = int(ports.auth.token_lifetime.total_seconds())
+    return Token(access_token=issued.token, expires_in=lifetime)
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, tags=["cases"], responses=_ERRORS)
+def open_case(ports: Ports, actor: CurrentActor, body: CaseCreate) -> CaseOut:
+    """Open a new case (an operator); it is theirs."""
+    case = casework.open_case(ports, language=body.language, channel=body.channel, actor=actor)
+    return CaseOut.of(case)
+
+
+@router.get("/cases", tags=["cases"], responses=_ERRORS)
+def list_cases(ports: Ports, actor: CurrentActor) -> list[CaseOut]:
+    """The cases the user may see: all for planners and registrars, their own for others."""
+    return [CaseOut.of(c) for c in casework.list_cases(ports, actor=actor)]
+
+
+@router.get(
+    "/cases/{case_id}",
+    tags=["cases"],
+    responses={**_ERRORS, 404: {"model": Problem, "description": "No such case"}},
+)
+def get_case(ports: Ports, actor: CurrentActor, case_id: int) -> CaseOut:
+    """One case and its timeline."""
+    return CaseOut.of(casework.get_case(ports, case_id, actor=actor))
+
+
+@router.post(
+    "/cases/{case_id}/transitions",
+    tags=["cases"],
+    responses={**_ERRORS, 404: {"model": Problem, "description": "No such case"}},
+)
+def transition_case(
+    ports: Ports, actor: CurrentActor, case_id: int, body: TransitionRequest
+) -> CaseOut:
+    """Move a case by a named transition; an unknown or disallowed one is refused (422)
+    with a message naming the allowed ones."""
+    return CaseOut.of(casework.transition_case(ports, case_id, body.transition, actor=actor))

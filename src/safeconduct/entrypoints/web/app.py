@@ -1,0 +1,28 @@
+"""The app factory: one FastAPI application on one set of casework ports."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from safeconduct import __version__
+from safeconduct.entrypoints.web.api import router
+from safeconduct.entrypoints.web.errors import install_error_handlers
+from safeconduct.services.casework import CaseworkPorts
+
+
+def create_app(ports: CaseworkPorts) -> FastAPI:
+    """The coordination service's web app on ``ports`` (its database, already migrated).
+
+    The OpenAPI document is at ``/openapi.json``, the interactive one at ``/docs``. The
+    caller owns ``ports`` and closes its database when the app stops.
+    """
+    app = FastAPI(
+        title="safeconduct",
+        version=__version__,
+        description="The coordination service of drone-guided surrender: cases and their "
+        "status, scoped by role.",
+    )
+    app.state.ports = ports
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,120 @@
+"""The one place that turns errors into HTTP answers, all as ``{"detail": ..., "field": ...}``.
+
+========================================  ======================================
+error                                     status
+========================================  ======================================
+``AuthenticationError``                   401, ``WWW-Authenticate: Bearer``
+``LoginLockedError``                      429, ``Retry-After: <seconds>``
+``PermissionDeniedError``                 403
+``NotFoundError``                         404
+``InvalidValueError`` (and subclasses)    422
+request body/parameters the wrong shape   422 (malformed JSON, wrong types)
+``BadFileError``                          400; 503 when ``field="db"`` (the database)
+other ``SafeconductError``                400
+unknown path / method                     404 / 405
+anything else (a bug)                     500, logged, no details shown
+========================================  ======================================
+
+User mistakes never become a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safeconduct.errors import BadFileError, InvalidValueError, SafeconductError
+from safeconduct.services.casework import (
+    AuthenticationError,
+    LoginLockedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+log = logging.getLogger("safeconduct.web")
+
+
+def problem(
+    status: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The JSON error answer."""
+    return JSONResponse({"detail": detail, "field": field}, status_code=status, headers=headers)
+
+
+def status_for(exc: SafeconductError) -> tuple[int, dict[str, str] | None]:
+    """The HTTP status (and headers) for a library error."""
+    if isinstance(exc, LoginLockedError):
+        return 429, {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, AuthenticationError):
+        return 401, {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, PermissionDeniedError):
+        return 403, None
+    if isinstance(exc, NotFoundError):
+        return 404, None
+    if isinstance(exc, InvalidValueError):
+        return 422, None
+    if isinstance(exc, BadFileError) and exc.field == "db":
+        return 503, None  # the database does not answer: the server's trouble, not the user's
+    return 400, None
+
+
+async def _library_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SafeconductError)
+    status, headers = status_for(exc)
+    if status >= 500:
+        log.error("%s", exc)
+    return problem(status, exc.message, exc.field, headers)
+
+
+def _field_of(location: Sequence[Any]) -> str | None:
+    # ("body", "language") -> "language"; ("body",) (no or malformed JSON) -> None
+    names = [str(part) for part in location[1:] if not isinstance(part, int)]
+    return ".".join(names) or None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "the request body is not valid JSON"
+    if kind == "missing" and tuple(error.get("loc", ())) == ("body",):
+        return "the request has no body; send JSON"
+    if kind == "model_attributes_type" or kind == "dict_type":
+        return "the request body must be a JSON object"
+    if kind == "extra_forbidden":
+        return "this field is not known here"
+    return str(error.get("msg", "invalid value"))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    first = errors[0] if errors else {}
+    field = _field_of(first.get("loc", ()))
+    detail = _describe(first)
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return problem(422, detail, field)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem(exc.status_code, str(exc.detail), None, dict(exc.headers or {}) or None)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return problem(500, "internal error; the service's log says more")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error of ``app`` as JSON ``{"detail", "field"}`` with its status."""
+    app.add_exception_handler(SafeconductError, _library_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,98 @@
+"""The JSON shapes of the web API (pydantic models); the services never see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from safeconduct.services.casework import CaseInfo
+
+
+class Health(BaseModel):
+    """The service answers."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Token(BaseModel):
+    """A bearer token (OAuth2 password flow, RFC 6749 §5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class Problem(BaseModel):
+    """Every error: a message for people and the request field it concerns, if any."""
+
+    detail: str
+    field: str | None = None
+
+
+class CaseCreate(BaseModel):
+    """A new case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(description="ISO 639-1 code of the person's language, e.g. ru.")
+    channel: str = Field("hotline", description="hotline, chat or drone.")
+
+
+class TransitionRequest(BaseModel):
+    """A named status transition (schedule, plan, launch, arrive, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transition: str
+
+
+class CaseEventOut(BaseModel):
+    """One step of a case's timeline."""
+
+    at: datetime
+    actor: str
+    transition: str
+    from_status: str
+    to_status: str
+
+
+class CaseOut(BaseModel):
+    """A case: code, language, channel, status and timeline (times in UTC)."""
+
+    id: int
+    case_code: str = Field(description="Canonical code, no hyphen: 7KDMTW3A.")
+    printed_code: str = Field(description="As printed and spoken: 7KDM-TW3A.")
+    language: str
+    channel: str
+    status: str
+    created_at: datetime
+    last_changed_at: datetime
+    allowed_transitions: list[str]
+    events: list[CaseEventOut]
+
+    @classmethod
+    def of(cls, case: CaseInfo) -> CaseOut:
+        return cls(
+            id=case.id,
+            case_code=case.case_code,
+            printed_code=case.printed_code,
+            language=case.language,
+            channel=case.channel,
+            status=str(case.status),
+            created_at=case.created_at,
+            last_changed_at=case.last_changed_at,
+            allowed_transitions=list(case.allowed),
+            events=[
+                CaseEventOut(
+                    at=e.at,
+                    actor=e.actor,
+                    transition=e.transition,
+                    from_status=str(e.from_status),
+                    to_status=str(e.to_status),
+                )
+                for e in case.events
+            ],
+        )

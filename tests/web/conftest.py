@@ -1,0 +1,91 @@
+"""Web API tests run on SQLite and on PostgreSQL, on the store tests' databases.
+
+``client_for(policy)`` builds a FastAPI ``TestClient`` on the test's migrated database;
+``users`` holds one signed-up user per role (and a second operator), ``token_of`` their
+bearer tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+from safeconduct.entrypoints.web.app import create_app
+from safeconduct.services.casework import AuthPolicy, CaseworkPorts, add_user
+from tests.store.conftest import (  # noqa: F401  (fixtures, used by name)
+    FAST_PASSWORDS,
+    _no_database_from_the_environment,
+    engine,
+    store,
+)
+
+PASSWORD = "correct horse battery staple"
+#: User name -> roles: one user per role, and a second operator who owns nothing.
+USERS: dict[str, str] = {
+    "olga": "operator",
+    "oleh": "operator",
+    "petro": "planner",
+    "kyrylo": "crew",
+    "roman": "reception",
+    "rita": "registrar",
+    "anya": "auditor",
+    "adam": "admin",
+}
+
+ClientFor = Callable[..., TestClient]
+
+
+@pytest.fixture
+def ports(engine: Engine) -> CaseworkPorts:
+    """The casework ports on the migrated test database, with the default sign-in policy."""
+    return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+
+
+@pytest.fixture
+def client_for(engine: Engine) -> Iterator[ClientFor]:
+    """Make a test client on the test database, optionally with its own sign-in policy."""
+    clients: list[TestClient] = []
+
+    def make(policy: AuthPolicy | None = None) -> TestClient:
+        ports = CaseworkPorts(
+            database=SqlCaseworkDatabase(engine),
+            passwords=FAST_PASSWORDS,
+            auth=policy or AuthPolicy(),
+        )
+        client = TestClient(create_app(ports), raise_server_exceptions=False)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(client_for: ClientFor) -> TestClient:
+    """A test client with the default sign-in policy."""
+    return client_for()
+
+
+@pytest.fixture
+def users(ports: CaseworkPorts) -> dict[str, str]:
+    """Every user of :data:`USERS`, added with :data:`PASSWORD`."""
+    for name, role in USERS.items():
+        add_user(ports, name, role, PASSWORD)
+    return USERS
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """A bearer token for ``name`` through the API."""
+    answer = client.post("/api/auth/token", data={"username": name, "password": password})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header that carries ``token``."""
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,176 @@
+"""Signing in: bearer tokens, wrong passwords, slow-down and lock-out, and 401 everywhere
+without a valid token."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from safeconduct.services.casework import (
+    AuthenticationError,
+    AuthPolicy,
+    CaseworkPorts,
+    LoginLockedError,
+    actor_for_token,
+    issue_token,
+    revoke_token,
+)
+from tests.web.conftest import PASSWORD, ClientFor, bearer, sign_in
+
+T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def test_health_and_openapi_need_no_sign_in(client: TestClient) -> None:
+    answer = client.get("/api/health")
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+    document = client.get("/openapi.json").json()
+    assert {"/api/health", "/api/auth/token", "/api/cases"} <= set(document["paths"])
+
+
+def test_a_password_form_gives_a_bearer_token(client: TestClient, users: dict[str, str]) -> None:
+    answer = client.post("/api/auth/token", data={"username": "Olga", "password": PASSWORD})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 12 * 3600
+    assert len(body["access_token"]) >= 40
+    assert client.get("/api/cases", headers=bearer(body["access_token"])).status_code == 200
+
+
+def test_only_the_hash_of_a_token_is_stored(
+    client: TestClient, users: dict[str, str], engine: sa.Engine
+) -> None:
+    token = sign_in(client, "olga")
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT token_hash FROM api_tokens")).scalars().all()
+    assert len(stored) == 1
+    assert token not in stored[0] and len(stored[0]) == 64
+
+
+@pytest.mark.parametrize("name", ["olga", "nobody", "bad name!"])
+def test_a_wrong_password_is_refused_and_logged_without_it(
+    client: TestClient, users: dict[str, str], caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="safeconduct.auth")
+    answer = client.post("/api/auth/token", data={"username": name, "password": "guess-1234"})
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert answer.json() == {"detail": "wrong user name or password", "field": None}
+    records = [r for r in caplog.records if r.name == "safeconduct.auth"]
+    assert len(records) == 1 and records[0].levelno == logging.WARNING
+    assert repr(name) in records[0].getMessage()
+    assert "guess-1234" not in caplog.text
+
+
+def test_repeated_failures_lock_the_user(
+    client_for: ClientFor, users: dict[str, str], engine: sa.Engine
+) -> None:
+    client = client_for(AuthPolicy(free_failures=2, lock_after=3, lock_for=timedelta(minutes=15)))
+    for _ in range(3):
+        answer = client.post("/api/auth/token", data={"username": "olga", "password": "nope-1"})
+        assert answer.status_code == 401
+    answer = client.post("/api/auth/token", data={"username": "olga", "password": PASSWORD})
+    assert answer.status_code == 429
+    assert 890 <= int(answer.headers["Retry-After"]) <= 900
+    assert "too many failed sign-ins" in answer.json()["detail"]
+    with engine.connect() as connection:
+        failures, locked = connection.execute(
+            sa.text("SELECT failed_logins, locked_until FROM users WHERE name = 'olga'")
+        ).one()
+    assert failures == 3 and locked is not None
+    # Others are not affected.
+    assert client.post(
+        "/api/auth/token", data={"username": "oleh", "password": PASSWORD}
+    ).status_code == 200
+
+
+def test_failures_slow_down_then_lock_and_a_success_clears_them(
+    ports: CaseworkPorts, users: dict[str, str]
+) -> None:
+    policy = AuthPolicy()  # 3 free, then 1, 2, 4, ... s, locked 15 min at 10
+    assert [policy.refuse_for(n) for n in range(5)] == [
+        None,
+        None,
+        None,
+        None,
+        timedelta(seconds=1),
+    ]
+    at = T0
+    for failures in range(1, 11):
+        with pytest.raises(AuthenticationError) as caught:
+            issue_token(ports, "olga", "wrong password", now=at)
+        assert not isinstance(caught.value, LoginLockedError)
+        refused = policy.refuse_for(failures)
+        if refused is not None:
+            # Within the wait even the right password is refused, unchecked and uncounted.
+            with pytest.raises(LoginLockedError) as locked:
+                issue_token(ports, "olga", PASSWORD, now=at + refused / 2)
+            assert locked.value.retry_after_s >= 1
+            at += refused
+        at += timedelta(milliseconds=1)
+    assert policy.refuse_for(10) == timedelta(minutes=15)
+    issued = issue_token(ports, "olga", PASSWORD, now=at)
+    assert issued.user.name == "olga"
+    # The count starts again: three free failures.
+    for _ in range(3):
+        with pytest.raises(AuthenticationError):
+            issue_token(ports, "olga", "wrong password", now=at)
+    issue_token(ports, "olga", PASSWORD, now=at)
+
+
+def test_tokens_expire_and_can_be_revoked(ports: CaseworkPorts, users: dict[str, str]) -> None:
+    issued = issue_token(ports, "petro", PASSWORD, now=T0)
+    assert actor_for_token(ports, issued.token, now=T0 + timedelta(hours=11)).name == "petro"
+    with pytest.raises(AuthenticationError, match="expired"):
+        actor_for_token(ports, issued.token, now=T0 + timedelta(hours=12))
+    fresh = issue_token(ports, "petro", PASSWORD)
+    revoke_token(ports, fresh.token)
+    with pytest.raises(AuthenticationError, match="not valid"):
+        actor_for_token(ports, fresh.token)
+    assert fresh.token not in repr(fresh)
+
+
+def api_routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every (METHOD, path) of the API, from the app's own OpenAPI document."""
+    paths = client.get("/openapi.json").json()["paths"]
+    return sorted((m.upper(), p) for p, ops in paths.items() for m in ops if p.startswith("/api"))
+
+
+def _protected_routes(client: TestClient) -> list[tuple[str, str]]:
+    open_paths = {"/api/health", "/api/auth/token"}
+    return [
+        (method, path.replace("{case_id}", "1"))
+        for method, path in api_routes(client)
+        if path not in open_paths
+    ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic b2xnYTpvbGdh"}],
+    ids=["none", "unknown", "basic"],
+)
+def test_every_route_without_a_valid_token_answers_401(
+    client: TestClient, users: dict[str, str], headers: dict[str, str]
+) -> None:
+    routes = _protected_routes(client)
+    assert len(routes) == 4
+    for method, path in routes:
+        body = {"language": "ru"} if path == "/api/cases" else {"transition": "schedule"}
+        answer = client.request(method, path, headers=headers, json=body)
+        assert answer.status_code == 401, (method, path, answer.text)
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+        assert answer.json()["field"] == "token"
+
+
+def test_an_expired_token_answers_401(
+    client: TestClient, ports: CaseworkPorts, users: dict[str, str]
+) -> None:
+    old = issue_token(ports, "petro", PASSWORD, now=datetime.now(UTC) - timedelta(days=1))
+    answer = client.get("/api/cases", headers=bearer(old.token))
+    assert answer.status_code == 401
+    assert "expired" in answer.json()["detail"]
