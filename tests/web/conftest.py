@@ -16,12 +16,14 @@ from sqlalchemy.engine import Engine
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import AuthPolicy, CaseworkPorts, add_user
-from tests.store.conftest import (  # noqa: F401  (fixtures, used by name)
-    FAST_PASSWORDS,
-    _no_database_from_the_environment,
-    engine,
-    store,
-)
+from tests.store import conftest as store_conftest
+from tests.store.conftest import FAST_PASSWORDS
+
+# The store tests' fixtures: an empty database on SQLite and on PostgreSQL (its own schema),
+# migrated; and no SAFECONDUCT_DB from the developer's environment.
+store = store_conftest.store
+engine = store_conftest.engine
+_no_database_from_the_environment = store_conftest._no_database_from_the_environment
 
 PASSWORD = "correct horse battery staple"
 #: User name -> roles: one user per role, and a second operator who owns nothing.

@@ -83,9 +83,10 @@ def test_repeated_failures_lock_the_user(
         ).one()
     assert failures == 3 and locked is not None
     # Others are not affected.
-    assert client.post(
-        "/api/auth/token", data={"username": "oleh", "password": PASSWORD}
-    ).status_code == 200
+    assert (
+        client.post("/api/auth/token", data={"username": "oleh", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_failures_slow_down_then_lock_and_a_success_clears_them(
