@@ -22,7 +22,7 @@ from safeconduct.adapters.store.migrate import (
 from safeconduct.adapters.store.models import Base
 from tests.store.conftest import Store
 
-TABLES = {"users", "user_roles", "cases", "case_events"}
+TABLES = {"users", "user_roles", "cases", "case_events", "api_tokens"}
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -34,8 +34,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
     assert sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py")) == [
         "0001_users.py",
         "0002_cases.py",
+        "0003_owners_and_tokens.py",
     ]
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_upgrade_from_an_empty_database(

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import sqlalchemy as sa
 
 from safeconduct.adapters.store.migrate import (
