@@ -171,3 +171,30 @@ def casework_ports(
         engine.dispose()
         raise
     return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=Argon2Passwords())
+
+
+# ---- events: live case changes for the boards
+
+if TYPE_CHECKING:
+    from safeconduct.services.ports import CaseChangeFeed
+
+
+def case_change_feed(url: object) -> CaseChangeFeed:
+    """Where casework announces committed case changes, and boards hear them.
+
+    Parameters
+    ----------
+    url
+        The store's database URL (a SQLAlchemy ``URL`` or its text): on PostgreSQL, a
+        broker that shares changes between processes through ``LISTEN``/``NOTIFY``; on
+        SQLite, one that serves this process only.
+    """
+    import sqlalchemy as sa
+
+    from safeconduct.adapters.events.memory import InProcessChangeBroker
+    from safeconduct.adapters.events.postgres import PostgresChangeBroker
+
+    parsed = sa.make_url(str(url) if not isinstance(url, sa.URL) else url)
+    if parsed.get_backend_name() == "postgresql":
+        return PostgresChangeBroker(parsed)
+    return InProcessChangeBroker()

@@ -12,7 +12,10 @@ is committed together or not at all; a refused step writes nothing.
 - :func:`issue_token`, :func:`actor_for_token`, :func:`revoke_token`: signing in to the
   web API, with slow-down and lock-out after repeated failures (:class:`AuthPolicy`);
 - :func:`open_case`, :func:`list_cases`, :func:`get_case`, :func:`transition_case`: cases,
-  scoped by role ("own" cases: those the actor opened; assignments come later).
+  scoped by role ("own" cases: those the actor opened; assignments come later);
+- :func:`case_change_filter`, :func:`case_abilities`, :func:`transitions_for`: what a live
+  board may show and offer the actor. Every committed change of a case is announced on
+  ``ports.events`` (:class:`~safeconduct.services.ports.CaseChanges`) after it committed.
 
 The local console
 -----------------
@@ -37,7 +40,7 @@ import logging
 import random
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -48,6 +51,8 @@ from safeconduct.casework.status import CaseStatus, allowed_transitions
 from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.note.casecode import format_case_code, parse_case_code
 from safeconduct.services.ports import (
+    CaseChange,
+    CaseChanges,
     CaseworkDatabase,
     CaseworkUnitOfWork,
     PasswordHasher,
@@ -58,6 +63,8 @@ from safeconduct.services.ports import (
 
 #: Failed and refused sign-ins go here (user name and reason; never a password or token).
 auth_log = logging.getLogger("safeconduct.auth")
+#: Case changes that could not be announced to live boards (the change itself stands).
+events_log = logging.getLogger("safeconduct.events")
 
 #: Fewest characters a password may have (NIST SP 800-63B asks for at least 8).
 MIN_PASSWORD_LENGTH = 10
@@ -147,12 +154,14 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class CaseworkPorts:
-    """The edges casework reaches: its database and a password hasher; and the sign-in
-    policy (:class:`AuthPolicy`)."""
+    """The edges casework reaches: its database and a password hasher; the sign-in
+    policy (:class:`AuthPolicy`); and where committed case changes are announced (None:
+    nowhere, e.g. a test or a one-off command)."""
 
     database: CaseworkDatabase
     passwords: PasswordHasher
     auth: AuthPolicy = field(default_factory=AuthPolicy)
+    events: CaseChanges | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,8 @@ class CaseInfo:
         Names of the transitions allowed from the current status, sorted.
     events
         The timeline, oldest first.
+    opened_by
+        The user who opened it (whose "own" case it is), or None when not known.
     """
 
     id: int
@@ -253,6 +264,7 @@ class CaseInfo:
     last_changed_at: datetime
     allowed: tuple[str, ...]
     events: tuple[CaseEvent, ...] = ()
+    opened_by: str | None = None
 
     @property
     def printed_code(self) -> str:
@@ -590,7 +602,24 @@ def _case_info(stored: StoredCase) -> CaseInfo:
         last_changed_at=case.last_changed_at,
         allowed=allowed_transitions(case.status),
         events=case.events,
+        opened_by=stored.opened_by,
     )
+
+
+def _announce(ports: CaseworkPorts, info: CaseInfo) -> None:
+    """Tell live boards that ``info`` changed; after the commit, and never failing it."""
+    if ports.events is None:
+        return
+    change = CaseChange(
+        case_id=info.id,
+        case_code=info.case_code,
+        status=str(info.status),
+        at=info.last_changed_at,
+    )
+    try:
+        ports.events.publish(change)
+    except Exception as error:  # the change is committed; boards catch up on reload
+        events_log.warning("could not announce the change of case %d: %s", info.id, error)
 
 
 def _owns(actor: Actor, stored: StoredCase) -> bool:
@@ -635,13 +664,18 @@ def open_case(
     """
     _require(actor, "write", ("case_summary",), own=True, what="open cases")
     opened = _now(now)
+    info: CaseInfo | None = None
     with ports.database.unit_of_work() as uow:
         for _ in range(_CODE_ATTEMPTS):
             case = Case.open(language=language, channel=channel, now=opened, rng=rng)
             if uow.cases.get(case.case_code) is None:
-                return _case_info(uow.cases.add(case, opened_by=actor.name))
-    # 19**7 codes: five collisions in a row mean a broken random source, not bad luck.
-    raise RuntimeError(f"drew {_CODE_ATTEMPTS} case codes that were all taken")
+                info = _case_info(uow.cases.add(case, opened_by=actor.name))
+                break
+    if info is None:
+        # 19**7 codes: five collisions in a row mean a broken random source, not bad luck.
+        raise RuntimeError(f"drew {_CODE_ATTEMPTS} case codes that were all taken")
+    _announce(ports, info)
+    return info
 
 
 def list_cases(ports: CaseworkPorts, *, actor: Actor = CONSOLE) -> list[CaseInfo]:
@@ -761,8 +795,83 @@ def transition_case(
             _require(who, "write", rights, own=own, what=f"{transition} case {printed}")
         # An unknown transition is refused here, naming the known ones.
         moved = stored.case.apply(transition, at=at, actor=who.name)
-        return _case_info(uow.cases.save(moved))
+        info = _case_info(uow.cases.save(moved))
+    _announce(ports, info)
+    return info
 
 
 def _now(now: datetime | None) -> datetime:
     return datetime.now(UTC) if now is None else now
+
+
+# ----------------------------------------------------------------- live boards
+
+
+@dataclass(frozen=True)
+class CaseAbilities:
+    """What a board offers an actor (links and buttons only; every use case checks again).
+
+    Attributes
+    ----------
+    see_cases
+        May see some cases (their own at least).
+    see_all_cases
+        May see every case (planners, registrars, the console).
+    open_cases
+        May open new cases (operators).
+    """
+
+    see_cases: bool
+    see_all_cases: bool
+    open_cases: bool
+
+
+def case_abilities(actor: Actor) -> CaseAbilities:
+    """What the board should offer ``actor``, from the access table."""
+    if actor.console:
+        return CaseAbilities(see_cases=True, see_all_cases=True, open_cases=True)
+    roles = actor.roles
+    return CaseAbilities(
+        see_cases=can(roles, "read", "case_summary", own=True),
+        see_all_cases=can(roles, "read", "case_summary", own=False),
+        open_cases=can(roles, "write", "case_summary", own=True),
+    )
+
+
+def transitions_for(case: CaseInfo, *, actor: Actor) -> tuple[str, ...]:
+    """The transitions allowed from the case's status that the actor may make on it
+    (:data:`TRANSITION_RIGHTS`), sorted: the buttons a case page shows."""
+    if actor.console:
+        return case.allowed
+    own = case.opened_by is not None and case.opened_by == actor.name
+    return tuple(
+        name
+        for name in case.allowed
+        if any(can(actor.roles, "write", d, own=own) for d in TRANSITION_RIGHTS[name])
+    )
+
+
+def case_change_filter(ports: CaseworkPorts, *, actor: Actor) -> Callable[[CaseChange], bool]:
+    """Check that the actor may follow cases at all, and say which changes they may see.
+
+    A planner or a registrar sees every change; an operator (or a crew, or a reception
+    team) only those of their own cases, looked up in the database for each change
+    (call the predicate off the event loop).
+
+    Raises
+    ------
+    PermissionDeniedError
+        The actor may see no case at all (an auditor, an administrator).
+    """
+    _require(actor, "read", ("case_summary",), own=True, what="follow cases")
+    if actor.console or can(actor.roles, "read", "case_summary", own=False):
+        return lambda _change: True
+
+    def visible(change: CaseChange) -> bool:
+        with ports.database.unit_of_work(read_only=True) as uow:
+            stored = uow.cases.get_by_id(change.case_id)
+        return stored is not None and can(
+            actor.roles, "read", "case_summary", own=_owns(actor, stored)
+        )
+
+    return visible

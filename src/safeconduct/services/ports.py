@@ -591,3 +591,88 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool:
         """Whether ``password`` matches ``password_hash``."""
         ...
+
+
+# ---- events: case changes for live boards (services/casework.py publishes, web streams)
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One committed change of a case, as every open board learns of it.
+
+    Only what tells a board which row to refresh: no personal data, no conversation, no
+    user name. Whoever receives it reads the case itself through the use cases, which
+    check the access table.
+
+    Attributes
+    ----------
+    case_id
+        The store's id of the case.
+    case_code
+        Canonical case code, no hyphen.
+    status
+        The status after the change (a :class:`~safeconduct.casework.status.CaseStatus`
+        value).
+    at
+        When the change happened, time-zone aware (UTC).
+    """
+
+    case_id: int
+    case_code: str
+    status: str
+    at: datetime
+
+
+class CaseChanges(Protocol):
+    """Where the use cases announce committed changes (best effort: a change is never
+    undone because announcing it failed)."""
+
+    def publish(self, change: CaseChange) -> None:
+        """Announce ``change`` to every process serving boards on the same database."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """What a subscriber gets from :meth:`CaseChangeFeed.after`.
+
+    Attributes
+    ----------
+    changes
+        ``(event id, change)`` pairs after the cursor asked for, oldest first.
+    cursor
+        The id to ask after next time (the newest id seen).
+    reset
+        The cursor was unknown (too old, from another process or before a restart, or
+        changes may have been missed): the subscriber must reload what it shows.
+    """
+
+    changes: tuple[tuple[str, CaseChange], ...]
+    cursor: str
+    reset: bool = False
+
+
+class ChangeWaker(Protocol):
+    """Called (from any thread) when new changes arrive; must return at once."""
+
+    def __call__(self) -> None: ...
+
+
+class CaseChangeFeed(CaseChanges, Protocol):
+    """Numbered case changes kept in a bounded ring, for Server-Sent Events streams."""
+
+    def after(self, cursor: str | None) -> ChangeBatch:
+        """The changes after ``cursor`` (None: none, only the current cursor)."""
+        ...
+
+    def add_waker(self, wake: ChangeWaker) -> None:
+        """Call ``wake`` whenever changes arrive, until :meth:`remove_waker`."""
+        ...
+
+    def remove_waker(self, wake: ChangeWaker) -> None:
+        """Stop calling ``wake``."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening and free connections."""
+        ...
