@@ -1,7 +1,8 @@
 """The unit of work: one session and one transaction per use case.
 
 :meth:`SqlCaseworkDatabase.unit_of_work` opens a session; the use case reads and writes
-through ``uow.users``, ``uow.cases`` and ``uow.tokens``; the transaction commits when the
+through ``uow.users``, ``uow.cases``, ``uow.tokens``, ``uow.operations`` and
+``uow.plan_jobs``; the transaction commits when the
 block ends normally and rolls back when it raises, so a refused step leaves nothing
 written. A database that does not answer becomes a one-line
 :class:`~safeconduct.errors.BadFileError` with ``field="db"``.
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeconduct.adapters.store.engine import database_errors
+from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
 
 
@@ -28,6 +30,9 @@ class SqlUnitOfWork:
         self.users = SqlUsers(session)
         self.cases = SqlCases(session, lock=not read_only)
         self.tokens = SqlTokens(session)
+        # Revision 0004: operations and their plan jobs.
+        self.operations = SqlOperations(session, lock=not read_only)
+        self.plan_jobs = SqlPlanJobs(session)
 
 
 class SqlCaseworkDatabase:
