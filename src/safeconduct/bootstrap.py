@@ -198,3 +198,114 @@ def case_change_feed(url: object) -> CaseChangeFeed:
     if parsed.get_backend_name() == "postgresql":
         return PostgresChangeBroker(parsed)
     return InProcessChangeBroker()
+
+
+# ---- operations: operations and plan jobs (services/operations.py, adapters/jobs/)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from safeconduct.services.operations import OperationsPorts
+
+
+def operations_ports(
+    casework: CaseworkPorts, data_dir: str | os.PathLike[str] | None = None
+) -> OperationsPorts:
+    """The operations use cases on the casework database, with the plan pipeline.
+
+    Parameters
+    ----------
+    casework
+        The (migrated) casework ports; their database holds operations and plan jobs.
+    data_dir
+        The data folder of areas (``areas/<name>/``) and plans (``operations/<id>/``).
+        By default: the SQLite file's folder; on PostgreSQL ``$SAFECONDUCT_DATA``, else
+        ``./safeconduct-data`` (workers on other machines need the same folder, shared).
+
+    On SQLite plan jobs go to an in-process worker (:func:`start_plan_workers` starts it);
+    on PostgreSQL to procrastinate, whose schema is applied here if missing.
+    """
+    import os as _os
+    from pathlib import Path
+
+    from safeconduct.adapters.jobs.folders import FolderPlans
+    from safeconduct.adapters.store.engine import DEFAULT_DATA_DIR
+    from safeconduct.services.operations import OperationsPorts
+    from safeconduct.services.ports import JobQueue
+
+    url = casework.database.engine.url  # type: ignore[attr-defined]
+    sqlite = url.get_backend_name() == "sqlite"
+    if data_dir is None:
+        if sqlite:
+            data_dir = Path(str(url.database)).parent
+        else:
+            data_dir = _os.environ.get("SAFECONDUCT_DATA") or DEFAULT_DATA_DIR
+    jobs: JobQueue
+    if sqlite:
+        from safeconduct.adapters.jobs.in_process import InProcessJobQueue
+
+        jobs = InProcessJobQueue()
+    else:
+        from safeconduct.adapters.jobs.procrastinate_queue import (
+            ProcrastinateJobQueue,
+            apply_schema,
+        )
+
+        apply_schema(url)
+        jobs = ProcrastinateJobQueue(url)
+    return OperationsPorts(
+        database=casework.database,  # type: ignore[arg-type]
+        pipeline=operation_ports(),
+        jobs=jobs,
+        folders=FolderPlans(),
+        data_dir=Path(data_dir),
+    )
+
+
+def start_plan_workers(ports: OperationsPorts) -> Callable[[], None]:
+    """Start the in-process plan worker when the jobs run in this process (SQLite);
+    return the function that stops it (a no-op on PostgreSQL, where ``safeconduct worker``
+    runs them, and closes the procrastinate connection pool)."""
+    from safeconduct.adapters.jobs.in_process import InProcessJobQueue
+    from safeconduct.services.operations import run_next_job
+
+    queue = ports.jobs
+    if isinstance(queue, InProcessJobQueue):
+        queue.start(lambda: run_next_job(ports))
+        return queue.stop
+    return getattr(queue, "close", lambda: None)
+
+
+def run_plan_worker(
+    db: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    concurrency: int = 1,
+) -> None:
+    """Run a procrastinate worker for plan jobs on the PostgreSQL database ``db`` (or
+    ``$SAFECONDUCT_DB``) until interrupted.
+
+    Raises
+    ------
+    InvalidValueError
+        ``field="db"``: the database is SQLite (its worker runs inside ``safeconduct serve``).
+    """
+    from safeconduct.adapters.jobs.procrastinate_queue import run_worker
+    from safeconduct.adapters.store.engine import resolve_database_url
+    from safeconduct.errors import InvalidValueError
+    from safeconduct.services.operations import run_plan_job
+
+    url = resolve_database_url(None, db)
+    if url.get_backend_name() != "postgresql":
+        raise InvalidValueError(
+            "plan workers run apart from the service only on PostgreSQL; on SQLite the "
+            "in-process worker runs inside `safeconduct serve`; give a postgresql+psycopg:// "
+            "database URL",
+            field="db",
+        )
+    casework = casework_ports(db=db) if db is not None else casework_ports()
+    try:
+        ports = operations_ports(casework, data_dir)
+        run_worker(url, lambda job_id: run_plan_job(ports, job_id), concurrency=concurrency)
+    finally:
+        casework.database.close()

@@ -593,6 +593,156 @@ class PasswordHasher(Protocol):
         ...
 
 
+# ---- operations: an operation per case, its plan computed by jobs (services/operations.py)
+
+if TYPE_CHECKING:
+    from safeconduct.casework.operation import Operation
+
+
+@dataclass(frozen=True)
+class StoredOperation:
+    """An operation as the store keeps it: its id, the value, and its case's opener.
+
+    Attributes
+    ----------
+    id
+        The store's id (the web API's operation id).
+    operation
+        The :class:`~safeconduct.casework.operation.Operation` value.
+    case_opened_by
+        Who opened the case it belongs to (whose "own" operation it is).
+    case_language
+        The case's language: the dropped note is written in it.
+    """
+
+    id: int
+    operation: Operation
+    case_opened_by: str
+    case_language: str
+
+
+@dataclass(frozen=True)
+class StoredPlanJob:
+    """One plan job: ``queued``, ``running``, ``done`` or ``failed``.
+
+    Attributes
+    ----------
+    id, operation_id
+        The job's and its operation's store ids.
+    status
+        Where it stands.
+    stage
+        The last stage a worker reported (``route``, ``report``), or None.
+    attempts
+        How many times a worker started it (more than one after a worker died mid-job).
+    error
+        The one-line message of a failed job, or None.
+    requested_by
+        The user name that asked for it.
+    created_at, started_at, finished_at
+        Time-zone aware (UTC), or None when not yet.
+    """
+
+    id: int
+    operation_id: int
+    status: str
+    stage: str | None
+    attempts: int
+    error: str | None
+    requested_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class OperationRepository(Protocol):
+    """The operations table, inside one unit of work."""
+
+    def add(self, operation: Operation, *, now: datetime) -> StoredOperation:
+        """Store a new operation; InvalidValueError(field="case_id") if the case has one."""
+        ...
+
+    def get(self, operation_id: int) -> StoredOperation | None:
+        """The operation by id (locked for change in a writing unit of work)."""
+        ...
+
+    def save(self, operation_id: int, operation: Operation, *, now: datetime) -> StoredOperation:
+        """Write the operation's new plan state, files and timeline."""
+        ...
+
+
+class PlanJobRepository(Protocol):
+    """The plan_jobs table, inside one unit of work."""
+
+    def add(self, operation_id: int, *, requested_by: str, now: datetime) -> StoredPlanJob:
+        """A new ``queued`` job."""
+        ...
+
+    def get(self, job_id: int) -> StoredPlanJob | None:
+        """The job by id."""
+        ...
+
+    def next_runnable(self) -> int | None:
+        """The oldest job ``queued`` or left ``running`` by a dead process (SQLite worker)."""
+        ...
+
+    def start(self, job_id: int, *, now: datetime) -> StoredPlanJob | None:
+        """Mark a queued or running job ``running`` and count an attempt; None if it is
+        finished already (done or failed) or unknown."""
+        ...
+
+    def set_stage(self, job_id: int, stage: str) -> None:
+        """Record the stage a worker reached."""
+        ...
+
+    def finish(self, job_id: int, *, status: str, error: str | None, now: datetime) -> bool:
+        """Mark the job ``done`` or ``failed`` unless it is finished already; whether it was
+        (a compare-and-set: of two workers finishing one job only the first counts)."""
+        ...
+
+
+class OperationsUnitOfWork(Protocol):
+    """One transaction over cases, operations and plan jobs."""
+
+    cases: CaseRepository
+    operations: OperationRepository
+    plan_jobs: PlanJobRepository
+
+
+class OperationsDatabase(Protocol):
+    """The coordination service's database, seen by the operations use cases."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[OperationsUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Where a plan job goes to be run: an in-process worker (SQLite) or procrastinate."""
+
+    def enqueue(self, job_id: int) -> None:
+        """Hand the (committed) plan job ``job_id`` to the workers."""
+        ...
+
+
+class PlanFolders(Protocol):
+    """The server's area folders and the files a plan leaves."""
+
+    def area_names(self, areas_dir: PathLike) -> list[str]:
+        """The names of the area folders under ``areas_dir`` (those holding a dem.tif)."""
+        ...
+
+    def list_files(self, folder: PathLike) -> list[str]:
+        """Every plain file under ``folder``, as sorted '/'-separated relative names."""
+        ...
+
+    def make_folder(self, folder: PathLike) -> None:
+        """Create ``folder`` and its parents if missing."""
+        ...
+
+
 # ---- events: case changes for live boards (services/casework.py publishes, web streams)
 
 
