@@ -289,6 +289,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.signals import signals_command
     from safeconduct.entrypoints.cli.upload import upload_command
     from safeconduct.entrypoints.cli.users import users_app
+    from safeconduct.entrypoints.cli.worker import worker_command
 
     mission_app.command("upload")(upload_command)
     app.add_typer(mission_app, name="mission")
@@ -297,6 +298,7 @@ def _register_plugins() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(cases_app, name="cases")
     app.command("serve")(serve_command)
+    app.command("worker")(worker_command)
 
 
 _register_plugins()

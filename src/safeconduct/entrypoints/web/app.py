@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from safeconduct import __version__
 from safeconduct.entrypoints.web.api import router
 from safeconduct.entrypoints.web.errors import install_error_handlers
+from safeconduct.entrypoints.web.operations import router as operations_router
 from safeconduct.services.casework import CaseworkPorts
 
 
@@ -25,4 +26,5 @@ def create_app(ports: CaseworkPorts) -> FastAPI:
     app.state.ports = ports
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(operations_router)
     return app
