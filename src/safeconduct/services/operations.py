@@ -243,7 +243,12 @@ def create_operation(
         )
     loaded = ports.pipeline.areas.load_area(ports.area_dir(operation.area))
     point = operation.meeting_point
-    loaded.dem.cell_of_lonlat(point.lon, point.lat, what="meeting point", field="meeting_point")
+    try:
+        loaded.dem.cell_of_lonlat(point.lon, point.lat, what="meeting point")
+    except SafeconductError as error:  # off the grid, or on a hole in the DEM
+        raise InvalidValueError(
+            f"{error.message} ({operation.area})", field="meeting_point"
+        ) from error
     names = [r.name for r in loaded.reception]
     if operation.reception is not None and operation.reception not in names:
         raise InvalidValueError(
