@@ -739,7 +739,7 @@ def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor = CONSOLE) -
         "read",
         ("case_summary",),
         own=_owns(actor, stored),
-        what=f"see case {format_case_code(stored.case.case_code)}",
+        what=f"see case {_as_asked(case)}",
     )
     return _case_info(stored)
 
@@ -789,7 +789,7 @@ def transition_case(
     with ports.database.unit_of_work() as uow:
         stored = _find(uow, case)
         own = _owns(who, stored)
-        printed = format_case_code(stored.case.case_code)
+        printed = _as_asked(case)
         _require(who, "read", ("case_summary",), own=own, what=f"see case {printed}")
         if rights is not None:
             _require(who, "write", rights, own=own, what=f"{transition} case {printed}")
@@ -798,6 +798,12 @@ def transition_case(
         info = _case_info(uow.cases.save(moved))
     _announce(ports, info)
     return info
+
+
+def _as_asked(ref: int | str) -> str:
+    """A case named in a refusal as the actor named it: its id, or the code they typed.
+    Never the stored code of a case they may not see (that would leak it)."""
+    return f"with id {ref}" if isinstance(ref, int) else format_case_code(parse_case_code(ref))
 
 
 def _now(now: datetime | None) -> datetime:

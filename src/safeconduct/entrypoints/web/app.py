@@ -8,6 +8,7 @@ from safeconduct import __version__
 from safeconduct.entrypoints.web.api import router
 from safeconduct.entrypoints.web.errors import install_error_handlers
 from safeconduct.entrypoints.web.operations import router as operations_router
+from safeconduct.entrypoints.web.pages import mount_board
 from safeconduct.services.casework import CaseworkPorts
 
 
@@ -27,4 +28,5 @@ def create_app(ports: CaseworkPorts) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(operations_router)
+    mount_board(app)
     return app

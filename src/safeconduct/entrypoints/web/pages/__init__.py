@@ -1,0 +1,88 @@
+"""The board: server-rendered pages (Jinja2 + htmx) over the casework use cases.
+
+:func:`mount_board` adds the sign-in pages, the board (:mod:`.routes`), the live event
+stream (:mod:`safeconduct.entrypoints.web.events`) and the static files (CSS, scripts, and
+htmx and Leaflet from the npm registry, fetched at install time by :mod:`.vendor`) to an
+app made by :func:`~safeconduct.entrypoints.web.app.create_app`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from safeconduct.entrypoints.web.pages.session import CsrfRefusedError, SignInRequiredError
+from safeconduct.services.casework import CaseworkPorts
+
+log = logging.getLogger("safeconduct.web")
+
+#: The folder of the board's own CSS and scripts, and of ``vendor/`` (htmx, Leaflet).
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+def _attach_feed(app: FastAPI) -> None:
+    """Give the app's ports a case-change feed when they have none (a test, or a caller
+    that built its ports by hand), and close it when the app stops."""
+    ports: CaseworkPorts = app.state.ports
+    if ports.events is not None:
+        return
+    from safeconduct import bootstrap
+
+    engine = getattr(ports.database, "engine", None)
+    feed = bootstrap.case_change_feed(getattr(engine, "url", "sqlite://"))
+    app.state.ports = replace(ports, events=feed)
+    previous = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[object]:
+        async with previous(application) as state:
+            try:
+                yield state
+            finally:
+                feed.close()
+
+    app.router.lifespan_context = lifespan
+
+
+async def _sign_in_required(request: Request, _exc: Exception) -> Response:
+    if request.headers.get("HX-Request"):
+        # htmx follows HX-Redirect with a full page load.
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    target = request.url.path
+    query = f"?next={target}" if target.startswith("/board") else ""
+    return RedirectResponse(f"/login{query}", status_code=303)
+
+
+async def _csrf_refused(_request: Request, _exc: Exception) -> Response:
+    return HTMLResponse(
+        "<!doctype html><title>Refused</title><p>This form is out of date or did not come "
+        "from this service (its CSRF token is missing or wrong). Go back, reload the page "
+        "and try again.</p>",
+        status_code=403,
+    )
+
+
+def mount_board(app: FastAPI) -> None:
+    """Add the board's pages, the event stream and the static files to ``app``."""
+    from safeconduct.entrypoints.web.events import router as events_router
+    from safeconduct.entrypoints.web.pages.routes import router as pages_router
+
+    _attach_feed(app)
+    app.add_exception_handler(SignInRequiredError, _sign_in_required)
+    app.add_exception_handler(CsrfRefusedError, _csrf_refused)
+    app.include_router(events_router)
+    app.include_router(pages_router)
+    if not (STATIC_DIR / "vendor" / "htmx.min.js").is_file():
+        log.warning(
+            "htmx is missing from %s: run `make install` (python -m "
+            "safeconduct.entrypoints.web.pages.vendor); the board works without live buttons",
+            STATIC_DIR / "vendor",
+        )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

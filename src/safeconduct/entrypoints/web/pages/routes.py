@@ -1,0 +1,371 @@
+"""The board's pages: sign-in, the case list, a case with its buttons and timeline, and the
+new-case form.
+
+Routes are thin, like the API's: the signed-in user comes from the session cookie
+(:mod:`.session`), the use case decides what they may see and do, and a refusal becomes a
+page with its status (403, 404), never a 500. Links and buttons are offered from the same
+access table (:func:`~safeconduct.services.casework.case_abilities`,
+:func:`~safeconduct.services.casework.transitions_for`), so a crew member never gets a
+link to operator data, and a forged request is refused by the use case anyway.
+Every POST checks its CSRF token first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Header, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from safeconduct.casework.case import CHANNELS
+from safeconduct.entrypoints.web.pages import session as web_session
+from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
+from safeconduct.errors import InvalidValueError, SafeconductError
+from safeconduct.services import casework
+from safeconduct.services.casework import (
+    Actor,
+    AuthenticationError,
+    CaseInfo,
+    CaseworkPorts,
+    LoginLockedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+router = APIRouter(include_in_schema=False)
+
+Csrf = Annotated[str | None, Form(alias=web_session.CSRF_FIELD)]
+CsrfHeader = Annotated[str | None, Header(alias=web_session.CSRF_HEADER)]
+HxRequest = Annotated[str | None, Header(alias="HX-Request")]
+
+
+def _label(word: str) -> str:
+    """``take_into_custody`` -> ``Take into custody``."""
+    return word.replace("_", " ").capitalize()
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+templates.env.filters["label"] = _label
+templates.env.filters["when"] = _when
+
+
+def _ports(request: Request) -> CaseworkPorts:
+    ports: CaseworkPorts = request.app.state.ports
+    return ports
+
+
+def _cursor(ports: CaseworkPorts) -> str:
+    """The newest event id, so a page's stream starts where the page was rendered."""
+    feed = ports.events
+    after = getattr(feed, "after", None)
+    return after(None).cursor if after is not None else ""
+
+
+def _render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    actor: Actor | None = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    if actor is not None:
+        context = {
+            "actor": actor,
+            "abilities": casework.case_abilities(actor),
+            "csrf": csrf_for(token or ""),
+            **context,
+        }
+    response = templates.TemplateResponse(
+        request, name, context, status_code=status, headers=headers
+    )
+    # Pages hold case data: never kept by a shared cache or the browser's history cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refusal(
+    request: Request, error: SafeconductError, actor: Actor, token: str, *, partial: bool = False
+) -> HTMLResponse:
+    """A use case's refusal as a page (or, for htmx, a fragment) with its status."""
+    if isinstance(error, PermissionDeniedError):
+        status, title = 403, "Not for your role"
+    elif isinstance(error, NotFoundError):
+        status, title = 404, "Not found"
+    elif isinstance(error, InvalidValueError):
+        status, title = 422, "Refused"
+    else:
+        status, title = 400, "Refused"
+    name = "_problem.html" if partial else "problem.html"
+    context = {"title": title, "message": error.message}
+    return _render(request, name, context, status=status, actor=actor, token=token)
+
+
+# ----------------------------------------------------------------- sign-in
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site's board: never another site (an open redirect)."""
+    if not target:
+        return "/board"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/board"):
+        return "/board"
+    return parts.path
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """The board, or the sign-in page."""
+    target = "/board" if web_session.session_token(request) else "/login"
+    return RedirectResponse(target, status_code=303)
+
+
+def _login_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    name: str = "",
+    next_path: str = "/board",
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    value = web_session.login_csrf(request)
+    response = _render(
+        request,
+        "login.html",
+        {"error": error, "name": name, "csrf": value, "next": next_path},
+        status=status,
+        headers=headers,
+    )
+    web_session.set_login_csrf(response, request, value)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """The sign-in form."""
+    return _login_page(request, next_path=_safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Csrf = None,
+    next: Annotated[str, Form()] = "/board",
+) -> Response:
+    """Sign in with a user name and password; the session token goes in the cookie."""
+    check_csrf(request.cookies.get(web_session.LOGIN_CSRF_COOKIE) or "", csrf_token)
+    ports = _ports(request)
+    try:
+        issued = casework.issue_token(ports, username, password)
+    except LoginLockedError as error:
+        return _login_page(
+            request,
+            error=error.message,
+            status=429,
+            name=username,
+            headers={"Retry-After": str(error.retry_after_s)},
+        )
+    except AuthenticationError as error:
+        return _login_page(request, error=error.message, status=401, name=username)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    lifetime = int(ports.auth.token_lifetime.total_seconds())
+    web_session.set_session(response, request, issued.token, lifetime)
+    response.delete_cookie(web_session.LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Csrf = None, csrf_header: CsrfHeader = None) -> Response:
+    """Sign out: the token is revoked at once, the cookie dropped."""
+    token = web_session.session_token(request)
+    if token is None:
+        return RedirectResponse("/login", status_code=303)
+    check_csrf(csrf_for(token), csrf_header or csrf_token)
+    casework.revoke_token(_ports(request), token)
+    response = RedirectResponse("/login", status_code=303)
+    web_session.clear_session(response, request)
+    return response
+
+
+# ----------------------------------------------------------------- the board
+
+
+def _board_rows(request: Request, actor: Actor) -> list[CaseInfo]:
+    # Newest change first: what moved last is what people look for.
+    cases = casework.list_cases(_ports(request), actor=actor)
+    return sorted(cases, key=lambda c: (c.last_changed_at, c.id), reverse=True)
+
+
+@router.get("/board")
+def board(request: Request) -> HTMLResponse:
+    """The cases the user may see, newest change first, live."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    cursor = _cursor(ports)
+    try:
+        cases = _board_rows(request, actor)
+    except PermissionDeniedError:
+        return _render(
+            request,
+            "board.html",
+            {"cases": None, "cursor": cursor},
+            status=403,
+            actor=actor,
+            token=token,
+        )
+    return _render(
+        request, "board.html", {"cases": cases, "cursor": cursor}, actor=actor, token=token
+    )
+
+
+@router.get("/board/rows")
+def board_rows(request: Request) -> HTMLResponse:
+    """Every row of the board (htmx reloads them after a gap in the event stream)."""
+    actor, token = web_session.session_actor(_ports(request), request)
+    try:
+        cases = _board_rows(request, actor)
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token, partial=True)
+    return _render(request, "_rows.html", {"cases": cases}, actor=actor, token=token)
+
+
+@router.get("/board/rows/{case_id}")
+def board_row(request: Request, case_id: int) -> Response:
+    """One row (htmx swaps it in when its case changes); 204 when it may not be shown."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    try:
+        case = casework.get_case(ports, case_id, actor=actor)
+    except (PermissionDeniedError, NotFoundError):
+        return Response(status_code=204)
+    return _render(request, "_row.html", {"case": case}, actor=actor, token=token)
+
+
+@router.get("/board/cases/new")
+def new_case_form(request: Request) -> HTMLResponse:
+    """The new-case form (operators)."""
+    actor, token = web_session.session_actor(_ports(request), request)
+    if not casework.case_abilities(actor).open_cases:
+        error = PermissionDeniedError(f"{actor.name} may not open cases")
+        return _refusal(request, error, actor, token)
+    return _new_case_page(request, actor, token)
+
+
+def _new_case_page(
+    request: Request,
+    actor: Actor,
+    token: str,
+    *,
+    error: SafeconductError | None = None,
+    language: str = "",
+    channel: str = "hotline",
+) -> HTMLResponse:
+    context = {
+        "channels": CHANNELS,
+        "language": language,
+        "channel": channel,
+        "error": error.message if error else None,
+        "error_field": error.field if error else None,
+    }
+    status = 422 if error else 200
+    return _render(request, "new_case.html", context, status=status, actor=actor, token=token)
+
+
+@router.post("/board/cases")
+def open_case(
+    request: Request,
+    language: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "hotline",
+    csrf_token: Csrf = None,
+) -> Response:
+    """Open a case from the form; on success, to its page."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    check_csrf(csrf_for(token), csrf_token)
+    try:
+        case = casework.open_case(ports, language=language, channel=channel, actor=actor)
+    except PermissionDeniedError as error:
+        return _refusal(request, error, actor, token)
+    except InvalidValueError as error:
+        return _new_case_page(
+            request, actor, token, error=error, language=language, channel=channel
+        )
+    return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
+
+
+def _case_context(case: CaseInfo, actor: Actor) -> dict[str, Any]:
+    return {"case": case, "buttons": casework.transitions_for(case, actor=actor)}
+
+
+@router.get("/board/cases/{case_id}")
+def case_page(request: Request, case_id: int) -> HTMLResponse:
+    """A case: its status, the transitions the user may make, its timeline."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    cursor = _cursor(ports)
+    try:
+        case = casework.get_case(ports, case_id, actor=actor)
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token)
+    context = {**_case_context(case, actor), "cursor": cursor}
+    return _render(request, "case.html", context, actor=actor, token=token)
+
+
+@router.get("/board/cases/{case_id}/panel")
+def case_panel(request: Request, case_id: int) -> HTMLResponse:
+    """The case's status, buttons and timeline (htmx refreshes it when the case changes)."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    try:
+        case = casework.get_case(ports, case_id, actor=actor)
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token, partial=True)
+    return _render(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
+
+
+@router.post("/board/cases/{case_id}/transitions")
+def transition_case(
+    request: Request,
+    case_id: int,
+    transition: Annotated[str, Form()] = "",
+    csrf_token: Csrf = None,
+    csrf_header: CsrfHeader = None,
+    hx_request: HxRequest = None,
+) -> Response:
+    """Move a case (a button); htmx gets the new panel, a plain form the case page."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    check_csrf(csrf_for(token), csrf_header or csrf_token)
+    try:
+        case = casework.transition_case(ports, case_id, transition, actor=actor)
+    except InvalidValueError as error:
+        if isinstance(error, NotFoundError):
+            return _refusal(request, error, actor, token, partial=bool(hx_request))
+        # Refused by the state machine (the case moved meanwhile): show it as it is now.
+        try:
+            current = casework.get_case(ports, case_id, actor=actor)
+        except SafeconductError as again:
+            return _refusal(request, again, actor, token, partial=bool(hx_request))
+        context = {**_case_context(current, actor), "error": error.message}
+        name = "_panel.html" if hx_request else "case.html"
+        context.setdefault("cursor", _cursor(ports))
+        return _render(request, name, context, status=422, actor=actor, token=token)
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token, partial=bool(hx_request))
+    if hx_request:
+        return _render(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
+    return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
