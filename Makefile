@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint oracles bench clean
+.PHONY: install static demo test lint oracles browser bench clean
 
 # Re-install only when the project's metadata changed.
 $(STAMP): pyproject.toml
@@ -15,9 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,vision]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) static
 
-demo: $(STAMP)
+# htmx and Leaflet for the board, from the npm registry (pinned, SHA-256 checked), into the
+# package's static files; not committed. npm is installed with apt when missing and we are root.
+static: $(STAMP)
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		echo "installing npm for the board's static files" && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; } || \
+		echo "npm missing and cannot install it: the board will lack htmx and Leaflet"
+	$(BIN)/python -m safeconduct.entrypoints.web.pages.vendor
+
+demo: $(STAMP) static
 	$(BIN)/safeconduct demo --out demo-out
 
 # ruff for style; import-linter for the layer contracts in pyproject.toml.
@@ -26,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The GRASS r.walk / r.viewshed and GDAL oracle tests need those tools: install them first.
-test: $(STAMP) lint oracles
+test: $(STAMP) static lint oracles browser
 	$(BIN)/pytest
 
 # GRASS GIS and GDAL's tools, the peers the oracle tests and benchmarks compare against.
@@ -43,6 +52,21 @@ oracles:
 	else \
 		echo "GRASS GIS or gdal_viewshed missing and cannot install them (not root, or no apt):"; \
 		echo "the oracle tests will skip"; \
+	fi
+
+# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot
+# download browsers here). Installed with apt when missing and we are root; otherwise the
+# browser tests skip, saying why (and fail where CI is set).
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null || \
+		echo "apt-get could not install chromium: the browser tests will fail in CI, skip elsewhere"; \
+	else \
+		echo "chromium missing and cannot install it (not root, or no apt): the browser tests will skip"; \
 	fi
 
 # Benchmarks need GRASS GIS and GDAL's tools as well.

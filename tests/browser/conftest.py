@@ -1,0 +1,141 @@
+"""Browser tests: Playwright drives Debian's Chromium (``/usr/bin/chromium``, or
+``$SAFECONDUCT_CHROMIUM``) against a real server (uvicorn on 127.0.0.1, in a thread).
+
+``playwright install`` cannot download browsers here, so the system's Chromium is used
+through ``executable_path``; ``make test`` installs it with apt when it runs as root. Where
+Chromium (or the playwright package) is missing, the tests skip with one reason, unless
+the environment variable ``CI`` is set: CI must run them, so there they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safeconduct.adapters.store.engine import create_store_engine
+from safeconduct.adapters.store.migrate import upgrade
+from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+from safeconduct.services.casework import CaseworkPorts, add_user
+from tests.store.conftest import FAST_PASSWORDS
+
+PASSWORD = "correct horse battery staple"
+USERS = {"olga": "operator", "petro": "planner", "kyrylo": "crew"}
+
+
+def chromium_path() -> str | None:
+    """The Chromium to drive, or None."""
+    given = os.environ.get("SAFECONDUCT_CHROMIUM")
+    if given:
+        return given if Path(given).is_file() else None
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _why_not() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    if chromium_path() is None:
+        return "Chromium is not installed (apt-get install chromium; `make test` does it as root)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium browser for the session."""
+    reason = _why_not()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: {reason}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Server:
+    """A running service: its base URL and its ports."""
+
+    url: str
+    ports: CaseworkPorts
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """``safeconduct serve`` on a fresh SQLite data folder, with :data:`USERS`, on
+    127.0.0.1 and a free port."""
+    import uvicorn
+
+    from safeconduct.entrypoints.web.app import create_app
+
+    monkeypatch.delenv("SAFECONDUCT_DB", raising=False)
+    engine = create_store_engine(f"sqlite+pysqlite:///{tmp_path / 'safeconduct.db'}")
+    upgrade(engine)
+    ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    for name, role in USERS.items():
+        add_user(ports, name, role, PASSWORD)
+    app = create_app(ports)
+    app.state.event_stream_s = 30.0
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", ports=app.state.ports)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: whether the browser tests ran in Chromium, and if not, why."""
+    ran = [
+        r
+        for key in ("passed", "failed", "skipped", "error")
+        for r in terminalreporter.stats.get(key, [])
+        if getattr(r, "nodeid", "").startswith("tests/browser/")
+    ]
+    if not ran:
+        return
+    reason = _why_not()
+    if reason is None:
+        terminalreporter.write_line(
+            f"browser tests: ran in {chromium_path()}", green=True, bold=True
+        )
+    else:
+        what = "FAILED (CI)" if os.environ.get("CI") else "skipped"
+        terminalreporter.write_line(f"browser tests: {what}: {reason}", yellow=True, bold=True)

@@ -1,0 +1,85 @@
+"""A real browser on the board: an operator opens a case and sees it; a planner's open
+board shows the new case, and then its status change, without reloading; a crew member
+gets no link to operator data."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from tests.browser.conftest import PASSWORD, Server
+
+#: How long a change may take to reach another open browser (the issue: within a second;
+#: the assertion waits a little longer so a busy CI machine does not flake, and the
+#: measured time is checked separately).
+LIVE_MS = 3000
+
+
+def _sign_in(page: Any, server: Server, name: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/board")
+
+
+def test_a_new_case_and_its_status_change_appear_live(chromium: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    operator = chromium.new_context()
+    planner = chromium.new_context()
+    try:
+        # The planner's board is open first, listening.
+        board = planner.new_page()
+        _sign_in(board, server, "petro")
+        expect(board.locator("#live")).to_have_attribute("data-state", "on")
+        board.evaluate("window.__notReloaded = true")
+
+        page = operator.new_page()
+        _sign_in(page, server, "olga")
+        page.click("text=New case")
+        page.fill("input[name=language]", "uk")
+        page.click("button:has-text('Open case')")
+        page.wait_for_url(re.compile(r".*/board/cases/\d+$"))
+        code = page.locator("h1.code").inner_text()
+        case_id = page.url.rsplit("/", 1)[1]
+        page.click("text=Cases")
+        expect(page.locator(f"#case-{case_id}")).to_contain_text(code)
+
+        started = time.monotonic()
+        row = board.locator(f"#case-{case_id}")
+        expect(row).to_contain_text(code, timeout=LIVE_MS)
+        expect(row).to_contain_text("Contacted")
+        first_s = time.monotonic() - started
+
+        # The operator agrees a meeting: a button on the case page (htmx, with CSRF).
+        page.goto(f"{server.url}/board/cases/{case_id}")
+        started = time.monotonic()
+        page.click("button[value=schedule]")
+        expect(page.locator("#case-status")).to_have_text("Scheduled")
+        expect(row).to_contain_text("Scheduled", timeout=LIVE_MS)
+        second_s = time.monotonic() - started
+        assert board.evaluate("window.__notReloaded") is True
+        assert max(first_s, second_s) < 1.5, (first_s, second_s)
+    finally:
+        operator.close()
+        planner.close()
+
+
+def test_a_crew_member_gets_no_link_to_operator_data(chromium: Any, server: Server) -> None:
+    from safeconduct.services.casework import open_case
+
+    case = open_case(server.ports, language="ru")  # the console's, like an operator's
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        _sign_in(page, server, "kyrylo")
+        assert page.locator("text=New case").count() == 0
+        assert page.locator(f"a[href='/board/cases/{case.id}']").count() == 0
+        assert case.printed_code not in page.content()
+        answer = page.goto(f"{server.url}/board/cases/{case.id}")
+        assert answer is not None and answer.status == 403
+        assert case.printed_code not in page.content()
+    finally:
+        context.close()
