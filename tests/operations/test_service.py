@@ -103,3 +103,48 @@ def test_who_may_create(
         ops.get_operation(ops_ports, 9999, actor=PETRO)
     with pytest.raises(NotFoundError):
         ops.get_job(ops_ports, 9999, actor=PETRO)
+
+
+class BrokenQueue:
+    """A job queue whose database went away."""
+
+    def enqueue(self, job_id: int) -> None:
+        from safeconduct.errors import BadFileError
+
+        raise BadFileError("the database does not answer", field="db")
+
+
+def test_a_job_that_cannot_be_queued_fails_instead_of_waiting_for_ever(
+    casework_ports: CaseworkPorts, ops_ports: ops.OperationsPorts, meeting: GeoPoint
+) -> None:
+    from dataclasses import replace
+
+    from safeconduct.errors import BadFileError
+
+    ports = replace(ops_ports, jobs=BrokenQueue())
+    case = open_case(casework_ports, language="ru", actor=OLGA)
+    info = _create(ports, case.id, meeting)
+    with pytest.raises(BadFileError):
+        ops.request_plan(ports, info.id, actor=PETRO)
+    after = ops.get_operation(ports, info.id, actor=PETRO)
+    assert after.plan_status is PlanStatus.FAILED
+    assert "could not be queued" in after.events[-1].text
+    ops.request_plan(ops_ports, info.id, actor=PETRO)  # and it may be asked for again
+
+
+def test_a_failing_plan_job_fails_with_one_line_and_is_not_run_again(
+    casework_ports: CaseworkPorts, ops_ports: ops.OperationsPorts, meeting: GeoPoint
+) -> None:
+    # A note language the catalogue lacks is refused before the long work: a fast failure.
+    case = open_case(casework_ports, language="zz", actor=OLGA)
+    info = _create(ops_ports, case.id, meeting)
+    job_id = ops.request_plan(ops_ports, info.id, actor=PETRO)
+    job = ops.run_plan_job(ops_ports, job_id)
+    assert job.status == "failed" and job.attempts == 1
+    assert job.error and "\n" not in job.error and "zz" in job.error
+    op = ops.get_operation(ops_ports, info.id, actor=PETRO)
+    assert op.plan_status is PlanStatus.FAILED and op.artifacts == ()
+    assert [e.kind for e in op.events][-2:] == ["plan_stage", "plan_failed"]
+    assert ops.run_plan_job(ops_ports, job_id).attempts == 1  # finished: left alone
+    with ops_ports.database.unit_of_work(read_only=True) as uow:
+        assert uow.plan_jobs.next_runnable() is None

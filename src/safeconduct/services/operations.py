@@ -303,7 +303,13 @@ def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor = CO
         job = uow.plan_jobs.add(operation_id, requested_by=actor.name, now=at)
         uow.operations.save(operation_id, queued, now=at)
     # After the commit: a worker that picks the job up at once must find it.
-    ports.jobs.enqueue(job.id)
+    try:
+        ports.jobs.enqueue(job.id)
+    except Exception as error:
+        # Not left queued for ever: the job fails with why, and the planner may ask again.
+        reason = error.message if isinstance(error, SafeconductError) else type(error).__name__
+        _finish(ports, job.id, operation_id, error=f"the job could not be queued: {reason}")
+        raise
     return job.id
 
 

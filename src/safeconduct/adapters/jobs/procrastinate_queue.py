@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import procrastinate
+import procrastinate.exceptions
 import psycopg
 from sqlalchemy.engine import URL
 
@@ -110,14 +111,21 @@ class ProcrastinateJobQueue:
         self._opened = False
 
     def enqueue(self, job_id: int) -> None:
-        if not self._opened:
-            self._app.open()
-            self._opened = True
-        # One procrastinate job per plan job: deferring the same plan job twice (a
-        # repeated request) is refused by the queueing lock instead of run twice.
-        self._app.configure_task(PLAN_TASK, queue=QUEUE, queueing_lock=f"plan-job-{job_id}").defer(
-            job_id=job_id
-        )
+        try:
+            if not self._opened:
+                self._app.open()
+                self._opened = True
+            # One procrastinate job per plan job: deferring the same plan job twice (a
+            # repeated request) is refused by the queueing lock instead of run twice.
+            task = self._app.configure_task(
+                PLAN_TASK, queue=QUEUE, queueing_lock=f"plan-job-{job_id}"
+            )
+            task.defer(job_id=job_id)
+        except procrastinate.exceptions.ConnectorException as error:
+            raise BadFileError(
+                f"cannot queue plan job {job_id}: the database does not answer ({error})",
+                field="db",
+            ) from error
 
     def close(self) -> None:
         if self._opened:
