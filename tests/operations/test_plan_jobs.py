@@ -120,6 +120,8 @@ def _new_operation(service: Service, meeting: GeoPoint) -> int:
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["plan_status"] == "none"
+    found = client.get(f"/api/cases/{case.json()['id']}/operation", headers=service.headers("olga"))
+    assert found.status_code == 200 and found.json()["id"] == answer.json()["id"]
     return int(answer.json()["id"])
 
 

@@ -44,6 +44,10 @@ def test_create_request_and_read(
     assert info.case_id == case.id and info.plan_status is PlanStatus.NONE
     # The operator reads plans (R), the crew only its own (none yet), nobody else writes.
     assert ops.get_operation(ops_ports, info.id, actor=OLGA).area == "sample"
+    assert ops.operation_for_case(ops_ports, case.id, actor=PETRO).id == info.id
+    with pytest.raises(NotFoundError) as missing:
+        ops.operation_for_case(ops_ports, 9999, actor=PETRO)
+    assert missing.value.field == "case_id"
     with pytest.raises(PermissionDeniedError):
         ops.get_operation(ops_ports, info.id, actor=KYRYLO)
     with pytest.raises(PermissionDeniedError):

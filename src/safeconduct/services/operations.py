@@ -278,6 +278,26 @@ def get_operation(
     return _info(stored)
 
 
+def operation_for_case(
+    ports: OperationsPorts, case: int, *, actor: Actor = CONSOLE
+) -> OperationInfo:
+    """The operation of case ``case`` (as :func:`get_operation`).
+
+    Raises
+    ------
+    PermissionDeniedError
+    NotFoundError
+        ``field="case_id"``: the case has no operation (or does not exist).
+    """
+    _require(actor, "read", own=True, what="see operations")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        stored = uow.operations.get_for_case(case)
+    if stored is None:
+        raise NotFoundError(f"case {case} has no operation", field="case_id")
+    _require(actor, "read", own=_owns(actor, stored), what=f"see operation {stored.id}")
+    return _info(stored)
+
+
 def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor = CONSOLE) -> int:
     """Ask for the operation's plan (a planner): record a job, hand it to the workers.
 

@@ -670,6 +670,10 @@ class OperationRepository(Protocol):
         """Write the operation's new plan state, files and timeline."""
         ...
 
+    def get_for_case(self, case_id: int) -> StoredOperation | None:
+        """The operation of case ``case_id``, if it has one."""
+        ...
+
 
 class PlanJobRepository(Protocol):
     """The plan_jobs table, inside one unit of work."""

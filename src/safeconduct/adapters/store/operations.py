@@ -110,6 +110,12 @@ class SqlOperations:
         row = self._row(operation_id)
         return None if row is None else _operation(row, *self._case_of(row.case_id))
 
+    def get_for_case(self, case_id: int) -> StoredOperation | None:
+        operation_id = self._session.scalar(
+            sa.select(OperationRow.id).where(OperationRow.case_id == case_id)
+        )
+        return None if operation_id is None else self.get(operation_id)
+
     def save(self, operation_id: int, operation: Operation, *, now: datetime) -> StoredOperation:
         row = self._row(operation_id)
         if row is None:

@@ -1,6 +1,7 @@
 """The REST API of operations and their plan jobs.
 
 - ``POST /api/cases/{case_id}/operation`` (201): give a case its operation;
+- ``GET /api/cases/{case_id}/operation``: the case's operation (404 when none yet);
 - ``GET /api/operations/{operation_id}``: the operation, its plan state, files, timeline;
 - ``POST /api/operations/{operation_id}/plan`` (202): ask for a plan; answers the job's id;
 - ``GET /api/jobs/{job_id}``: a plan job's status, stage, attempts and error;
@@ -183,6 +184,12 @@ def create_operation(
         actor=actor,
     )
     return OperationOut.of(info)
+
+
+@router.get("/cases/{case_id}/operation", tags=["operations"], responses=_ERRORS)
+def operation_for_case(ports: OpsPorts, actor: CurrentActor, case_id: int) -> OperationOut:
+    """The case's operation (404 when it has none yet)."""
+    return OperationOut.of(ops.operation_for_case(ports, case_id, actor=actor))
 
 
 @router.get("/operations/{operation_id}", tags=["operations"], responses=_ERRORS)
