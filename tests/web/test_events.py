@@ -5,10 +5,16 @@ made through one broker (one server process) reaches every other through NOTIFY.
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -16,15 +22,24 @@ from fastapi.testclient import TestClient
 
 from safeconduct.adapters.events.memory import ChangeRing
 from safeconduct.adapters.events.postgres import PostgresChangeBroker, channel_for
+from safeconduct.adapters.store.engine import create_store_engine
+from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
-from safeconduct.services.casework import CaseworkPorts
+from safeconduct.services.casework import CaseworkPorts, add_user
 from safeconduct.services.ports import CaseChange
 from tests.store.conftest import FAST_PASSWORDS, Store
 from tests.web.board_helpers import browser_sign_in
-from tests.web.conftest import bearer, sign_in
+from tests.web.conftest import PASSWORD, bearer, sign_in
 
 Event = tuple[str | None, str, dict[str, object]]  # id, event, data
+_SERVE = "import sys; from safeconduct.entrypoints.cli.app import main; main(sys.argv[1:])"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def parse_events(text: str) -> list[Event]:
@@ -206,8 +221,6 @@ def test_two_server_processes_share_changes_through_postgresql(
     store: Store, engine: sa.Engine
 ) -> None:
     _postgres_only(store)
-    from safeconduct.services.casework import add_user
-
     apps = []
     for _ in range(2):  # two apps with brokers of their own: two server processes
         ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
@@ -226,3 +239,52 @@ def test_two_server_processes_share_changes_through_postgresql(
     assert [(k, d.get("id")) for _, k, d in events] == [("case", case_id), ("ready", None)]
     for client in apps:
         client.app.state.ports.events.close()
+
+
+def test_ctrl_c_stops_the_server_while_a_board_listens(tmp_path: Path) -> None:
+    """uvicorn waits for open responses before stopping; an event stream must end then."""
+    data = tmp_path / "data"
+    ports = CaseworkPorts(
+        database=SqlCaseworkDatabase(create_store_engine(f"sqlite:///{data / 'safeconduct.db'}")),
+        passwords=FAST_PASSWORDS,
+    )
+    upgrade(ports.database.engine)  # type: ignore[attr-defined]
+    add_user(ports, "petro", "planner", PASSWORD)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, "serve", "--data", str(data), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    heard: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+            try:
+                httpx.get(f"{base}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        token = httpx.post(
+            f"{base}/api/auth/token", data={"username": "petro", "password": PASSWORD}
+        ).json()["access_token"]
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{base}/api/events", headers=bearer(token), timeout=30) as r:
+                for line in r.iter_lines():
+                    heard.append(line)
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        _wait_for(lambda: "event: ready" in heard, seconds=10)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=15)  # before the fix: waited for the stream forever
+        listener.join(timeout=5)
+        assert not listener.is_alive()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

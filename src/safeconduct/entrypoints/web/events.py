@@ -17,7 +17,9 @@ a bearer token. A role that may see no case (auditor, administrator) gets 403.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -41,6 +43,38 @@ HEARTBEAT_S = 15.0
 RETRY_MS = 1000
 
 router = APIRouter(prefix="/api")
+
+
+class StreamStop:
+    """Ends every open stream when the server is asked to stop (``app.state.stream_stop``).
+
+    A stream never ends by itself, and uvicorn waits for open responses before it stops;
+    so on SIGINT/SIGTERM (:func:`safeconduct.entrypoints.web.pages.mount_board` chains
+    the signals) each stream is woken and returns. Browsers reconnect to whichever server
+    answers next, resuming from their last event id.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wakers: set[Callable[[], None]] = set()
+        self.stopping = False
+
+    def add(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wakers.add(wake)
+
+    def remove(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wakers.discard(wake)
+
+    def stop(self) -> None:
+        """Wake every stream so it ends (safe from a signal handler: wakers only schedule)."""
+        self.stopping = True
+        with self._lock:
+            wakers = list(self._wakers)
+        for wake in wakers:
+            with contextlib.suppress(RuntimeError):  # a loop already closed
+                wake()
 
 
 def _actor(ports: CaseworkPorts, request: Request) -> Actor:
@@ -88,6 +122,9 @@ async def _stream(
     def waker() -> None:  # called from any thread
         loop.call_soon_threadsafe(wake.set)
 
+    stop: StreamStop | None = getattr(state, "stream_stop", None)
+    if stop is not None:
+        stop.add(waker)
     await run_in_threadpool(feed.add_waker, waker)
     ends = time.monotonic() + lifetime
     try:
@@ -109,7 +146,7 @@ async def _stream(
                 first = False
             cursor = batch.cursor
             left = ends - time.monotonic()
-            if left <= 0:
+            if left <= 0 or (stop is not None and stop.stopping):
                 return
             try:
                 await asyncio.wait_for(wake.wait(), timeout=min(heartbeat, left))
@@ -118,6 +155,8 @@ async def _stream(
                     yield ": keep-alive\n\n"
     finally:
         feed.remove_waker(waker)
+        if stop is not None:
+            stop.remove(waker)
 
 
 @router.get(

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,26 +30,68 @@ log = logging.getLogger("safeconduct.web")
 STATIC_DIR = Path(__file__).with_name("static")
 
 
+def _chain_exit_signals(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` first when SIGINT or SIGTERM arrives, then the handler that was
+    there (uvicorn's, which starts the shutdown); returns what puts them back.
+
+    Why: uvicorn waits for open responses to finish before it stops, and an event stream
+    never finishes by itself, so one open board would hold up Ctrl-C. Only in the main
+    thread (a server); elsewhere (a test client's thread) nothing is chained.
+    """
+    previous: dict[int, Any] = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old = signal.getsignal(number)
+
+            def handler(signum: int, frame: FrameType | None, old: Any = old) -> None:
+                callback()
+                if callable(old):
+                    old(signum, frame)
+                elif signum == signal.SIGINT and old == signal.default_int_handler:
+                    raise KeyboardInterrupt
+
+            signal.signal(number, handler)
+            previous[number] = old
+        except ValueError:  # not the main thread
+            break
+
+    def restore() -> None:
+        for number, old in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(number, old)
+
+    return restore
+
+
 def _attach_feed(app: FastAPI) -> None:
     """Give the app's ports a case-change feed when they have none (a test, or a caller
-    that built its ports by hand), and close it when the app stops."""
-    ports: CaseworkPorts = app.state.ports
-    if ports.events is not None:
-        return
-    from safeconduct import bootstrap
+    that built its ports by hand) and close it when the app stops; end every event
+    stream when the server is asked to stop."""
+    from safeconduct.entrypoints.web.events import StreamStop
 
-    engine = getattr(ports.database, "engine", None)
-    feed = bootstrap.case_change_feed(getattr(engine, "url", "sqlite://"))
-    app.state.ports = replace(ports, events=feed)
+    ports: CaseworkPorts = app.state.ports
+    own_feed = None
+    if ports.events is None:
+        from safeconduct import bootstrap
+
+        engine = getattr(ports.database, "engine", None)
+        own_feed = bootstrap.case_change_feed(getattr(engine, "url", "sqlite://"))
+        app.state.ports = replace(ports, events=own_feed)
+    stop = StreamStop()
+    app.state.stream_stop = stop
     previous = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
-    async def lifespan(application: FastAPI) -> AsyncIterator[object]:
-        async with previous(application) as state:
-            try:
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        restore = _chain_exit_signals(stop.stop)
+        try:
+            async with previous(application) as state:
                 yield state
-            finally:
-                feed.close()
+        finally:
+            stop.stop()
+            restore()
+            if own_feed is not None:
+                own_feed.close()
 
     app.router.lifespan_context = lifespan
 
