@@ -29,6 +29,14 @@ def test_a_new_case_and_its_status_change_appear_live(chromium: Any, server: Ser
 
     operator = chromium.new_context()
     planner = chromium.new_context()
+    problems: list[str] = []
+    for context in (operator, planner):
+        # A script error or a refused resource (the Content-Security-Policy) fails the test.
+        context.on("weberror", lambda error: problems.append(str(error.error)))
+        context.on(
+            "console",
+            lambda message: problems.append(message.text) if message.type == "error" else None,
+        )
     try:
         # The planner's board is open first, listening.
         board = planner.new_page()
@@ -53,6 +61,13 @@ def test_a_new_case_and_its_status_change_appear_live(chromium: Any, server: Ser
         expect(row).to_contain_text("Contacted")
         first_s = time.monotonic() - started
 
+        # The planner also has the case itself open.
+        detail = planner.new_page()
+        detail.goto(f"{server.url}/board/cases/{case_id}")
+        expect(detail.locator("#live")).to_have_attribute("data-state", "on")
+        assert detail.locator("button[value=plan]").count() == 0  # not scheduled yet
+        detail.evaluate("window.__notReloaded = true")
+
         # The operator agrees a meeting: a button on the case page (htmx, with CSRF).
         page.goto(f"{server.url}/board/cases/{case_id}")
         started = time.monotonic()
@@ -60,8 +75,14 @@ def test_a_new_case_and_its_status_change_appear_live(chromium: Any, server: Ser
         expect(page.locator("#case-status")).to_have_text("Scheduled")
         expect(row).to_contain_text("Scheduled", timeout=LIVE_MS)
         second_s = time.monotonic() - started
+        # The planner's case page now offers the planner's next step, and its timeline.
+        expect(detail.locator("#case-status")).to_have_text("Scheduled", timeout=LIVE_MS)
+        expect(detail.locator("button[value=plan]")).to_be_visible()
+        expect(detail.locator(".timeline")).to_contain_text("by olga")
         assert board.evaluate("window.__notReloaded") is True
+        assert detail.evaluate("window.__notReloaded") is True
         assert max(first_s, second_s) < 1.5, (first_s, second_s)
+        assert not problems, problems
     finally:
         operator.close()
         planner.close()

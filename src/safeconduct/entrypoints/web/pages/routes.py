@@ -39,6 +39,15 @@ from safeconduct.services.casework import (
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(include_in_schema=False)
 
+#: Every page: scripts, styles and pictures from this service only (no inline script, so an
+#: injected one does not run), never framed by another site, no referrer to other sites.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
 Csrf = Annotated[str | None, Form(alias=web_session.CSRF_FIELD)]
 CsrfHeader = Annotated[str | None, Header(alias=web_session.CSRF_HEADER)]
 HxRequest = Annotated[str | None, Header(alias="HX-Request")]
@@ -91,6 +100,7 @@ def _render(
     )
     # Pages hold case data: never kept by a shared cache or the browser's history cache.
     response.headers["Cache-Control"] = "no-store"
+    response.headers.update(SECURITY_HEADERS)
     return response
 
 
