@@ -50,6 +50,10 @@ def _why_not() -> str | None:
         return "the playwright package is not installed (pip install -e '.[test]')"
     if chromium_path() is None:
         return "Chromium is not installed (apt-get install chromium; `make test` does it as root)"
+    from safeconduct.entrypoints.web.pages.vendor import up_to_date
+
+    if not up_to_date():
+        return "htmx is not fetched into the package's static files (`make install`)"
     return None
 
 
