@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Callable
 
     from safeconduct.services.casework import CaseworkPorts
     from safeconduct.services.mission import MissionPorts, UploadPorts
     from safeconduct.services.note import NotePorts
     from safeconduct.services.operation import OperationPorts
+    from safeconduct.services.operations import OperationsPorts
     from safeconduct.services.planning import PlanningPorts
-    from safeconduct.services.ports import Areas
+    from safeconduct.services.ports import Areas, CaseChangeFeed
     from safeconduct.services.signals import SignalsPorts
 
 
@@ -173,10 +175,8 @@ def casework_ports(
     return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=Argon2Passwords())
 
 
-# ---- events: live case changes for the boards
-
-if TYPE_CHECKING:
-    from safeconduct.services.ports import CaseChangeFeed
+# ----------------------------------------------------------------- events
+# live case changes for the boards
 
 
 def case_change_feed(url: object) -> CaseChangeFeed:
@@ -200,12 +200,8 @@ def case_change_feed(url: object) -> CaseChangeFeed:
     return InProcessChangeBroker()
 
 
-# ---- operations: operations and plan jobs (services/operations.py, adapters/jobs/)
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from safeconduct.services.operations import OperationsPorts
+# ----------------------------------------------------------------- operations
+# operations and plan jobs (services/operations.py, adapters/jobs/)
 
 
 def operations_ports(

@@ -22,7 +22,9 @@ from safeconduct.adapters.store.migrate import (
 from safeconduct.adapters.store.models import Base
 from tests.store.conftest import Store
 
-TABLES = {"users", "user_roles", "cases", "case_events", "api_tokens"}
+TABLES = {
+    "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
+}  # fmt: skip
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -35,8 +37,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0001_users.py",
         "0002_cases.py",
         "0003_owners_and_tokens.py",
+        "0004_operations_and_plan_jobs.py",
     ]
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
 
 
 def test_upgrade_from_an_empty_database(

@@ -101,7 +101,7 @@ def test_revision_0003_gives_earlier_cases_to_the_console(store: Store) -> None:
             ),
             {"at": at},
         )
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT opened_by FROM cases")).scalar_one() == (

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from safeconduct.casework.case import Case
+    from safeconduct.casework.operation import Operation
     from safeconduct.casework.roles import Role
     from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
     from safeconduct.mission.items import MissionItem
@@ -143,7 +144,7 @@ class Maps(Protocol):
         ...
 
 
-# ----------------------------------------------------------------- operations
+# ----------------------------------------------------------------- rehearsals
 
 
 class Areas(Protocol):
@@ -593,10 +594,7 @@ class PasswordHasher(Protocol):
         ...
 
 
-# ---- operations: an operation per case, its plan computed by jobs (services/operations.py)
-
-if TYPE_CHECKING:
-    from safeconduct.casework.operation import Operation
+# ----------------------------------------------------------------- casework operations and plan jobs
 
 
 @dataclass(frozen=True)
@@ -747,7 +745,8 @@ class PlanFolders(Protocol):
         ...
 
 
-# ---- events: case changes for live boards (services/casework.py publishes, web streams)
+# ----------------------------------------------------------------- events
+# case changes for live boards (services/casework.py publishes, web streams)
 
 
 @dataclass(frozen=True)
