@@ -594,7 +594,7 @@ class PasswordHasher(Protocol):
         ...
 
 
-# ----------------------------------------------------------------- casework operations and plan jobs
+# ----------------------------------------------------------------- cases: operations, plan jobs
 
 
 @dataclass(frozen=True)
