@@ -1,21 +1,27 @@
 """Web API tests run on SQLite and on PostgreSQL, on the store tests' databases.
 
-``client_for(policy)`` builds a FastAPI ``TestClient`` on the test's migrated database;
-``users`` holds one signed-up user per role (and a second operator), ``token_of`` their
-bearer tokens.
+``client_for(policy)`` builds a FastAPI ``TestClient`` on the test's migrated database,
+with operations ports (``app.state.operations``) whose data folder holds the sample area
+and whose job queue only records, so no plan runs in the web tests; ``users`` holds one
+signed-up user per role (and a second operator).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from safeconduct.adapters.jobs.folders import FolderPlans
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import AuthPolicy, CaseworkPorts, add_user
+from safeconduct.services.operations import OperationsPorts
+from tests.operations import conftest as operations_conftest
+from tests.operations.conftest import RecordingQueue, data_folder
 from tests.store import conftest as store_conftest
 from tests.store.conftest import FAST_PASSWORDS
 
@@ -24,6 +30,10 @@ from tests.store.conftest import FAST_PASSWORDS
 store = store_conftest.store
 engine = store_conftest.engine
 _no_database_from_the_environment = store_conftest._no_database_from_the_environment
+# The operations tests' sample area (written once per session) and plan pipeline.
+area_root = operations_conftest.area_root
+meeting = operations_conftest.meeting
+pipeline = operations_conftest.pipeline
 
 PASSWORD = "correct horse battery staple"
 #: User name -> roles: one user per role, and a second operator who owns nothing.
@@ -48,8 +58,15 @@ def ports(engine: Engine) -> CaseworkPorts:
 
 
 @pytest.fixture
-def client_for(engine: Engine) -> Iterator[ClientFor]:
-    """Make a test client on the test database, optionally with its own sign-in policy."""
+def client_for(
+    engine: Engine, tmp_path: Path, area_root: Path, pipeline: object
+) -> Iterator[ClientFor]:
+    """Make a test client on the test database, optionally with its own sign-in policy.
+
+    Its app's operations ports (``app.state.operations``) share the client's database; their
+    data folder links the sample area, and their queue (a :class:`RecordingQueue`) only
+    records the plan jobs asked for.
+    """
     clients: list[TestClient] = []
 
     def make(policy: AuthPolicy | None = None) -> TestClient:
@@ -58,7 +75,15 @@ def client_for(engine: Engine) -> Iterator[ClientFor]:
             passwords=FAST_PASSWORDS,
             auth=policy or AuthPolicy(),
         )
-        client = TestClient(create_app(ports), raise_server_exceptions=False)
+        app = create_app(ports)
+        app.state.operations = OperationsPorts(
+            database=ports.database,  # type: ignore[arg-type]
+            pipeline=pipeline,  # type: ignore[arg-type]
+            jobs=RecordingQueue(),
+            folders=FolderPlans(),
+            data_dir=data_folder(tmp_path / f"client-{len(clients)}", area_root),
+        )
+        client = TestClient(app, raise_server_exceptions=False)
         clients.append(client)
         return client
 

@@ -3,10 +3,15 @@ and the transitions each team may make."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from safeconduct.terrain.coords import GeoPoint
+from tests.operations.conftest import operation_body
 from tests.web.conftest import PASSWORD, USERS, bearer, sign_in
-from tests.web.test_auth import api_routes
+from tests.web.test_auth import API_ROUTES, api_routes
 
 ANON = "(no token)"
 _ALL = (*USERS, ANON)
@@ -16,8 +21,13 @@ def _row(default: int, **overrides: int) -> dict[str, int]:
     return {who: overrides.get(who, default) for who in _ALL} | {ANON: overrides.get("anon", 401)}
 
 
-#: (METHOD, path) -> who -> expected status, on a case opened by olga (operator). oleh is a
-#: second operator: olga's case is not his. Nobody is granted anything by default (GUIDE §2).
+#: Who may read a plan (its operation, jobs and files): operators (any case's), planners;
+#: crews and reception teams only their own cases', and nobody owns olga's case but her.
+_READS_PLANS = {"olga": 200, "oleh": 200, "petro": 200}
+
+#: (METHOD, path) -> who -> expected status, on a case opened by olga (operator) whose
+#: operation petro (planner) made and asked a plan for. oleh is a second operator: olga's
+#: case is not his. Nobody is granted anything by default (GUIDE §2).
 ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/health"): _row(200, anon=200),
     ("POST", "/api/auth/token"): _row(200),  # each with their own password; anon: a wrong one
@@ -25,14 +35,75 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/cases"): _row(200, anya=403, adam=403),  # scoped: see the test below
     ("GET", "/api/cases/{case_id}"): _row(403, olga=200, petro=200, rita=200),
     ("POST", "/api/cases/{case_id}/transitions"): _row(403, olga=200, petro=200),
+    # Planners write plan data; each call is on a case of its own without an operation.
+    ("POST", "/api/cases/{case_id}/operation"): _row(403, petro=201),
+    ("GET", "/api/cases/{case_id}/operation"): _row(403, **_READS_PLANS),
+    ("GET", "/api/operations/{operation_id}"): _row(403, **_READS_PLANS),
+    # Each call is on an operation of its own with no plan queued.
+    ("POST", "/api/operations/{operation_id}/plan"): _row(403, petro=202),
+    ("GET", "/api/jobs/{job_id}"): _row(403, **_READS_PLANS),
+    # No plan ran, so no file is listed: 404 to those who may read the plan.
+    ("GET", "/api/operations/{operation_id}/files/{name}"): _row(
+        403, olga=404, oleh=404, petro=404
+    ),
+    # Whoever may see some case follows changes; auditors and administrators see none.
+    ("GET", "/api/events"): _row(200, anya=403, adam=403),
 }
 
 
-def _call(
-    client: TestClient, method: str, path: str, who: str, token: str | None, case_id: int
-) -> int:
+@dataclass
+class _Scene:
+    """The case, operation and plan job the rows call on, and how to make fresh ones."""
+
+    client: TestClient
+    tokens: dict[str, str]
+    meeting: GeoPoint
+    case_id: int = 0
+    operation_id: int = 0
+    job_id: int = 0
+
+    def open_case(self) -> int:
+        """A new case opened by olga."""
+        answer = self.client.post(
+            "/api/cases", json={"language": "ru"}, headers=bearer(self.tokens["olga"])
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    def new_operation(self, case_id: int) -> int:
+        """The operation petro makes for ``case_id``."""
+        answer = self.client.post(
+            f"/api/cases/{case_id}/operation",
+            json=operation_body(self.meeting),
+            headers=bearer(self.tokens["petro"]),
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    def request_plan(self, operation_id: int) -> int:
+        """The plan job petro asks for (queued only: no plan runs)."""
+        answer = self.client.post(
+            f"/api/operations/{operation_id}/plan", headers=bearer(self.tokens["petro"])
+        )
+        assert answer.status_code == 202, answer.text
+        return int(answer.json()["job_id"])
+
+
+def _call(scene: _Scene, method: str, path: str, who: str) -> int:
+    client, token = scene.client, scene.tokens.get(who)
     headers = bearer(token) if token else {}
-    url = path.replace("{case_id}", str(case_id))
+    case_id, operation_id = scene.case_id, scene.operation_id
+    # Calls that change what they call on get a fresh one, so the table's order is free.
+    if (method, path) == ("POST", "/api/cases/{case_id}/operation"):
+        case_id = scene.open_case()
+    elif (method, path) == ("POST", "/api/operations/{operation_id}/plan"):
+        operation_id = scene.new_operation(scene.open_case())
+    url = (
+        path.replace("{case_id}", str(case_id))
+        .replace("{operation_id}", str(operation_id))
+        .replace("{job_id}", str(scene.job_id))
+        .replace("{name}", "route.geojson")
+    )
     if path == "/api/auth/token":
         password = PASSWORD if who in USERS else "not the password"
         name = who if who in USERS else "olga"
@@ -42,18 +113,29 @@ def _call(
     if path.endswith("/transitions"):
         # schedule is allowed again from scheduled: every row sees the same state machine.
         return client.post(url, json={"transition": "schedule"}, headers=headers).status_code
+    if method == "POST" and path.endswith("/operation"):
+        body = operation_body(scene.meeting)
+        return client.post(url, json=body, headers=headers).status_code
     return client.request(method, url, headers=headers).status_code
 
 
-def test_every_route_for_every_role(client: TestClient, users: dict[str, str]) -> None:
-    assert sorted(ACCESS) == api_routes(client), "every route needs a row in ACCESS"
-    tokens = {name: sign_in(client, name) for name in USERS}
-    case_id = client.post("/api/cases", json={"language": "ru"}, headers=bearer(tokens["olga"]))
-    case_id = case_id.json()["id"]
+def test_every_route_for_every_role(
+    client: TestClient, users: dict[str, str], meeting: GeoPoint
+) -> None:
+    assert sorted(ACCESS) == sorted(API_ROUTES) == api_routes(client), (
+        "every route needs a row in ACCESS"
+    )
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.event_stream_s = 0  # a stream answered 200 ends at once
+    scene = _Scene(client, {name: sign_in(client, name) for name in USERS}, meeting)
+    scene.case_id = scene.open_case()
+    scene.operation_id = scene.new_operation(scene.case_id)
+    scene.job_id = scene.request_plan(scene.operation_id)
     wrong = []
     for (method, path), expected in ACCESS.items():
         for who in _ALL:
-            got = _call(client, method, path, who, tokens.get(who), case_id)
+            got = _call(scene, method, path, who)
             if got != expected[who]:
                 wrong.append(f"{method} {path} as {who}: {got}, expected {expected[who]}")
     assert not wrong, "\n".join(wrong)
