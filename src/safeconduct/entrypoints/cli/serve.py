@@ -3,15 +3,23 @@
 The database is the one ``users`` and ``cases`` use (``--data DIR``, ``--db URL`` or
 ``$SAFECONDUCT_DB``); its migrations run before the server listens. FastAPI, uvicorn and
 the store load only when the command runs, so ``safeconduct --help`` stays fast.
+
+``--demo`` serves a throw-away data folder instead (removed on exit) filled by
+:func:`safeconduct.services.demo.fill_demo`: the sample area, one user per role with a
+random password printed here, and a case planned end to end.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
+import time
 from typing import Annotated
 
 import typer
 
 from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_database
+from safeconduct.errors import InvalidValueError
 
 
 def serve_command(
@@ -28,14 +36,69 @@ def serve_command(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="TCP port to listen on.")
     ] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve a throw-away demo (removed on exit): the sample area, one user per "
+            "role with passwords printed here, and a case planned end to end.",
+        ),
+    ] = False,
 ) -> None:
     """Run the coordination service (web API under /api, OpenAPI at /openapi.json)."""
     import uvicorn
 
     from safeconduct.entrypoints.web.app import create_app
 
+    if demo:
+        if data is not None or db is not None:
+            raise InvalidValueError(
+                "the demo runs on a throw-away data folder of its own; give either --demo "
+                "or --data/--db, not both",
+                field="demo",
+            )
+        _serve_demo(host, port)
+        return
     ports = open_database(data, db)  # migrates to the newest revision first
     try:
         uvicorn.run(create_app(ports), host=host, port=port, log_level="info")
     finally:
         ports.database.close()
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _serve_demo(host: str, port: int) -> None:
+    """Fill a temporary data folder with the demo, print the users, serve it, remove it."""
+    import uvicorn
+
+    from safeconduct import bootstrap
+    from safeconduct.entrypoints.web.app import create_app
+    from safeconduct.services.demo import fill_demo
+
+    with tempfile.TemporaryDirectory(prefix="safeconduct-demo-") as folder:
+        _say(f"demo: a throw-away data folder {folder} (removed on exit)")
+        ports = bootstrap.casework_ports(data=folder, db=None)
+        try:
+            operations = bootstrap.operations_ports(ports, folder)
+            started = time.monotonic()
+            made = fill_demo(ports, operations, progress=lambda line: _say(f"demo: {line}"))
+            _say(f"demo: ready in {time.monotonic() - started:.1f} s")
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            _say("")
+            _say(f"  open http://{shown}:{port}/ and sign in as one of (user  password):")
+            for user in made.users:
+                _say(f"    {user.name:<10} {user.password}")
+            _say(
+                f"  the demo case {made.case.printed_code} is {made.case.status}: "
+                f"http://{shown}:{port}/board/cases/{made.case.id}"
+            )
+            _say("")
+            app = create_app(ports)
+            app.state.operations = operations
+            uvicorn.run(app, host=host, port=port, log_level="info")
+        finally:
+            ports.database.close()
+    sys.stdout.flush()
