@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from safeconduct.casework.case import CHANNELS
+from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
 from safeconduct.errors import InvalidValueError, SafeconductError
@@ -323,7 +324,8 @@ def _case_context(case: CaseInfo, actor: Actor) -> dict[str, Any]:
 
 @router.get("/board/cases/{case_id}")
 def case_page(request: Request, case_id: int) -> HTMLResponse:
-    """A case: its status, the transitions the user may make, its timeline."""
+    """A case: its status, the transitions the user may make, its timeline; and, for those
+    who may read plans, its operation with the plan's map and files."""
     ports = _ports(request)
     actor, token = web_session.session_actor(ports, request)
     cursor = _cursor(ports)
@@ -331,7 +333,11 @@ def case_page(request: Request, case_id: int) -> HTMLResponse:
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as error:
         return _refusal(request, error, actor, token)
-    context = {**_case_context(case, actor), "cursor": cursor}
+    context = {
+        **_case_context(case, actor),
+        **operation_view.context(request, case.id, actor),
+        "cursor": cursor,
+    }
     return _render(request, "case.html", context, actor=actor, token=token)
 
 
@@ -379,3 +385,72 @@ def transition_case(
     if hx_request:
         return _render(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
     return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
+
+
+# ----------------------------------------------------------------- a case's operation
+
+
+@router.get("/board/cases/{case_id}/operation")
+def operation_section(request: Request, case_id: int, polling: int = 0) -> Response:
+    """The case's operation section (htmx polls it while the plan job runs). When a plan
+    the page was waiting for is finished, the page reloads to draw its map."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    context = operation_view.context(request, case_id, actor)
+    if polling and not context.get("running"):
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
+    context["case_id"] = case_id
+    return _render(request, "_operation.html", context, actor=actor, token=token)
+
+
+@router.post("/board/operations/{operation_id}/plan")
+def plan_operation(
+    request: Request,
+    operation_id: int,
+    csrf_token: Csrf = None,
+    csrf_header: CsrfHeader = None,
+    hx_request: HxRequest = None,
+) -> Response:
+    """Ask for the operation's plan (the Plan button); htmx gets the operation section."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    check_csrf(csrf_for(token), csrf_header or csrf_token)
+    ops_ports = operation_view.get_operations(request)
+    try:
+        info = operation_view.ops.get_operation(ops_ports, operation_id, actor=actor)
+        operation_view.ops.request_plan(ops_ports, operation_id, actor=actor)
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token, partial=bool(hx_request))
+    if not hx_request:
+        return RedirectResponse(f"/board/cases/{info.case_id}", status_code=303)
+    context = operation_view.context(request, info.case_id, actor)
+    context["case_id"] = info.case_id
+    return _render(request, "_operation.html", context, actor=actor, token=token)
+
+
+@router.get("/board/operations/{operation_id}/files/{name:path}")
+def operation_file(request: Request, operation_id: int, name: str) -> Response:
+    """One of the plan's files, for the signed-in browser (the map's layers, downloads)."""
+    from fastapi.responses import FileResponse
+
+    from safeconduct.entrypoints.web.operations import _MEDIA
+
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    try:
+        path = operation_view.ops.plan_file(
+            operation_view.get_operations(request), operation_id, name, actor=actor
+        )
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token)
+    media = _MEDIA.get(path.suffix, "application/octet-stream")
+    inline = path.suffix in (".geojson", ".json", ".png", ".html")
+    response = FileResponse(
+        path,
+        media_type=media,
+        filename=path.name,
+        content_disposition_type="inline" if inline else "attachment",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.update(SECURITY_HEADERS)
+    return response
