@@ -3,8 +3,10 @@
 Each ``bench_*.py`` measures safeconduct against its named peer in the same run and prints
 the peer's figure, ours and the ratio (or the target): the route search (``bench_route``),
 the whole ``safeconduct route`` command against GRASS ``r.walk`` (``bench_route_command``),
-signal recognition, start-up times (``bench_startup``) and the viewshed. Extra arguments
-are passed to every benchmark (e.g. ``--size 1000`` for a quick run).
+signal recognition, start-up times (``bench_startup``), the viewshed, and the coordination
+service (``bench_service``: API latency under load on PostgreSQL, planning through the
+service against ``rehearse``). Extra arguments are passed to every benchmark (e.g. ``--size
+1000 --cases 300 --requests 100`` for a quick run); each ignores those that are not its own.
 """
 
 from __future__ import annotations
