@@ -96,9 +96,14 @@ def test_a_planner_sees_the_route_on_the_map(chromium: Any, demo_server: DemoSer
         assert page.locator("#map path.leaflet-interactive").count() >= 3
         box = route.bounding_box()
         assert box is not None and box["width"] > 50 and box["height"] > 50
+        # The terrain under it: the DEM's hillshade, loaded.
+        shade = page.locator("#map img.leaflet-image-layer")
+        expect(shade).to_have_count(1)
+        assert shade.evaluate("img => img.complete && img.naturalWidth > 0")
         control = page.locator(".leaflet-control-layers")
         expect(control).to_contain_text("Route")
         expect(control).to_contain_text("Sorties")
+        expect(control).to_contain_text("hillshade")
         # A layer switched off leaves the map.
         control.get_by_label("Sorties").uncheck()
         expect(page.locator("#map path[stroke-dasharray]")).to_have_count(0)
@@ -108,6 +113,7 @@ def test_a_planner_sees_the_route_on_the_map(chromium: Any, demo_server: DemoSer
         shot = os.environ.get("SAFECONDUCT_SCREENSHOT")
         if shot:  # docs/board.png is made this way (README)
             page.mouse.move(0, 0)
+            page.evaluate("document.activeElement && document.activeElement.blur()")
             page.screenshot(path=shot, full_page=True)
     finally:
         context.close()

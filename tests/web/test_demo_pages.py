@@ -68,6 +68,14 @@ def test_readers_of_plans_see_the_operation_files_and_map(
     route = client.get(f"/board/operations/{op}/files/route.geojson").json()
     assert {f["properties"]["role"] for f in route["features"]} >= {"route", "start"}
     assert client.get(f"/board/operations/{op}/files/../../safeconduct.db").status_code == 404
+    # The DEM's hillshade, drawn once for the plan, with its WGS84 bounds on the map.
+    bounds = re.search(r'data-hillshade-bounds="([^"]+)"', html)
+    assert bounds and f'data-hillshade="/board/operations/{op}/hillshade.png"' in html
+    west, south, east, north = (float(v) for v in bounds.group(1).split(","))
+    point = made.operation.meeting_point
+    assert west < point.lon < east and south < point.lat < north
+    picture = client.get(f"/board/operations/{op}/hillshade.png")
+    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("name", ["crew", "registrar", "auditor"])
@@ -78,6 +86,8 @@ def test_others_get_no_operation_and_no_files(demo: tuple[TestClient, Demo], nam
     answer = client.get(f"/board/operations/{made.operation.id}/files/route.geojson")
     assert answer.status_code in (403, 404)
     assert "FeatureCollection" not in answer.text
+    picture = client.get(f"/board/operations/{made.operation.id}/hillshade.png")
+    assert picture.status_code in (403, 404) and b"PNG" not in picture.content
 
 
 def test_files_need_a_session(demo: tuple[TestClient, Demo]) -> None:

@@ -8,6 +8,9 @@ data are the plan's own files, served to the signed-in browser by
 
 from __future__ import annotations
 
+import logging
+import threading
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +20,12 @@ from safeconduct.casework.roles import can
 from safeconduct.entrypoints.web.operations import get_operations
 from safeconduct.services import operations as ops
 from safeconduct.services.casework import Actor, NotFoundError, PermissionDeniedError
+
+log = logging.getLogger("safeconduct.web")
+
+#: The hillshade picture's name in a plan's folder (its bounds beside it, in ``.json``).
+HILLSHADE = "hillshade.png"
+_drawing = threading.Lock()
 
 #: The plan files offered for download, in this order, with what they are.
 DOWNLOADS: tuple[tuple[str, str], ...] = (
@@ -71,4 +80,32 @@ def context(request: Request, case_id: int, actor: Actor) -> dict[str, Any]:
         "may_plan": may_plan(actor) and info.plan_status in (PlanStatus.NONE, PlanStatus.FAILED),
         "downloads": downloads(info) if done else [],
         "has_map": done and all(name in info.artifacts for name in MAP_FILES),
+        "hillshade": hillshade(request, info) if done else None,
+    }
+
+
+def hillshade_path(request: Request, info: ops.OperationInfo) -> Path:
+    """Where the operation's hillshade picture is kept: in its plan's folder, so a new plan
+    (which replaces the folder) gets a new one."""
+    return get_operations(request).plan_dir(info.id) / HILLSHADE
+
+
+def hillshade(request: Request, info: ops.OperationInfo) -> dict[str, str] | None:
+    """The map's hillshade overlay (``url`` and ``bounds`` ``"west,south,east,north"``),
+    drawn from the area's DEM once per plan; None when it cannot be (the map does without)."""
+    from safeconduct.adapters.report.overlays import read_overlay_bounds, write_hillshade_overlay
+
+    path = hillshade_path(request, info)
+    try:
+        with _drawing:  # one drawing at a time; the others then find it drawn
+            bounds = read_overlay_bounds(path)
+            if bounds is None:
+                dem = get_operations(request).area_dir(info.area) / "dem.tif"
+                bounds = write_hillshade_overlay(dem, path, max_px=1000)
+    except Exception:
+        log.exception("no hillshade for operation %d", info.id)
+        return None
+    return {
+        "url": f"/board/operations/{info.id}/{HILLSHADE}",
+        "bounds": ",".join(f"{v:.7f}" for v in bounds),
     }

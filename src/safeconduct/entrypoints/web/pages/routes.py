@@ -428,6 +428,28 @@ def plan_operation(
     return _render(request, "_operation.html", context, actor=actor, token=token)
 
 
+@router.get("/board/operations/{operation_id}/hillshade.png")
+def operation_hillshade(request: Request, operation_id: int) -> Response:
+    """The hillshade of the operation's area, drawn for its map (see the case page)."""
+    from fastapi.responses import FileResponse
+
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    try:
+        info = operation_view.ops.get_operation(
+            operation_view.get_operations(request), operation_id, actor=actor
+        )
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token)
+    path = operation_view.hillshade_path(request, info)
+    if not path.is_file() and operation_view.hillshade(request, info) is None:
+        return _refusal(request, NotFoundError("no hillshade for this operation"), actor, token)
+    response = FileResponse(path, media_type="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
 @router.get("/board/operations/{operation_id}/files/{name:path}")
 def operation_file(request: Request, operation_id: int, name: str) -> Response:
     """One of the plan's files, for the signed-in browser (the map's layers, downloads)."""
