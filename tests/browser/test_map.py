@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from safeconduct.casework.roles import Role
 from safeconduct.services.demo import Demo
 from tests.browser.conftest import _free_port
 
@@ -27,6 +28,8 @@ class DemoServer:
 
     url: str
     demo: Demo
+    casework: Any
+    operations: Any
 
     def password(self, name: str) -> str:
         return {u.name: u.password for u in self.demo.users}[name]
@@ -58,7 +61,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             raise RuntimeError("the demo server did not start")
         time.sleep(0.05)
     try:
-        yield DemoServer(url=f"http://127.0.0.1:{port}", demo=made)
+        yield DemoServer(
+            url=f"http://127.0.0.1:{port}", demo=made, casework=ports, operations=operations
+        )
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
@@ -115,5 +120,46 @@ def test_a_planner_sees_the_route_on_the_map(chromium: Any, demo_server: DemoSer
             page.mouse.move(0, 0)
             page.evaluate("document.activeElement && document.activeElement.blur()")
             page.screenshot(path=shot, full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_planner_plans_from_the_page_and_the_map_appears(
+    chromium: Any, demo_server: DemoServer
+) -> None:
+    """The Plan button (htmx, CSRF) queues a job the in-process worker runs; the page shows
+    its stages and, when it is done, reloads with the map."""
+    from playwright.sync_api import expect
+
+    from safeconduct.services import casework, operations
+    from safeconduct.services.casework import Actor
+    from safeconduct.services.demo import DEMO_AREA
+
+    app_ops = demo_server.operations
+    opened = casework.open_case(
+        demo_server.casework, language="uk", actor=Actor("operator", (Role.OPERATOR,))
+    )
+    first = demo_server.demo.operation
+    operations.create_operation(
+        app_ops,
+        opened.id,
+        area=DEMO_AREA,
+        meeting_point=first.meeting_point,
+        window_start=first.window_start,
+        window_end=first.window_end,
+        actor=Actor("planner", (Role.PLANNER,)),
+    )
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    try:
+        page = context.new_page()
+        sign_in(page, demo_server, "planner")
+        page.goto(f"{demo_server.url}/board/cases/{opened.id}")
+        expect(page.locator("#plan-status")).to_have_text("Plan: none")
+        assert page.locator("#map").count() == 0
+        page.click("#plan-button")
+        expect(page.locator("#plan-progress")).to_be_visible()
+        expect(page.locator("#map")).to_have_attribute("data-ready", "true", timeout=60_000)
+        expect(page.locator("#plan-status")).to_have_text("Plan: done")
+        expect(page.locator("#map path.leaflet-interactive[stroke='#d7263d']")).to_have_count(1)
     finally:
         context.close()
