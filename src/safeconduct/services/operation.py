@@ -9,6 +9,7 @@ nothing). :class:`OperationSummary` holds the figures; ``summary.json`` is its J
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -29,8 +30,8 @@ from safeconduct.guidance.rehearsal import (
     TerrainAlong,
     rehearse,
 )
-from safeconduct.mission.plan import MissionPlan
 from safeconduct.mission.profiles import DroneProfile
+from safeconduct.mission.sorties import MissionPlan
 from safeconduct.note.catalog import parse_languages
 from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.models import ToblerModel
@@ -321,6 +322,48 @@ def rehearse_operation(
     now
         The planning clock (time-zone aware); defaults to now.
     """
+    return _rehearse(
+        ports, lambda: ports.areas.load_area(area_dir), out_dir, seed=seed, injured=injured,
+        injured_pace=injured_pace, lang=lang, drone=drone, now=now, progress=progress,
+    )  # fmt: skip
+
+
+def rehearse_area(
+    ports: OperationPorts,
+    area: Area,
+    out_dir: PathLike,
+    *,
+    seed: int = 0,
+    injured: bool = False,
+    injured_pace: float | None = None,
+    lang: str = "ru",
+    drone: str = "camera-900g",
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> OperationResult:
+    """:func:`rehearse_operation` on an area already in memory (its meeting point is the
+    route's start), for a caller that changed it, e.g. to the meeting point agreed for a case.
+    """
+    return _rehearse(
+        ports, lambda: area, out_dir, seed=seed, injured=injured, injured_pace=injured_pace,
+        lang=lang, drone=drone, now=now, progress=progress,
+    )  # fmt: skip
+
+
+def _rehearse(
+    ports: OperationPorts,
+    area_of: Callable[[], Area],
+    out_dir: PathLike,
+    *,
+    seed: int,
+    injured: bool,
+    injured_pace: float | None,
+    lang: str,
+    drone: str,
+    now: datetime | None,
+    progress: Callable[[str], None] | None,
+) -> OperationResult:
+    # Every setting is checked before the area is read, and the area before the long work.
     if injured_pace is None:
         injured_pace = INJURED_PLANNING_PACE
     _check_pace(injured_pace)
@@ -328,7 +371,7 @@ def rehearse_operation(
     say = progress or (lambda _msg: None)
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     profile = load_drone(ports.mission, drone)
-    area = ports.areas.load_area(area_dir)
+    area = area_of()
     pace = injured_pace if injured else 1.0
     files = ports.planning.files
     # The staging folder opens first, so an output that cannot be written is refused before
@@ -390,8 +433,6 @@ def _plan_and_rehearse(
 
 def json_text(doc: Any) -> str:
     """``doc`` as the indented JSON text our files use."""
-    import json
-
     return json.dumps(doc, indent=1) + "\n"
 
 

@@ -39,9 +39,8 @@ from safeconduct.services.casework import (
     NotFoundError,
     PermissionDeniedError,
 )
-from safeconduct.services.operation import OperationPorts, rehearse_operation
+from safeconduct.services.operation import OperationPorts, rehearse_area
 from safeconduct.services.ports import (
-    Areas,
     JobQueue,
     OperationsDatabase,
     PlanFolders,
@@ -377,31 +376,19 @@ def plan_file(
 # ----------------------------------------------------------------- the worker's side
 
 
-@dataclass(frozen=True)
-class _MeetingAreas:
-    """The server's areas, read with the operation's meeting point (and reception)."""
-
-    areas: Areas
-    meeting: MeetingPoint
-    reception: str | None
-
-    def load_area(self, folder: Path | str) -> Area:
-        area = self.areas.load_area(folder)
-        reception = area.reception
-        if self.reception is not None:
-            reception = tuple(r for r in area.reception if r.name == self.reception)
-            if not reception:
-                raise InvalidValueError(
-                    f"the area has no reception point {self.reception!r} any more",
-                    field="reception",
-                )
-        return replace(area, meeting=self.meeting, reception=reception)
-
-    def write_sample_area(self, folder: Path | str) -> Path:
-        return self.areas.write_sample_area(folder)
-
-    def write_sample(self, folder: Path | str, *, area: str, seed: int) -> str:
-        return self.areas.write_sample(folder, area=area, seed=seed)
+def _as_agreed(area: Area, operation: Operation) -> Area:
+    """``area`` with the operation's meeting point, and its chosen reception point alone."""
+    reception = area.reception
+    if operation.reception is not None:
+        reception = tuple(r for r in area.reception if r.name == operation.reception)
+        if not reception:
+            raise InvalidValueError(
+                f"the area has no reception point {operation.reception!r} any more",
+                field="reception",
+            )
+    point = operation.meeting_point
+    meeting = MeetingPoint(name="meeting", lon=point.lon, lat=point.lat)
+    return replace(area, meeting=meeting, reception=reception)
 
 
 def run_next_job(ports: OperationsPorts) -> int | None:
@@ -479,21 +466,13 @@ def _compute(
     seed: int,
     progress: Callable[[str], None],
 ) -> list[str]:
-    point = operation.meeting_point
-    pipeline = replace(
-        ports.pipeline,
-        areas=_MeetingAreas(
-            ports.pipeline.areas,
-            MeetingPoint(name="meeting", lon=point.lon, lat=point.lat),
-            operation.reception,
-        ),
-    )
+    area = _as_agreed(ports.pipeline.areas.load_area(ports.area_dir(operation.area)), operation)
     out = ports.plan_dir(operation_id)
-    # The plan folder itself is replaced at once by rehearse_operation; its parent must be.
+    # The plan folder itself is replaced at once by rehearse_area; its parent must be.
     ports.folders.make_folder(out.parent)
-    rehearse_operation(
-        pipeline,
-        ports.area_dir(operation.area),
+    rehearse_area(
+        ports.pipeline,
+        area,
         out,
         seed=seed,
         lang=language,
