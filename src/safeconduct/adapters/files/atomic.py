@@ -16,8 +16,13 @@ from pathlib import Path
 from safeconduct.errors import BadFileError
 
 
-def check_writable(path: str | os.PathLike[str]) -> Path:
+def check_writable(path: str | os.PathLike[str], *, example: str | None = None) -> Path:
     """Fail early, before long work, if ``path`` could not be written later.
+
+    Parameters
+    ----------
+    example
+        A file name to suggest when ``path`` is a folder (``"note.pdf"``).
 
     Raises
     ------
@@ -31,8 +36,10 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
             f"cannot write {final}: folder {parent} does not exist; create it first"
         )
     if final.is_dir():
-        raise BadFileError(f"cannot write {final}: it is a folder; give a file name")
-    if not os.access(parent, os.W_OK):
+        such_as = f" such as {example}" if example else ""
+        raise BadFileError(f"cannot write {final}: it is a folder; give a file name{such_as}")
+    # Creating a file in a folder needs both write and search (execute) permission on it.
+    if not os.access(parent, os.W_OK | os.X_OK):
         raise BadFileError(f"cannot write {final}: folder {parent} is not writable")
     return final
 

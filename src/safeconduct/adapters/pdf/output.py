@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from safeconduct.adapters.files.atomic import atomic_path
+from safeconduct.adapters.files.atomic import atomic_path, check_writable
 from safeconduct.errors import BadFileError
 
 
@@ -27,18 +26,7 @@ class AtomicNoteFiles:
         BadFileError
             ``path`` is a folder, its folder is missing, or that folder is not writable.
         """
-        out = Path(path)
-        if out.is_dir():
-            raise BadFileError(
-                f"cannot write {out}: it is a folder; give a file name such as note.pdf"
-            )
-        parent = out.parent if str(out.parent) else Path(".")
-        if not parent.is_dir():
-            raise BadFileError(
-                f"cannot write {out}: folder {parent} does not exist; create it first"
-            )
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise BadFileError(f"cannot write {out}: folder {parent} is not writable")
+        check_writable(path, example="note.pdf")
 
     def write_files(self, files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> None:
         """Write each ``(path, content)``; every final name appears only if all were written.
