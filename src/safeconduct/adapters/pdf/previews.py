@@ -1,17 +1,15 @@
 """PNG previews of a PDF's pages, rendered with PDFium.
 
-Previews are rendered from the finished PDF, so they show exactly what will print.
+Previews are rendered from the finished PDF, so they show exactly what will print. The
+resolution is the use case's (:data:`safeconduct.services.note.PREVIEW_DPI`).
 """
 
 from __future__ import annotations
 
 import io
 
-#: Resolution of the PNG previews, dots per inch.
-PREVIEW_DPI = 300
 
-
-def render_pngs(pdf: bytes, dpi: int = PREVIEW_DPI) -> list[bytes]:
+def render_pngs(pdf: bytes, dpi: int) -> list[bytes]:
     """Render every page of ``pdf`` to PNG bytes at ``dpi`` (the dpi is recorded in the file)."""
     import pypdfium2 as pdfium  # only a run that asks for previews pays for PDFium
 
