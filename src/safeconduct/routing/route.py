@@ -29,6 +29,11 @@ from safeconduct.terrain.visibility import ObserverSpec, exposure
 ModelName = Literal["tobler", "rwalk"]
 MODELS: tuple[str, ...] = ("tobler", "rwalk")
 
+#: Decimal places a route keeps when it is exchanged (the route file, and the mission planner
+#: given a route in memory, so that both plan alike): coordinates 7 (about 1 cm),
+#: elevations 2 (cm), each leg's figures 2.
+COORD_DECIMALS, ELEVATION_DECIMALS, LEG_DECIMALS = 7, 2, 2
+
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from safeconduct.mission.profiles import DEFAULT_PROFILE, DroneProfile
 from safeconduct.mission.settings import VEHICLE_PARAMETERS, MissionSettings, Release
 from safeconduct.mission.sorties import MissionPlan
 from safeconduct.mission.transfer import MissionFile, MissionMismatchError, Progress, VerifyReport
-from safeconduct.routing.route import Route
+from safeconduct.routing.route import COORD_DECIMALS, ELEVATION_DECIMALS, LEG_DECIMALS, Route
 from safeconduct.services.ports import (
     DemFiles,
     DroneProfiles,
@@ -44,11 +44,6 @@ from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
 
 PathLike = str | os.PathLike[str]
-
-#: Decimal places the route file keeps (see ``adapters/formats/route_geojson.py``):
-#: coordinates 7 (about 1 cm), elevations 2, the legs' figures 2.
-_COORD_DECIMALS, _ELEVATION_DECIMALS, _LEG_DECIMALS = 7, 2, 2
-
 
 @dataclass(frozen=True)
 class MissionPorts:
@@ -89,13 +84,13 @@ def lead_route_from(route: Route) -> LeadRoute:
     """
 
     def leg_value(v: float) -> float:
-        return float(round(v, _LEG_DECIMALS)) if isinstance(v, float) else float(v)
+        return float(round(v, LEG_DECIMALS)) if isinstance(v, float) else float(v)
 
     waypoints = tuple(
         (
-            float(round(lon, _COORD_DECIMALS)),
-            float(round(lat, _COORD_DECIMALS)),
-            float(round(z, _ELEVATION_DECIMALS)),
+            float(round(lon, COORD_DECIMALS)),
+            float(round(lat, COORD_DECIMALS)),
+            float(round(z, ELEVATION_DECIMALS)),
         )
         for lon, lat, z in route.waypoints
     )

@@ -23,7 +23,7 @@ from typing import Any
 from safeconduct.adapters.files.atomic import write_text_atomic
 from safeconduct.errors import BadFileError
 from safeconduct.mission.lead_route import LeadRoute, RouteLeg
-from safeconduct.routing.route import Route
+from safeconduct.routing.route import COORD_DECIMALS, ELEVATION_DECIMALS, LEG_DECIMALS, Route
 
 PathLike = str | os.PathLike[str]
 
@@ -43,7 +43,10 @@ def route_to_geojson(route: Route) -> dict[str, Any]:
         **route.parameters,
         "segments": [_rounded(asdict(s)) for s in route.segments],
     }
-    coords = [[round(lon, 7), round(lat, 7), round(z, 2)] for lon, lat, z in route.waypoints]
+    coords = [
+        [round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS), round(z, ELEVATION_DECIMALS)]
+        for lon, lat, z in route.waypoints
+    ]
     start, end = coords[0], coords[-1]
     return {
         "type": "FeatureCollection",
@@ -184,7 +187,7 @@ def _feature(kind: str, coordinates: Any, properties: dict[str, Any]) -> dict[st
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
+    return {k: round(v, LEG_DECIMALS) if isinstance(v, float) else v for k, v in row.items()}
 
 
 class GeoJsonRouteFiles:
