@@ -829,3 +829,59 @@ class CaseChangeFeed(CaseChanges, Protocol):
     def close(self) -> None:
         """Stop listening and free connections."""
         ...
+
+
+# ----------------------------------------------------------------- areas of operations
+# The server's area folders as a library (services/area_library.py): summaries kept beside
+# each area so that listing them reads no DEM, and new areas written whole or not at all.
+
+
+class ByteSource(Protocol):
+    """A readable binary stream: an uploaded file, or a file opened ``"rb"``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class AreaFolders(PlanFolders, Protocol):
+    """The server's area folders (``DATA/areas/<name>/``): :class:`PlanFolders`, plus a
+    summary kept beside each area and new areas staged in a hidden folder that becomes the
+    area at once.
+
+    The uploaded layers are ``dem`` (``dem.tif``), ``hazards``, ``observers``,
+    ``reception``, ``meeting`` and the optional ``launch`` (``<layer>.geojson``).
+    """
+
+    def read_summary(self, area_dir: PathLike) -> Mapping[str, object] | None:
+        """The summary :meth:`write_summary` kept for ``area_dir``, or None when there is
+        none or a file of the area changed since it was written."""
+        ...
+
+    def write_summary(self, area_dir: PathLike, summary: Mapping[str, object]) -> None:
+        """Keep ``summary`` (JSON values) for the area's files as they are now; best effort:
+        an area in a read-only folder is summarised again by the next process."""
+        ...
+
+    def staging_area(self, areas_dir: PathLike) -> contextlib.AbstractContextManager[Path]:
+        """A new hidden folder in ``areas_dir`` (created if missing) that is removed, with
+        whatever it holds, when the block ends, unless :meth:`publish_area` moved it."""
+        ...
+
+    def write_layer(
+        self, staging: PathLike, layer: str, source: bytes | ByteSource, *, limit_bytes: int
+    ) -> Path:
+        """Write one uploaded layer into ``staging`` under its file name, in chunks.
+
+        Raises ``BadFileError`` with ``field=layer`` when it is empty or larger than
+        ``limit_bytes``, ``InvalidValueError`` when ``layer`` is not a layer's name.
+        """
+        ...
+
+    def dem_shape(self, path: PathLike) -> tuple[int, int]:
+        """``(rows, cols)`` of the raster at ``path`` from its header alone (a DEM is
+        checked for size before it is read); ``BadFileError`` if it is no raster."""
+        ...
+
+    def publish_area(self, staging: PathLike, area_dir: PathLike) -> bool:
+        """Rename ``staging`` to ``area_dir`` in one step; False, moving nothing, when
+        ``area_dir`` exists already (another upload won the name)."""
+        ...
