@@ -62,7 +62,7 @@ from safeconduct.adapters.store.passwords import Argon2Passwords
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.casework.case import Case
 from safeconduct.casework.operation import Operation
-from safeconduct.services.casework import CaseworkPorts, add_user
+from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.terrain.coords import GeoPoint
 
 #: p95 target of the case list and the operation page, milliseconds (issue 11).
@@ -148,8 +148,8 @@ def sign_in(base: str, name: str) -> dict[str, str]:
 
 
 def add_users(ports: CaseworkPorts) -> None:
-    add_user(ports, OPERATOR, "operator", PASSWORD)
-    add_user(ports, PLANNER, "planner", PASSWORD)
+    add_user(ports, OPERATOR, "operator", PASSWORD, actor=CONSOLE)
+    add_user(ports, PLANNER, "planner", PASSWORD, actor=CONSOLE)
 
 
 # ----------------------------------------------------------------- the load generator

@@ -59,3 +59,38 @@ class UnreachableError(SafeconductError):
 
 class MissingExtraError(SafeconductError):
     """An optional capability needs a package that is not installed (an extra)."""
+
+
+class PermissionDeniedError(SafeconductError):
+    """The acting user's roles do not allow this (GUIDE §2; the default is nothing)."""
+
+
+class AuthenticationError(SafeconductError):
+    """No valid sign-in: a wrong user name or password, or a missing, unknown or expired
+    token. The message never says which of name and password was wrong."""
+
+
+class LoginLockedError(AuthenticationError):
+    """Sign-ins for this user are refused for a while after repeated failures.
+
+    Attributes
+    ----------
+    retry_after_s
+        Whole seconds until the next sign-in may be tried (at least 1).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+        retry_after_s: int = 1,
+    ) -> None:
+        super().__init__(message, field=field, detail=detail)
+        self.retry_after_s = retry_after_s
+
+
+class NotFoundError(InvalidValueError):
+    """The case (or other record) asked for does not exist. An :class:`InvalidValueError`,
+    so that the command line treats it as before; the web API answers 404."""

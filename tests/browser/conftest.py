@@ -24,7 +24,7 @@ import pytest
 from safeconduct.adapters.store.engine import create_store_engine
 from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
-from safeconduct.services.casework import CaseworkPorts, add_user
+from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from tests.store.conftest import FAST_PASSWORDS
 
 PASSWORD = "correct horse battery staple"
@@ -104,7 +104,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     upgrade(engine)
     ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
     for name, role in USERS.items():
-        add_user(ports, name, role, PASSWORD)
+        add_user(ports, name, role, PASSWORD, actor=CONSOLE)
     app = create_app(ports)
     app.state.event_stream_s = 30.0
     port = _free_port()

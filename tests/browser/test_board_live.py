@@ -89,9 +89,11 @@ def test_a_new_case_and_its_status_change_appear_live(chromium: Any, server: Ser
 
 
 def test_a_crew_member_gets_no_link_to_operator_data(chromium: Any, server: Server) -> None:
-    from safeconduct.services.casework import open_case
+    from safeconduct.services.casework import CONSOLE, open_case
 
-    case = open_case(server.ports, language="ru")  # the console's, like an operator's
+    case = open_case(
+        server.ports, language="ru", actor=CONSOLE
+    )  # the console's, like an operator's
     context = chromium.new_context()
     try:
         page = context.new_page()

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
-from safeconduct.services.casework import CaseworkPorts, add_user
+from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from tests.browser.conftest import PASSWORD, Server, _free_port
 from tests.browser.test_board_live import LIVE_MS, _sign_in
 from tests.store import conftest as store_conftest
@@ -66,8 +66,8 @@ def test_a_case_opened_on_one_server_appears_on_another(
     from playwright.sync_api import expect
 
     ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
-    add_user(ports, "olga", "operator", PASSWORD)
-    add_user(ports, "petro", "planner", PASSWORD)
+    add_user(ports, "olga", "operator", PASSWORD, actor=CONSOLE)
+    add_user(ports, "petro", "planner", PASSWORD, actor=CONSOLE)
     with _serve(store.url, ports) as first, _serve(store.url, ports) as second:
         planner, operator = chromium.new_context(), chromium.new_context()
         try:

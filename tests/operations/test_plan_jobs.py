@@ -29,7 +29,7 @@ from safeconduct.adapters.jobs.in_process import InProcessJobQueue
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services import operations as ops
-from safeconduct.services.casework import CaseworkPorts, add_user
+from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import data_folder, operation_body
 from tests.store.conftest import FAST_PASSWORDS
@@ -85,7 +85,7 @@ def service(
     backend, url, engine = module_db
     casework = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
     for name, role in USERS.items():
-        add_user(casework, name, role, PASSWORD)
+        add_user(casework, name, role, PASSWORD, actor=CONSOLE)
     base = tmp_path_factory.mktemp(f"plans-{backend}")
     data = data_folder(base, area_root)
     if backend == "sqlite":
@@ -208,7 +208,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another(service: Service, meeting:
             time.sleep(0.1)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        assert ops.get_job(service.ports, job_id).status == "running"
+        assert ops.get_job(service.ports, job_id, actor=CONSOLE).status == "running"
         second = service.worker("second")
         job = _wait_for(service, job_id)
     finally:

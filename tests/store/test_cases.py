@@ -16,6 +16,7 @@ from safeconduct.casework.status import CaseStatus, InvalidTransitionError
 from safeconduct.errors import InvalidValueError
 from safeconduct.note.casecode import format_case_code, generate_case_code, is_well_formed
 from safeconduct.services.casework import (
+    CONSOLE,
     CaseworkPorts,
     get_case,
     list_cases,
@@ -32,14 +33,16 @@ def _event_count(engine: sa.Engine) -> int:
 
 
 def test_open_and_list_cases(ports: CaseworkPorts) -> None:
-    first = open_case(ports, language="RU", now=T0)
-    second = open_case(ports, language="uk", channel="drone", now=T0 + timedelta(minutes=5))
+    first = open_case(ports, language="RU", now=T0, actor=CONSOLE)
+    second = open_case(
+        ports, language="uk", channel="drone", now=T0 + timedelta(minutes=5), actor=CONSOLE
+    )
     assert is_well_formed(first.case_code)
     assert re.fullmatch(r"[2-9ADEFJKMNRTW]{4}-[2-9ADEFJKMNRTW]{4}", first.printed_code)
     assert first.case_code != second.case_code
     assert (first.language, first.channel, first.status) == ("ru", "hotline", "contacted")
     assert first.created_at == T0 and first.allowed == ("close", "lose_contact", "schedule")
-    listed = list_cases(ports)
+    listed = list_cases(ports, actor=CONSOLE)
     assert [(c.id, c.case_code, c.channel) for c in listed] == [
         (first.id, first.case_code, "hotline"),
         (second.id, second.case_code, "drone"),
@@ -54,22 +57,24 @@ def test_a_case_with_a_bad_language_or_channel_is_refused(
     ports: CaseworkPorts, kwargs: dict[str, str], field: str
 ) -> None:
     with pytest.raises(InvalidValueError) as caught:
-        open_case(ports, **kwargs)
+        open_case(ports, **kwargs, actor=CONSOLE)
     assert caught.value.field == field
-    assert list_cases(ports) == []
+    assert list_cases(ports, actor=CONSOLE) == []
 
 
 def test_a_drawn_code_that_is_taken_is_drawn_again(ports: CaseworkPorts) -> None:
-    first = open_case(ports, language="ru", rng=random.Random(7))
-    second = open_case(ports, language="ru", rng=random.Random(7))  # draws first's code first
+    first = open_case(ports, language="ru", rng=random.Random(7), actor=CONSOLE)
+    second = open_case(
+        ports, language="ru", rng=random.Random(7), actor=CONSOLE
+    )  # draws first's code first
     assert second.case_code != first.case_code
-    assert len(list_cases(ports)) == 2
+    assert len(list_cases(ports, actor=CONSOLE)) == 2
 
 
 def test_transitions_are_stored_with_their_timeline(
     ports: CaseworkPorts, engine: sa.Engine
 ) -> None:
-    case = open_case(ports, language="ru", now=T0)
+    case = open_case(ports, language="ru", now=T0, actor=CONSOLE)
     moved = transition_case(
         ports, case.printed_code.lower(), "schedule", actor="anna", now=T0 + timedelta(hours=1)
     )
@@ -77,7 +82,7 @@ def test_transitions_are_stored_with_their_timeline(
         ports, case.case_code, "plan", actor="boris", now=T0 + timedelta(hours=2)
     )
     assert moved.status == CaseStatus.PLANNED
-    again = get_case(ports, case.printed_code)
+    again = get_case(ports, case.printed_code, actor=CONSOLE)
     assert again == moved
     assert [(e.transition, e.actor, e.from_status, e.to_status) for e in again.events] == [
         ("schedule", "anna", "contacted", "scheduled"),
@@ -91,9 +96,9 @@ def test_transitions_are_stored_with_their_timeline(
 def test_a_refused_transition_leaves_nothing_written(
     ports: CaseworkPorts, engine: sa.Engine
 ) -> None:
-    case = open_case(ports, language="ru", now=T0)
+    case = open_case(ports, language="ru", now=T0, actor=CONSOLE)
     transition_case(ports, case.case_code, "schedule", actor="anna", now=T0 + timedelta(hours=1))
-    before = get_case(ports, case.case_code)
+    before = get_case(ports, case.case_code, actor=CONSOLE)
     with pytest.raises(InvalidTransitionError) as caught:
         transition_case(ports, case.case_code, "arrive", actor="anna")
     assert caught.value.field == "transition"
@@ -101,7 +106,7 @@ def test_a_refused_transition_leaves_nothing_written(
     with pytest.raises(InvalidValueError) as caught_time:
         transition_case(ports, case.case_code, "plan", actor="anna", now=T0)  # before the last
     assert caught_time.value.field == "at"
-    assert get_case(ports, case.case_code) == before
+    assert get_case(ports, case.case_code, actor=CONSOLE) == before
     assert _event_count(engine) == 1
 
 
@@ -117,7 +122,7 @@ def test_a_transition_made_on_a_stale_copy_is_refused(
     ports: CaseworkPorts, engine: sa.Engine
 ) -> None:
     # Two people moved the same case from the same screen: the second is told to look again.
-    case = open_case(ports, language="ru", now=T0)
+    case = open_case(ports, language="ru", now=T0, actor=CONSOLE)
     with ports.database.unit_of_work(read_only=True) as uow:
         stale = uow.cases.get(case.case_code)
     assert stale is not None
@@ -126,14 +131,14 @@ def test_a_transition_made_on_a_stale_copy_is_refused(
     with pytest.raises(InvalidValueError) as caught, ports.database.unit_of_work() as uow:
         uow.cases.save(late)
     assert caught.value.field == "transition"
-    assert get_case(ports, case.case_code).status == CaseStatus.SCHEDULED
+    assert get_case(ports, case.case_code, actor=CONSOLE).status == CaseStatus.SCHEDULED
     assert _event_count(engine) == 1
 
 
 def test_deleting_a_case_takes_its_timeline_with_it(
     ports: CaseworkPorts, engine: sa.Engine
 ) -> None:
-    case = open_case(ports, language="ru", now=T0)
+    case = open_case(ports, language="ru", now=T0, actor=CONSOLE)
     transition_case(ports, case.case_code, "schedule", actor="anna", now=T0 + timedelta(hours=1))
     with engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM cases"))
@@ -145,7 +150,7 @@ def test_of_racing_transitions_exactly_one_is_written(
 ) -> None:
     # Four people press "lost contact" at once: one wins, the others are refused (the
     # transition is no longer allowed, or the case changed under them); one event is kept.
-    case = open_case(ports, language="ru", now=T0)
+    case = open_case(ports, language="ru", now=T0, actor=CONSOLE)
     barrier = threading.Barrier(4)
 
     def press(actor: str) -> str:
@@ -160,5 +165,5 @@ def test_of_racing_transitions_exactly_one_is_written(
         results = list(pool.map(press, ["a1", "a2", "a3", "a4"]))
     assert results.count("done") == 1, results
     assert set(results) <= {"done", "refused: transition"}
-    assert get_case(ports, case.case_code).status == CaseStatus.LOST_CONTACT
+    assert get_case(ports, case.case_code, actor=CONSOLE).status == CaseStatus.LOST_CONTACT
     assert _event_count(engine) == 1

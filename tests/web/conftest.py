@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from safeconduct.adapters.jobs.folders import FolderPlans
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
-from safeconduct.services.casework import AuthPolicy, CaseworkPorts, add_user
+from safeconduct.services.casework import CONSOLE, AuthPolicy, CaseworkPorts, add_user
 from safeconduct.services.operations import OperationsPorts
 from tests.operations import conftest as operations_conftest
 from tests.operations.conftest import RecordingQueue, data_folder
@@ -102,7 +102,7 @@ def client(client_for: ClientFor) -> TestClient:
 def users(ports: CaseworkPorts) -> dict[str, str]:
     """Every user of :data:`USERS`, added with :data:`PASSWORD`."""
     for name, role in USERS.items():
-        add_user(ports, name, role, PASSWORD)
+        add_user(ports, name, role, PASSWORD, actor=CONSOLE)
     return USERS
 
 

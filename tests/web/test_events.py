@@ -26,7 +26,7 @@ from safeconduct.adapters.store.engine import create_store_engine
 from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
-from safeconduct.services.casework import CaseworkPorts, add_user
+from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.services.ports import CaseChange
 from tests.store.conftest import FAST_PASSWORDS, Store
 from tests.web.board_helpers import browser_sign_in
@@ -225,8 +225,12 @@ def test_two_server_processes_share_changes_through_postgresql(
     for _ in range(2):  # two apps with brokers of their own: two server processes
         ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
         apps.append(TestClient(create_app(ports)))
-    add_user(apps[0].app.state.ports, "olga", "operator", "correct horse battery staple")
-    add_user(apps[0].app.state.ports, "petro", "planner", "correct horse battery staple")
+    add_user(
+        apps[0].app.state.ports, "olga", "operator", "correct horse battery staple", actor=CONSOLE
+    )
+    add_user(
+        apps[0].app.state.ports, "petro", "planner", "correct horse battery staple", actor=CONSOLE
+    )
     first, second = apps
     olga = sign_in(first, "olga", "correct horse battery staple")
     petro = sign_in(second, "petro", "correct horse battery staple")
@@ -249,7 +253,7 @@ def test_ctrl_c_stops_the_server_while_a_board_listens(tmp_path: Path) -> None:
         passwords=FAST_PASSWORDS,
     )
     upgrade(ports.database.engine)  # type: ignore[attr-defined]
-    add_user(ports, "petro", "planner", PASSWORD)
+    add_user(ports, "petro", "planner", PASSWORD, actor=CONSOLE)
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVE, "serve", "--data", str(data), "--port", str(port)],

@@ -19,7 +19,8 @@ is committed together or not at all; a refused step writes nothing.
 
 The local console
 -----------------
-The command line acts as :data:`CONSOLE`, the default ``actor`` of every use case. Whoever
+The command line acts as :data:`CONSOLE`, which it names as the ``actor`` of each use case
+(every use case asks for one, so that no caller acts as the console by forgetting). Whoever
 runs ``safeconduct users``/``cases`` on the machine holds the database itself (the SQLite
 file, or the PostgreSQL credentials) and could read and change every table directly, so the
 access table, which governs the users of the service, does not restrict it; its changes are
@@ -48,7 +49,13 @@ from types import MappingProxyType
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role, can, parse_role
 from safeconduct.casework.status import CaseStatus, allowed_transitions
-from safeconduct.errors import InvalidValueError, SafeconductError
+from safeconduct.errors import (
+    AuthenticationError,
+    InvalidValueError,
+    LoginLockedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from safeconduct.note.casecode import format_case_code, parse_case_code
 from safeconduct.services.ports import (
     CaseChange,
@@ -74,44 +81,6 @@ MAX_PASSWORD_LENGTH = 1024
 _CODE_ATTEMPTS = 5
 
 _USER_NAME = re.compile(r"[^\W_][\w.-]{0,63}")
-
-
-# ----------------------------------------------------------------- errors
-
-
-class PermissionDeniedError(SafeconductError):
-    """The acting user's roles do not allow this (GUIDE §2; the default is nothing)."""
-
-
-class AuthenticationError(SafeconductError):
-    """No valid sign-in: a wrong user name or password, or a missing, unknown or expired
-    token. The message never says which of name and password was wrong."""
-
-
-class LoginLockedError(AuthenticationError):
-    """Sign-ins for this user are refused for a while after repeated failures.
-
-    Attributes
-    ----------
-    retry_after_s
-        Whole seconds until the next sign-in may be tried (at least 1).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        detail: str | None = None,
-        retry_after_s: int = 1,
-    ) -> None:
-        super().__init__(message, field=field, detail=detail)
-        self.retry_after_s = retry_after_s
-
-
-class NotFoundError(InvalidValueError):
-    """The case (or other record) asked for does not exist. An :class:`InvalidValueError`,
-    so that the command line treats it as before; the web API answers 404."""
 
 
 # ----------------------------------------------------------------- ports and actors
@@ -356,7 +325,7 @@ def add_user(
     password: str,
     *,
     now: datetime | None = None,
-    actor: Actor = CONSOLE,
+    actor: Actor,
 ) -> UserInfo:
     """Add a user who signs in with ``password`` and holds ``role``.
 
@@ -411,7 +380,7 @@ def _user_exists(name: str) -> InvalidValueError:
     return InvalidValueError(f"a user called {name!r} exists already", field="name")
 
 
-def list_users(ports: CaseworkPorts, *, actor: Actor = CONSOLE) -> list[UserInfo]:
+def list_users(ports: CaseworkPorts, *, actor: Actor) -> list[UserInfo]:
     """Every user, by name, without password hashes (an administrator, or the console).
 
     Raises
@@ -635,7 +604,7 @@ def open_case(
     channel: str = "hotline",
     now: datetime | None = None,
     rng: random.Random | None = None,
-    actor: Actor = CONSOLE,
+    actor: Actor,
 ) -> CaseInfo:
     """Open a new case, ``contacted``, with a fresh case code; it is the actor's own.
 
@@ -678,7 +647,7 @@ def open_case(
     return info
 
 
-def list_cases(ports: CaseworkPorts, *, actor: Actor = CONSOLE) -> list[CaseInfo]:
+def list_cases(ports: CaseworkPorts, *, actor: Actor) -> list[CaseInfo]:
     """The cases the actor may see, oldest first: all of them for a planner or a registrar
     (and the console), their own for an operator, a crew or a reception team.
 
@@ -711,7 +680,7 @@ def _find(uow: CaseworkUnitOfWork, ref: int | str) -> StoredCase:
     return found
 
 
-def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor = CONSOLE) -> CaseInfo:
+def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor) -> CaseInfo:
     """A case and its timeline, if the actor may see it.
 
     Parameters
@@ -749,7 +718,7 @@ def transition_case(
     case: int | str,
     transition: str,
     *,
-    actor: Actor | str = CONSOLE,
+    actor: Actor | str,
     now: datetime | None = None,
 ) -> CaseInfo:
     """Move a case by a named transition and record who did it, in one transaction.

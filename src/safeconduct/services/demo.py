@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from safeconduct.casework.roles import Role
 from safeconduct.services import casework, operations
-from safeconduct.services.casework import Actor, CaseInfo, CaseworkPorts
+from safeconduct.services.casework import CONSOLE, Actor, CaseInfo, CaseworkPorts
 from safeconduct.services.operations import JobInfo, OperationInfo, OperationsPorts
 from safeconduct.terrain.coords import GeoPoint
 
@@ -92,7 +92,7 @@ def fill_demo(
     users = []
     for role in Role:
         password = secrets.token_urlsafe(12)
-        casework.add_user(casework_ports, role.value, role.value, password)
+        casework.add_user(casework_ports, role.value, role.value, password, actor=CONSOLE)
         users.append(DemoUser(name=role.value, role=role.value, password=password))
 
     operator, planner = _actor(Role.OPERATOR), _actor(Role.PLANNER)
@@ -123,8 +123,8 @@ def fill_demo(
         say(f"the plan failed: {job.error}")
     return Demo(
         users=tuple(users),
-        case=casework.get_case(casework_ports, case.id),
-        operation=operations.get_operation(ports, operation.id),
+        case=casework.get_case(casework_ports, case.id, actor=CONSOLE),
+        operation=operations.get_operation(ports, operation.id, actor=CONSOLE),
         job=job,
     )
 
@@ -138,7 +138,7 @@ def _run_watched(
     def watch() -> None:
         seen: str | None = None
         while not done.wait(poll_s):
-            stage = operations.get_job(ports, job_id).stage
+            stage = operations.get_job(ports, job_id, actor=CONSOLE).stage
             if stage and stage != seen:
                 seen = stage
                 say(f"  plan: {stage}")

@@ -32,13 +32,13 @@ from safeconduct.casework.operation import (
     normalise_area_name,
 )
 from safeconduct.casework.roles import can
-from safeconduct.errors import InvalidValueError, SafeconductError
-from safeconduct.services.casework import (
-    CONSOLE,
-    Actor,
+from safeconduct.errors import (
+    InvalidValueError,
     NotFoundError,
     PermissionDeniedError,
+    SafeconductError,
 )
+from safeconduct.services.casework import Actor
 from safeconduct.services.operation import OperationPorts, rehearse_area
 from safeconduct.services.ports import (
     JobQueue,
@@ -192,7 +192,7 @@ def create_operation(
     window_start: datetime,
     window_end: datetime,
     reception: str | None = None,
-    actor: Actor = CONSOLE,
+    actor: Actor,
     now: datetime | None = None,
 ) -> OperationInfo:
     """Give case ``case`` its operation (a planner): area, meeting point and window.
@@ -261,9 +261,7 @@ def create_operation(
         return _info(uow.operations.add(operation, now=at))
 
 
-def get_operation(
-    ports: OperationsPorts, operation_id: int, *, actor: Actor = CONSOLE
-) -> OperationInfo:
+def get_operation(ports: OperationsPorts, operation_id: int, *, actor: Actor) -> OperationInfo:
     """An operation, its plan state, files and timeline, if the actor may read plans.
 
     Raises
@@ -277,9 +275,7 @@ def get_operation(
     return _info(stored)
 
 
-def operation_for_case(
-    ports: OperationsPorts, case: int, *, actor: Actor = CONSOLE
-) -> OperationInfo:
+def operation_for_case(ports: OperationsPorts, case: int, *, actor: Actor) -> OperationInfo:
     """The operation of case ``case`` (as :func:`get_operation`).
 
     Raises
@@ -297,7 +293,7 @@ def operation_for_case(
     return _info(stored)
 
 
-def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor = CONSOLE) -> int:
+def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor) -> int:
     """Ask for the operation's plan (a planner): record a job, hand it to the workers.
 
     Returns
@@ -332,7 +328,7 @@ def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor = CO
     return job.id
 
 
-def get_job(ports: OperationsPorts, job_id: int, *, actor: Actor = CONSOLE) -> JobInfo:
+def get_job(ports: OperationsPorts, job_id: int, *, actor: Actor) -> JobInfo:
     """A plan job's state, stage and error, to whoever may see its operation.
 
     Raises
@@ -349,9 +345,7 @@ def get_job(ports: OperationsPorts, job_id: int, *, actor: Actor = CONSOLE) -> J
     return _job_info(job)
 
 
-def plan_file(
-    ports: OperationsPorts, operation_id: int, name: str, *, actor: Actor = CONSOLE
-) -> Path:
+def plan_file(ports: OperationsPorts, operation_id: int, name: str, *, actor: Actor) -> Path:
     """The path of one of the operation's plan files, if listed among its artifacts.
 
     Only a name the plan job attached is served, so no name reaches outside the plan's

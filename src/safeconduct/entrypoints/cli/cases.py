@@ -92,11 +92,11 @@ def new_command(
     db: DbOption = None,
 ) -> None:
     """Open a new case and print its case code (XXXX-XXXX)."""
-    from safeconduct.services.casework import open_case
+    from safeconduct.services.casework import CONSOLE, open_case
 
     ports = open_database(data, db)
     try:
-        case = open_case(ports, language=lang, channel=channel)
+        case = open_case(ports, language=lang, channel=channel, actor=CONSOLE)
     finally:
         ports.database.close()
     _out.print(case.printed_code)
@@ -105,11 +105,11 @@ def new_command(
 @cases_app.command("list")
 def list_command(data: DataOption = None, db: DbOption = None) -> None:
     """List every case, oldest first: code, language, channel, status, opened, last change."""
-    from safeconduct.services.casework import list_cases
+    from safeconduct.services.casework import CONSOLE, list_cases
 
     ports = open_database(data, db)
     try:
-        cases = list_cases(ports)
+        cases = list_cases(ports, actor=CONSOLE)
     finally:
         ports.database.close()
     if not cases:

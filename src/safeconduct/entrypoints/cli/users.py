@@ -70,7 +70,7 @@ def add_command(
     db: DbOption = None,
 ) -> None:
     """Add a user who signs in with a password (read from standard input) and holds roles."""
-    from safeconduct.services.casework import add_user
+    from safeconduct.services.casework import CONSOLE, add_user
 
     if not password_stdin:
         raise InvalidValueError(
@@ -82,7 +82,7 @@ def add_command(
     password = read_password(name)
     ports = open_database(data, db)
     try:
-        user = add_user(ports, name, role, password)
+        user = add_user(ports, name, role, password, actor=CONSOLE)
     finally:
         ports.database.close()
     _out.print(f"added {user.name} ({', '.join(user.roles)})")
@@ -91,11 +91,11 @@ def add_command(
 @users_app.command("list")
 def list_command(data: DataOption = None, db: DbOption = None) -> None:
     """List the users and their roles (never their passwords)."""
-    from safeconduct.services.casework import list_users
+    from safeconduct.services.casework import CONSOLE, list_users
 
     ports = open_database(data, db)
     try:
-        users = list_users(ports)
+        users = list_users(ports, actor=CONSOLE)
     finally:
         ports.database.close()
     if not users:

@@ -29,12 +29,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from safeconduct.errors import BadFileError, InvalidValueError, SafeconductError
-from safeconduct.services.casework import (
+from safeconduct.errors import (
     AuthenticationError,
+    BadFileError,
+    InvalidValueError,
     LoginLockedError,
     NotFoundError,
     PermissionDeniedError,
+    SafeconductError,
 )
 
 log = logging.getLogger("safeconduct.web")

@@ -18,8 +18,9 @@ from fastapi import Request
 from safeconduct.casework.operation import PlanStatus
 from safeconduct.casework.roles import can
 from safeconduct.entrypoints.web.operations import get_operations
+from safeconduct.errors import NotFoundError, PermissionDeniedError
 from safeconduct.services import operations as ops
-from safeconduct.services.casework import Actor, NotFoundError, PermissionDeniedError
+from safeconduct.services.casework import Actor
 
 log = logging.getLogger("safeconduct.web")
 
