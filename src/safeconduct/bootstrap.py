@@ -144,6 +144,7 @@ def upload_ports() -> UploadPorts:
 
 # ----------------------------------------------------------------- casework
 
+
 def casework_ports(
     data: str | os.PathLike[str] | None = None, db: str | None = None
 ) -> CaseworkPorts:
@@ -159,6 +160,11 @@ def casework_ports(
     With neither, the URL in the environment variable ``SAFECONDUCT_DB``, else the folder
     ``./safeconduct-data``. Raises ``InvalidValueError`` (a malformed URL, or both given) or
     ``BadFileError`` (a database that does not answer), with ``field="db"`` or ``"data"``.
+
+    On PostgreSQL the ports announce committed case changes through ``NOTIFY``, so that a
+    case opened or moved at the command line appears on every open board; the service
+    replaces this feed with its own listening one. On SQLite only the service's own
+    process could hear, so nothing is announced.
     """
     from safeconduct.adapters.store.engine import create_store_engine, resolve_database_url
     from safeconduct.adapters.store.migrate import upgrade
@@ -172,7 +178,10 @@ def casework_ports(
     except BaseException:
         engine.dispose()
         raise
-    return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=Argon2Passwords())
+    events = case_change_feed(engine.url) if engine.url.get_backend_name() == "postgresql" else None
+    return CaseworkPorts(
+        database=SqlCaseworkDatabase(engine), passwords=Argon2Passwords(), events=events
+    )
 
 
 # ----------------------------------------------------------------- events

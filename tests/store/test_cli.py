@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,27 @@ def test_the_default_data_folder_is_made_in_the_working_directory(
     assert CODE.match(code)
     assert (tmp_path / "safeconduct-data" / "safeconduct.db").is_file()
     assert code in run(["cases", "list"], capsys, monkeypatch)[1]
+
+
+def test_a_case_opened_at_the_command_line_reaches_listening_boards(
+    store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the command line announces its changes like the service does, so a
+    board open elsewhere shows a case an operator opened with ``safeconduct cases new``."""
+    if store.backend != "postgresql":
+        pytest.skip("only PostgreSQL shares changes between processes")
+    from safeconduct.adapters.events.postgres import PostgresChangeBroker
+
+    listener = PostgresChangeBroker(store.url)
+    try:
+        assert listener.start()
+        cursor = listener.after(None).cursor
+        status, out, _ = run(["cases", "new", "--lang", "ru", *store.cli_args], capsys, monkeypatch)
+        assert status == 0
+        deadline = time.monotonic() + 5
+        while not listener.after(cursor).changes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [(_, heard)] = listener.after(cursor).changes
+        assert (heard.status, heard.case_code) == ("contacted", out.strip().replace("-", ""))
+    finally:
+        listener.close()

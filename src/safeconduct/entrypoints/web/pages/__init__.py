@@ -65,12 +65,11 @@ def _chain_exit_signals(callback: Callable[[], None]) -> Callable[[], None]:
 
 def _attach_feed(app: FastAPI) -> None:
     """Give the app's ports a case-change feed when they have none (a test, or a caller
-    that built its ports by hand) and close it when the app stops; end every event
+    that built its ports by hand) and close the feed when the app stops; end every event
     stream when the server is asked to stop."""
     from safeconduct.entrypoints.web.events import StreamStop
 
     ports: CaseworkPorts = app.state.ports
-    own_feed = None
     if ports.events is None:
         from safeconduct import bootstrap
 
@@ -90,8 +89,10 @@ def _attach_feed(app: FastAPI) -> None:
         finally:
             stop.stop()
             restore()
-            if own_feed is not None:
-                own_feed.close()
+            # Its own feed, or the one its ports came with (PostgreSQL's, from bootstrap).
+            close = getattr(application.state.ports.events, "close", None)
+            if close is not None:
+                close()
 
     app.router.lifespan_context = lifespan
 
