@@ -223,3 +223,17 @@ def test_a_worker_killed_mid_job_leaves_it_to_another(service: Service, meeting:
     kinds = [e["kind"] for e in operation["events"]]
     assert kinds.count("plan_done") == 1 and kinds[-1] == "plan_done"
     assert "route.geojson" in operation["artifacts"]
+    # The killed attempt's staging folder went with the retry: only the plan is left.
+    assert [p.name for p in service.ports.plan_dir(operation_id).parent.iterdir()] == ["plan"]
+
+
+def test_only_hidden_staging_folders_are_removed(tmp_path: Path) -> None:
+    from safeconduct.adapters.jobs.folders import FolderPlans
+
+    for name in (".rehearse-abc", ".rehearse-def", "plan", ".other"):
+        (tmp_path / name).mkdir()
+    (tmp_path / ".rehearse-file").write_text("a file, not a staging folder")
+    folders = FolderPlans()
+    assert folders.remove_hidden_folders(tmp_path, "plan") == 0  # never a visible folder
+    assert folders.remove_hidden_folders(tmp_path, ".rehearse-") == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other", ".rehearse-file", "plan"]

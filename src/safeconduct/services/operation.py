@@ -48,6 +48,10 @@ from safeconduct.terrain.visibility import VISIBLE, viewshed
 
 PathLike = str | os.PathLike[str]
 
+#: The name prefix of the hidden folder beside the output where a rehearsal's files are
+#: staged until they replace the output folder together.
+REHEARSAL_STAGING_PREFIX = ".rehearse-"
+
 #: The pace, as a fraction of a fit person's, that an operation for an injured person is
 #: planned at: route times, the leading speed and the relay timing all assume it. An
 #: injured person walks at about half pace and rests about a fifth of the time
@@ -376,7 +380,7 @@ def _rehearse(
     files = ports.planning.files
     # The staging folder opens first, so an output that cannot be written is refused before
     # the long work; its files replace the output folder together at the end, or none do.
-    with files.staging_folder(out_dir, prefix=".rehearse-") as out:
+    with files.staging_folder(out_dir, prefix=REHEARSAL_STAGING_PREFIX) as out:
         result = _plan_and_rehearse(ports, area, out, profile, pace, injured, seed, lang, now, say)
     return OperationResult(Path(out_dir), *result)
 

@@ -39,7 +39,11 @@ from safeconduct.errors import (
     SafeconductError,
 )
 from safeconduct.services.casework import Actor
-from safeconduct.services.operation import OperationPorts, rehearse_area
+from safeconduct.services.operation import (
+    REHEARSAL_STAGING_PREFIX,
+    OperationPorts,
+    rehearse_area,
+)
 from safeconduct.services.ports import (
     JobQueue,
     OperationsDatabase,
@@ -464,6 +468,12 @@ def _compute(
     out = ports.plan_dir(operation_id)
     # The plan folder itself is replaced at once by rehearse_area; its parent must be.
     ports.folders.make_folder(out.parent)
+    # One job per operation runs at a time, so staging folders there are a killed
+    # attempt's: remove them before this attempt stages its own.
+    stale = ports.folders.remove_hidden_folders(out.parent, REHEARSAL_STAGING_PREFIX)
+    if stale:
+        log.info("operation %d: removed %d staging folder(s) of an earlier attempt",
+                 operation_id, stale)  # fmt: skip
     rehearse_area(
         ports.pipeline,
         area,

@@ -744,6 +744,11 @@ class PlanFolders(Protocol):
         """Create ``folder`` and its parents if missing."""
         ...
 
+    def remove_hidden_folders(self, folder: PathLike, prefix: str) -> int:
+        """Remove the folders in ``folder`` whose names start with ``prefix`` (the staging
+        folders a killed writer left); how many were removed."""
+        ...
+
 
 # ----------------------------------------------------------------- events
 # case changes for live boards (services/casework.py publishes, web streams)

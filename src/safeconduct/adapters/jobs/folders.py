@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 PathLike = str | os.PathLike[str]
@@ -29,3 +30,12 @@ class FolderPlans:
 
     def make_folder(self, folder: PathLike) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
+
+    def remove_hidden_folders(self, folder: PathLike, prefix: str) -> int:
+        root = Path(folder)
+        if not prefix.startswith(".") or not root.is_dir():
+            return 0  # only hidden staging folders are ever removed
+        stale = [p for p in root.iterdir() if p.name.startswith(prefix) and p.is_dir()]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(stale)
