@@ -3,11 +3,12 @@ and the transitions each team may make."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
 from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import operation_body
 from tests.web.conftest import PASSWORD, USERS, bearer, sign_in
@@ -48,6 +49,11 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ),
     # Whoever may see some case follows changes; auditors and administrators see none.
     ("GET", "/api/events"): _row(200, anya=403, adam=403),
+    # Areas are plan data: operators and planners read them, planners add them (each
+    # upload is the sample area under a name of its own).
+    ("GET", "/api/areas"): _row(403, **_READS_PLANS),
+    ("GET", "/api/areas/{area}"): _row(403, **_READS_PLANS),
+    ("POST", "/api/areas"): _row(403, petro=201),
 }
 
 
@@ -61,6 +67,29 @@ class _Scene:
     case_id: int = 0
     operation_id: int = 0
     job_id: int = 0
+    uploads: list[str] = field(default_factory=list)
+    sample_files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Uploads go into an areas folder of the scene's own, the sample area linked in,
+        # never into the session's shared one.
+        app = self.client.app
+        assert isinstance(app, FastAPI)
+        ops = app.state.operations
+        sample = ops.data_dir / "areas" / "sample"
+        data = ops.data_dir.parent / "scene-data"
+        (data / "areas").mkdir(parents=True)
+        (data / "areas" / "sample").symlink_to(sample)
+        app.state.operations = replace(ops, data_dir=data, folders=FolderAreaLibrary())
+        for layer in ("dem", "hazards", "observers", "reception", "meeting"):
+            path = sample / ("dem.tif" if layer == "dem" else f"{layer}.geojson")
+            self.sample_files[layer] = (path.name, path.read_bytes())
+
+    def upload_area(self, headers: dict[str, str]) -> int:
+        """The sample area uploaded under a new name."""
+        self.uploads.append(f"uploaded-{len(self.uploads)}")
+        data, files = {"name": self.uploads[-1]}, self.sample_files
+        return self.client.post("/api/areas", data=data, files=files, headers=headers).status_code
 
     def open_case(self) -> int:
         """A new case opened by olga."""
@@ -103,7 +132,10 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         .replace("{operation_id}", str(operation_id))
         .replace("{job_id}", str(scene.job_id))
         .replace("{name}", "route.geojson")
+        .replace("{area}", "sample")
     )
+    if (method, path) == ("POST", "/api/areas"):
+        return scene.upload_area(headers)
     if path == "/api/auth/token":
         password = PASSWORD if who in USERS else "not the password"
         name = who if who in USERS else "olga"

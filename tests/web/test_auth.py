@@ -153,6 +153,9 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/jobs/{job_id}"),
         ("GET", "/api/operations/{operation_id}/files/{name}"),
         ("GET", "/api/events"),
+        ("GET", "/api/areas"),
+        ("GET", "/api/areas/{area}"),
+        ("POST", "/api/areas"),
     }
 )
 #: The routes anyone may call.
@@ -164,6 +167,7 @@ _PLACEHOLDERS = {
     "{operation_id}": "1",
     "{job_id}": "1",
     "{name}": "route.geojson",
+    "{area}": "sample",
 }
 #: Well-formed request bodies, so that only the missing sign-in can be what is refused.
 _BODIES: dict[tuple[str, str], dict[str, object]] = {

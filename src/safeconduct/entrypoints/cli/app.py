@@ -282,6 +282,7 @@ def demo_command(
 
 def _register_plugins() -> None:
     """Sub-commands defined in their own modules beside this one, one module per family."""
+    from safeconduct.entrypoints.cli.areas import areas_app
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
@@ -297,6 +298,7 @@ def _register_plugins() -> None:
     app.command("signals")(signals_command)
     app.add_typer(users_app, name="users")
     app.add_typer(cases_app, name="cases")
+    app.add_typer(areas_app, name="areas")
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
 

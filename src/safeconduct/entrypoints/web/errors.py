@@ -7,6 +7,7 @@ error                                     status
 ``LoginLockedError``                      429, ``Retry-After: <seconds>``
 ``PermissionDeniedError``                 403
 ``NotFoundError``                         404
+``AreaExistsError`` (a name taken)        409
 ``InvalidValueError`` (and subclasses)    422
 request body/parameters the wrong shape   422 (malformed JSON, wrong types)
 ``BadFileError``                          400; 503 when ``field="db"`` (the database)
@@ -38,6 +39,7 @@ from safeconduct.errors import (
     PermissionDeniedError,
     SafeconductError,
 )
+from safeconduct.services.area_library import AreaExistsError
 
 log = logging.getLogger("safeconduct.web")
 
@@ -59,6 +61,8 @@ def status_for(exc: SafeconductError) -> tuple[int, dict[str, str] | None]:
         return 403, None
     if isinstance(exc, NotFoundError):
         return 404, None
+    if isinstance(exc, AreaExistsError):
+        return 409, None
     if isinstance(exc, InvalidValueError):
         return 422, None
     if isinstance(exc, BadFileError) and exc.field == "db":

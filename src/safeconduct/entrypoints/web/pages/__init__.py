@@ -118,6 +118,7 @@ async def _csrf_refused(_request: Request, _exc: Exception) -> Response:
 def mount_board(app: FastAPI) -> None:
     """Add the board's pages, the event stream and the static files to ``app``."""
     from safeconduct.entrypoints.web.events import router as events_router
+    from safeconduct.entrypoints.web.pages.area_pages import router as areas_router
     from safeconduct.entrypoints.web.pages.routes import router as pages_router
 
     _attach_feed(app)
@@ -125,6 +126,7 @@ def mount_board(app: FastAPI) -> None:
     app.add_exception_handler(CsrfRefusedError, _csrf_refused)
     app.include_router(events_router)
     app.include_router(pages_router)
+    app.include_router(areas_router)
     if not (STATIC_DIR / "vendor" / "htmx.min.js").is_file():
         log.warning(
             "htmx is missing from %s: run `make install` (python -m "
