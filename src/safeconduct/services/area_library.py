@@ -29,8 +29,14 @@ import numpy as np
 
 from safeconduct.casework.operation import normalise_area_name
 from safeconduct.casework.roles import can
-from safeconduct.errors import BadFileError, InvalidValueError, SafeconductError
-from safeconduct.services.casework import Actor, NotFoundError, PermissionDeniedError
+from safeconduct.errors import (
+    BadFileError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+    SafeconductError,
+)
+from safeconduct.services.casework import Actor
 from safeconduct.services.operations import AREAS_FOLDER, OperationsPorts
 from safeconduct.services.ports import AreaFolders, ByteSource
 from safeconduct.terrain.area import Area
