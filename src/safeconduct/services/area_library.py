@@ -354,12 +354,12 @@ def _on_grid(area: Area, point: NamedPoint, layer: str, what: str) -> None:
         raise InvalidValueError(error.message, field=layer) from error
 
 
-def _check_area(ports: OperationsPorts, staging: Path, paths: Mapping[str, Path]) -> Area:
+def _check_area(
+    ports: OperationsPorts, folders: AreaFolders, staging: Path, paths: Mapping[str, Path]
+) -> Area:
     """Read every uploaded layer as a plan job would, each failure naming its layer; the
     area read as a whole by the Areas port (what plan jobs call)."""
     layers = ports.pipeline.planning.layers
-    folders = _folders(ports)
-    assert folders is not None
     _read_layer("hazards", staging, lambda: layers.read_hazards(paths["hazards"]))
     _read_layer("observers", staging, lambda: layers.read_observers(paths["observers"]))
     reception = _read_layer("reception", staging, lambda: layers.read_reception(paths["reception"]))
@@ -435,8 +435,7 @@ def add_area(
     folders = _folders(ports)
     if folders is None:
         raise BadFileError(
-            "this server's area folders take no uploads; copy the area into its data folder",
-            field="name",
+            "this server's area folders take no uploads; copy the area into its data folder"
         )
     area_dir = ports.area_dir(checked)
     areas_dir = ports.data_dir / AREAS_FOLDER
@@ -448,7 +447,7 @@ def add_area(
             for layer in LAYERS
             if layer in present
         }
-        info = summarise(checked, _check_area(ports, staging, paths))
+        info = summarise(checked, _check_area(ports, folders, staging, paths))
         folders.write_summary(staging, _to_summary(info))
         if not folders.publish_area(staging, area_dir):
             raise _exists(checked)

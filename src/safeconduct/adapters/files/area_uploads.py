@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from safeconduct.adapters.files.areas import LAUNCH_LAYER
+from safeconduct.adapters.files.areas import AREA_LAYERS, LAUNCH_LAYER
 from safeconduct.adapters.files.atomic import write_text_atomic
 from safeconduct.adapters.jobs.folders import FolderPlans
 from safeconduct.errors import BadFileError, InvalidValueError
@@ -27,15 +27,10 @@ from safeconduct.services.ports import ByteSource
 
 PathLike = str | os.PathLike[str]
 
-#: Layer name -> its file in an area folder (as :func:`~safeconduct.adapters.files.areas.load_area`
-#: reads them).
+#: Layer -> its file in an area folder (``dem`` -> ``dem.tif``), as
+#: :func:`~safeconduct.adapters.files.areas.load_area` reads them.
 LAYER_FILES: Mapping[str, str] = {
-    "dem": "dem.tif",
-    "hazards": "hazards.geojson",
-    "observers": "observers.geojson",
-    "reception": "reception.geojson",
-    "meeting": "meeting.geojson",
-    "launch": LAUNCH_LAYER,
+    name.partition(".")[0]: name for name in (*AREA_LAYERS, LAUNCH_LAYER)
 }
 #: The summary kept beside an area's files.
 SUMMARY_FILE = "area.json"
@@ -154,9 +149,10 @@ class FolderAreaLibrary(FolderPlans):
             with rasterio.open(path) as src:
                 return int(src.height), int(src.width)
         except RasterioError as error:
+            first_line = (str(error).splitlines() or [type(error).__name__])[0]
             raise BadFileError(
                 "the DEM is not a raster GDAL reads (a GeoTIFF of ground heights expected): "
-                + _first_line(error, Path(path).parent)
+                + first_line[:200]
             ) from error
 
     def publish_area(self, staging: PathLike, area_dir: PathLike) -> bool:
@@ -192,9 +188,3 @@ def _chunks(source: bytes | ByteSource) -> Iterator[bytes]:
 
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / (1024 * 1024):g} MiB"
-
-
-def _first_line(error: BaseException, folder: Path) -> str:
-    """The error's first line without the staging folder's path."""
-    text = (str(error).splitlines() or [type(error).__name__])[0]
-    return text.replace(f"{folder}/", "").replace(str(folder), "the upload")[:200]

@@ -162,13 +162,13 @@ async def read_upload(request: Request) -> FormData:
     return await request.form(max_files=len(LAYERS) + 1, max_fields=len(LAYERS) + 4)
 
 
-def upload_files(form: FormData) -> Mapping[str, Any]:
-    """Layer -> its uploaded file's stream, from a form; every field but ``name`` and the
-    CSRF token counts as a layer (the use case refuses an unknown one). A file input left
-    empty (no file chosen) is absent."""
+def upload_files(form: FormData, *, besides: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """Layer -> its uploaded file's stream, from a form; every field but ``name`` and those
+    named in ``besides`` counts as a layer (the use case refuses an unknown one). A file
+    input left empty (no file chosen) is absent."""
     files: dict[str, Any] = {}
     for key in dict.fromkeys(form.keys()):
-        if key in ("name", "csrf_token"):
+        if key == "name" or key in besides:
             continue
         values = form.getlist(key)
         if len(values) > 1:

@@ -100,7 +100,7 @@ async def upload_area(request: Request) -> Response:
                 area_library.add_area,
                 get_operations(request),
                 name,
-                upload_files(form),
+                upload_files(form, besides=(web_session.CSRF_FIELD,)),
                 actor=actor,
             )
         except PermissionDeniedError as error:
