@@ -49,7 +49,8 @@ def test_every_artifact_is_written_and_linked(fit: OperationResult) -> None:
     out = fit.out_dir
     for name in ("report.html", "summary.json", "route.geojson", "note.pdf", "map.png",
                  "mission/schedule.json", "mission/mission.geojson", "mission/sortie-1.plan",
-                 "mission/sortie-1.waypoints"):  # fmt: skip
+                 "mission/sortie-1.waypoints", "hazards.geojson", "observers.geojson",
+                 "exposure.tif"):  # fmt: skip
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()
     assert "http://" not in html and "https://" not in html  # works offline
@@ -57,6 +58,29 @@ def test_every_artifact_is_written_and_linked(fit: OperationResult) -> None:
     for link in ("route.geojson", "note.pdf", "summary.json", "mission/schedule.json"):
         assert f'href="{link}"' in html
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_the_plan_folder_keeps_what_the_plan_was_made_on(
+    fit: OperationResult, sample_area: Path
+) -> None:
+    """The area's hazards and observers (lon/lat GeoJSON) and the exposure the route weighed,
+    on the DEM's grid, so that a plan folder explains itself (and the board draws them)."""
+    from safeconduct.adapters.formats.layers import read_observers
+
+    out = fit.out_dir
+    assert read_hazards(out / "hazards.geojson") == read_hazards(sample_area / "hazards.geojson")
+    observers = read_observers(out / "observers.geojson")
+    assert observers == read_observers(sample_area / "observers.geojson")
+    dem = read_dem(sample_area / "dem.tif")
+    grid = read_dem(out / "exposure.tif")  # nodata (-1) reads as NaN
+    assert grid.shape == dem.shape and grid.transform == dem.transform
+    assert np.array_equal(np.isnan(grid.elevation), np.isnan(dem.elevation))
+    seen = grid.elevation[np.isfinite(grid.elevation)]
+    assert seen.min() >= 0 and seen.max() > 0
+    assert seen.max() <= sum(o.weight for o in observers) + 1e-6
+    html = (out / "report.html").read_text()
+    for link in ("hazards.geojson", "observers.geojson", "exposure.tif"):
+        assert f'href="{link}"' in html
 
 
 def test_injured_takes_longer_and_the_drone_waits_more(

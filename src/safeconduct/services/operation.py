@@ -310,7 +310,10 @@ def rehearse_operation(
     out_dir
         Output folder: ``report.html``, ``summary.json``, ``route.geojson``,
         ``mission/`` (per-sortie ``.plan`` and ``.waypoints``, ``mission.geojson``,
-        ``schedule.json``), ``note.pdf`` with its preview, ``map.png``.
+        ``schedule.json``), ``note.pdf`` with its preview, ``map.png``, and what the plan
+        was made on: ``hazards.geojson`` and ``observers.geojson`` (the area's layers,
+        lon/lat) and ``exposure.tif`` (the weighted number of observers that see each
+        cell of the DEM's grid, float32, nodata -1).
     seed
         Seed of the rehearsal: the same seed gives the same summary.
     injured
@@ -426,6 +429,7 @@ def _plan_and_rehearse(
 
     say("writing the route, sorties and note")
     ports.planning.routes.write_route(route, out / "route.geojson")
+    _write_area_layers(ports.planning, area, grids, out)
     write_mission(ports.mission, plan, out / "mission")
     note = make_note(ports.note, out / "note.pdf", langs=[lang], kind="drop", png=True)
     ports.planning.files.write_text(out / "summary.json", json_text(summary.to_json()))
@@ -433,6 +437,29 @@ def _plan_and_rehearse(
     _write_report(ports, out, area, grids, route, plan, sorties, note.png_paths, path,
                   terrain, result, summary)  # fmt: skip
     return summary, route, plan, result
+
+
+def _write_area_layers(planning: PlanningPorts, area: Area, grids: SearchGrids, out: Path) -> None:
+    """Write what the plan was made on, so that the plan folder explains itself: the
+    hazards and observers (GeoJSON, lon/lat) and the exposure grid (GeoTIFF on the DEM's
+    grid: the weighted number of observers that see a standing person in each cell, -1
+    where the DEM has no data), as the board's map draws them."""
+    planning.layers.write_hazards(out / "hazards.geojson", area.hazards)
+    planning.layers.write_observers(out / "observers.geojson", area.observers)
+    dem = area.dem
+    seen = grids.exposure if grids.exposure is not None else np.zeros(dem.shape, np.float32)
+    grid = np.where(np.isfinite(dem.elevation), seen, np.float32(-1)).astype("float32")
+    planning.rasters.write_raster(
+        out / "exposure.tif",
+        grid,
+        dem,
+        nodata=-1.0,
+        description="weighted number of observers that see a standing person here",
+        tags={
+            "TARGET_HEIGHT_M": f"{RouteRequest().target_height:g}",
+            "OBSERVERS": str(len(area.observers)),
+        },
+    )
 
 
 def json_text(doc: Any) -> str:
@@ -595,6 +622,9 @@ def _write_report(
             ("note.pdf", "note.pdf", "the note the drone drops (print-ready)"),
             ("map.png", "map.png", "the map above"),
             ("summary.json", "summary.json", "these figures for machines"),
+            ("hazards.geojson", "hazards.geojson", "the area's hazards the route avoids"),
+            ("observers.geojson", "observers.geojson", "the observation posts it hides from"),
+            ("exposure.tif", "exposure.tif", "how many observers see each cell (GeoTIFF)"),
         ],
         caveats=_caveats(area, result),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -613,4 +643,3 @@ def _caveats(area: Area, result: RehearsalResult) -> list[str]:
         notes.insert(0, "The rehearsed person did not reach the reception point: see the "
                      "timeline; the plan needs more sorties or a shorter route.")  # fmt: skip
     return notes
-

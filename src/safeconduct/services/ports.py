@@ -115,6 +115,14 @@ class Layers(Protocol):
 
     def read_meeting(self, path: PathLike) -> MeetingPoint: ...
 
+    def write_hazards(self, path: PathLike, hazards: Sequence[Hazard]) -> None:
+        """Write hazards (``(lon, lat)``) as the file :meth:`read_hazards` reads, atomically."""
+        ...
+
+    def write_observers(self, path: PathLike, observers: Sequence[Observer]) -> None:
+        """Write observers as the file :meth:`read_observers` reads, atomically."""
+        ...
+
 
 class RouteFiles(Protocol):
     """The route as a GeoJSON file."""
@@ -418,6 +426,7 @@ class VehicleLinks(Protocol):
 # The coordination service's store. A use case opens one unit of work, reads and writes
 # through its repositories, and everything it wrote is committed together when it ends
 # normally, or nothing when it raises.
+
 
 @dataclass(frozen=True)
 class StoredUser:

@@ -244,3 +244,9 @@ class GeoJsonLayers:
 
     def read_meeting(self, path: str | os.PathLike[str]) -> MeetingPoint:
         return read_meeting(path)
+
+    def write_hazards(self, path: str | os.PathLike[str], hazards: Iterable[Hazard]) -> None:
+        write_hazards(path, hazards)
+
+    def write_observers(self, path: str | os.PathLike[str], observers: Iterable[Observer]) -> None:
+        write_observers(path, observers)
