@@ -12,7 +12,9 @@ Every POST checks its CSRF token first.
 
 from __future__ import annotations
 
-from datetime import datetime
+import contextlib
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from safeconduct.casework.case import CHANNELS
+from safeconduct.casework.operation import PlanStatus
 from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
@@ -36,7 +39,9 @@ from safeconduct.services.casework import (
     NotFoundError,
     PermissionDeniedError,
 )
+from safeconduct.services.ports import CaseChange
 
+log = logging.getLogger("safeconduct.web")
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(include_in_schema=False)
 
@@ -335,7 +340,7 @@ def case_page(request: Request, case_id: int) -> HTMLResponse:
         return _refusal(request, error, actor, token)
     context = {
         **_case_context(case, actor),
-        **operation_view.context(request, case.id, actor),
+        **_operation_context(request, case.id, actor),
         "cursor": cursor,
     }
     return _render(request, "case.html", context, actor=actor, token=token)
@@ -390,16 +395,159 @@ def transition_case(
 # ----------------------------------------------------------------- a case's operation
 
 
+def _operation_context(
+    request: Request, case_id: int, actor: Actor, form: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The operation section's values; with the new-operation form for a planner when the
+    case has no operation (``form``: :func:`operation_view.new_operation`'s arguments)."""
+    context = operation_view.context(request, case_id, actor)
+    context["case_id"] = case_id
+    if context["show_operation"] and context["operation"] is None:
+        context["form"] = operation_view.new_operation(request, actor, **(form or {}))
+    return context
+
+
+def _announce(request: Request, case: CaseInfo) -> None:
+    """Tell the open boards that the case's operation changed, so that its section is
+    fetched again there (see ``board.js``); best effort, after the commit.
+
+    The operations use cases do not announce yet; when they do, this goes."""
+    feed = _ports(request).events
+    if feed is None:
+        return
+    change = CaseChange(
+        case_id=case.id, case_code=case.case_code, status=str(case.status), at=datetime.now(UTC)
+    )
+    try:
+        feed.publish(change)
+    except Exception as error:  # committed already; boards catch up on reload
+        log.warning("could not announce the operation of case %d: %s", case.id, error)
+
+
 @router.get("/board/cases/{case_id}/operation")
-def operation_section(request: Request, case_id: int, polling: int = 0) -> Response:
-    """The case's operation section (htmx polls it while the plan job runs). When a plan
-    the page was waiting for is finished, the page reloads to draw its map."""
+def operation_section(
+    request: Request, case_id: int, stamp: str | None = None, polling: int = 0
+) -> Response:
+    """The case's operation section: htmx polls it while the plan job runs, and fetches it
+    again when the case changes, with the ``stamp`` it shows (204 when that is still what
+    it would show, so a map is not redrawn nor a half-filled form wiped for nothing). A plan
+    that is done arrives with its map, which ``case_map.js`` draws where it lands.
+    (``polling`` is what pages served before this change still send; it changes nothing.)
+    """
     ports = _ports(request)
     actor, token = web_session.session_actor(ports, request)
-    context = operation_view.context(request, case_id, actor)
-    if polling and not context.get("running"):
-        return Response(status_code=200, headers={"HX-Refresh": "true"})
-    context["case_id"] = case_id
+    try:
+        casework.get_case(ports, case_id, actor=actor)
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token, partial=True)
+    context = _operation_context(request, case_id, actor)
+    if not context["show_operation"]:
+        return _refusal(
+            request, PermissionDeniedError(f"{actor.name} may not see operations"), actor, token,
+            partial=True,
+        )  # fmt: skip
+    if stamp is not None and stamp == context["stamp"] and not context.get("running"):
+        return Response(status_code=204)
+    return _render(request, "_operation.html", context, actor=actor, token=token)
+
+
+def _form_values(
+    area: str, meeting_point: str, window_start: str, window_end: str, reception: str
+) -> dict[str, str]:
+    return {
+        "area": area,
+        "meeting_point": meeting_point,
+        "window_start": window_start,
+        "window_end": window_end,
+        "reception": reception,
+    }
+
+
+FormText = Annotated[str, Form()]
+
+
+@router.get("/board/cases/{case_id}/operation/form")
+def new_operation_form(
+    request: Request,
+    case_id: int,
+    area: str = "",
+    meeting_point: str = "",
+    window_start: str = "",
+    window_end: str = "",
+    reception: str = "",
+) -> Response:
+    """The new-operation form again for another area (htmx, when the area is chosen): its
+    own meeting point and reception points, the window as typed."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    values = _form_values(area, meeting_point, window_start, window_end, reception)
+    form = operation_view.new_operation(request, actor, values, area_changed=True)
+    if form is None:
+        error = PermissionDeniedError(f"{actor.name} may not plan operations")
+        return _refusal(request, error, actor, token, partial=True)
+    context = {"form": form, "case_id": case_id}
+    return _render(request, "_new_operation.html", context, actor=actor, token=token)
+
+
+@router.post("/board/cases/{case_id}/operation")
+def create_operation(
+    request: Request,
+    case_id: int,
+    area: FormText = "",
+    meeting_point: FormText = "",
+    window_start: FormText = "",
+    window_end: FormText = "",
+    reception: FormText = "",
+    csrf_token: Csrf = None,
+    csrf_header: CsrfHeader = None,
+    hx_request: HxRequest = None,
+) -> Response:
+    """Give the case its operation from the form (planners): htmx gets the operation
+    section with its Plan button, a plain form the case page. A value the use case refuses
+    sends the form back (422) with the message next to its field; nothing is written."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    check_csrf(csrf_for(token), csrf_header or csrf_token)
+    partial = bool(hx_request)
+    try:
+        case = casework.get_case(ports, case_id, actor=actor)
+        if not operation_view.may_plan(actor):
+            raise PermissionDeniedError(f"{actor.name} may not plan operations")
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token, partial=partial)
+    values = _form_values(area, meeting_point, window_start, window_end, reception)
+    wanted, errors = operation_view.read_form(values)
+    if wanted is not None:
+        try:
+            operation_view.ops.create_operation(
+                operation_view.get_operations(request),
+                case_id,
+                area=wanted.area,
+                meeting_point=wanted.meeting_point,
+                window_start=wanted.window_start,
+                window_end=wanted.window_end,
+                reception=wanted.reception,
+                actor=actor,
+            )
+        except (PermissionDeniedError, NotFoundError) as error:
+            return _refusal(request, error, actor, token, partial=partial)
+        except SafeconductError as error:
+            errors = operation_view.form_error(error)
+    if errors:
+        form = {"values": values, "errors": errors}
+        context = _operation_context(request, case_id, actor, form)
+        if context["operation"] is not None:  # made meanwhile, by another planner
+            context["operation_error"] = next(iter(errors.values()))
+        if partial:
+            return _render(
+                request, "_operation.html", context, status=422, actor=actor, token=token
+            )
+        page = {**_case_context(case, actor), **context, "cursor": _cursor(ports)}
+        return _render(request, "case.html", page, status=422, actor=actor, token=token)
+    _announce(request, case)
+    if not partial:
+        return RedirectResponse(f"/board/cases/{case_id}", status_code=303)
+    context = _operation_context(request, case_id, actor)
     return _render(request, "_operation.html", context, actor=actor, token=token)
 
 
@@ -421,16 +569,18 @@ def plan_operation(
         operation_view.ops.request_plan(ops_ports, operation_id, actor=actor)
     except SafeconductError as error:
         return _refusal(request, error, actor, token, partial=bool(hx_request))
+    # A planner reads every case; should one not, the other boards only miss the news.
+    with contextlib.suppress(SafeconductError):
+        _announce(request, casework.get_case(ports, info.case_id, actor=actor))
     if not hx_request:
         return RedirectResponse(f"/board/cases/{info.case_id}", status_code=303)
-    context = operation_view.context(request, info.case_id, actor)
-    context["case_id"] = info.case_id
+    context = _operation_context(request, info.case_id, actor)
     return _render(request, "_operation.html", context, actor=actor, token=token)
 
 
-@router.get("/board/operations/{operation_id}/hillshade.png")
-def operation_hillshade(request: Request, operation_id: int) -> Response:
-    """The hillshade of the operation's area, drawn for its map (see the case page)."""
+def _overlay(request: Request, operation_id: int, name: str) -> Response:
+    """One of the map's pictures (:data:`operation_view.OVERLAYS`) for a planned operation,
+    to whoever may read its plan; 404 before a plan, or when it cannot be drawn."""
     from fastapi.responses import FileResponse
 
     ports = _ports(request)
@@ -441,13 +591,28 @@ def operation_hillshade(request: Request, operation_id: int) -> Response:
         )
     except SafeconductError as error:
         return _refusal(request, error, actor, token)
-    path = operation_view.hillshade_path(request, info)
-    if not path.is_file() and operation_view.hillshade(request, info) is None:
-        return _refusal(request, NotFoundError("no hillshade for this operation"), actor, token)
+    missing = NotFoundError(f"operation {operation_id} has no {name} (no plan yet?)")
+    if info.plan_status != PlanStatus.DONE:
+        return _refusal(request, missing, actor, token)
+    path = operation_view.overlay_path(request, info, name)
+    if not path.is_file() and operation_view.overlay(request, info, name) is None:
+        return _refusal(request, missing, actor, token)
     response = FileResponse(path, media_type="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+@router.get("/board/operations/{operation_id}/hillshade.png")
+def operation_hillshade(request: Request, operation_id: int) -> Response:
+    """The hillshade of the operation's area, drawn for its map (see the case page)."""
+    return _overlay(request, operation_id, operation_view.HILLSHADE)
+
+
+@router.get("/board/operations/{operation_id}/exposure.png")
+def operation_exposure(request: Request, operation_id: int) -> Response:
+    """Where the plan's observers see a standing person, drawn for its map."""
+    return _overlay(request, operation_id, operation_view.EXPOSURE)
 
 
 @router.get("/board/operations/{operation_id}/files/{name:path}")

@@ -31,12 +31,27 @@
       if (empty) empty.hidden = true;
     } else if (String(change.id) === caseId) {
       swap("/board/cases/" + caseId + "/panel", "#case-panel", "outerHTML");
+      refreshOperation(true);
     }
+  }
+
+  // The case's operation section (when the page has one): fetched again with the stamp of
+  // what it shows; the server answers 204 (nothing to swap) when that is still current,
+  // so a map is not redrawn, nor a half-filled form wiped, for a change elsewhere.
+  function refreshOperation(onlyIfChanged) {
+    const section = document.getElementById("operation");
+    if (!section) return;
+    let url = "/board/cases/" + caseId + "/operation";
+    if (onlyIfChanged && section.dataset.stamp) url += "?stamp=" + encodeURIComponent(section.dataset.stamp);
+    swap(url, "#operation", "outerHTML");
   }
 
   function reloadAll() {
     if (onBoard) swap("/board/rows", "#case-rows", "innerHTML");
-    else swap("/board/cases/" + caseId + "/panel", "#case-panel", "outerHTML");
+    else {
+      swap("/board/cases/" + caseId + "/panel", "#case-panel", "outerHTML");
+      refreshOperation(true);
+    }
   }
 
   const after = body.dataset.cursor;
