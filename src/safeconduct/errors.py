@@ -94,3 +94,26 @@ class LoginLockedError(AuthenticationError):
 class NotFoundError(InvalidValueError):
     """The case (or other record) asked for does not exist. An :class:`InvalidValueError`,
     so that the command line treats it as before; the web API answers 404."""
+
+
+class ServiceBusyError(SafeconductError):
+    """The service has more work than it can take just now (every database connection is
+    in use, and none came free in time); nothing was done, so the same request may simply
+    be sent again.
+
+    Attributes
+    ----------
+    retry_after_s
+        Whole seconds after which trying again is sensible (at least 1).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+        retry_after_s: int = 1,
+    ) -> None:
+        super().__init__(message, field=field, detail=detail)
+        self.retry_after_s = retry_after_s

@@ -50,6 +50,10 @@ def test_0004_from_0003_keeps_the_cases_and_adds_operations(store: Store) -> Non
         )
         attempts = connection.execute(sa.text("SELECT attempts FROM plan_jobs")).scalar()
     assert attempts == 0
+    # Revision 0005 adds a column to cases in place: the operation and its job stay.
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM plan_jobs")).scalar() == 1
     downgrade(engine, "0003")
     assert "operations" not in _tables(engine) and "plan_jobs" not in _tables(engine)
     with engine.connect() as connection:

@@ -43,10 +43,14 @@ def test_open_and_list_cases(ports: CaseworkPorts) -> None:
     assert (first.language, first.channel, first.status) == ("ru", "hotline", "contacted")
     assert first.created_at == T0 and first.allowed == ("close", "lose_contact", "schedule")
     listed = list_cases(ports, actor=CONSOLE)
-    assert [(c.id, c.case_code, c.channel) for c in listed] == [
-        (first.id, first.case_code, "hotline"),
+    assert [(c.id, c.case_code, c.channel) for c in listed.items] == [  # newest change first
         (second.id, second.case_code, "drone"),
+        (first.id, first.case_code, "hotline"),
     ]
+    assert listed.next is None
+    assert listed.items[1].last_changed_at == T0 and listed.items[1].printed_code == (
+        first.printed_code
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +63,7 @@ def test_a_case_with_a_bad_language_or_channel_is_refused(
     with pytest.raises(InvalidValueError) as caught:
         open_case(ports, **kwargs, actor=CONSOLE)
     assert caught.value.field == field
-    assert list_cases(ports, actor=CONSOLE) == []
+    assert list_cases(ports, actor=CONSOLE).items == ()
 
 
 def test_a_drawn_code_that_is_taken_is_drawn_again(ports: CaseworkPorts) -> None:
@@ -68,7 +72,7 @@ def test_a_drawn_code_that_is_taken_is_drawn_again(ports: CaseworkPorts) -> None
         ports, language="ru", rng=random.Random(7), actor=CONSOLE
     )  # draws first's code first
     assert second.case_code != first.case_code
-    assert len(list_cases(ports, actor=CONSOLE)) == 2
+    assert len(list_cases(ports, actor=CONSOLE).items) == 2
 
 
 def test_transitions_are_stored_with_their_timeline(

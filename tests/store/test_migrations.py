@@ -19,7 +19,7 @@ from safeconduct.adapters.store.migrate import (
     head_revision,
     upgrade,
 )
-from safeconduct.adapters.store.models import Base
+from safeconduct.adapters.store.models import Base, UtcDateTime
 from tests.store.conftest import Store
 
 TABLES = {
@@ -38,8 +38,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0002_cases.py",
         "0003_owners_and_tokens.py",
         "0004_operations_and_plan_jobs.py",
+        "0005_case_last_change.py",
     ]
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
 
 
 def test_upgrade_from_an_empty_database(
@@ -77,6 +78,66 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(store: Store) -> None
         roles = connection.execute(sa.text("SELECT role FROM user_roles")).scalars().all()
     assert [tuple(u) for u in users] == [("anna", 0)]
     assert roles == ["crew"]
+
+
+def test_0005_from_0004_fills_in_when_each_case_last_changed(store: Store) -> None:
+    engine = store.engine()
+    upgrade(engine, "0004")
+    opened = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    scheduled, planned = opened.replace(hour=9), opened.replace(hour=10, microsecond=250)
+
+    def at(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=None) if store.backend == "sqlite" else moment
+
+    with engine.begin() as connection:
+        for case_id, code, status in ((1, "7KDMTW3A", "planned"), (2, "22222222", "contacted")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cases (id, case_code, language, channel, status, created_at, "
+                    "opened_by) VALUES (:id, :code, 'ru', 'hotline', :status, :at, 'olga')"
+                ),
+                {"id": case_id, "code": code, "status": status, "at": at(opened)},
+            )
+        for moment, name, before, after in (
+            (scheduled, "schedule", "contacted", "scheduled"),
+            (planned, "plan", "scheduled", "planned"),
+        ):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO case_events (case_id, at, actor, transition, from_status, "
+                    "to_status) VALUES (1, :at, 'petro', :name, :before, :after)"
+                ),
+                {"at": at(moment), "name": name, "before": before, "after": after},
+            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO operations (id, case_id, area, meeting_lat, meeting_lon, "
+                "window_start, window_end, plan_status, artifacts, events, created_at, "
+                "updated_at) VALUES (1, 1, 'sample', 48.5, 38.0, :at, :at, 'none', '[]', "
+                "'[]', :at, :at)"
+            ),
+            {"at": at(opened)},
+        )
+    upgrade(engine, "0005")
+    changed = sa.table("cases", sa.column("id"), sa.column("last_changed_at", UtcDateTime()))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(changed).order_by(changed.c.id)).all()
+        kept = [
+            connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
+            for name in ("case_events", "operations")
+        ]
+    # The latest event's time, or the opening's; nothing cascaded away on the way.
+    assert [tuple(r) for r in rows] == [(1, planned), (2, opened)]
+    assert kept == [2, 1]
+    indexes = {i["name"] for i in sa.inspect(engine).get_indexes("cases")}
+    assert {"ix_cases_last_changed_at_id", "ix_cases_opened_by_last_changed_at_id"} <= indexes
+    assert "ix_cases_opened_by" not in indexes
+    downgrade(engine, "0004")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("cases")}
+    assert "last_changed_at" not in columns and "opened_by" in columns
+    assert "ix_cases_opened_by" in {i["name"] for i in sa.inspect(engine).get_indexes("cases")}
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM case_events")).scalar() == 2
 
 
 def test_downgrade_to_empty_and_up_again(engine: sa.Engine) -> None:

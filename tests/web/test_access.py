@@ -186,11 +186,11 @@ def test_case_lists_are_scoped_by_role(client: TestClient, users: dict[str, str]
     def listed(name: str) -> list[str]:
         answer = client.get("/api/cases", headers=bearer(tokens[name]))
         assert answer.status_code == 200
-        return [c["case_code"] for c in answer.json()]
+        return [c["case_code"] for c in answer.json()["items"]]
 
     assert listed("olga") == [mine]
     assert listed("oleh") == [his]
-    assert listed("petro") == listed("rita") == [mine, his]
+    assert listed("petro") == listed("rita") == [his, mine]  # the latest change first
     # Crews and reception teams see the cases assigned to them: none yet, never an
     # operator's list.
     assert listed("kyrylo") == listed("roman") == []

@@ -60,6 +60,7 @@ from safeconduct.note.casecode import format_case_code, parse_case_code
 from safeconduct.services.ports import (
     CaseChange,
     CaseChanges,
+    CaseSummary,
     CaseworkDatabase,
     CaseworkUnitOfWork,
     PasswordHasher,
@@ -647,20 +648,92 @@ def open_case(
     return info
 
 
-def list_cases(ports: CaseworkPorts, *, actor: Actor) -> list[CaseInfo]:
-    """The cases the actor may see, oldest first: all of them for a planner or a registrar
-    (and the console), their own for an operator, a crew or a reception team.
+#: Cases in a page of the case list unless fewer are asked for.
+DEFAULT_PAGE_SIZE = 50
+#: The most cases one page of the case list holds.
+MAX_PAGE_SIZE = 200
+_PAGE_CURSOR = re.compile(r"(\d{1,19})\.(\d{1,19})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list, newest change first.
+
+    Attributes
+    ----------
+    items
+        The cases, without their timelines (:func:`get_case` gives one with it).
+    next
+        Pass it back as ``after`` for the next (older) page; None on the last page.
+    """
+
+    items: tuple[CaseSummary, ...]
+    next: str | None = None
+
+
+def _page_cursor(case: CaseSummary) -> str:
+    # The keyset of the last case shown: microseconds since 1970 (UTC) of its last change,
+    # and its id. Opaque to clients; exact, so no case is skipped or shown twice.
+    since = case.last_changed_at - _EPOCH
+    micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    return f"{micros}.{case.id}"
+
+
+def _parse_page_cursor(after: str) -> tuple[datetime, int]:
+    found = _PAGE_CURSOR.fullmatch(after) if isinstance(after, str) else None
+    if found is None:
+        raise InvalidValueError(
+            "this is not a page cursor; pass back the 'next' of the previous page",
+            field="after",
+        )
+    try:
+        changed = _EPOCH + timedelta(microseconds=int(found[1]))
+    except OverflowError:
+        raise InvalidValueError("this page cursor is out of range", field="after") from None
+    return changed, int(found[2])
+
+
+def list_cases(
+    ports: CaseworkPorts,
+    *,
+    actor: Actor,
+    limit: int = DEFAULT_PAGE_SIZE,
+    after: str | None = None,
+) -> CasePage:
+    """A page of the cases the actor may see, newest change first: all of them for a
+    planner or a registrar (and the console), their own (those they opened) for an
+    operator, a crew or a reception team.
+
+    Parameters
+    ----------
+    actor
+        Who asks.
+    limit
+        The most cases on the page, 1 to :data:`MAX_PAGE_SIZE`.
+    after
+        The ``next`` of the previous page: the cases after it; None: the first page. A
+        case that changes meanwhile moves to the top, out of the pages still to come.
 
     Raises
     ------
     PermissionDeniedError
         The actor may see no case at all (an auditor, an administrator).
+    InvalidValueError
+        ``field="limit"``: out of range; ``field="after"``: not a cursor of this list.
     """
     _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidValueError(
+            f"a page holds 1 to {MAX_PAGE_SIZE} cases, not {limit!r}", field="limit"
+        )
+    key = None if after is None else _parse_page_cursor(after)
     every = actor.console or can(actor.roles, "read", "case_summary", own=False)
     with ports.database.unit_of_work(read_only=True) as uow:
-        stored = uow.cases.list_all(opened_by=None if every else actor.name)
-    return [_case_info(c) for c in stored]
+        # One case more than asked: whether there is a next page, without a second query.
+        found = uow.cases.list_page(limit=limit + 1, after=key, owner=None if every else actor.name)
+    items = tuple(found[:limit])
+    return CasePage(items=items, next=_page_cursor(items[-1]) if len(found) > limit else None)
 
 
 def _find(uow: CaseworkUnitOfWork, ref: int | str) -> StoredCase:

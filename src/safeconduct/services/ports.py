@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from safeconduct.casework.case import Case
     from safeconduct.casework.operation import Operation
     from safeconduct.casework.roles import Role
+    from safeconduct.casework.status import CaseStatus
     from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
     from safeconduct.mission.items import MissionItem
     from safeconduct.mission.lead_route import LeadRoute
@@ -470,6 +471,41 @@ class StoredCase:
 
 
 @dataclass(frozen=True)
+class CaseSummary:
+    """A case as a list shows it: no timeline (read from one row, not from the events).
+
+    Attributes
+    ----------
+    id
+        The store's id (the web API's ``id``).
+    case_code
+        Canonical case code, no hyphen; :attr:`printed_code` is the ``XXXX-XXXX`` form.
+    language, channel, status
+        As in :class:`~safeconduct.casework.case.Case`.
+    created_at, last_changed_at
+        When the case was opened and last changed (its latest event), time-zone aware, UTC.
+    opened_by
+        The user who opened it, or ``"console"``.
+    """
+
+    id: int
+    case_code: str
+    language: str
+    channel: str
+    status: CaseStatus
+    created_at: datetime
+    last_changed_at: datetime
+    opened_by: str = "console"
+
+    @property
+    def printed_code(self) -> str:
+        """The case code as printed and spoken: ``7KDM-TW3A``."""
+        from safeconduct.note.casecode import format_case_code
+
+        return format_case_code(self.case_code)
+
+
+@dataclass(frozen=True)
 class StoredToken:
     """A web API bearer token as the store keeps it: its SHA-256 hash, never the token.
 
@@ -541,8 +577,17 @@ class CaseRepository(Protocol):
         """
         ...
 
-    def list_all(self, *, opened_by: str | None = None) -> list[StoredCase]:
-        """Every case, oldest first; only those opened by ``opened_by`` when given."""
+    def list_page(
+        self,
+        *,
+        limit: int,
+        after: tuple[datetime, int] | None = None,
+        owner: str | None = None,
+    ) -> list[CaseSummary]:
+        """At most ``limit`` cases, newest change first (``last_changed_at``, then ``id``,
+        both descending), without timelines: those after the key ``(last_changed_at, id)``
+        of ``after`` in that order; when ``owner`` is given, only the cases that user
+        opened."""
         ...
 
 

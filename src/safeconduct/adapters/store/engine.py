@@ -8,7 +8,10 @@ PostgreSQL instead, through psycopg 3: ``postgresql+psycopg://user@host:5432/nam
 Failures a user can correct leave as one line with ``field="db"`` (or ``"data"``): a
 malformed URL or an unsupported database is an :class:`~safeconduct.errors.InvalidValueError`,
 a database that does not answer a :class:`~safeconduct.errors.BadFileError`. The message
-never shows a password given in the URL.
+never shows a password given in the URL. When no pooled connection comes free within
+:data:`POOL_TIMEOUT_S` seconds, the unit of work is refused, with nothing done, as a
+:class:`~safeconduct.errors.ServiceBusyError` (the web answers 503 with ``Retry-After``)
+rather than queueing longer.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine
 
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import BadFileError, InvalidValueError, ServiceBusyError
 
 #: The folder used when neither a folder nor a database URL is given.
 DEFAULT_DATA_DIR = Path("safeconduct-data")
@@ -35,6 +38,15 @@ DB_ENV = "SAFECONDUCT_DB"
 CONNECT_TIMEOUT_S = 10
 #: Seconds a SQLite writer waits for another writer's lock before failing.
 SQLITE_BUSY_TIMEOUT_S = 15
+#: Connections kept open, and more opened under load (closed when returned).
+#: Together they match the 40 threads in which the web server runs its routes (AnyIO's
+#: default), each holding at most one connection at a time, so a route does not wait for
+#: a connection while its own server has a thread free to run it.
+POOL_SIZE, POOL_OVERFLOW = 20, 20
+#: Seconds a unit of work waits for a free pooled connection before it is refused as busy.
+POOL_TIMEOUT_S = 5
+#: What a refusal for a busy pool advises: seconds before trying again.
+BUSY_RETRY_AFTER_S = 1
 
 # Plain "postgresql://" would pick psycopg2, which we do not ship; psycopg 3 serves both.
 _POSTGRES_ALIASES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -110,7 +122,9 @@ def create_store_engine(url: URL | str) -> Engine:
 
     SQLite: the folder is created, each connection turns on WAL and foreign keys and waits
     for a busy writer. PostgreSQL: a connection attempt gives up after
-    :data:`CONNECT_TIMEOUT_S` seconds.
+    :data:`CONNECT_TIMEOUT_S` seconds. Both pool :data:`POOL_SIZE` connections (and
+    :data:`POOL_OVERFLOW` more at busy times) and wait at most :data:`POOL_TIMEOUT_S` for
+    one.
 
     Raises
     ------
@@ -123,7 +137,14 @@ def create_store_engine(url: URL | str) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -135,7 +156,13 @@ def _sqlite_engine(url: URL) -> Engine:
             f"cannot create the data folder {path.parent}: {error.strerror or error}",
             field="data",
         ) from error
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -164,10 +191,20 @@ def database_errors(url: URL) -> Iterator[None]:
 
     Connection failures, a server gone away, a locked or corrupt SQLite file: these are the
     operator's to fix. Errors of a statement itself (an integrity or programming error) are
-    left alone: the caller either expects them or they are bugs.
+    left alone: the caller either expects them or they are bugs. No pooled connection
+    free in time is a :class:`~safeconduct.errors.ServiceBusyError`: the service is
+    overloaded, not broken, and nothing was done.
     """
     try:
         yield
+    except exc.TimeoutError as error:  # the pool's, not a statement's
+        raise ServiceBusyError(
+            "the service is busy; every database connection is in use. "
+            f"Try again in {BUSY_RETRY_AFTER_S} s",
+            field="db",
+            detail=str(error),
+            retry_after_s=BUSY_RETRY_AFTER_S,
+        ) from error
     except exc.DBAPIError as error:
         unusable = (
             isinstance(error, exc.OperationalError | exc.InterfaceError)

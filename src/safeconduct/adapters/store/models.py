@@ -104,7 +104,12 @@ class CaseRow(Base):
     """A surrender case: its code, language, channel and current status."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_opened_by", "opened_by"),)
+    # Revision 0005: the case list pages newest change first by (last_changed_at, id),
+    # read backwards from these indexes: every case, or one opener's.
+    __table_args__ = (
+        Index("ix_cases_last_changed_at_id", "last_changed_at", "id"),
+        Index("ix_cases_opened_by_last_changed_at_id", "opened_by", "last_changed_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -115,6 +120,9 @@ class CaseRow(Base):
     # Who opened it (a user name, or "console"): an operator's "own" cases. Revision 0003;
     # cases opened before it were opened at the console, the only way then.
     opened_by: Mapped[str] = mapped_column(String(64), server_default="console")
+    # The time of the latest event, or of opening (revision 0005): kept with the status by
+    # every save, so that a list needs no look at the timeline.
+    last_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     events: Mapped[list[CaseEventRow]] = relationship(
         back_populates="case",
@@ -163,9 +171,7 @@ class OperationRow(Base):
     __tablename__ = "operations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), unique=True
-    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
     area: Mapped[str] = mapped_column(String(64))
     meeting_lat: Mapped[float] = mapped_column(Float)
     meeting_lon: Mapped[float] = mapped_column(Float)

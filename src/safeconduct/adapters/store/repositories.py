@@ -7,7 +7,9 @@ unit of work (:mod:`.unit_of_work`) owns the transaction.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -19,13 +21,14 @@ from safeconduct.adapters.store.models import (
     CaseRow,
     UserRoleRow,
     UserRow,
+    UtcDateTime,
 )
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role
 from safeconduct.casework.status import CaseStatus
 from safeconduct.errors import InvalidValueError
 from safeconduct.note.casecode import format_case_code
-from safeconduct.services.ports import StoredCase, StoredToken, StoredUser
+from safeconduct.services.ports import CaseSummary, StoredCase, StoredToken, StoredUser
 
 
 def _user(row: UserRow) -> StoredUser:
@@ -38,6 +41,21 @@ def _user(row: UserRow) -> StoredUser:
         failed_logins=row.failed_logins,
         locked_until=row.locked_until,
     )
+
+
+#: A user and each role it holds (a row per role; one row with no role if none).
+_USER_WITH_ROLES = (
+    sa.select(
+        UserRow.name,
+        UserRow.password_hash,
+        UserRow.created_at,
+        UserRow.failed_logins,
+        UserRow.locked_until,
+        UserRoleRow.role,
+    )
+    .outerjoin(UserRoleRow, UserRoleRow.user_id == UserRow.id)
+    .where(UserRow.name == sa.bindparam("name"))
+)
 
 
 class SqlUsers:
@@ -65,8 +83,21 @@ class SqlUsers:
             ) from error
 
     def get(self, name: str) -> StoredUser | None:
-        row = self._session.scalars(sa.select(UserRow).where(UserRow.name == name)).one_or_none()
-        return None if row is None else _user(row)
+        # Every request's token check asks for its user: one prepared column query, a row
+        # per role, instead of loading ORM objects and their roles in a second query.
+        rows = self._session.execute(_USER_WITH_ROLES, {"name": name}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        held = {Role(r.role) for r in rows if r.role is not None}
+        return StoredUser(
+            name=first.name,
+            roles=tuple(sorted(held, key=list(Role).index)),
+            password_hash=first.password_hash,
+            created_at=first.created_at,
+            failed_logins=first.failed_logins,
+            locked_until=first.locked_until,
+        )
 
     def list_all(self) -> list[StoredUser]:
         return [_user(r) for r in self._session.scalars(sa.select(UserRow).order_by(UserRow.name))]
@@ -156,6 +187,7 @@ class SqlCases:
             channel=case.channel,
             status=str(case.status),
             created_at=case.created_at,
+            last_changed_at=case.last_changed_at,
             events=[_event_row(e) for e in case.events],
         )
         try:
@@ -200,7 +232,7 @@ class SqlCases:
         result = self._session.execute(
             sa.update(CaseRow)
             .where(CaseRow.id == row.id, CaseRow.status == row.status)
-            .values(status=str(case.status))
+            .values(status=str(case.status), last_changed_at=case.last_changed_at)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -213,11 +245,79 @@ class SqlCases:
         self._session.expire(row)
         return _case(row)
 
-    def list_all(self, *, opened_by: str | None = None) -> list[StoredCase]:
-        query = sa.select(CaseRow).order_by(CaseRow.created_at, CaseRow.id)
-        if opened_by is not None:
-            query = query.where(CaseRow.opened_by == opened_by)
-        return [_case(r) for r in self._session.scalars(query)]
+    def list_page(
+        self,
+        *,
+        limit: int,
+        after: tuple[datetime, int] | None = None,
+        owner: str | None = None,
+    ) -> list[CaseSummary]:
+        # One column query, no timeline: a keyset page read backwards along
+        # ix_cases_last_changed_at_id, so a page far down the list costs what the first one
+        # does (OFFSET would not).
+        params: dict[str, object] = {"limit": limit}
+        if owner is not None:
+            params["owner"] = owner
+        if after is not None:
+            params["changed"], params["case_id"] = after
+        query = _page_query(scoped=owner is not None, after=after is not None)
+        return [
+            CaseSummary(
+                id=row.id,
+                case_code=row.case_code,
+                language=row.language,
+                channel=row.channel,
+                status=CaseStatus(row.status),
+                created_at=row.created_at,
+                last_changed_at=row.last_changed_at,
+                opened_by=row.opened_by,
+            )
+            for row in self._session.execute(query, params)
+        ]
+
+
+@functools.cache
+def _page_query(*, scoped: bool, after: bool) -> sa.Select[Any]:
+    """The case list's page query, built once for each of its four shapes: every case, or
+    those ``:owner`` opened; from the newest change, or after the key
+    ``(:changed, :case_id)``; at most ``:limit`` cases, newest change first."""
+
+    def newest_first(query: sa.Select[Any]) -> sa.Select[Any]:
+        if after:
+            key = sa.tuple_(
+                sa.bindparam("changed", type_=UtcDateTime()),
+                sa.bindparam("case_id", type_=sa.Integer()),
+            )
+            query = query.where(sa.tuple_(CaseRow.last_changed_at, CaseRow.id) < key)
+        return query.order_by(CaseRow.last_changed_at.desc(), CaseRow.id.desc()).limit(
+            sa.bindparam("limit", type_=sa.Integer())
+        )
+
+    query = sa.select(*_SUMMARY_COLUMNS)
+    if scoped:  # along ix_cases_opened_by_last_changed_at_id
+        query = query.where(CaseRow.opened_by == sa.bindparam("owner", type_=sa.String()))
+    return newest_first(query)
+
+
+#: The columns of a :class:`CaseSummary`.
+_SUMMARY_COLUMNS = (
+    CaseRow.id,
+    CaseRow.case_code,
+    CaseRow.language,
+    CaseRow.channel,
+    CaseRow.status,
+    CaseRow.created_at,
+    CaseRow.last_changed_at,
+    CaseRow.opened_by,
+)
+
+
+#: A token by its hash, with its user's name.
+_TOKEN_BY_HASH = (
+    sa.select(ApiTokenRow.token_hash, UserRow.name, ApiTokenRow.created_at, ApiTokenRow.expires_at)
+    .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+    .where(ApiTokenRow.token_hash == sa.bindparam("token_hash"))
+)
 
 
 class SqlTokens:
@@ -241,19 +341,15 @@ class SqlTokens:
         self._session.flush()
 
     def get(self, token_hash: str) -> StoredToken | None:
-        found = self._session.execute(
-            sa.select(ApiTokenRow, UserRow.name)
-            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-            .where(ApiTokenRow.token_hash == token_hash)
-        ).one_or_none()
+        # Every request asks: one prepared column query on the primary key.
+        found = self._session.execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).one_or_none()
         if found is None:
             return None
-        row, name = found
         return StoredToken(
-            token_hash=row.token_hash,
-            user_name=name,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
+            token_hash=found.token_hash,
+            user_name=found.name,
+            created_at=found.created_at,
+            expires_at=found.expires_at,
         )
 
     def delete(self, token_hash: str) -> None:

@@ -105,13 +105,21 @@ def new_command(
 @cases_app.command("list")
 def list_command(data: DataOption = None, db: DbOption = None) -> None:
     """List every case, oldest first: code, language, channel, status, opened, last change."""
-    from safeconduct.services.casework import CONSOLE, list_cases
+    from safeconduct.services.casework import CONSOLE, MAX_PAGE_SIZE, CaseSummary, list_cases
 
     ports = open_database(data, db)
+    cases: list[CaseSummary] = []
     try:
-        cases = list_cases(ports, actor=CONSOLE)
+        after: str | None = None
+        while True:  # every page: the service pages its list, the console shows it all
+            page = list_cases(ports, actor=CONSOLE, limit=MAX_PAGE_SIZE, after=after)
+            cases.extend(page.items)
+            if page.next is None:
+                break
+            after = page.next
     finally:
         ports.database.close()
+    cases.sort(key=lambda c: (c.created_at, c.id))
     if not cases:
         _out.print("no cases yet; open one with: safeconduct cases new --lang ru")
         return

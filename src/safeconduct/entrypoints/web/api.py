@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
 from safeconduct.entrypoints.web.schemas import (
     CaseCreate,
     CaseOut,
+    CasePageOut,
     Health,
     Problem,
     Token,
@@ -63,9 +64,19 @@ def open_case(ports: Ports, actor: CurrentActor, body: CaseCreate) -> CaseOut:
 
 
 @router.get("/cases", tags=["cases"], responses=_ERRORS)
-def list_cases(ports: Ports, actor: CurrentActor) -> list[CaseOut]:
-    """The cases the user may see: all for planners and registrars, their own for others."""
-    return [CaseOut.of(c) for c in casework.list_cases(ports, actor=actor)]
+def list_cases(
+    ports: Ports,
+    actor: CurrentActor,
+    limit: Annotated[
+        int, Query(ge=1, le=casework.MAX_PAGE_SIZE, description="Cases on the page.")
+    ] = casework.DEFAULT_PAGE_SIZE,
+    after: Annotated[
+        str | None, Query(max_length=64, description="The previous page's `next`.")
+    ] = None,
+) -> CasePageOut:
+    """A page of the cases the user may see (all for planners and registrars, their own
+    for others), the latest change first, without timelines; follow ``next`` for more."""
+    return CasePageOut.of(casework.list_cases(ports, actor=actor, limit=limit, after=after))
 
 
 @router.get(

@@ -11,6 +11,7 @@ error                                     status
 ``InvalidValueError`` (and subclasses)    422
 request body/parameters the wrong shape   422 (malformed JSON, wrong types)
 ``BadFileError``                          400; 503 when ``field="db"`` (the database)
+``ServiceBusyError``                      503, ``Retry-After: <seconds>`` (no connection free)
 other ``SafeconductError``                400
 unknown path / method                     404 / 405
 anything else (a bug)                     500, logged, no details shown
@@ -38,6 +39,7 @@ from safeconduct.errors import (
     NotFoundError,
     PermissionDeniedError,
     SafeconductError,
+    ServiceBusyError,
 )
 from safeconduct.services.area_library import AreaExistsError
 
@@ -55,6 +57,8 @@ def status_for(exc: SafeconductError) -> tuple[int, dict[str, str] | None]:
     """The HTTP status (and headers) for a library error."""
     if isinstance(exc, LoginLockedError):
         return 429, {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, ServiceBusyError):
+        return 503, {"Retry-After": str(exc.retry_after_s)}  # overloaded: nothing was done
     if isinstance(exc, AuthenticationError):
         return 401, {"WWW-Authenticate": "Bearer"}
     if isinstance(exc, PermissionDeniedError):

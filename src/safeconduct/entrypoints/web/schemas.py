@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from safeconduct.services.casework import CaseInfo
+    from safeconduct.services.casework import CaseInfo, CasePage, CaseSummary
 
 
 class Health(BaseModel):
@@ -96,3 +96,42 @@ class CaseOut(BaseModel):
                 for e in case.events
             ],
         )
+
+
+class CaseSummaryOut(BaseModel):
+    """A case as the list shows it: no timeline (``GET /api/cases/{id}`` has it)."""
+
+    id: int
+    case_code: str = Field(description="Canonical code, no hyphen: 7KDMTW3A.")
+    printed_code: str = Field(description="As printed and spoken: 7KDM-TW3A.")
+    language: str
+    channel: str
+    status: str
+    created_at: datetime = Field(description="When the case was opened (UTC).")
+    last_changed_at: datetime = Field(description="Its latest transition, or its opening.")
+
+    @classmethod
+    def of(cls, case: CaseSummary) -> CaseSummaryOut:
+        return cls(
+            id=case.id,
+            case_code=case.case_code,
+            printed_code=case.printed_code,
+            language=case.language,
+            channel=case.channel,
+            status=str(case.status),
+            created_at=case.created_at,
+            last_changed_at=case.last_changed_at,
+        )
+
+
+class CasePageOut(BaseModel):
+    """One page of the case list, the latest change first."""
+
+    items: list[CaseSummaryOut]
+    next: str | None = Field(
+        description="Pass it as ?after= for the next (older) page; null on the last page."
+    )
+
+    @classmethod
+    def of(cls, page: CasePage) -> CasePageOut:
+        return cls(items=[CaseSummaryOut.of(c) for c in page.items], next=page.next)

@@ -220,20 +220,26 @@ def logout(request: Request, csrf_token: Csrf = None, csrf_header: CsrfHeader = 
 # ----------------------------------------------------------------- the board
 
 
-def _board_rows(request: Request, actor: Actor) -> list[CaseInfo]:
-    # Newest change first: what moved last is what people look for.
-    cases = casework.list_cases(_ports(request), actor=actor)
-    return sorted(cases, key=lambda c: (c.last_changed_at, c.id), reverse=True)
+#: Cases the board shows at first, and loads each time "Older cases" is clicked.
+BOARD_PAGE_SIZE = 100
+
+
+def _board_rows(request: Request, actor: Actor, after: str | None) -> dict[str, Any]:
+    # Newest change first (what moved last is what people look for), a page at a time;
+    # "next" is the cursor of the "Older cases" row, None on the last page.
+    page = casework.list_cases(_ports(request), actor=actor, limit=BOARD_PAGE_SIZE, after=after)
+    return {"cases": page.items, "next": page.next}
 
 
 @router.get("/board")
-def board(request: Request) -> HTMLResponse:
-    """The cases the user may see, newest change first, live."""
+def board(request: Request, after: str | None = None) -> HTMLResponse:
+    """The cases the user may see, newest change first, live: the first page, or the page
+    after ``after`` (the "Older cases" link without htmx)."""
     ports = _ports(request)
     actor, token = web_session.session_actor(ports, request)
     cursor = _cursor(ports)
     try:
-        cases = _board_rows(request, actor)
+        rows = _board_rows(request, actor, after)
     except PermissionDeniedError:
         return _render(
             request,
@@ -243,20 +249,23 @@ def board(request: Request) -> HTMLResponse:
             actor=actor,
             token=token,
         )
-    return _render(
-        request, "board.html", {"cases": cases, "cursor": cursor}, actor=actor, token=token
-    )
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token)
+    context = {**rows, "cursor": cursor, "older_page": after is not None}
+    return _render(request, "board.html", context, actor=actor, token=token)
 
 
 @router.get("/board/rows")
-def board_rows(request: Request) -> HTMLResponse:
-    """Every row of the board (htmx reloads them after a gap in the event stream)."""
+def board_rows(request: Request, after: str | None = None) -> HTMLResponse:
+    """The first page of rows (htmx reloads them after a gap in the event stream), or the
+    page after ``after`` ("Older cases"); each ends in an "Older cases" row while more
+    remain."""
     actor, token = web_session.session_actor(_ports(request), request)
     try:
-        cases = _board_rows(request, actor)
+        rows = _board_rows(request, actor, after)
     except SafeconductError as error:
         return _refusal(request, error, actor, token, partial=True)
-    return _render(request, "_rows.html", {"cases": cases}, actor=actor, token=token)
+    return _render(request, "_rows.html", rows, actor=actor, token=token)
 
 
 @router.get("/board/rows/{case_id}")
