@@ -100,3 +100,61 @@ def test_a_crew_member_gets_no_link_to_operator_data(chromium: Any, server: Serv
         assert case.printed_code not in page.content()
     finally:
         context.close()
+
+
+def _api(chromium: Any, server: Server, name: str) -> tuple[Any, dict[str, str]]:
+    """An API client context signed in as ``name``: (context, bearer headers)."""
+    context = chromium.new_context()
+    answer = context.request.post(
+        f"{server.url}/api/auth/token", form={"username": name, "password": PASSWORD}
+    )
+    assert answer.ok, answer.text()
+    return context, {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_an_assigned_crew_sees_its_case_and_the_status_change_live(
+    chromium: Any, server: Server
+) -> None:
+    from playwright.sync_api import expect
+
+    olga, olga_auth = _api(chromium, server, "olga")
+    petro, petro_auth = _api(chromium, server, "petro")
+    crew = chromium.new_context()
+    try:
+        opened = olga.request.post(
+            f"{server.url}/api/cases", data={"language": "ru"}, headers=olga_auth
+        )
+        case_id, code = opened.json()["id"], opened.json()["case_code"]
+        board = crew.new_page()
+        _sign_in(board, server, "kyrylo")
+        expect(board.locator("#live")).to_have_attribute("data-state", "on")
+        board.evaluate("window.__notReloaded = true")
+        row = board.locator(f"#case-{case_id}")
+        assert row.count() == 0  # not the crew's case yet
+
+        # The planner puts the crew on the case: it appears on the crew's open board.
+        assigned = petro.request.post(
+            f"{server.url}/api/cases/{case_id}/assignments",
+            data={"user": "kyrylo", "role": "crew"},
+            headers=petro_auth,
+        )
+        assert assigned.status == 201, assigned.text()
+        expect(row).to_contain_text("Contacted", timeout=LIVE_MS)
+
+        # The operator agrees the meeting: the crew's row changes without a reload.
+        moved = olga.request.post(
+            f"{server.url}/api/cases/{case_id}/transitions",
+            data={"transition": "schedule"},
+            headers=olga_auth,
+        )
+        assert moved.ok, moved.text()
+        expect(row).to_contain_text("Scheduled", timeout=LIVE_MS)
+        assert board.evaluate("window.__notReloaded") is True
+        # The crew reads the case itself now, and nothing of the operator's other cases.
+        page = crew.new_page()
+        answer = page.goto(f"{server.url}/board/cases/{case_id}")
+        assert answer is not None and answer.status == 200
+        assert code[:4] in page.locator("h1.code").inner_text()
+    finally:
+        for context in (olga, petro, crew):
+            context.close()

@@ -1,7 +1,7 @@
 """The case list a page at a time: newest change first by a keyset cursor, every case the
-actor may see exactly once (all of them, or the user's own), one column query per page, and
-a case that changes between pages moves to the top instead of being shown twice or
-skipped."""
+actor may see exactly once (all of them, or the user's own: opened by them or assigned to
+them), one column query per page, and a case that changes between pages moves to the top
+instead of being shown twice or skipped."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+from safeconduct.casework.assignment import Assignment
 from safeconduct.casework.case import Case
 from safeconduct.casework.roles import Role
 from safeconduct.errors import InvalidValueError, PermissionDeniedError
@@ -28,10 +29,12 @@ from safeconduct.services.casework import (
     open_case,
     transition_case,
 )
+from safeconduct.services.ports import StoredUser
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 OLGA = Actor(name="olga", roles=(Role.OPERATOR,))
 PETRO = Actor(name="petro", roles=(Role.PLANNER,))
+KYRYLO = Actor(name="kyrylo", roles=(Role.CREW,))
 
 
 def _every_page(ports: CaseworkPorts, actor: Actor, limit: int) -> Iterator[CaseSummary]:
@@ -48,10 +51,12 @@ def _every_page(ports: CaseworkPorts, actor: Actor, limit: int) -> Iterator[Case
         after = page.next
 
 
-# Cases as (opener, minutes after T0 of the opening, transitions made): openings collide
-# often, so the id must break ties; a transition moves the last change on.
+# Cases as (opener, minutes after T0 of the opening, transitions made, crew assigned):
+# openings collide often, so the id must break ties; a transition moves the last change on.
 _CASES = st.lists(
-    st.tuples(st.sampled_from(["olga", "oleh"]), st.integers(0, 5), st.integers(0, 2)),
+    st.tuples(
+        st.sampled_from(["olga", "oleh"]), st.integers(0, 5), st.integers(0, 2), st.booleans()
+    ),
     max_size=14,
 )
 
@@ -65,7 +70,7 @@ _CASES = st.lists(
 def test_pages_hold_every_visible_case_once_newest_change_first(
     ports: CaseworkPorts,
     engine: sa.Engine,
-    cases: list[tuple[str, int, int]],
+    cases: list[tuple[str, int, int, bool]],
     limit: int,
     seed: int,
 ) -> None:
@@ -74,23 +79,34 @@ def test_pages_hold_every_visible_case_once_newest_change_first(
     database = ports.database
     assert isinstance(database, SqlCaseworkDatabase)
     rng = random.Random(seed)
+    assigned: set[int] = set()
     with database.unit_of_work() as uow:
-        for opener, minutes, steps in cases:
+        if uow.users.get(KYRYLO.name) is None:
+            uow.users.add(StoredUser(name=KYRYLO.name, roles=KYRYLO.roles, password_hash="-",
+                                     created_at=T0))  # fmt: skip
+        for opener, minutes, steps, crew in cases:
             opened = T0 + timedelta(minutes=minutes)
             case = Case.open(language="ru", now=opened, rng=rng)
             for step, name in enumerate(("schedule", "plan")[:steps]):
                 case = case.apply(name, at=opened + timedelta(minutes=step + 1), actor="petro")
-            uow.cases.add(case, opened_by=opener)
+            stored = uow.cases.add(case, opened_by=opener)
+            if crew:
+                uow.assignments.add(
+                    stored.id, Assignment(KYRYLO.name, Role.CREW, opened, assigned_by="petro")
+                )
+                assigned.add(stored.id)
 
     everything = list(_every_page(ports, PETRO, limit))
     keys = [(c.last_changed_at, c.id) for c in everything]
     assert keys == sorted(keys, reverse=True)
     assert len(set(keys)) == len(cases)
     assert sorted((c.opened_by, c.last_changed_at) for c in everything) == sorted(
-        (opener, T0 + timedelta(minutes=minutes + steps)) for opener, minutes, steps in cases
+        (opener, T0 + timedelta(minutes=minutes + steps)) for opener, minutes, steps, _ in cases
     )
     olgas = list(_every_page(ports, OLGA, limit))
     assert olgas == [c for c in everything if c.opened_by == "olga"]
+    kyrylos = list(_every_page(ports, KYRYLO, limit))
+    assert kyrylos == [c for c in everything if c.id in assigned]
     assert list(_every_page(ports, CONSOLE, MAX_PAGE_SIZE)) == everything
 
 

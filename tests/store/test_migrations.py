@@ -24,6 +24,7 @@ from tests.store.conftest import Store
 
 TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
+    "case_assignments",
 }  # fmt: skip
 
 
@@ -39,8 +40,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0003_owners_and_tokens.py",
         "0004_operations_and_plan_jobs.py",
         "0005_case_last_change.py",
+        "0006_case_assignments.py",
     ]
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
 
 
 def test_upgrade_from_an_empty_database(
@@ -138,6 +140,26 @@ def test_0005_from_0004_fills_in_when_each_case_last_changed(store: Store) -> No
     assert "ix_cases_opened_by" in {i["name"] for i in sa.inspect(engine).get_indexes("cases")}
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM case_events")).scalar() == 2
+
+
+def test_0006_from_0005_adds_assignments_and_keeps_the_cases(store: Store) -> None:
+    engine = store.engine()
+    upgrade(engine, "0005")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO cases (id, case_code, language, channel, status, created_at, "
+                "opened_by, last_changed_at) VALUES (1, '7KDMTW3A', 'ru', 'hotline', "
+                "'contacted', :at, 'olga', :at)"
+            ),
+            {"at": datetime(2024, 5, 1, 8, 30, tzinfo=None if store.backend == "sqlite" else UTC)},
+        )
+    upgrade(engine, "0006")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM cases")).scalar() == 1
+        assert connection.execute(sa.text("SELECT count(*) FROM case_assignments")).scalar() == 0
+    downgrade(engine, "0005")
+    assert "case_assignments" not in _tables(engine) and "cases" in _tables(engine)
 
 
 def test_downgrade_to_empty_and_up_again(engine: sa.Engine) -> None:

@@ -54,6 +54,12 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/areas"): _row(403, **_READS_PLANS),
     ("GET", "/api/areas/{area}"): _row(403, **_READS_PLANS),
     ("POST", "/api/areas"): _row(403, petro=201),
+    # Planners assign crews and reception teams; whoever sees the case sees who is on it.
+    # Each assignment is made on a case of its own, and each removal undoes one.
+    ("GET", "/api/cases/{case_id}/assignments"): _row(403, olga=200, petro=200, rita=200),
+    ("POST", "/api/cases/{case_id}/assignments"): _row(403, petro=201),
+    ("DELETE", "/api/cases/{case_id}/assignments/{role}/{user}"): _row(403, petro=200),
+    ("GET", "/api/team"): _row(403, petro=200),
 }
 
 
@@ -109,6 +115,17 @@ class _Scene:
         assert answer.status_code == 201, answer.text
         return int(answer.json()["id"])
 
+    def assigned_case(self) -> int:
+        """A new case with kyrylo (crew) assigned by petro."""
+        case_id = self.open_case()
+        answer = self.client.post(
+            f"/api/cases/{case_id}/assignments",
+            json={"user": "kyrylo", "role": "crew"},
+            headers=bearer(self.tokens["petro"]),
+        )
+        assert answer.status_code == 201, answer.text
+        return case_id
+
     def request_plan(self, operation_id: int) -> int:
         """The plan job petro asks for (queued only: no plan runs)."""
         answer = self.client.post(
@@ -127,12 +144,18 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         case_id = scene.open_case()
     elif (method, path) == ("POST", "/api/operations/{operation_id}/plan"):
         operation_id = scene.new_operation(scene.open_case())
+    elif (method, path) == ("POST", "/api/cases/{case_id}/assignments"):
+        case_id = scene.open_case()
+    elif method == "DELETE":
+        case_id = scene.assigned_case()
     url = (
         path.replace("{case_id}", str(case_id))
         .replace("{operation_id}", str(operation_id))
         .replace("{job_id}", str(scene.job_id))
         .replace("{name}", "route.geojson")
         .replace("{area}", "sample")
+        .replace("{role}", "crew")
+        .replace("{user}", "kyrylo")
     )
     if (method, path) == ("POST", "/api/areas"):
         return scene.upload_area(headers)
@@ -145,6 +168,10 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
     if path.endswith("/transitions"):
         # schedule is allowed again from scheduled: every row sees the same state machine.
         return client.post(url, json={"transition": "schedule"}, headers=headers).status_code
+    if method == "POST" and path.endswith("/assignments"):
+        return client.post(
+            url, json={"user": "kyrylo", "role": "crew"}, headers=headers
+        ).status_code
     if method == "POST" and path.endswith("/operation"):
         body = operation_body(scene.meeting)
         return client.post(url, json=body, headers=headers).status_code

@@ -156,6 +156,10 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/areas"),
         ("GET", "/api/areas/{area}"),
         ("POST", "/api/areas"),
+        ("GET", "/api/cases/{case_id}/assignments"),
+        ("POST", "/api/cases/{case_id}/assignments"),
+        ("DELETE", "/api/cases/{case_id}/assignments/{role}/{user}"),
+        ("GET", "/api/team"),
     }
 )
 #: The routes anyone may call.
@@ -168,11 +172,14 @@ _PLACEHOLDERS = {
     "{job_id}": "1",
     "{name}": "route.geojson",
     "{area}": "sample",
+    "{role}": "crew",
+    "{user}": "kyrylo",
 }
 #: Well-formed request bodies, so that only the missing sign-in can be what is refused.
 _BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/cases"): {"language": "ru"},
     ("POST", "/api/cases/{case_id}/transitions"): {"transition": "schedule"},
+    ("POST", "/api/cases/{case_id}/assignments"): {"user": "kyrylo", "role": "crew"},
     ("POST", "/api/cases/{case_id}/operation"): {
         "area": "sample",
         "meeting_lat": 48.5,

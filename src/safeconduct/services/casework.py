@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
+from safeconduct.casework.assignment import ASSIGNABLE_ROLES, Assignment, assignable_role
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role, can, parse_role
 from safeconduct.casework.status import CaseStatus, allowed_transitions
@@ -592,10 +593,12 @@ def _announce(ports: CaseworkPorts, info: CaseInfo) -> None:
         events_log.warning("could not announce the change of case %d: %s", info.id, error)
 
 
-def _owns(actor: Actor, stored: StoredCase) -> bool:
-    # "Own" cases: those the actor opened. Crews and reception teams will own the cases
-    # assigned to them once assignments exist; until then they own none.
-    return stored.opened_by == actor.name
+def _owns(actor: Actor, stored: StoredCase, uow: CaseworkUnitOfWork) -> bool:
+    # "Own" cases: those the actor opened (an operator's), and those they are assigned to
+    # (a crew's or a reception team's). The assignment is looked up only when needed.
+    if stored.opened_by == actor.name:
+        return True
+    return not actor.console and uow.assignments.is_assigned(stored.id, actor.name)
 
 
 def open_case(
@@ -702,8 +705,8 @@ def list_cases(
     after: str | None = None,
 ) -> CasePage:
     """A page of the cases the actor may see, newest change first: all of them for a
-    planner or a registrar (and the console), their own (those they opened) for an
-    operator, a crew or a reception team.
+    planner or a registrar (and the console), their own (opened, or assigned to them) for
+    an operator, a crew or a reception team.
 
     Parameters
     ----------
@@ -776,13 +779,8 @@ def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor) -> CaseInfo
     _require(actor, "read", ("case_summary",), own=True, what="see cases")
     with ports.database.unit_of_work(read_only=True) as uow:
         stored = _find(uow, case)
-    _require(
-        actor,
-        "read",
-        ("case_summary",),
-        own=_owns(actor, stored),
-        what=f"see case {_as_asked(case)}",
-    )
+        own = _owns(actor, stored, uow)
+    _require(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
     return _case_info(stored)
 
 
@@ -830,7 +828,7 @@ def transition_case(
     at = _now(now)
     with ports.database.unit_of_work() as uow:
         stored = _find(uow, case)
-        own = _owns(who, stored)
+        own = _owns(who, stored, uow)
         printed = _as_asked(case)
         _require(who, "read", ("case_summary",), own=own, what=f"see case {printed}")
         if rights is not None:
@@ -918,8 +916,144 @@ def case_change_filter(ports: CaseworkPorts, *, actor: Actor) -> Callable[[CaseC
     def visible(change: CaseChange) -> bool:
         with ports.database.unit_of_work(read_only=True) as uow:
             stored = uow.cases.get_by_id(change.case_id)
-        return stored is not None and can(
-            actor.roles, "read", "case_summary", own=_owns(actor, stored)
-        )
+            own = stored is not None and _owns(actor, stored, uow)
+        return stored is not None and can(actor.roles, "read", "case_summary", own=own)
 
     return visible
+
+
+# ----------------------------------------------------------------- assignments
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """A user a planner may assign to cases: their name and the assignable roles they hold."""
+
+    name: str
+    roles: tuple[Role, ...]
+
+
+def assignable_users(ports: CaseworkPorts, *, actor: Actor) -> list[TeamMember]:
+    """The crews and reception team members a planner may assign, by name.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The actor may not assign (only planners write plans).
+    """
+    _require(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        users = uow.users.list_all()
+    members = []
+    for user in users:
+        roles = tuple(r for r in user.roles if r in ASSIGNABLE_ROLES)
+        if roles:
+            members.append(TeamMember(name=user.name, roles=roles))
+    return members
+
+
+def case_assignments(ports: CaseworkPorts, case: int | str, *, actor: Actor) -> list[Assignment]:
+    """Who is assigned to the case, to whoever may see the case (as :func:`get_case`)."""
+    _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        stored = _find(uow, case)
+        own = _owns(actor, stored, uow)
+        found = uow.assignments.for_case(stored.id)
+    _require(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
+    return found
+
+
+def _assignee(user: str) -> str:
+    try:
+        return normalise_user_name(user)
+    except InvalidValueError as error:
+        raise InvalidValueError(error.message, field="user") from None
+
+
+def assign_to_case(
+    ports: CaseworkPorts,
+    case: int | str,
+    user: str,
+    role: str,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+) -> list[Assignment]:
+    """Assign a crew member or a reception team member to a case (a planner); it becomes
+    one of their "own" cases, which they see and work on. Announced to live boards, so
+    the case appears on the assigned user's board at once.
+
+    Parameters
+    ----------
+    case
+        The store's id or the case code.
+    user
+        The user's name; they must hold ``role``.
+    role
+        ``crew`` or ``reception``.
+
+    Returns
+    -------
+    list of Assignment
+        Everyone now assigned to the case.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The actor may not assign.
+    NotFoundError
+        No such case, or no such user (``field="user"``).
+    InvalidValueError
+        ``field="role"``: not an assignable role; ``field="user"``: the user does not hold
+        the role, or is assigned already. Nothing is written.
+    """
+    _require(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
+    as_role = assignable_role(role)
+    name = _assignee(user)
+    at = _now(now)
+    with ports.database.unit_of_work() as uow:
+        stored = _find(uow, case)
+        found = uow.users.get(name)
+        if found is None:
+            raise NotFoundError(f"there is no user {name!r}", field="user")
+        if as_role not in found.roles:
+            held = ", ".join(found.roles) or "no role"
+            raise InvalidValueError(
+                f"{name} is not a {as_role.value} ({held}); give them the role first "
+                "(safeconduct users add) or assign someone who has it",
+                field="user",
+            )
+        assignment = Assignment(user=name, role=as_role, assigned_at=at, assigned_by=actor.name)
+        if not uow.assignments.add(stored.id, assignment):
+            raise InvalidValueError(
+                f"{name} is assigned to this case as {as_role.value} already", field="user"
+            )
+        everyone = uow.assignments.for_case(stored.id)
+    _announce(ports, _case_info(stored))
+    return everyone
+
+
+def unassign_from_case(
+    ports: CaseworkPorts, case: int | str, user: str, role: str, *, actor: Actor
+) -> list[Assignment]:
+    """Take a user off a case (a planner); whoever else is assigned stays.
+
+    Raises
+    ------
+    PermissionDeniedError, NotFoundError
+        Also ``field="user"`` when the user is not assigned in that role.
+    InvalidValueError
+        ``field="role"``: not an assignable role.
+    """
+    _require(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
+    as_role = assignable_role(role)
+    name = _assignee(user)
+    with ports.database.unit_of_work() as uow:
+        stored = _find(uow, case)
+        if not uow.assignments.remove(stored.id, name, as_role):
+            raise NotFoundError(
+                f"{name} is not assigned to this case as {as_role.value}", field="user"
+            )
+        everyone = uow.assignments.for_case(stored.id)
+    _announce(ports, _case_info(stored))
+    return everyone

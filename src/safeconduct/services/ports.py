@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from safeconduct.casework.assignment import Assignment
     from safeconduct.casework.case import Case
     from safeconduct.casework.operation import Operation
     from safeconduct.casework.roles import Role
@@ -587,7 +588,7 @@ class CaseRepository(Protocol):
         """At most ``limit`` cases, newest change first (``last_changed_at``, then ``id``,
         both descending), without timelines: those after the key ``(last_changed_at, id)``
         of ``after`` in that order; when ``owner`` is given, only the cases that user
-        opened."""
+        opened or is assigned to."""
         ...
 
 
@@ -611,12 +612,33 @@ class TokenRepository(Protocol):
         ...
 
 
+class AssignmentRepository(Protocol):
+    """The crews and reception teams assigned to cases (their "own" cases, GUIDE §2)."""
+
+    def add(self, case_id: int, assignment: Assignment) -> bool:
+        """Record an assignment; False (nothing written) when it exists already."""
+        ...
+
+    def remove(self, case_id: int, user: str, role: Role) -> bool:
+        """Remove one assignment; whether there was one."""
+        ...
+
+    def for_case(self, case_id: int) -> list[Assignment]:
+        """The case's assignments, by role then user."""
+        ...
+
+    def is_assigned(self, case_id: int, user: str) -> bool:
+        """Whether ``user`` is assigned to the case in any role."""
+        ...
+
+
 class CaseworkUnitOfWork(Protocol):
     """One transaction over the casework repositories."""
 
     users: UserRepository
     cases: CaseRepository
     tokens: TokenRepository
+    assignments: AssignmentRepository
 
 
 class CaseworkDatabase(Protocol):
@@ -763,6 +785,7 @@ class OperationsUnitOfWork(Protocol):
     cases: CaseRepository
     operations: OperationRepository
     plan_jobs: PlanJobRepository
+    assignments: AssignmentRepository
 
 
 class OperationsDatabase(Protocol):

@@ -205,3 +205,20 @@ class PlanJobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CaseAssignmentRow(Base):
+    """A crew member or reception team member assigned to a case (revision 0006)."""
+
+    __tablename__ = "case_assignments"
+    __table_args__ = (Index("ix_case_assignments_user_name_case_id", "user_name", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_name: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.name", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    assigned_by: Mapped[str] = mapped_column(String(64))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from safeconduct.adapters.store.models import (
     ApiTokenRow,
+    CaseAssignmentRow,
     CaseEventRow,
     CaseRow,
     UserRoleRow,
@@ -279,7 +280,7 @@ class SqlCases:
 @functools.cache
 def _page_query(*, scoped: bool, after: bool) -> sa.Select[Any]:
     """The case list's page query, built once for each of its four shapes: every case, or
-    those ``:owner`` opened; from the newest change, or after the key
+    one owner's (``:owner``); from the newest change, or after the key
     ``(:changed, :case_id)``; at most ``:limit`` cases, newest change first."""
 
     def newest_first(query: sa.Select[Any]) -> sa.Select[Any]:
@@ -293,10 +294,26 @@ def _page_query(*, scoped: bool, after: bool) -> sa.Select[Any]:
             sa.bindparam("limit", type_=sa.Integer())
         )
 
-    query = sa.select(*_SUMMARY_COLUMNS)
-    if scoped:  # along ix_cases_opened_by_last_changed_at_id
-        query = query.where(CaseRow.opened_by == sa.bindparam("owner", type_=sa.String()))
-    return newest_first(query)
+    if not scoped:
+        return newest_first(sa.select(*_SUMMARY_COLUMNS))
+    # An owner's cases are those they opened and those they are assigned to. Each half is
+    # its own ordered, limited scan (ix_cases_opened_by_last_changed_at_id; the owner's few
+    # assignments), merged: an OR of the two would read every case to sort them.
+    owner = sa.bindparam("owner", type_=sa.String())
+    opened = newest_first(sa.select(*_SUMMARY_COLUMNS).where(CaseRow.opened_by == owner))
+    assigned = newest_first(
+        sa.select(*_SUMMARY_COLUMNS).where(
+            CaseRow.id.in_(
+                sa.select(CaseAssignmentRow.case_id).where(CaseAssignmentRow.user_name == owner)
+            )
+        )
+    )
+    both = sa.union(sa.select(opened.subquery()), sa.select(assigned.subquery())).subquery()
+    return (
+        sa.select(*both.c)
+        .order_by(both.c.last_changed_at.desc(), both.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
 
 
 #: The columns of a :class:`CaseSummary`.

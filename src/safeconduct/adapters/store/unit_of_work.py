@@ -1,8 +1,8 @@
 """The unit of work: one session and one transaction per use case.
 
 :meth:`SqlCaseworkDatabase.unit_of_work` opens a session; the use case reads and writes
-through ``uow.users``, ``uow.cases``, ``uow.tokens``, ``uow.operations`` and
-``uow.plan_jobs``; the transaction commits when the
+through ``uow.users``, ``uow.cases``, ``uow.tokens``, ``uow.operations``,
+``uow.plan_jobs`` and ``uow.assignments``; the transaction commits when the
 block ends normally and rolls back when it raises, so a refused step leaves nothing
 written. A database that does not answer becomes a one-line
 :class:`~safeconduct.errors.BadFileError` with ``field="db"``.
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from safeconduct.adapters.store.assignments import SqlAssignments
 from safeconduct.adapters.store.engine import database_errors
 from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
@@ -32,6 +33,8 @@ class SqlUnitOfWork:
         # Revision 0004: operations and their plan jobs.
         self.operations = SqlOperations(session, lock=not read_only)
         self.plan_jobs = SqlPlanJobs(session)
+        # Revision 0006: the crews and reception teams assigned to cases.
+        self.assignments = SqlAssignments(session)
 
 
 class SqlCaseworkDatabase:

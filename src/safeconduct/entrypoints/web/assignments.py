@@ -1,0 +1,99 @@
+"""The REST API of case assignments: the crews and reception teams who work a case.
+
+- ``GET /api/cases/{case_id}/assignments``: who is assigned (whoever may see the case);
+- ``POST /api/cases/{case_id}/assignments`` (201): assign a user in a role (a planner);
+- ``DELETE /api/cases/{case_id}/assignments/{role}/{user}``: take them off (a planner);
+- ``GET /api/team``: the crews and reception team members a planner may assign.
+
+An assigned crew or reception team sees the case as one of their own (GUIDE §2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from safeconduct.casework.assignment import Assignment
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.services import casework
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Not signed in, or the token is not valid"},
+    403: {"model": Problem, "description": "The user's roles do not allow this"},
+    404: {"model": Problem, "description": "No such case, user or assignment"},
+    422: {"model": Problem, "description": "A value in the request is not acceptable"},
+}
+
+router = APIRouter(prefix="/api", tags=["assignments"])
+
+
+class AssignmentRequest(BaseModel):
+    """Assign a user to a case in a role they hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str = Field(description="The user's name.")
+    role: str = Field(description="crew or reception")
+
+
+class AssignmentOut(BaseModel):
+    """One user assigned to a case (times in UTC)."""
+
+    user: str
+    role: str
+    assigned_at: datetime
+    assigned_by: str
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> AssignmentOut:
+        return cls(
+            user=assignment.user,
+            role=assignment.role.value,
+            assigned_at=assignment.assigned_at,
+            assigned_by=assignment.assigned_by,
+        )
+
+
+class TeamMemberOut(BaseModel):
+    """A user who may be assigned, with the assignable roles they hold."""
+
+    name: str
+    roles: list[str]
+
+
+@router.get("/cases/{case_id}/assignments", responses=_ERRORS)
+def list_assignments(ports: Ports, actor: CurrentActor, case_id: int) -> list[AssignmentOut]:
+    """Who is assigned to the case."""
+    return [AssignmentOut.of(a) for a in casework.case_assignments(ports, case_id, actor=actor)]
+
+
+@router.post("/cases/{case_id}/assignments", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def assign(
+    ports: Ports, actor: CurrentActor, case_id: int, body: AssignmentRequest
+) -> list[AssignmentOut]:
+    """Assign a crew member or a reception team member (a planner); answers everyone now
+    assigned."""
+    found = casework.assign_to_case(ports, case_id, body.user, body.role, actor=actor)
+    return [AssignmentOut.of(a) for a in found]
+
+
+@router.delete("/cases/{case_id}/assignments/{role}/{user}", responses=_ERRORS)
+def unassign(
+    ports: Ports, actor: CurrentActor, case_id: int, role: str, user: str
+) -> list[AssignmentOut]:
+    """Take a user off the case (a planner); answers everyone still assigned."""
+    found = casework.unassign_from_case(ports, case_id, user, role, actor=actor)
+    return [AssignmentOut.of(a) for a in found]
+
+
+@router.get("/team", responses=_ERRORS)
+def team(ports: Ports, actor: CurrentActor) -> list[TeamMemberOut]:
+    """The crews and reception team members a planner may assign."""
+    return [
+        TeamMemberOut(name=m.name, roles=[r.value for r in m.roles])
+        for m in casework.assignable_users(ports, actor=actor)
+    ]
