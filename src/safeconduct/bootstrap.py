@@ -233,7 +233,7 @@ def operations_ports(
     import os as _os
     from pathlib import Path
 
-    from safeconduct.adapters.jobs.folders import FolderPlans
+    from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
     from safeconduct.adapters.store.engine import DEFAULT_DATA_DIR
     from safeconduct.services.operations import OperationsPorts
     from safeconduct.services.ports import JobQueue
@@ -262,8 +262,9 @@ def operations_ports(
         database=casework.database,  # type: ignore[arg-type]
         pipeline=operation_ports(),
         jobs=jobs,
-        folders=FolderPlans(),
+        folders=FolderAreaLibrary(),
         data_dir=Path(data_dir),
+        events=casework.events,  # a plan's progress reaches the boards as its case's change
     )
 
 

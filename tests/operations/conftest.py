@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from safeconduct import bootstrap
-from safeconduct.adapters.jobs.folders import FolderPlans
+from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
 from safeconduct.adapters.store.engine import create_store_engine
 from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
@@ -90,7 +90,7 @@ def ops_ports(
         database=casework_ports.database,  # type: ignore[arg-type]
         pipeline=pipeline,  # type: ignore[arg-type]
         jobs=RecordingQueue(),
-        folders=FolderPlans(),
+        folders=FolderAreaLibrary(),
         data_dir=data_folder(tmp_path, area_root),
     )
 

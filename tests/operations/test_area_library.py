@@ -391,16 +391,6 @@ def test_only_planners_add_areas(
     assert snapshot(library.data_dir / "areas") == before
 
 
-def test_ports_without_an_area_library_take_no_upload(
-    ops_ports: OperationsPorts, sample_files: dict[str, bytes], meeting: GeoPoint
-) -> None:
-    # The plain plan folders still list (reading each area) but refuse uploads clearly.
-    [info] = area_library.list_areas(ops_ports, actor=PLANNER)
-    _check_sample(info, meeting)
-    with pytest.raises(BadFileError, match="take no uploads"):
-        area_library.add_area(ops_ports, "new", sample_files, actor=PLANNER)
-
-
 @settings(
     max_examples=25,
     deadline=None,

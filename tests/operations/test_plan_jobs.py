@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from safeconduct import bootstrap
-from safeconduct.adapters.jobs.folders import FolderPlans
+from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
 from safeconduct.adapters.jobs.in_process import InProcessJobQueue
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
@@ -93,7 +93,7 @@ def service(
             database=casework.database,  # type: ignore[arg-type]
             pipeline=bootstrap.operation_ports(),
             jobs=InProcessJobQueue(),
-            folders=FolderPlans(),
+            folders=FolderAreaLibrary(),
             data_dir=data,
         )
     else:

@@ -3,14 +3,12 @@ PostgreSQL: the command line mirrors the upload, through the same use case and c
 
 from __future__ import annotations
 
-import inspect
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from safeconduct import bootstrap
 from safeconduct.entrypoints.cli.errors import flag_for
 from tests.operations import conftest as operations_conftest
 from tests.operations.test_area_library import point_layer, snapshot
@@ -18,15 +16,6 @@ from tests.store.conftest import Store
 from tests.store.test_cli import run
 
 area_root = operations_conftest.area_root
-
-#: ``areas add`` needs the service's area folders to take uploads, which bootstrap wires.
-_WIRED = "FolderAreaLibrary" in inspect.getsource(bootstrap.operations_ports)
-needs_wiring = pytest.mark.xfail(
-    not _WIRED,
-    reason="bootstrap.operations_ports does not wire FolderAreaLibrary yet",
-    strict=True,
-)
-
 
 @pytest.fixture
 def data_dir(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -56,7 +45,6 @@ def test_areas_list_on_a_service_without_areas(
     assert out.startswith("no areas in ") and "safeconduct areas add NAME FOLDER" in out
 
 
-@needs_wiring
 def test_areas_add_and_list(
     store: Store,
     data_dir: Path,
@@ -79,7 +67,6 @@ def test_areas_add_and_list(
     assert err.startswith(f"safeconduct: error: {flag_for('name')}: the server has an area")
 
 
-@needs_wiring
 def test_areas_add_refuses_a_broken_folder_naming_its_file_and_keeps_nothing(
     store: Store,
     data_dir: Path,

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from safeconduct.adapters.jobs.folders import FolderPlans
+from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import CONSOLE, AuthPolicy, CaseworkPorts, add_user
@@ -80,7 +80,7 @@ def client_for(
             database=ports.database,  # type: ignore[arg-type]
             pipeline=pipeline,  # type: ignore[arg-type]
             jobs=RecordingQueue(),
-            folders=FolderPlans(),
+            folders=FolderAreaLibrary(),
             data_dir=data_folder(tmp_path / f"client-{len(clients)}", area_root),
         )
         client = TestClient(app, raise_server_exceptions=False)

@@ -214,26 +214,16 @@ def _from_summary(name: str, kept: Mapping[str, object]) -> AreaInfo | None:
         return None
 
 
-def _folders(ports: OperationsPorts) -> AreaFolders | None:
-    """The ports' area folders if they keep summaries and take uploads, else None."""
-    folders = ports.folders
-    if all(hasattr(folders, m) for m in ("read_summary", "write_summary", "publish_area")):
-        return cast(AreaFolders, folders)
-    return None
-
-
 def _info(ports: OperationsPorts, name: str) -> AreaInfo:
     """The summary of area ``name`` (a known, valid name): kept, or made and kept."""
     area_dir = ports.area_dir(name)
-    folders = _folders(ports)
-    if folders is not None:
-        kept = folders.read_summary(area_dir)
-        info = None if kept is None else _from_summary(name, kept)
-        if info is not None:
-            return info
+    folders = ports.folders
+    kept = folders.read_summary(area_dir)
+    info = None if kept is None else _from_summary(name, kept)
+    if info is not None:
+        return info
     info = summarise(name, ports.pipeline.areas.load_area(area_dir))
-    if folders is not None:
-        folders.write_summary(area_dir, _to_summary(info))
+    folders.write_summary(area_dir, _to_summary(info))
     return info
 
 
@@ -432,11 +422,7 @@ def add_area(
     checked = _checked_name(name)
     present = {layer: source for layer, source in files.items() if source is not None}
     _check_layers(present)
-    folders = _folders(ports)
-    if folders is None:
-        raise BadFileError(
-            "this server's area folders take no uploads; copy the area into its data folder"
-        )
+    folders = ports.folders
     area_dir = ports.area_dir(checked)
     areas_dir = ports.data_dir / AREAS_FOLDER
     if checked in ports.folders.area_names(areas_dir):

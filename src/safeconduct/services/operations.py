@@ -45,9 +45,13 @@ from safeconduct.services.operation import (
     rehearse_area,
 )
 from safeconduct.services.ports import (
+    AreaFolders,
+    CaseChange,
+    CaseChanges,
     JobQueue,
     OperationsDatabase,
-    PlanFolders,
+    OperationsUnitOfWork,
+    StoredCase,
     StoredOperation,
     StoredPlanJob,
 )
@@ -82,13 +86,17 @@ class OperationsPorts:
     data_dir
         The service's data folder: areas in ``areas/<name>/``, plans in
         ``operations/<id>/plan/``.
+    events
+        Where a change of a case's operation is announced (its case changed, for the open
+        boards), as casework announces; None: nowhere.
     """
 
     database: OperationsDatabase
     pipeline: OperationPorts
     jobs: JobQueue
-    folders: PlanFolders
+    folders: AreaFolders
     data_dir: Path
+    events: CaseChanges | None = None
 
     def area_dir(self, name: str) -> Path:
         """The folder of the area called ``name``."""
@@ -173,9 +181,11 @@ def _require(actor: Actor, action: str, *, own: bool, what: str) -> None:
         raise PermissionDeniedError(f"{actor.name} ({roles}) may not {what}")
 
 
-def _owns(actor: Actor, stored: StoredOperation) -> bool:
-    # As for cases: "own" is the case's opener until assignments exist.
-    return stored.case_opened_by == actor.name
+def _owns(actor: Actor, stored: StoredOperation, uow: OperationsUnitOfWork) -> bool:
+    # As for cases: "own" is the case's opener's, and its assigned crews' and teams'.
+    if stored.case_opened_by == actor.name:
+        return True
+    return not actor.console and uow.assignments.is_assigned(stored.operation.case_id, actor.name)
 
 
 def _found(stored: StoredOperation | None, operation_id: int) -> StoredOperation:
@@ -260,9 +270,12 @@ def create_operation(
             field="reception",
         )
     with ports.database.unit_of_work() as uow:
-        if uow.cases.get_by_id(case) is None:
+        owner = uow.cases.get_by_id(case)
+        if owner is None:
             raise NotFoundError(f"there is no case with id {case}", field="case_id")
-        return _info(uow.operations.add(operation, now=at))
+        info = _info(uow.operations.add(operation, now=at))
+    _announce(ports, owner, at)
+    return info
 
 
 def get_operation(ports: OperationsPorts, operation_id: int, *, actor: Actor) -> OperationInfo:
@@ -275,7 +288,8 @@ def get_operation(ports: OperationsPorts, operation_id: int, *, actor: Actor) ->
     _require(actor, "read", own=True, what="see operations")
     with ports.database.unit_of_work(read_only=True) as uow:
         stored = _found(uow.operations.get(operation_id), operation_id)
-    _require(actor, "read", own=_owns(actor, stored), what=f"see operation {operation_id}")
+        own = _owns(actor, stored, uow)
+    _require(actor, "read", own=own, what=f"see operation {operation_id}")
     return _info(stored)
 
 
@@ -291,9 +305,10 @@ def operation_for_case(ports: OperationsPorts, case: int, *, actor: Actor) -> Op
     _require(actor, "read", own=True, what="see operations")
     with ports.database.unit_of_work(read_only=True) as uow:
         stored = uow.operations.get_for_case(case)
+        own = stored is not None and _owns(actor, stored, uow)
     if stored is None:
         raise NotFoundError(f"case {case} has no operation", field="case_id")
-    _require(actor, "read", own=_owns(actor, stored), what=f"see operation {stored.id}")
+    _require(actor, "read", own=own, what=f"see operation {stored.id}")
     return _info(stored)
 
 
@@ -321,6 +336,8 @@ def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor) -> 
         queued = stored.operation.queue_plan(at=at, actor=actor.name)
         job = uow.plan_jobs.add(operation_id, requested_by=actor.name, now=at)
         uow.operations.save(operation_id, queued, now=at)
+        owner = uow.cases.get_by_id(stored.operation.case_id)
+    _announce(ports, owner, at)
     # After the commit: a worker that picks the job up at once must find it.
     try:
         ports.jobs.enqueue(job.id)
@@ -345,7 +362,8 @@ def get_job(ports: OperationsPorts, job_id: int, *, actor: Actor) -> JobInfo:
         if job is None:
             raise NotFoundError(f"there is no plan job with id {job_id}", field="id")
         stored = _found(uow.operations.get(job.operation_id), job.operation_id)
-    _require(actor, "read", own=_owns(actor, stored), what=f"see plan job {job_id}")
+        own = _owns(actor, stored, uow)
+    _require(actor, "read", own=own, what=f"see plan job {job_id}")
     return _job_info(job)
 
 
@@ -509,6 +527,22 @@ def _finish(
         else:
             moved = op.plan_done(artifacts or [], at=at)
         uow.operations.save(operation_id, moved, now=at)
+        owner = uow.cases.get_by_id(op.case_id)
+    _announce(ports, owner, at)
+
+
+def _announce(ports: OperationsPorts, case: StoredCase | None, at: datetime) -> None:
+    """Tell the open boards that ``case``'s operation changed (they fetch it again);
+    after the commit, best effort: the change stands even when announcing it fails."""
+    if ports.events is None or case is None:
+        return
+    change = CaseChange(
+        case_id=case.id, case_code=case.case.case_code, status=str(case.case.status), at=at
+    )
+    try:
+        ports.events.publish(change)
+    except Exception as error:  # committed already; boards catch up on reload
+        log.warning("could not announce the operation of case %d: %s", case.id, error)
 
 
 def _now(now: datetime | None) -> datetime:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -42,16 +43,19 @@ _build_lock = threading.Lock()
 
 
 def _operations(app: FastAPI) -> ops.OperationsPorts:
-    """The app's operations ports, built on its casework database at first use."""
+    """The app's operations ports, built on its casework database at first use, and
+    announcing on the app's case-change feed (given ones too, when they announce nowhere)."""
     found = getattr(app.state, "operations", None)
-    if found is None:
+    if found is None or (found.events is None and app.state.ports.events is not None):
         with _build_lock:
             found = getattr(app.state, "operations", None)
             if found is None:
                 from safeconduct import bootstrap
 
                 found = bootstrap.operations_ports(app.state.ports)
-                app.state.operations = found
+            if found.events is None:
+                found = replace(found, events=app.state.ports.events)
+            app.state.operations = found
     return found
 
 

@@ -12,9 +12,8 @@ Every POST checks its CSRF token first.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -39,7 +38,6 @@ from safeconduct.services.casework import (
     NotFoundError,
     PermissionDeniedError,
 )
-from safeconduct.services.ports import CaseChange
 
 log = logging.getLogger("safeconduct.web")
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -416,23 +414,6 @@ def _operation_context(
     return context
 
 
-def _announce(request: Request, case: CaseInfo) -> None:
-    """Tell the open boards that the case's operation changed, so that its section is
-    fetched again there (see ``board.js``); best effort, after the commit.
-
-    The operations use cases do not announce yet; when they do, this goes."""
-    feed = _ports(request).events
-    if feed is None:
-        return
-    change = CaseChange(
-        case_id=case.id, case_code=case.case_code, status=str(case.status), at=datetime.now(UTC)
-    )
-    try:
-        feed.publish(change)
-    except Exception as error:  # committed already; boards catch up on reload
-        log.warning("could not announce the operation of case %d: %s", case.id, error)
-
-
 @router.get("/board/cases/{case_id}/operation")
 def operation_section(
     request: Request, case_id: int, stamp: str | None = None, polling: int = 0
@@ -553,7 +534,6 @@ def create_operation(
             )
         page = {**_case_context(case, actor), **context, "cursor": _cursor(ports)}
         return _render(request, "case.html", page, status=422, actor=actor, token=token)
-    _announce(request, case)
     if not partial:
         return RedirectResponse(f"/board/cases/{case_id}", status_code=303)
     context = _operation_context(request, case_id, actor)
@@ -578,9 +558,6 @@ def plan_operation(
         operation_view.ops.request_plan(ops_ports, operation_id, actor=actor)
     except SafeconductError as error:
         return _refusal(request, error, actor, token, partial=bool(hx_request))
-    # A planner reads every case; should one not, the other boards only miss the news.
-    with contextlib.suppress(SafeconductError):
-        _announce(request, casework.get_case(ports, info.case_id, actor=actor))
     if not hx_request:
         return RedirectResponse(f"/board/cases/{info.case_id}", status_code=303)
     context = _operation_context(request, info.case_id, actor)
