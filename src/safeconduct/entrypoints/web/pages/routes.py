@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from safeconduct.casework.case import CHANNELS
 from safeconduct.casework.operation import PlanStatus
+from safeconduct.casework.roles import can
 from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
@@ -348,6 +349,7 @@ def case_page(request: Request, case_id: int) -> HTMLResponse:
     context = {
         **_case_context(case, actor),
         **_operation_context(request, case.id, actor),
+        "team": _team_context(ports, case.id, actor),
         "cursor": cursor,
     }
     return _render(request, "case.html", context, actor=actor, token=token)
@@ -397,6 +399,85 @@ def transition_case(
     if hx_request:
         return _render(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
     return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
+
+
+# ----------------------------------------------------------------- a case's team
+
+
+def _team_context(
+    ports: CaseworkPorts, case_id: int, actor: Actor, error: str | None = None
+) -> dict[str, Any] | None:
+    """The case's team section: who is assigned, and for planners what they may assign
+    (``"name:role"`` values); None when the actor may not see who is assigned."""
+    try:
+        assigned = casework.case_assignments(ports, case_id, actor=actor)
+    except SafeconductError:
+        return None
+    options: list[tuple[str, str]] = []
+    may_assign = actor.console or can(actor.roles, "write", "plan", own=False)
+    if may_assign:
+        taken = {(a.user, a.role) for a in assigned}
+        for member in casework.assignable_users(ports, actor=actor):
+            options += [
+                (f"{member.name}:{role.value}", f"{member.name} ({role.value})")
+                for role in member.roles
+                if (member.name, role) not in taken
+            ]
+    return {"assigned": assigned, "may_assign": may_assign, "options": options, "error": error}
+
+
+def _change_team(
+    request: Request, case_id: int, member: str, csrf: str | None, *, add: bool
+) -> Response:
+    """Assign (or remove) ``member`` (``"name:role"``), then show the case page again."""
+    ports = _ports(request)
+    actor, token = web_session.session_actor(ports, request)
+    check_csrf(csrf_for(token), csrf)
+    user, _, role = member.partition(":")
+    change = casework.assign_to_case if add else casework.unassign_from_case
+    try:
+        change(ports, case_id, user, role, actor=actor)
+    except (PermissionDeniedError, NotFoundError) as error:
+        if isinstance(error, NotFoundError) and error.field == "user":
+            return _team_refused(request, case_id, actor, token, error)
+        return _refusal(request, error, actor, token)
+    except SafeconductError as error:
+        return _team_refused(request, case_id, actor, token, error)
+    return RedirectResponse(f"/board/cases/{case_id}#team", status_code=303)
+
+
+def _team_refused(
+    request: Request, case_id: int, actor: Actor, token: str | None, error: SafeconductError
+) -> Response:
+    """The case page again, with why the team change was refused (422)."""
+    ports = _ports(request)
+    try:
+        case = casework.get_case(ports, case_id, actor=actor)
+    except SafeconductError as again:
+        return _refusal(request, again, actor, token)
+    context = {
+        **_case_context(case, actor),
+        **_operation_context(request, case.id, actor),
+        "team": _team_context(ports, case.id, actor, error=error.message),
+        "cursor": _cursor(ports),
+    }
+    return _render(request, "case.html", context, status=422, actor=actor, token=token)
+
+
+@router.post("/board/cases/{case_id}/assignments")
+def assign_member(
+    request: Request, case_id: int, member: Annotated[str, Form()] = "", csrf_token: Csrf = None
+) -> Response:
+    """Assign a crew member or a reception team member to the case (a planner)."""
+    return _change_team(request, case_id, member, csrf_token, add=True)
+
+
+@router.post("/board/cases/{case_id}/assignments/remove")
+def remove_member(
+    request: Request, case_id: int, member: Annotated[str, Form()] = "", csrf_token: Csrf = None
+) -> Response:
+    """Take a crew member or a reception team member off the case (a planner)."""
+    return _change_team(request, case_id, member, csrf_token, add=False)
 
 
 # ----------------------------------------------------------------- a case's operation
