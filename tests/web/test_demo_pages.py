@@ -78,7 +78,18 @@ def test_readers_of_plans_see_the_operation_files_and_map(
     assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("name", ["crew", "registrar", "auditor"])
+@pytest.mark.parametrize("name", ["crew", "reception"])
+def test_the_assigned_crew_and_reception_team_see_the_plan(
+    demo: tuple[TestClient, Demo], name: str
+) -> None:
+    client, made = _signed_in(demo, name)
+    page = client.get(f"/board/cases/{made.case.id}")
+    assert 'id="operation"' in page.text and f"<strong>{name}</strong>" in page.text
+    answer = client.get(f"/board/operations/{made.operation.id}/files/route.geojson")
+    assert answer.status_code == 200 and "FeatureCollection" in answer.text
+
+
+@pytest.mark.parametrize("name", ["registrar", "auditor"])
 def test_others_get_no_operation_and_no_files(demo: tuple[TestClient, Demo], name: str) -> None:
     client, made = _signed_in(demo, name)
     page = client.get(f"/board/cases/{made.case.id}")

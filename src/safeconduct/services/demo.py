@@ -114,6 +114,9 @@ def fill_demo(
         window_end=start + timedelta(hours=1),
         actor=planner,
     )
+    say("the planner puts the crew and the reception team on the case")
+    for role in (Role.CREW, Role.RECEPTION):
+        casework.assign_to_case(casework_ports, case.id, role.value, role.value, actor=planner)
     job_id = operations.request_plan(ports, operation.id, actor=planner)
     job = _run_watched(ports, job_id, say, poll_s)
     if job.status == "done":
