@@ -217,3 +217,25 @@ def test_a_case_opened_at_the_command_line_reaches_listening_boards(
         assert (heard.status, heard.case_code) == ("contacted", out.strip().replace("-", ""))
     finally:
         listener.close()
+
+
+def test_cases_assign_and_unassign(
+    store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["users", "add", "kyrylo", "--role", "crew", "--password-stdin", *store.cli_args]
+    assert run(argv, capsys, monkeypatch, PASSWORD + "\n")[0] == 0
+    code = run(["cases", "new", "--lang", "ru", *store.cli_args], capsys, monkeypatch)[1].strip()
+    assign = ["cases", "assign", "kyrylo", "--case-code", code, "--role", "crew", *store.cli_args]
+    status, out, err = run(assign, capsys, monkeypatch)
+    assert (status, err, out.strip()) == (0, "", "kyrylo (crew), assigned by console")
+    status, _, err = run(assign, capsys, monkeypatch)
+    assert status == 2 and err.startswith("safeconduct: error: USER: kyrylo is assigned")
+    wrong = [*assign[:5], "--role", "planner", *store.cli_args]
+    status, _, err = run(wrong, capsys, monkeypatch)
+    assert status == 2 and err.startswith("safeconduct: error: --role: a case is not assigned")
+    bad_code = ["cases", "assign", "kyrylo", "--case-code", "XX", "--role", "crew"]
+    status, _, err = run([*bad_code, *store.cli_args], capsys, monkeypatch)
+    assert status == 2 and err.startswith("safeconduct: error: --case-code:")
+    unassign = ["cases", "unassign", "kyrylo", "--case-code", code, "--role", "crew"]
+    status, out, _ = run([*unassign, *store.cli_args], capsys, monkeypatch)
+    assert (status, out.strip()) == (0, "nobody is assigned")

@@ -1,4 +1,5 @@
-"""The ``safeconduct cases`` commands: open a case, list the cases.
+"""The ``safeconduct cases`` commands: open a case, list the cases, assign crews and
+reception teams.
 
 Thin wrappers over :mod:`safeconduct.services.casework`. The database is the coordination
 service's: ``--data DIR`` (SQLite, default ``./safeconduct-data``) or ``--db URL`` (or the
@@ -18,11 +19,13 @@ from rich.console import Console
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from safeconduct.casework.assignment import Assignment
     from safeconduct.services.casework import CaseworkPorts
 
 cases_app = typer.Typer(
     name="cases",
-    help="Surrender cases in the coordination service's database: open one, list them.",
+    help="Surrender cases in the coordination service's database: open one, list them, "
+    "assign crews and reception teams.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -137,3 +140,51 @@ def list_command(data: DataOption = None, db: DbOption = None) -> None:
             format_time(case.last_changed_at),
         )
     _out.print(table)
+
+
+def _print_team(assignments: list[Assignment]) -> None:
+    """One line per assigned user, or that nobody is."""
+    if not assignments:
+        _out.print("nobody is assigned")
+        return
+    for a in assignments:
+        _out.print(f"{a.user} ({a.role.value}), assigned by {a.assigned_by}")
+
+
+@cases_app.command("assign")
+def assign_command(
+    user: Annotated[str, typer.Argument(help="The user to assign; they must hold the role.")],
+    case_code: Annotated[str, typer.Option("--case-code", help="The case code (XXXX-XXXX).")],
+    role: Annotated[str, typer.Option("--role", help="crew or reception.")],
+    data: DataOption = None,
+    db: DbOption = None,
+) -> None:
+    """Assign a crew member or a reception team member to a case; it becomes theirs to see.
+    Prints everyone assigned."""
+    from safeconduct.services.casework import CONSOLE, assign_to_case
+
+    ports = open_database(data, db)
+    try:
+        team = assign_to_case(ports, case_code, user, role, actor=CONSOLE)
+    finally:
+        ports.database.close()
+    _print_team(team)
+
+
+@cases_app.command("unassign")
+def unassign_command(
+    user: Annotated[str, typer.Argument(help="The user to take off the case.")],
+    case_code: Annotated[str, typer.Option("--case-code", help="The case code (XXXX-XXXX).")],
+    role: Annotated[str, typer.Option("--role", help="crew or reception.")],
+    data: DataOption = None,
+    db: DbOption = None,
+) -> None:
+    """Take a user off a case. Prints everyone still assigned."""
+    from safeconduct.services.casework import CONSOLE, unassign_from_case
+
+    ports = open_database(data, db)
+    try:
+        team = unassign_from_case(ports, case_code, user, role, actor=CONSOLE)
+    finally:
+        ports.database.close()
+    _print_team(team)

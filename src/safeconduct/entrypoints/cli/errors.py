@@ -27,6 +27,7 @@ FLAGS: dict[str, str] = {
     "langs": "--lang",
     "language": "--lang",
     "name": "NAME",
+    "user": "USER",
     "password": "--password-stdin",
     "area_dir": "--area",
     "out_dir": "--out",
