@@ -6,7 +6,7 @@ the whole ``safeconduct route`` command against GRASS ``r.walk`` (``bench_route_
 signal recognition, start-up times (``bench_startup``), the viewshed, and the coordination
 service (``bench_service``: API latency under load on PostgreSQL, planning through the
 service against ``rehearse``). Extra arguments are passed to every benchmark (e.g. ``--size
-1000 --cases 300 --requests 100`` for a quick run); each ignores those that are not its own.
+1000 --cases 300 --seconds 5`` for a quick run); each ignores those that are not its own.
 """
 
 from __future__ import annotations

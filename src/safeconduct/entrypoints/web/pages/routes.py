@@ -28,7 +28,7 @@ from safeconduct.casework.roles import can
 from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
-from safeconduct.errors import InvalidValueError, SafeconductError
+from safeconduct.errors import InvalidValueError, SafeconductError, ServiceBusyError
 from safeconduct.services import casework
 from safeconduct.services.casework import (
     Actor,
@@ -119,11 +119,16 @@ def _refusal(
         status, title = 404, "Not found"
     elif isinstance(error, InvalidValueError):
         status, title = 422, "Refused"
+    elif isinstance(error, ServiceBusyError):
+        status, title = 503, "Busy"
     else:
         status, title = 400, "Refused"
     name = "_problem.html" if partial else "problem.html"
     context = {"title": title, "message": error.message}
-    return _render(request, name, context, status=status, actor=actor, token=token)
+    headers = (
+        {"Retry-After": str(error.retry_after_s)} if isinstance(error, ServiceBusyError) else None
+    )
+    return _render(request, name, context, status=status, actor=actor, token=token, headers=headers)
 
 
 # ----------------------------------------------------------------- sign-in
