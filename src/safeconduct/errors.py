@@ -61,6 +61,22 @@ class MissingExtraError(SafeconductError):
     """An optional capability needs a package that is not installed (an extra)."""
 
 
+class RetryLaterError(SafeconductError):
+    """A refusal that passes with time: ``retry_after_s`` says when trying again makes sense
+    (the web answers it as ``Retry-After``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+        retry_after_s: int = 1,
+    ) -> None:
+        super().__init__(message, field=field, detail=detail)
+        self.retry_after_s = retry_after_s
+
+
 class PermissionDeniedError(SafeconductError):
     """The acting user's roles do not allow this (GUIDE §2; the default is nothing)."""
 
@@ -70,7 +86,7 @@ class AuthenticationError(SafeconductError):
     token. The message never says which of name and password was wrong."""
 
 
-class LoginLockedError(AuthenticationError):
+class LoginLockedError(RetryLaterError, AuthenticationError):
     """Sign-ins for this user are refused for a while after repeated failures.
 
     Attributes
@@ -79,24 +95,13 @@ class LoginLockedError(AuthenticationError):
         Whole seconds until the next sign-in may be tried (at least 1).
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        detail: str | None = None,
-        retry_after_s: int = 1,
-    ) -> None:
-        super().__init__(message, field=field, detail=detail)
-        self.retry_after_s = retry_after_s
-
 
 class NotFoundError(InvalidValueError):
     """The case (or other record) asked for does not exist. An :class:`InvalidValueError`,
     so that the command line treats it as before; the web API answers 404."""
 
 
-class ServiceBusyError(SafeconductError):
+class ServiceBusyError(RetryLaterError):
     """The service has more work than it can take just now (every database connection is
     in use, and none came free in time); nothing was done, so the same request may simply
     be sent again.
@@ -106,14 +111,3 @@ class ServiceBusyError(SafeconductError):
     retry_after_s
         Whole seconds after which trying again is sensible (at least 1).
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        detail: str | None = None,
-        retry_after_s: int = 1,
-    ) -> None:
-        super().__init__(message, field=field, detail=detail)
-        self.retry_after_s = retry_after_s

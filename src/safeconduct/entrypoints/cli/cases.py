@@ -151,6 +151,21 @@ def _print_team(assignments: list[Assignment]) -> None:
         _out.print(f"{a.user} ({a.role.value}), assigned by {a.assigned_by}")
 
 
+def _change_team(
+    case_code: str, user: str, role: str, data: Path | None, db: str | None, *, add: bool
+) -> None:
+    """Assign (or take off) ``user`` at the console, then print the case's team."""
+    from safeconduct.services import casework
+
+    change = casework.assign_to_case if add else casework.unassign_from_case
+    ports = open_database(data, db)
+    try:
+        team = change(ports, case_code, user, role, actor=casework.CONSOLE)
+    finally:
+        ports.database.close()
+    _print_team(team)
+
+
 @cases_app.command("assign")
 def assign_command(
     user: Annotated[str, typer.Argument(help="The user to assign; they must hold the role.")],
@@ -161,14 +176,7 @@ def assign_command(
 ) -> None:
     """Assign a crew member or a reception team member to a case; it becomes theirs to see.
     Prints everyone assigned."""
-    from safeconduct.services.casework import CONSOLE, assign_to_case
-
-    ports = open_database(data, db)
-    try:
-        team = assign_to_case(ports, case_code, user, role, actor=CONSOLE)
-    finally:
-        ports.database.close()
-    _print_team(team)
+    _change_team(case_code, user, role, data, db, add=True)
 
 
 @cases_app.command("unassign")
@@ -180,11 +188,4 @@ def unassign_command(
     db: DbOption = None,
 ) -> None:
     """Take a user off a case. Prints everyone still assigned."""
-    from safeconduct.services.casework import CONSOLE, unassign_from_case
-
-    ports = open_database(data, db)
-    try:
-        team = unassign_from_case(ports, case_code, user, role, actor=CONSOLE)
-    finally:
-        ports.database.close()
-    _print_team(team)
+    _change_team(case_code, user, role, data, db, add=False)
