@@ -96,6 +96,15 @@ class CaseLifecycle(RuleBasedStateMachine):
                 assert event.from_status is CaseStatus.ARRIVED
 
     @invariant()
+    def registration_and_its_outcomes_follow_custody(self) -> None:
+        outcomes = (CaseStatus.TRANSFERRED, CaseStatus.RELEASED, CaseStatus.DECEASED)
+        for event in self.case.events:
+            if event.to_status is CaseStatus.REGISTERED:
+                assert event.from_status is CaseStatus.IN_CUSTODY
+            if event.to_status in outcomes:
+                assert event.from_status is CaseStatus.REGISTERED
+
+    @invariant()
     def every_event_is_an_allowed_step_and_history_replays(self) -> None:
         status = INITIAL_STATUS
         for event in self.case.events:
@@ -135,7 +144,11 @@ def test_apply_transition_only_ever_yields_a_target_of_an_allowed_transition(
         if new is CaseStatus.IN_CUSTODY:
             assert status is CaseStatus.ARRIVED
         if status is CaseStatus.IN_CUSTODY:
-            assert new is CaseStatus.CLOSED
+            assert new in (CaseStatus.REGISTERED, CaseStatus.CLOSED)
+        if new is CaseStatus.REGISTERED:
+            assert status is CaseStatus.IN_CUSTODY
+        if new in (CaseStatus.TRANSFERRED, CaseStatus.RELEASED, CaseStatus.DECEASED):
+            assert status is CaseStatus.REGISTERED
         assert status is not CaseStatus.CLOSED
         status = new
 

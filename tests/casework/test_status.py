@@ -28,6 +28,10 @@ EXPECTED: dict[tuple[CaseStatus, str], CaseStatus] = {
     (S.PLANNED, "launch"): S.UNDERWAY,
     (S.UNDERWAY, "arrive"): S.ARRIVED,
     (S.ARRIVED, "take_into_custody"): S.IN_CUSTODY,
+    (S.IN_CUSTODY, "register"): S.REGISTERED,
+    (S.REGISTERED, "transfer"): S.TRANSFERRED,
+    (S.REGISTERED, "release"): S.RELEASED,
+    (S.REGISTERED, "record_death"): S.DECEASED,
     (S.SCHEDULED, "abort"): S.ABORTED,
     (S.PLANNED, "abort"): S.ABORTED,
     (S.UNDERWAY, "abort"): S.ABORTED,
@@ -42,6 +46,10 @@ EXPECTED: dict[tuple[CaseStatus, str], CaseStatus] = {
     (S.PLANNED, "close"): S.CLOSED,
     (S.ARRIVED, "close"): S.CLOSED,
     (S.IN_CUSTODY, "close"): S.CLOSED,
+    (S.REGISTERED, "close"): S.CLOSED,
+    (S.TRANSFERRED, "close"): S.CLOSED,
+    (S.RELEASED, "close"): S.CLOSED,
+    (S.DECEASED, "close"): S.CLOSED,
     (S.ABORTED, "close"): S.CLOSED,
     (S.LOST_CONTACT, "close"): S.CLOSED,
 }
@@ -49,7 +57,7 @@ EXPECTED: dict[tuple[CaseStatus, str], CaseStatus] = {
 ALL_PAIRS = [(status, name) for status in CaseStatus for name in sorted(TRANSITIONS)]
 
 
-def test_statuses_are_the_issue_s_nine_words() -> None:
+def test_statuses_are_the_issues_words() -> None:
     assert [s.value for s in CaseStatus] == [
         "contacted",
         "scheduled",
@@ -57,6 +65,10 @@ def test_statuses_are_the_issue_s_nine_words() -> None:
         "underway",
         "arrived",
         "in_custody",
+        "registered",
+        "transferred",
+        "released",
+        "deceased",
         "aborted",
         "lost_contact",
         "closed",
@@ -95,8 +107,27 @@ def test_in_custody_is_entered_only_from_arrived() -> None:
     assert into == {S.ARRIVED}
 
 
-def test_nothing_leaves_in_custody_but_close() -> None:
-    assert allowed_transitions(S.IN_CUSTODY) == ("close",)
+def test_nothing_leaves_in_custody_but_registration_and_close() -> None:
+    assert allowed_transitions(S.IN_CUSTODY) == ("close", "register")
+
+
+def test_registered_is_entered_only_from_in_custody_and_the_outcomes_only_from_it() -> None:
+    into = {source for (source, _), target in EXPECTED.items() if target is S.REGISTERED}
+    assert into == {S.IN_CUSTODY}
+    for outcome in (S.TRANSFERRED, S.RELEASED, S.DECEASED):
+        into = {source for (source, _), target in EXPECTED.items() if target is outcome}
+        assert into == {S.REGISTERED}
+        assert allowed_transitions(outcome) == ("close",)
+    assert allowed_transitions(S.REGISTERED) == ("close", "record_death", "release", "transfer")
+
+
+def test_the_custody_path_runs_from_arrival_to_each_outcome() -> None:
+    for outcome, name in ((S.TRANSFERRED, "transfer"), (S.RELEASED, "release"),
+                          (S.DECEASED, "record_death")):  # fmt: skip
+        status = S.ARRIVED
+        for step in ("take_into_custody", "register", name):
+            status = apply_transition(status, step)
+        assert status is outcome
 
 
 def test_closed_is_terminal() -> None:
@@ -178,7 +209,8 @@ def test_unknown_transition_lists_the_known_ones(name: str) -> None:
     assert exc.transition == name
     assert exc.message == (
         f"unknown transition {name!r}; known transitions: abort, arrive, close, launch, "
-        "lose_contact, plan, recontact, schedule, take_into_custody"
+        "lose_contact, plan, recontact, record_death, register, release, schedule, "
+        "take_into_custody, transfer"
     )
 
 

@@ -1,7 +1,9 @@
 """The status of a surrender case and the named transitions that move it.
 
-A case runs ``contacted → scheduled → planned → underway → arrived → in_custody`` when all
-goes well, and ``aborted``, ``lost_contact`` and ``closed`` when it does not. Every move is a
+A case runs ``contacted → scheduled → planned → underway → arrived → in_custody →
+registered`` when all goes well, and on to ``transferred``, ``released`` or ``deceased`` as
+the prisoner's captivity goes on (Art. 122 GC III); ``aborted``, ``lost_contact`` and
+``closed`` when it does not. Every move is a
 named transition (:data:`TRANSITIONS`); a move not allowed from the current status is refused
 with :class:`InvalidTransitionError`, whose message names the moves that are allowed.
 
@@ -21,7 +23,43 @@ The happy path, one step at a time, none skipped:
   over) is *not* a transition; the case stays ``underway``.
 - ``arrive``: the person reached the reception point and the escorts. Only from ``underway``.
 - ``take_into_custody``: searched and received; from now on a prisoner of war. Only from
-  ``arrived``, so ``in_custody`` is never reached any other way.
+  ``arrived``, so ``in_custody`` is never reached any other way. The reception team's
+  record of the arrival makes it.
+- ``register``: the registrar has recorded the Art. 17 fields (or that the prisoner declined
+  to give them) and issued a prisoner number. Only from ``in_custody``: nobody is registered
+  who was not received.
+
+After registration the prisoner's own record (:mod:`safeconduct.custody.status`) follows
+the captivity; the case follows the three outcomes the operation record needs to know of,
+each only from ``registered`` (a prisoner is registered before leaving our hands):
+
+- ``transfer``: handed over to another power (Art. 12). A move between our own camps is no
+  transition.
+- ``release``: released or repatriated.
+- ``record_death``: died in captivity (Art. 120-121).
+
+An escape or a hospital admission is notified to the Information Bureau but leaves the case
+``registered``.
+
+=====================  =====================================  ===============
+transition             from                                   to
+=====================  =====================================  ===============
+``schedule``           contacted, scheduled, planned,         scheduled
+                       aborted
+``plan``               scheduled                              planned
+``launch``             planned                                underway
+``arrive``             underway                               arrived
+``take_into_custody``  arrived                                in_custody
+``register``           in_custody                             registered
+``transfer``           registered                             transferred
+``release``            registered                             released
+``record_death``       registered                             deceased
+``abort``              scheduled, planned, underway           aborted
+``lose_contact``       contacted, scheduled, planned,         lost_contact
+                       underway, aborted
+``recontact``          lost_contact                           contacted
+``close``              every status but underway and closed   closed
+=====================  =====================================  ===============
 
 When it goes wrong:
 
@@ -38,8 +76,10 @@ When it goes wrong:
   place are stale and the person may have moved, so a new meeting is agreed and planned. (A
   status has no memory of what came before it; a shortcut back to ``underway`` would also let
   a case that lost contact before any plan skip planning.)
-- ``close``: the case ends. From ``in_custody`` (the normal end; nothing else leaves it) and
-  from every status where no operation is live: ``contacted``, ``scheduled``, ``planned`` (the
+- ``close``: the case ends. From ``in_custody``, ``registered``, ``transferred``,
+  ``released`` and ``deceased`` (the normal ends: the operation record is done; the
+  prisoner's record lives on apart from it) and from every status where no operation is
+  live: ``contacted``, ``scheduled``, ``planned`` (the
   person withdraws or is screened out), ``aborted``, ``lost_contact`` (given up), and
   ``arrived`` (the person turned out not to be a combatant, or died of wounds before being
   received; why goes in the timeline). Never straight from ``underway``: a live operation
@@ -65,6 +105,10 @@ class CaseStatus(StrEnum):
     UNDERWAY = "underway"
     ARRIVED = "arrived"
     IN_CUSTODY = "in_custody"
+    REGISTERED = "registered"
+    TRANSFERRED = "transferred"
+    RELEASED = "released"
+    DECEASED = "deceased"
     ABORTED = "aborted"
     LOST_CONTACT = "lost_contact"
     CLOSED = "closed"
@@ -87,6 +131,10 @@ TRANSITIONS: Mapping[str, tuple[frozenset[CaseStatus], CaseStatus]] = MappingPro
         "launch": (frozenset({_S.PLANNED}), _S.UNDERWAY),
         "arrive": (frozenset({_S.UNDERWAY}), _S.ARRIVED),
         "take_into_custody": (frozenset({_S.ARRIVED}), _S.IN_CUSTODY),
+        "register": (frozenset({_S.IN_CUSTODY}), _S.REGISTERED),
+        "transfer": (frozenset({_S.REGISTERED}), _S.TRANSFERRED),
+        "release": (frozenset({_S.REGISTERED}), _S.RELEASED),
+        "record_death": (frozenset({_S.REGISTERED}), _S.DECEASED),
         "abort": (frozenset({_S.SCHEDULED, _S.PLANNED, _S.UNDERWAY}), _S.ABORTED),
         "lose_contact": (
             frozenset({_S.CONTACTED, _S.SCHEDULED, _S.PLANNED, _S.UNDERWAY, _S.ABORTED}),

@@ -545,7 +545,8 @@ def revoke_token(ports: CaseworkPorts, token: str) -> None:
 #: do. The status is part of the case summary, which only the opening operator writes; the
 #: other teams move a case where the step is theirs: a meeting is agreed by its operator or
 #: the planner, a plan is the planner's, the flight and the arrival are the crew's and the
-#: reception team's, custody the reception team's.
+#: reception team's, custody the reception team's; registration and what follows it (a
+#: transfer, a release, a death) are the registrar's, who writes the identity record.
 TRANSITION_RIGHTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "schedule": ("meeting",),
@@ -553,6 +554,10 @@ TRANSITION_RIGHTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "launch": ("live_positions",),
         "arrive": ("live_positions", "reception"),
         "take_into_custody": ("reception",),
+        "register": ("identity",),
+        "transfer": ("identity",),
+        "release": ("identity",),
+        "record_death": ("identity",),
         "abort": ("meeting", "live_positions"),
         "lose_contact": ("case_summary", "live_positions"),
         "recontact": ("case_summary",),
