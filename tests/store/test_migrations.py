@@ -24,7 +24,8 @@ from tests.store.conftest import Store
 
 TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
-    "case_assignments",
+    "case_assignments", "prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
+    "case_prisoners",
 }  # fmt: skip
 
 
@@ -41,8 +42,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0004_operations_and_plan_jobs.py",
         "0005_case_last_change.py",
         "0006_case_assignments.py",
+        "0007_custody.py",
     ]
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
 
 
 def test_upgrade_from_an_empty_database(
@@ -160,6 +162,29 @@ def test_0006_from_0005_adds_assignments_and_keeps_the_cases(store: Store) -> No
         assert connection.execute(sa.text("SELECT count(*) FROM case_assignments")).scalar() == 0
     downgrade(engine, "0005")
     assert "case_assignments" not in _tables(engine) and "cases" in _tables(engine)
+
+
+def test_0007_from_0006_adds_the_custody_tables_and_keeps_the_cases(store: Store) -> None:
+    engine = store.engine()
+    upgrade(engine, "0006")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO cases (id, case_code, language, channel, status, created_at, "
+                "opened_by, last_changed_at) VALUES (1, '7KDMTW3A', 'ru', 'hotline', "
+                "'in_custody', :at, 'olga', :at)"
+            ),
+            {"at": datetime(2024, 5, 1, 8, 30, tzinfo=None if store.backend == "sqlite" else UTC)},
+        )
+    upgrade(engine, "0007")
+    custody = {"prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
+               "case_prisoners"}  # fmt: skip
+    assert custody <= _tables(engine)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT status FROM cases")).scalar() == "in_custody"
+        assert connection.execute(sa.text("SELECT count(*) FROM prisoners")).scalar() == 0
+    downgrade(engine, "0006")
+    assert not custody & _tables(engine) and "case_assignments" in _tables(engine)
 
 
 def test_downgrade_to_empty_and_up_again(engine: sa.Engine) -> None:

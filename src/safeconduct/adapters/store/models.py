@@ -11,11 +11,13 @@ text on SQLite, which has no time zones).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -222,3 +224,119 @@ class CaseAssignmentRow(Base):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
     assigned_by: Mapped[str] = mapped_column(String(64))
+
+
+# ----------------------------------------------------------------- custody (revision 0007)
+
+
+class PrisonerRow(Base):
+    """A registered prisoner of war (revision 0007): the number, the status, the record.
+
+    ``registration`` is the registration's JSON form
+    (:func:`~safeconduct.custody.record.registration_to_json`), read and written whole;
+    only the prisoner number and the status are queried. No column names a case: a case's
+    prisoners are listed on the case side (:class:`CasePrisonerRow`).
+    """
+
+    __tablename__ = "prisoners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prisoner_number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    registration: Mapped[dict[str, Any]] = mapped_column(JSON)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    registered_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PrisonerEventRow(Base):
+    """One event notified to the Information Bureau (revision 0007), in recorded order."""
+
+    __tablename__ = "prisoner_events"
+    __table_args__ = (
+        Index("ix_prisoner_events_prisoner_id_id", "prisoner_id", "id"),
+        Index("ix_prisoner_events_recorded_at", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoners.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(24))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ArrivalRow(Base):
+    """The arrival of the person of a case at the reception point (revision 0007)."""
+
+    __tablename__ = "arrivals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    place: Mapped[str] = mapped_column(String(200))
+    escorts: Mapped[list[str]] = mapped_column(JSON)
+    people: Mapped[int] = mapped_column(Integer)
+    health: Mapped[str] = mapped_column(String(24))
+    medical_priority: Mapped[bool] = mapped_column(Boolean)
+    effects_kept: Mapped[list[str]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ReceiptRow(Base):
+    """A numbered receipt for money and valuables taken (revision 0007, Art. 18).
+
+    Issued either for the person of a case (before registration: reception data of the
+    case) or for a registered prisoner: one of ``case_id`` and ``prisoner_id``.
+    """
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        Index("ix_receipts_case_id", "case_id"),
+        Index("ix_receipts_prisoner_id", "prisoner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    items: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    issued_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    prisoner_name: Mapped[str] = mapped_column(String(410))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), nullable=True
+    )
+    prisoner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prisoners.id", ondelete="CASCADE"), nullable=True
+    )
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    issued_by: Mapped[str] = mapped_column(String(64))
+
+
+class NumberSeriesRow(Base):
+    """A gap-free number series (revision 0007): the index its next number gets."""
+
+    __tablename__ = "number_series"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_value: Mapped[int] = mapped_column(Integer)
+
+
+class CasePrisonerRow(Base):
+    """A prisoner registered from a case (revision 0007): the link, kept on the case side
+    only (the operation record), never in the prisoner's own record."""
+
+    __tablename__ = "case_prisoners"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    prisoner_id: Mapped[int] = mapped_column(
+        ForeignKey("prisoners.id", ondelete="CASCADE"), primary_key=True, unique=True
+    )
