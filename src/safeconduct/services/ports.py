@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from safeconduct.casework.operation import Operation
     from safeconduct.casework.roles import Role
     from safeconduct.casework.status import CaseStatus
+    from safeconduct.custody.effects import Receipt
+    from safeconduct.custody.evacuation import EvacuationList
+    from safeconduct.custody.nib import NibNotification
+    from safeconduct.custody.record import Registration
     from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
     from safeconduct.mission.items import MissionItem
     from safeconduct.mission.lead_route import LeadRoute
@@ -966,4 +970,52 @@ class AreaFolders(PlanFolders, Protocol):
     def publish_area(self, staging: PathLike, area_dir: PathLike) -> bool:
         """Rename ``staging`` to ``area_dir`` in one step; False, moving nothing, when
         ``area_dir`` exists already (another upload won the name)."""
+        ...
+
+
+# ----------------------------------------------------------------- custody documents
+# The prisoner-of-war paperwork (services/custody.py): PDFs in the prisoner's language and
+# others, and the National Information Bureau's exports. Every file is written whole or not
+# at all; a text that cannot fit raises before anything is written.
+
+
+class CustodyDocuments(Protocol):
+    """The custody documents and exports, each written atomically to ``out_path``.
+
+    ``langs`` are catalogue codes (``"ru"``, ``"uk"``, ``"en"``); the prisoner's own language
+    is always printed (first) where it has a catalogue, and a document is at least bilingual.
+    Names are printed as given with their ICAO Doc 9303 Latin transliteration alongside.
+    What is printed says only that the person was captured (``custody/wording.py``).
+    Bad input raises ``InvalidValueError`` naming its field (``"langs"``, or the field that
+    does not fit) and writes nothing; an unwritable path raises ``BadFileError``.
+    """
+
+    def render_capture_card(
+        self, registration: Registration, langs: Sequence[str], out_path: PathLike
+    ) -> None:
+        """The Annex IV B capture card, 150 x 105 mm, in two or three languages."""
+        ...
+
+    def render_receipt(self, receipt: Receipt, langs: Sequence[str], out_path: PathLike) -> None:
+        """The Art. 18 receipt for money and valuables taken, with two signature lines."""
+        ...
+
+    def render_evacuation_list(
+        self, lst: EvacuationList, langs: Sequence[str], out_path: PathLike
+    ) -> None:
+        """The Art. 19-20 list of the prisoners evacuated by one transport (A4)."""
+        ...
+
+    def render_nib_pdf(
+        self, notifications: Sequence[NibNotification], langs: Sequence[str], out_path: PathLike
+    ) -> None:
+        """The Art. 122 notifications, printable (A4), one block per notification."""
+        ...
+
+    def write_nib_json(self, notifications: Sequence[NibNotification], out_path: PathLike) -> None:
+        """The notifications as a JSON array of records (``nib-notification.schema.json``)."""
+        ...
+
+    def write_nib_csv(self, notifications: Sequence[NibNotification], out_path: PathLike) -> None:
+        """The notifications as CSV (UTF-8 with BOM), one row per record, the schema's keys."""
         ...
