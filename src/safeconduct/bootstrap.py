@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from safeconduct.services.casework import CaseworkPorts
+    from safeconduct.services.custody import CustodyPorts
     from safeconduct.services.mission import MissionPorts, UploadPorts
     from safeconduct.services.note import NotePorts
     from safeconduct.services.operation import OperationPorts
@@ -181,6 +182,32 @@ def casework_ports(
     events = case_change_feed(engine.url) if engine.url.get_backend_name() == "postgresql" else None
     return CaseworkPorts(
         database=SqlCaseworkDatabase(engine), passwords=Argon2Passwords(), events=events
+    )
+
+
+# ----------------------------------------------------------------- custody
+
+
+def custody_ports(casework: CaseworkPorts) -> CustodyPorts:
+    """The custody use cases on the casework database: prisoners, receipts and their
+    numbers live beside the cases (revision 0007), and the documents are drawn with
+    reportlab (:class:`~safeconduct.adapters.pdf.custody_documents.ReportlabCustodyDocuments`).
+
+    Parameters
+    ----------
+    casework
+        The (migrated) casework ports; custody shares their database and their feed of
+        case changes, so a case moved by a registration reaches the boards.
+    """
+    from safeconduct.adapters.pdf.custody_documents import ReportlabCustodyDocuments
+    from safeconduct.custody.series import DEFAULT_SERIES
+    from safeconduct.services.custody import CustodyPorts
+
+    return CustodyPorts(
+        database=casework.database,  # type: ignore[arg-type]
+        documents=ReportlabCustodyDocuments(),
+        series=DEFAULT_SERIES,
+        events=casework.events,
     )
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from datetime import datetime
+    from datetime import date, datetime
 
     import numpy as np
 
@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     from safeconduct.casework.operation import Operation
     from safeconduct.casework.roles import Role
     from safeconduct.casework.status import CaseStatus
+    from safeconduct.custody.arrival import Arrival
     from safeconduct.custody.effects import Receipt
     from safeconduct.custody.evacuation import EvacuationList
-    from safeconduct.custody.nib import NibNotification
+    from safeconduct.custody.nib import NibEvent, NibNotification
     from safeconduct.custody.record import Registration
+    from safeconduct.custody.status import CustodyStatus
     from safeconduct.guidance.rehearsal import RehearsalResult, TerrainAlong
     from safeconduct.mission.items import MissionItem
     from safeconduct.mission.lead_route import LeadRoute
@@ -671,6 +673,192 @@ class PasswordHasher(Protocol):
 
     def verify(self, password_hash: str, password: str) -> bool:
         """Whether ``password`` matches ``password_hash``."""
+        ...
+
+
+# ----------------------------------------------------------------- custody (prisoners of war)
+
+
+@dataclass(frozen=True)
+class StoredPrisoner:
+    """A registered prisoner as the store holds them.
+
+    Attributes
+    ----------
+    id
+        The store's id (never shown).
+    registration
+        The registration, with its prisoner number.
+    status
+        Where the prisoner stands.
+    registered_at, registered_by
+        When (time-zone aware, UTC) and by whom the prisoner was registered.
+    """
+
+    id: int
+    registration: Registration
+    status: CustodyStatus
+    registered_at: datetime
+    registered_by: str
+
+
+@dataclass(frozen=True)
+class StoredCustodyEvent:
+    """One event of a prisoner notified to the Information Bureau, as recorded.
+
+    Attributes
+    ----------
+    prisoner_number
+        Whose event.
+    event
+        What happened.
+    occurred_on
+        The date it happened.
+    from_status, to_status
+        The prisoner's status before and after (equal when the event changes none).
+    recorded_at, recorded_by
+        When (aware, UTC) and by whom it was recorded.
+    place, details
+        Where, and a short free text, or None.
+    """
+
+    prisoner_number: str
+    event: NibEvent
+    occurred_on: date
+    from_status: CustodyStatus
+    to_status: CustodyStatus
+    recorded_at: datetime
+    recorded_by: str
+    place: str | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredArrival:
+    """The arrival of a case's person at the reception point, and who recorded it."""
+
+    case_id: int
+    arrival: Arrival
+    recorded_at: datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    """A receipt, and whom it was issued for: a case's person (``case_id``) before
+    registration, or a registered prisoner (``receipt.prisoner_number``)."""
+
+    receipt: Receipt
+    issued_at: datetime
+    issued_by: str
+    case_id: int | None = None
+
+
+class PrisonerRepository(Protocol):
+    """Registered prisoners and their events (revision 0007)."""
+
+    def add(
+        self, registration: Registration, *, status: CustodyStatus, at: datetime, by: str
+    ) -> StoredPrisoner:
+        """Store a registration that carries its prisoner number; ``InvalidValueError``
+        with ``field="prisoner_number"`` if the number is taken."""
+        ...
+
+    def get(self, prisoner_number: str) -> StoredPrisoner | None:
+        """The prisoner with this (canonical) number, locked until the transaction ends in
+        a unit of work that may write."""
+        ...
+
+    def list_all(self) -> list[StoredPrisoner]:
+        """Every prisoner, by prisoner number."""
+        ...
+
+    def set_status(self, prisoner_id: int, status: CustodyStatus, *, at: datetime) -> None:
+        """Record the prisoner's new status."""
+        ...
+
+    def add_event(self, prisoner_id: int, event: StoredCustodyEvent) -> None:
+        """Append an event to the prisoner's record."""
+        ...
+
+    def events(self, *, since: datetime | None = None) -> list[StoredCustodyEvent]:
+        """Every prisoner's events in the order recorded; only those recorded after
+        ``since`` when given."""
+        ...
+
+
+class NumberSeriesRepository(Protocol):
+    """Gap-free counters: each number taken inside a transaction is given back if it rolls
+    back, and two transactions at once never take the same one."""
+
+    def take_next(self, name: str) -> int:
+        """The next index of series ``name`` (1 for a new series)."""
+        ...
+
+
+class ArrivalRepository(Protocol):
+    """Arrivals at the reception point, one per case."""
+
+    def add(self, arrival: StoredArrival) -> None:
+        """Record it; ``InvalidValueError`` with ``field="case"`` if the case has one."""
+        ...
+
+    def get_for_case(self, case_id: int) -> StoredArrival | None:
+        """The case's arrival, or None."""
+        ...
+
+
+class ReceiptRepository(Protocol):
+    """Receipts for money and valuables taken (Art. 18)."""
+
+    def add(self, receipt: StoredReceipt) -> None:
+        """Store it (its number must be new)."""
+        ...
+
+    def get(self, number: str) -> StoredReceipt | None:
+        """The receipt with this (canonical) number, or None."""
+        ...
+
+    def for_case(self, case_id: int) -> list[StoredReceipt]:
+        """The receipts issued for a case's person, oldest first."""
+        ...
+
+
+class CasePrisonerLinks(Protocol):
+    """Which prisoners were registered from which case: kept on the case side only."""
+
+    def link(self, case_id: int, prisoner_id: int) -> None:
+        """Record that the prisoner was registered from the case."""
+        ...
+
+    def prisoners_of(self, case_id: int) -> list[str]:
+        """The prisoner numbers registered from the case, sorted."""
+        ...
+
+    def case_of(self, prisoner_id: int) -> int | None:
+        """The id of the case the prisoner was registered from, or None."""
+        ...
+
+
+class CustodyUnitOfWork(Protocol):
+    """One transaction over cases and the custody repositories."""
+
+    cases: CaseRepository
+    assignments: AssignmentRepository
+    prisoners: PrisonerRepository
+    number_series: NumberSeriesRepository
+    arrivals: ArrivalRepository
+    receipts: ReceiptRepository
+    case_prisoners: CasePrisonerLinks
+
+
+class CustodyDatabase(Protocol):
+    """The database of cases and prisoners (the casework database, revision 0007 on)."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[CustodyUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises."""
         ...
 
 

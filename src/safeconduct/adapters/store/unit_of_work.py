@@ -2,9 +2,10 @@
 
 :meth:`SqlCaseworkDatabase.unit_of_work` opens a session; the use case reads and writes
 through ``uow.users``, ``uow.cases``, ``uow.tokens``, ``uow.operations``,
-``uow.plan_jobs`` and ``uow.assignments``; the transaction commits when the
-block ends normally and rolls back when it raises, so a refused step leaves nothing
-written. A database that does not answer becomes a one-line
+``uow.plan_jobs`` and ``uow.assignments``, and custody's ``uow.prisoners``,
+``uow.number_series``, ``uow.arrivals``, ``uow.receipts`` and ``uow.case_prisoners``; the
+transaction commits when the block ends normally and rolls back when it raises, so a
+refused step leaves nothing written. A database that does not answer becomes a one-line
 :class:`~safeconduct.errors.BadFileError` with ``field="db"``.
 """
 
@@ -17,6 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeconduct.adapters.store.assignments import SqlAssignments
+from safeconduct.adapters.store.custody import (
+    SqlArrivals,
+    SqlCasePrisoners,
+    SqlNumberSeries,
+    SqlPrisoners,
+    SqlReceipts,
+)
 from safeconduct.adapters.store.engine import database_errors
 from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
@@ -35,6 +43,12 @@ class SqlUnitOfWork:
         self.plan_jobs = SqlPlanJobs(session)
         # Revision 0006: the crews and reception teams assigned to cases.
         self.assignments = SqlAssignments(session)
+        # Revision 0007: custody (prisoners of war).
+        self.prisoners = SqlPrisoners(session, lock=not read_only)
+        self.number_series = SqlNumberSeries(session)
+        self.arrivals = SqlArrivals(session)
+        self.receipts = SqlReceipts(session)
+        self.case_prisoners = SqlCasePrisoners(session)
 
 
 class SqlCaseworkDatabase:
