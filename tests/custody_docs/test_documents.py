@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -300,3 +301,20 @@ def test_nib_pdf_needs_a_notification(tmp_path: Path) -> None:
         DOCS.render_nib_pdf([], ["en"], tmp_path / "nib.pdf")
     assert err.value.field == "notifications"
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------- the README's picture
+
+
+def test_card_picture(tmp_path: Path, registration: Registration) -> None:
+    """The filled side renders to a picture; with ``SAFECONDUCT_CARD_PNG=docs/capture-card.png``
+    it is saved there (the README's picture of a capture card, at 200 dpi)."""
+    from safeconduct.adapters.pdf.previews import render_pngs
+
+    out = tmp_path / "card.pdf"
+    DOCS.render_capture_card(registration, ["ru", "en"], out)
+    front = render_pngs(out.read_bytes(), 200)[0]
+    assert front.startswith(b"\x89PNG")
+    shot = os.environ.get("SAFECONDUCT_CARD_PNG")
+    if shot:  # docs/capture-card.png is made this way (README)
+        Path(shot).write_bytes(front)
