@@ -3,6 +3,7 @@ a card either holds a field's text whole or refuses it by name."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
@@ -68,7 +69,5 @@ def test_a_card_holds_a_field_whole_or_names_it(field: str, text: str) -> None:
     except InvalidValueError as err:
         assert err.field == field
         return
-    import io
-
     front = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert _bare(text) in _bare(front)
