@@ -284,6 +284,7 @@ def _register_plugins() -> None:
     """Sub-commands defined in their own modules beside this one, one module per family."""
     from safeconduct.entrypoints.cli.areas import areas_app
     from safeconduct.entrypoints.cli.cases import cases_app
+    from safeconduct.entrypoints.cli.custody import custody_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
     from safeconduct.entrypoints.cli.serve import serve_command
@@ -299,6 +300,7 @@ def _register_plugins() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(cases_app, name="cases")
     app.add_typer(areas_app, name="areas")
+    app.add_typer(custody_app, name="custody")
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
 

@@ -35,6 +35,19 @@ FLAGS: dict[str, str] = {
     "map_path": "--map",
     "dem_path": "--dem",
     "route_path": "--route",
+    # safeconduct custody (a registration record's own fields are named as its keys)
+    "record": "RECORD",
+    "registration": "RECORD",
+    "case": "--case",
+    "prisoner_number": "--prisoner",
+    "entries": "--prisoner",
+    "items": "--item",
+    "from_place": "--from",
+    "to_place": "--to",
+    "on": "--date",
+    "escorts": "--escort",
+    "effects_kept": "--effect",
+    "prisoner_name": "--name",
 }
 
 
