@@ -318,3 +318,16 @@ def test_card_picture(tmp_path: Path, registration: Registration) -> None:
     shot = os.environ.get("SAFECONDUCT_CARD_PNG")
     if shot:  # docs/capture-card.png is made this way (README)
         Path(shot).write_bytes(front)
+
+
+def test_a_character_the_font_cannot_print_is_refused_by_name(
+    tmp_path: Path, receipt: Receipt
+) -> None:
+    with pytest.raises(InvalidValueError) as err:
+        DOCS.render_capture_card(full_registration(surname="王"), ["en"], tmp_path / "card.pdf")
+    assert err.value.field == "surname" and "王" in str(err.value)
+    bad = Receipt(**{**receipt.__dict__, "place": "王府井"})
+    with pytest.raises(InvalidValueError) as err:
+        DOCS.render_receipt(bad, ["en"], tmp_path / "receipt.pdf")
+    assert err.value.field == "place"
+    assert list(tmp_path.iterdir()) == []

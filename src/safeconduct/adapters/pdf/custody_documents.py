@@ -42,7 +42,13 @@ from reportlab.platypus import (
 
 from safeconduct.adapters.files.atomic import atomic_path, check_writable
 from safeconduct.adapters.formats import nib_export
-from safeconduct.adapters.pdf.fonts import SANS, SANS_BOLD, register_fonts, text_width
+from safeconduct.adapters.pdf.fonts import (
+    SANS,
+    SANS_BOLD,
+    missing_glyphs,
+    register_fonts,
+    text_width,
+)
 from safeconduct.custody import texts
 from safeconduct.custody.catalog import Translations, document_languages, load
 from safeconduct.custody.effects import Receipt
@@ -127,6 +133,24 @@ def _receipt_name(name: str, words: _Words, lang: str) -> str:
     if name.strip().casefold() == NotGiven.NOT_GIVEN.value:
         return words.each(texts.NOT_GIVEN)
     return _name(name, words, lang)
+
+
+def check_printable(text: str, field: str) -> None:
+    """Refuse ``text`` when the documents' fonts cannot draw one of its characters (it would
+    print as an empty box: a value lost without a word).
+
+    Raises
+    ------
+    InvalidValueError
+        Naming ``field`` and the characters.
+    """
+    missing = sorted(set(missing_glyphs(text, SANS)) | set(missing_glyphs(text, SANS_BOLD)))
+    if missing:
+        raise InvalidValueError(
+            f"{field} has characters the documents' font cannot print: "
+            f"{', '.join(repr(ch) for ch in missing)}; write them in another way",
+            field=field,
+        )
 
 
 def _amount(amount: Decimal) -> str:
@@ -244,6 +268,7 @@ def _card_rows(reg: Registration, words: _Words, measure: Measure) -> list[_Row]
         label = f"{i}. " + words.each(texts.FIELD_LABELS[name])
         label_lines = wrap(label, SANS, CARD_LABEL_SIZE, label_w, measure)
         text = values[name]
+        check_printable(text, name)
         if text:
             size, lines = fit(text, SANS_BOLD, value_w, measure=measure)
             if len(lines) > CARD_MAX_LINES:
@@ -520,6 +545,10 @@ def _build(
 def receipt_pdf(receipt: Receipt, langs: Sequence[str]) -> bytes:
     """The Art. 18 receipt as PDF bytes (A5), in the prisoner's language and ``langs``."""
     words = document_words(langs, receipt.language)
+    for field, text in (("prisoner_name", receipt.prisoner_name), ("place", receipt.place)):
+        check_printable(text, field)
+    for item in receipt.items:
+        check_printable(item.description, "items")
     st = _styles()
     margin = 12 * mm
     width = A5[0] - 2 * margin
@@ -570,6 +599,10 @@ def receipt_pdf(receipt: Receipt, langs: Sequence[str]) -> bytes:
 def evacuation_list_pdf(lst: EvacuationList, langs: Sequence[str]) -> bytes:
     """The Art. 19-20 evacuation list as PDF bytes (A4)."""
     words = document_words(langs, "")
+    for field in ("from_place", "to_place", "escort"):
+        check_printable(getattr(lst, field), field)
+    for entry in lst.entries:
+        check_printable(f"{entry.prisoner_number} {entry.name}", "entries")
     st = _styles()
     margin = 15 * mm
     width = A4[0] - 2 * margin
@@ -655,6 +688,12 @@ def nib_pdf(notifications: Sequence[NibNotification], langs: Sequence[str]) -> b
     if not notifications:
         raise InvalidValueError("there is no notification to print", field="notifications")
     words = document_words(langs, "")
+    for n in notifications:
+        for field in ("place", "details"):
+            check_printable(getattr(n, field) or "", field)
+        for field, value in vars(n.registration).items():
+            if isinstance(value, str):
+                check_printable(value, field)
     st = _styles()
     margin = 15 * mm
     width = A4[0] - 2 * margin
