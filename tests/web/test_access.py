@@ -12,6 +12,7 @@ from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
 from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import operation_body
 from tests.web.conftest import PASSWORD, USERS, bearer, sign_in
+from tests.web.custody_access import custody_call
 from tests.web.test_auth import API_ROUTES, api_routes
 
 ANON = "(no token)"
@@ -60,6 +61,20 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/cases/{case_id}/assignments"): _row(403, petro=201),
     ("DELETE", "/api/cases/{case_id}/assignments/{role}/{user}"): _row(403, petro=200),
     ("GET", "/api/team"): _row(403, petro=200),
+    # Custody (tests/web/custody_access.py makes what each call needs): the reception team
+    # writes its own case's reception data (roman is assigned to each case the calls make);
+    # the registrar reads them and writes identity and POW documents.
+    ("POST", "/api/cases/{case_id}/arrival"): _row(403, roman=201),
+    ("POST", "/api/custody/receipts"): _row(403, roman=201),
+    ("GET", "/api/custody/receipts/{number}.pdf"): _row(403, roman=200, rita=200),
+    ("POST", "/api/custody/prisoners"): _row(403, rita=201),
+    ("GET", "/api/custody/prisoners"): _row(403, rita=200),
+    ("GET", "/api/custody/prisoners/{number}"): _row(403, rita=200),
+    ("POST", "/api/custody/prisoners/{number}/events"): _row(403, rita=201),
+    ("GET", "/api/custody/prisoners/{number}/card.pdf"): _row(403, rita=200),
+    ("POST", "/api/custody/evacuation-lists"): _row(403, rita=200),
+    ("GET", "/api/custody/nib/notifications.json"): _row(403, rita=200),
+    ("GET", "/api/custody/nib/notifications.csv"): _row(403, rita=200),
 }
 
 
@@ -136,6 +151,9 @@ class _Scene:
 
 
 def _call(scene: _Scene, method: str, path: str, who: str) -> int:
+    custody = custody_call(scene, method, path, who)
+    if custody is not None:
+        return custody
     client, token = scene.client, scene.tokens.get(who)
     headers = bearer(token) if token else {}
     case_id, operation_id = scene.case_id, scene.operation_id

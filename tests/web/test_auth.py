@@ -160,6 +160,17 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/cases/{case_id}/assignments"),
         ("DELETE", "/api/cases/{case_id}/assignments/{role}/{user}"),
         ("GET", "/api/team"),
+        ("POST", "/api/cases/{case_id}/arrival"),
+        ("POST", "/api/custody/receipts"),
+        ("GET", "/api/custody/receipts/{number}.pdf"),
+        ("POST", "/api/custody/prisoners"),
+        ("GET", "/api/custody/prisoners"),
+        ("GET", "/api/custody/prisoners/{number}"),
+        ("POST", "/api/custody/prisoners/{number}/events"),
+        ("GET", "/api/custody/prisoners/{number}/card.pdf"),
+        ("POST", "/api/custody/evacuation-lists"),
+        ("GET", "/api/custody/nib/notifications.json"),
+        ("GET", "/api/custody/nib/notifications.csv"),
     }
 )
 #: The routes anyone may call.
@@ -174,6 +185,7 @@ _PLACEHOLDERS = {
     "{area}": "sample",
     "{role}": "crew",
     "{user}": "kyrylo",
+    "{number}": "PW-000001",
 }
 #: Well-formed request bodies, so that only the missing sign-in can be what is refused.
 _BODIES: dict[tuple[str, str], dict[str, object]] = {

@@ -8,6 +8,7 @@ from safeconduct import __version__
 from safeconduct.entrypoints.web.api import router
 from safeconduct.entrypoints.web.areas import router as areas_router
 from safeconduct.entrypoints.web.assignments import router as assignments_router
+from safeconduct.entrypoints.web.custody import router as custody_router
 from safeconduct.entrypoints.web.errors import install_error_handlers
 from safeconduct.entrypoints.web.operations import router as operations_router
 from safeconduct.entrypoints.web.pages import mount_board
@@ -32,5 +33,6 @@ def create_app(ports: CaseworkPorts) -> FastAPI:
     app.include_router(operations_router)
     app.include_router(areas_router)
     app.include_router(assignments_router)
+    app.include_router(custody_router)
     mount_board(app)
     return app
