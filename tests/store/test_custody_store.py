@@ -441,3 +441,44 @@ def test_bootstrap_wires_custody_on_the_casework_database(team: CaseworkPorts) -
     assert wired.database is team.database and wired.events is team.events
     assert isinstance(wired.documents, documents.ReportlabCustodyDocuments)
     assert custody.register_prisoner(wired, registration(), actor=RITA, today=TODAY) == "PW-000001"
+
+
+def test_two_registrars_moving_the_last_two_of_a_case_at_once_move_the_case(
+    store: Store, team: CaseworkPorts, cp: CustodyPorts
+) -> None:
+    """Each registrar records the transfer of one of a case's two prisoners at the same
+    time: neither waits for the other forever, and the case follows once both left."""
+    if store.backend != "postgresql":
+        pytest.skip("the concurrent registrars run against the PostgreSQL server")
+    case_id = case_underway(team)
+    custody.record_arrival(cp, case_id, arrival(people=2), actor=ROMAN)
+    numbers = [
+        custody.register_prisoner(cp, registration(), case=case_id, actor=RITA, today=TODAY)
+        for _ in range(2)
+    ]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def registrar(actor: Actor, number: str) -> None:
+        own = replace(cp, database=SqlCaseworkDatabase(store.engine()))
+        try:
+            start.wait()
+            custody.record_custody_event(
+                own, number, NibEvent.TRANSFER, occurred_on=TODAY, actor=actor
+            )
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=registrar, args=(who, number))
+        for who, number in zip((RITA, SASHA), numbers, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert get_case(team, case_id, actor=RITA).status is CaseStatus.TRANSFERRED
+    events = custody.prisoner_events(cp, numbers[0], actor=RITA)
+    assert [e.event for e in events] == [NibEvent.CAPTURE, NibEvent.TRANSFER]
+    assert events[-1].to_status is CustodyStatus.TRANSFERRED

@@ -620,18 +620,16 @@ def _follow_on_case(
     case_id = uow.case_prisoners.case_of(prisoner.id)
     if case_id is None:
         return None
+    # The case row is locked until the commit: of two registrars recording the last two
+    # prisoners of one case, the second reads the first's committed status here and
+    # moves the case (PostgreSQL reads each statement's data as last committed).
     stored = uow.cases.get_by_id(case_id)
     if stored is None or transition not in case_transitions(stored.case.status):
         return None  # e.g. the case is closed already: its record is finished
-    for other in uow.case_prisoners.prisoners_of(case_id):
-        if other == prisoner.registration.prisoner_number:
-            continue
-        found = uow.prisoners.get(other)
-        if found is not None and found.status in (
-            CustodyStatus.IN_CUSTODY,
-            CustodyStatus.REGISTERED,
-        ):
-            return None
+    statuses = uow.case_prisoners.statuses_of(case_id)
+    statuses.pop(prisoner.registration.prisoner_number or "", None)
+    if any(s in (CustodyStatus.IN_CUSTODY, CustodyStatus.REGISTERED) for s in statuses.values()):
+        return None
     return _case_info(uow.cases.save(stored.case.apply(transition, at=at, actor=actor.name)))
 
 
@@ -640,7 +638,7 @@ def prisoner_events(ports: CustodyPorts, number: str, *, actor: Actor) -> list[S
     _require(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
         canonical = _prisoner(uow, ports, number).registration.prisoner_number
-        return [e for e in uow.prisoners.events() if e.prisoner_number == canonical]
+        return uow.prisoners.events(prisoner_number=canonical)
 
 
 def nib_notifications(

@@ -781,9 +781,11 @@ class PrisonerRepository(Protocol):
         """Append an event to the prisoner's record."""
         ...
 
-    def events(self, *, since: datetime | None = None) -> list[StoredCustodyEvent]:
-        """Every prisoner's events in the order recorded; only those recorded after
-        ``since`` when given."""
+    def events(
+        self, *, since: datetime | None = None, prisoner_number: str | None = None
+    ) -> list[StoredCustodyEvent]:
+        """The events in the order recorded: every prisoner's, or one's; only those
+        recorded after ``since`` when given."""
         ...
 
 
@@ -837,6 +839,11 @@ class CasePrisonerLinks(Protocol):
 
     def case_of(self, prisoner_id: int) -> int | None:
         """The id of the case the prisoner was registered from, or None."""
+        ...
+
+    def statuses_of(self, case_id: int) -> dict[str, CustodyStatus]:
+        """Prisoner number -> status of each prisoner registered from the case, as last
+        committed (read without locking the prisoners)."""
         ...
 
 

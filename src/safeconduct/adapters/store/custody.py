@@ -125,7 +125,9 @@ class SqlPrisoners:
         )
         self._session.flush()
 
-    def events(self, *, since: datetime | None = None) -> list[StoredCustodyEvent]:
+    def events(
+        self, *, since: datetime | None = None, prisoner_number: str | None = None
+    ) -> list[StoredCustodyEvent]:
         query = (
             sa.select(PrisonerEventRow, PrisonerRow.prisoner_number)
             .join(PrisonerRow, PrisonerRow.id == PrisonerEventRow.prisoner_id)
@@ -133,6 +135,8 @@ class SqlPrisoners:
         )
         if since is not None:
             query = query.where(PrisonerEventRow.recorded_at > since)
+        if prisoner_number is not None:
+            query = query.where(PrisonerRow.prisoner_number == prisoner_number)
         return [
             StoredCustodyEvent(
                 prisoner_number=number,
@@ -341,3 +345,13 @@ class SqlCasePrisoners:
         return self._session.scalar(
             sa.select(CasePrisonerRow.case_id).where(CasePrisonerRow.prisoner_id == prisoner_id)
         )
+
+    def statuses_of(self, case_id: int) -> dict[str, CustodyStatus]:
+        # A plain read, no FOR UPDATE: two registrars recording events on two prisoners of
+        # one case would otherwise each hold one prisoner and wait for the other's.
+        rows = self._session.execute(
+            sa.select(PrisonerRow.prisoner_number, PrisonerRow.status)
+            .join(CasePrisonerRow, CasePrisonerRow.prisoner_id == PrisonerRow.id)
+            .where(CasePrisonerRow.case_id == case_id)
+        )
+        return {number: CustodyStatus(status) for number, status in rows}
