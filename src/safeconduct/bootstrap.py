@@ -199,6 +199,7 @@ def custody_ports(casework: CaseworkPorts) -> CustodyPorts:
         The (migrated) casework ports; custody shares their database and their feed of
         case changes, so a case moved by a registration reaches the boards.
     """
+    from safeconduct.adapters.jobs.folders import FolderPlans
     from safeconduct.adapters.pdf.custody_documents import ReportlabCustodyDocuments
     from safeconduct.custody.series import DEFAULT_SERIES
     from safeconduct.services.custody import CustodyPorts
@@ -208,6 +209,7 @@ def custody_ports(casework: CaseworkPorts) -> CustodyPorts:
         documents=ReportlabCustodyDocuments(),
         series=DEFAULT_SERIES,
         events=casework.events,
+        folders=FolderPlans(),
     )
 
 

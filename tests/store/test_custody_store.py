@@ -433,7 +433,9 @@ def test_two_registrars_at_once_never_get_the_same_number(store: Store, cp: Cust
     assert stored == sorted(issued)
 
 
-def test_bootstrap_wires_custody_on_the_casework_database(team: CaseworkPorts) -> None:
+def test_bootstrap_wires_custody_on_the_casework_database(
+    team: CaseworkPorts, tmp_path: Path
+) -> None:
     documents = pytest.importorskip("safeconduct.adapters.pdf.custody_documents")
     from safeconduct import bootstrap
 
@@ -441,6 +443,9 @@ def test_bootstrap_wires_custody_on_the_casework_database(team: CaseworkPorts) -
     assert wired.database is team.database and wired.events is team.events
     assert isinstance(wired.documents, documents.ReportlabCustodyDocuments)
     assert custody.register_prisoner(wired, registration(), actor=RITA, today=TODAY) == "PW-000001"
+    # The NIB export makes its folder; the files are the real ones.
+    paths = custody.export_nib(wired, tmp_path / "exports" / "nib", actor=RITA)
+    assert all(path.is_file() and path.stat().st_size > 0 for path in paths)
 
 
 def test_two_registrars_moving_the_last_two_of_a_case_at_once_move_the_case(

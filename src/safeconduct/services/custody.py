@@ -58,6 +58,7 @@ from safeconduct.services.ports import (
     CustodyDatabase,
     CustodyDocuments,
     CustodyUnitOfWork,
+    OutputFolders,
     StoredArrival,
     StoredCase,
     StoredCustodyEvent,
@@ -91,6 +92,8 @@ class CustodyPorts:
         Where committed case changes are announced (None: nowhere).
     receipt_series
         The receipt numbers' series (``R-000001``, ...).
+    folders
+        Makes the NIB export's folder when it is missing (None: it must exist).
     """
 
     database: CustodyDatabase
@@ -98,6 +101,7 @@ class CustodyPorts:
     series: PrisonerSeries = DEFAULT_SERIES
     events: CaseChanges | None = None
     receipt_series: PrisonerSeries = RECEIPT_SERIES
+    folders: OutputFolders | None = None
 
 
 @dataclass(frozen=True)
@@ -801,7 +805,7 @@ def export_nib(
 ) -> list[Path]:
     """Write the notifications to the National Information Bureau into ``out_dir``:
     ``nib-notifications.json``, ``.csv`` (one documented schema) and ``.pdf``; return the
-    paths written.
+    paths written. The folder is made if missing, once everything has been checked.
 
     Raises
     ------
@@ -815,6 +819,8 @@ def export_nib(
     languages = _langs(asked, asked[0] if asked else "en")
     notifications = nib_notifications(ports, actor=actor, since=since)
     folder = Path(out_dir)
+    if ports.folders is not None:
+        ports.folders.make_folder(folder)
     paths = [folder / f"nib-notifications.{suffix}" for suffix in ("json", "csv", "pdf")]
     ports.documents.write_nib_json(notifications, paths[0])
     ports.documents.write_nib_csv(notifications, paths[1])

@@ -847,6 +847,14 @@ class CasePrisonerLinks(Protocol):
         ...
 
 
+class OutputFolders(Protocol):
+    """Makes the folder an export is written into (the NIB export's ``--out DIR``)."""
+
+    def make_folder(self, folder: PathLike) -> None:
+        """Create ``folder`` and its parents if missing."""
+        ...
+
+
 class CustodyUnitOfWork(Protocol):
     """One transaction over cases and the custody repositories."""
 
