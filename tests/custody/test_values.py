@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -164,7 +165,6 @@ def test_every_event_that_changes_a_status_names_a_custody_transition() -> None:
 
 
 def test_a_notification_record_is_flat_with_not_given_and_latin_names() -> None:
-    pytest.importorskip("safeconduct.custody.transliteration")
     reg = Registration(
         surname="Шевченко", first_names=NOT_GIVEN, rank="рядовой", date_of_birth=NOT_GIVEN,
         service_number="АБ-1", captured_on=date(2026, 11, 20), health=HealthCategory.GOOD,
@@ -177,3 +177,7 @@ def test_a_notification_record_is_flat_with_not_given_and_latin_names() -> None:
     assert record["first_names"] == "not given" and record["first_names_latin"] is None
     assert record["date_of_birth"] == "not given" and record["power"] is None
     assert record["surname"] == "Шевченко" and record["surname_latin"] == "Shevchenko"
+    # The prisoner's language picks the rule: И is Y in Ukrainian, I in Russian.
+    for language, expected in (("uk", "Yvanenko"), ("ru", "Ivanenko")):
+        named = replace(reg, surname="Иваненко", language=language)
+        assert notification_record(replace(note, registration=named))["surname_latin"] == expected

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from safeconduct.custody.record import NotGiven, Registration
+from safeconduct.custody.transliteration import latin
 
 
 class NibEvent(StrEnum):
@@ -99,13 +100,13 @@ def _value(value: object) -> Any:
     return value
 
 
-def _latin(value: object) -> str | None:
+def _latin(value: object, language: str) -> str | None:
     # The Latin spelling beside the name as given (ICAO Doc 9303); None where declined.
+    # The prisoner's language picks the Ukrainian or Russian rule; another language leaves
+    # the rule to the letters of the name.
     if not isinstance(value, str):
         return None
-    from safeconduct.custody.transliteration import latin
-
-    return latin(value)
+    return latin(value, lang=language if language in ("ru", "uk") else None)
 
 
 def notification_record(n: NibNotification) -> dict[str, Any]:
@@ -122,9 +123,9 @@ def notification_record(n: NibNotification) -> dict[str, Any]:
         "occurred_on": n.occurred_on.isoformat(),
         "prisoner_number": reg.prisoner_number,
         "surname": _value(reg.surname),
-        "surname_latin": _latin(reg.surname),
+        "surname_latin": _latin(reg.surname, reg.language),
         "first_names": _value(reg.first_names),
-        "first_names_latin": _latin(reg.first_names),
+        "first_names_latin": _latin(reg.first_names, reg.language),
         "rank": _value(reg.rank),
         "service_number": _value(reg.service_number),
         "date_of_birth": _value(reg.date_of_birth),
