@@ -118,6 +118,14 @@ def test_a_case_from_arrival_to_every_document(
     assert NUMBER.match(second) and second != first
     assert int(second[3:]) == int(first[3:]) + 1  # no gap
 
+    # A registrar's receipt for a registered prisoner: the name comes from the registration.
+    argv = ["custody", "receipt", "--prisoner", first, "--item", "Wristwatch=50 EUR"]
+    argv += ["--place", "Camp 3", "--out", str(tmp_path / "receipt-2.pdf")]
+    status, out, err = run([*argv, *db], capsys, monkeypatch)
+    assert (status, err) == (0, ""), err
+    assert out.splitlines()[0] == "R-000002"
+    assert "Шевченко" in _text(tmp_path / "receipt-2.pdf")
+
     card = tmp_path / "card.pdf"
     argv = ["custody", "card", "--prisoner", first, "--lang", "ru,en", "--out", str(card)]
     status, out, err = run([*argv, *db], capsys, monkeypatch)
