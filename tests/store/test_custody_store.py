@@ -487,3 +487,25 @@ def test_two_registrars_moving_the_last_two_of_a_case_at_once_move_the_case(
     events = custody.prisoner_events(cp, numbers[0], actor=RITA)
     assert [e.event for e in events] == [NibEvent.CAPTURE, NibEvent.TRANSFER]
     assert events[-1].to_status is CustodyStatus.TRANSFERRED
+
+
+def test_custody_transitions_are_not_made_on_the_case_alone(ports: CaseworkPorts) -> None:
+    """A registrar registers a prisoner (or records a custody event); the case follows.
+    Moving the case by hand would leave it registered with no prisoner record."""
+    from safeconduct.casework.roles import Role
+    from safeconduct.casework.status import InvalidTransitionError
+    from safeconduct.services.casework import (
+        CONSOLE,
+        Actor,
+        open_case,
+        transition_case,
+        transitions_for,
+    )
+
+    case = open_case(ports, language="ru", actor=CONSOLE)
+    for step in ("schedule", "plan", "launch", "arrive", "take_into_custody"):
+        case = transition_case(ports, case.id, step, actor=CONSOLE)
+    rita = Actor("rita", (Role.REGISTRAR,))
+    assert "register" in case.allowed and transitions_for(case, actor=rita) == ()
+    with pytest.raises(InvalidTransitionError, match="custody record"):
+        transition_case(ports, case.id, "register", actor=rita)

@@ -49,7 +49,7 @@ from types import MappingProxyType
 from safeconduct.casework.assignment import ASSIGNABLE_ROLES, Assignment, assignable_role
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role, can, parse_role
-from safeconduct.casework.status import CaseStatus, allowed_transitions
+from safeconduct.casework.status import CaseStatus, InvalidTransitionError, allowed_transitions
 from safeconduct.errors import (
     AuthenticationError,
     InvalidValueError,
@@ -171,7 +171,7 @@ def _as_actor(actor: Actor | str) -> Actor:
     return console_as(actor) if isinstance(actor, str) else actor
 
 
-def _require(
+def require_right(
     actor: Actor, action: str, data_classes: Iterable[str], *, own: bool, what: str
 ) -> None:
     """Refuse unless one of ``data_classes`` grants ``action`` to the actor."""
@@ -355,7 +355,7 @@ def add_user(
         ``field="name"``: malformed, reserved (``console``), or a user of that name
         exists; ``field="role"``; ``field="password"``: empty or too weak.
     """
-    _require(actor, "write", ("administration",), own=False, what="add users")
+    require_right(actor, "write", ("administration",), own=False, what="add users")
     user_name = normalise_user_name(name)
     if user_name == CONSOLE_NAME:
         raise InvalidValueError(
@@ -390,7 +390,7 @@ def list_users(ports: CaseworkPorts, *, actor: Actor) -> list[UserInfo]:
     PermissionDeniedError
         The actor may not manage users.
     """
-    _require(actor, "read", ("administration",), own=False, what="list users")
+    require_right(actor, "read", ("administration",), own=False, what="list users")
     with ports.database.unit_of_work(read_only=True) as uow:
         return [_user_info(u) for u in uow.users.list_all()]
 
@@ -547,6 +547,11 @@ def revoke_token(ports: CaseworkPorts, token: str) -> None:
 #: the planner, a plan is the planner's, the flight and the arrival are the crew's and the
 #: reception team's, custody the reception team's; registration and what follows it (a
 #: transfer, a release, a death) are the registrar's, who writes the identity record.
+#: Transitions that follow the custody record (services/custody.py moves the case when a
+#: prisoner is registered, transferred, released or dies): a user never makes them on the
+#: case alone, and no button offers them.
+CUSTODY_TRANSITIONS = frozenset({"register", "transfer", "release", "record_death"})
+
 TRANSITION_RIGHTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "schedule": ("meeting",),
@@ -566,7 +571,7 @@ TRANSITION_RIGHTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
-def _case_info(stored: StoredCase) -> CaseInfo:
+def case_info(stored: StoredCase) -> CaseInfo:
     case = stored.case
     return CaseInfo(
         id=stored.id,
@@ -598,7 +603,7 @@ def _announce(ports: CaseworkPorts, info: CaseInfo) -> None:
         events_log.warning("could not announce the change of case %d: %s", info.id, error)
 
 
-def _owns(actor: Actor, stored: StoredCase, uow: CaseworkUnitOfWork) -> bool:
+def owns_case(actor: Actor, stored: StoredCase, uow: CaseworkUnitOfWork) -> bool:
     # "Own" cases: those the actor opened (an operator's), and those they are assigned to
     # (a crew's or a reception team's). The assignment is looked up only when needed.
     if stored.opened_by == actor.name:
@@ -640,14 +645,14 @@ def open_case(
     InvalidValueError
         ``field="language"`` or ``field="channel"``.
     """
-    _require(actor, "write", ("case_summary",), own=True, what="open cases")
+    require_right(actor, "write", ("case_summary",), own=True, what="open cases")
     opened = _now(now)
     info: CaseInfo | None = None
     with ports.database.unit_of_work() as uow:
         for _ in range(_CODE_ATTEMPTS):
             case = Case.open(language=language, channel=channel, now=opened, rng=rng)
             if uow.cases.get(case.case_code) is None:
-                info = _case_info(uow.cases.add(case, opened_by=actor.name))
+                info = case_info(uow.cases.add(case, opened_by=actor.name))
                 break
     if info is None:
         # 19**7 codes: five collisions in a row mean a broken random source, not bad luck.
@@ -730,7 +735,7 @@ def list_cases(
     InvalidValueError
         ``field="limit"``: out of range; ``field="after"``: not a cursor of this list.
     """
-    _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    require_right(actor, "read", ("case_summary",), own=True, what="see cases")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidValueError(
             f"a page holds 1 to {MAX_PAGE_SIZE} cases, not {limit!r}", field="limit"
@@ -744,7 +749,7 @@ def list_cases(
     return CasePage(items=items, next=_page_cursor(items[-1]) if len(found) > limit else None)
 
 
-def _find(uow: CaseworkUnitOfWork, ref: int | str) -> StoredCase:
+def find_case(uow: CaseworkUnitOfWork, ref: int | str) -> StoredCase:
     """The case by store id (an int) or case code (a str, as typed)."""
     cases = uow.cases
     if isinstance(ref, bool) or not isinstance(ref, int | str):
@@ -781,12 +786,12 @@ def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor) -> CaseInfo
     InvalidValueError
         ``field="case_code"``: a malformed case code.
     """
-    _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    require_right(actor, "read", ("case_summary",), own=True, what="see cases")
     with ports.database.unit_of_work(read_only=True) as uow:
-        stored = _find(uow, case)
-        own = _owns(actor, stored, uow)
-    _require(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
-    return _case_info(stored)
+        stored = find_case(uow, case)
+        own = owns_case(actor, stored, uow)
+    require_right(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
+    return case_info(stored)
 
 
 def transition_case(
@@ -826,21 +831,28 @@ def transition_case(
         changed meanwhile. Nothing is written.
     """
     who = _as_actor(actor)
-    _require(who, "read", ("case_summary",), own=True, what="see cases")
+    require_right(who, "read", ("case_summary",), own=True, what="see cases")
     rights = TRANSITION_RIGHTS.get(transition) if isinstance(transition, str) else None
     if rights is not None:
-        _require(who, "write", rights, own=True, what=f"{transition} cases")
+        require_right(who, "write", rights, own=True, what=f"{transition} cases")
     at = _now(now)
     with ports.database.unit_of_work() as uow:
-        stored = _find(uow, case)
-        own = _owns(who, stored, uow)
+        stored = find_case(uow, case)
+        own = owns_case(who, stored, uow)
         printed = _as_asked(case)
-        _require(who, "read", ("case_summary",), own=own, what=f"see case {printed}")
+        require_right(who, "read", ("case_summary",), own=own, what=f"see case {printed}")
         if rights is not None:
-            _require(who, "write", rights, own=own, what=f"{transition} case {printed}")
+            require_right(who, "write", rights, own=own, what=f"{transition} case {printed}")
+        if transition in CUSTODY_TRANSITIONS and not who.console:
+            raise InvalidTransitionError(
+                f"{transition} follows the custody record: register the prisoner, or record "
+                "the transfer, release or death on the prisoner's page",
+                status=stored.case.status,
+                transition=transition,
+            )
         # An unknown transition is refused here, naming the known ones.
         moved = stored.case.apply(transition, at=at, actor=who.name)
-        info = _case_info(uow.cases.save(moved))
+        info = case_info(uow.cases.save(moved))
     _announce(ports, info)
     return info
 
@@ -898,7 +910,8 @@ def transitions_for(case: CaseInfo, *, actor: Actor) -> tuple[str, ...]:
     return tuple(
         name
         for name in case.allowed
-        if any(can(actor.roles, "write", d, own=own) for d in TRANSITION_RIGHTS[name])
+        if name not in CUSTODY_TRANSITIONS
+        and any(can(actor.roles, "write", d, own=own) for d in TRANSITION_RIGHTS[name])
     )
 
 
@@ -914,14 +927,14 @@ def case_change_filter(ports: CaseworkPorts, *, actor: Actor) -> Callable[[CaseC
     PermissionDeniedError
         The actor may see no case at all (an auditor, an administrator).
     """
-    _require(actor, "read", ("case_summary",), own=True, what="follow cases")
+    require_right(actor, "read", ("case_summary",), own=True, what="follow cases")
     if actor.console or can(actor.roles, "read", "case_summary", own=False):
         return lambda _change: True
 
     def visible(change: CaseChange) -> bool:
         with ports.database.unit_of_work(read_only=True) as uow:
             stored = uow.cases.get_by_id(change.case_id)
-            own = stored is not None and _owns(actor, stored, uow)
+            own = stored is not None and owns_case(actor, stored, uow)
         return stored is not None and can(actor.roles, "read", "case_summary", own=own)
 
     return visible
@@ -946,7 +959,7 @@ def assignable_users(ports: CaseworkPorts, *, actor: Actor) -> list[TeamMember]:
     PermissionDeniedError
         The actor may not assign (only planners write plans).
     """
-    _require(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
+    require_right(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
     with ports.database.unit_of_work(read_only=True) as uow:
         users = uow.users.list_all()
     members = []
@@ -959,12 +972,12 @@ def assignable_users(ports: CaseworkPorts, *, actor: Actor) -> list[TeamMember]:
 
 def case_assignments(ports: CaseworkPorts, case: int | str, *, actor: Actor) -> list[Assignment]:
     """Who is assigned to the case, to whoever may see the case (as :func:`get_case`)."""
-    _require(actor, "read", ("case_summary",), own=True, what="see cases")
+    require_right(actor, "read", ("case_summary",), own=True, what="see cases")
     with ports.database.unit_of_work(read_only=True) as uow:
-        stored = _find(uow, case)
-        own = _owns(actor, stored, uow)
+        stored = find_case(uow, case)
+        own = owns_case(actor, stored, uow)
         found = uow.assignments.for_case(stored.id)
-    _require(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
+    require_right(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
     return found
 
 
@@ -1012,12 +1025,12 @@ def assign_to_case(
         ``field="role"``: not an assignable role; ``field="user"``: the user does not hold
         the role, or is assigned already. Nothing is written.
     """
-    _require(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
+    require_right(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
     as_role = assignable_role(role)
     name = _assignee(user)
     at = _now(now)
     with ports.database.unit_of_work() as uow:
-        stored = _find(uow, case)
+        stored = find_case(uow, case)
         found = uow.users.get(name)
         if found is None:
             raise NotFoundError(f"there is no user {name!r}", field="user")
@@ -1034,7 +1047,7 @@ def assign_to_case(
                 f"{name} is assigned to this case as {as_role.value} already", field="user"
             )
         everyone = uow.assignments.for_case(stored.id)
-    _announce(ports, _case_info(stored))
+    _announce(ports, case_info(stored))
     return everyone
 
 
@@ -1050,15 +1063,15 @@ def unassign_from_case(
     InvalidValueError
         ``field="role"``: not an assignable role.
     """
-    _require(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
+    require_right(actor, "write", ("plan",), own=False, what="assign crews and reception teams")
     as_role = assignable_role(role)
     name = _assignee(user)
     with ports.database.unit_of_work() as uow:
-        stored = _find(uow, case)
+        stored = find_case(uow, case)
         if not uow.assignments.remove(stored.id, name, as_role):
             raise NotFoundError(
                 f"{name} is not assigned to this case as {as_role.value}", field="user"
             )
         everyone = uow.assignments.for_case(stored.id)
-    _announce(ports, _case_info(stored))
+    _announce(ports, case_info(stored))
     return everyone

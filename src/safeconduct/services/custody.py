@@ -47,10 +47,10 @@ from safeconduct.errors import InvalidValueError, NotFoundError
 from safeconduct.services.casework import (
     Actor,
     CaseInfo,
-    _case_info,
-    _find,
-    _owns,
-    _require,
+    case_info,
+    find_case,
+    owns_case,
+    require_right,
 )
 from safeconduct.services.ports import (
     CaseChange,
@@ -156,7 +156,7 @@ def _announce(ports: CustodyPorts, info: CaseInfo) -> None:
 def _custody_info(uow: CustodyUnitOfWork, stored: StoredCase) -> CustodyInfo:
     arrival = uow.arrivals.get_for_case(stored.id)
     return CustodyInfo(
-        case=_case_info(stored),
+        case=case_info(stored),
         arrival=None if arrival is None else arrival.arrival,
         prisoners=tuple(uow.case_prisoners.prisoners_of(stored.id)),
         receipts=tuple(r.receipt.number for r in uow.receipts.for_case(stored.id)),
@@ -241,12 +241,12 @@ def record_arrival(
     """
     if not isinstance(arrival, Arrival):
         raise InvalidValueError("not an arrival", field="arrival")
-    _require(actor, "write", ("reception",), own=True, what="record arrivals")
+    require_right(actor, "write", ("reception",), own=True, what="record arrivals")
     at = _now(now)
     with ports.database.unit_of_work() as uow:
-        stored = _find(uow, case)
-        own = _owns(actor, stored, uow)
-        _require(actor, "write", ("reception",), own=own, what="record this case's arrival")
+        stored = find_case(uow, case)
+        own = owns_case(actor, stored, uow)
+        require_right(actor, "write", ("reception",), own=own, what="record this case's arrival")
         moved = stored.case
         if moved.status == "underway":
             moved = moved.apply("arrive", at=at, actor=actor.name)
@@ -272,11 +272,13 @@ def custody_of(ports: CustodyPorts, case: int | str, *, actor: Actor) -> Custody
     NotFoundError
         No such case.
     """
-    _require(actor, "read", ("reception", "identity"), own=True, what="see custody records")
+    require_right(actor, "read", ("reception", "identity"), own=True, what="see custody records")
     with ports.database.unit_of_work(read_only=True) as uow:
-        stored = _find(uow, case)
-        own = _owns(actor, stored, uow)
-        _require(actor, "read", ("reception", "identity"), own=own, what="see this case's custody")
+        stored = find_case(uow, case)
+        own = owns_case(actor, stored, uow)
+        require_right(
+            actor, "read", ("reception", "identity"), own=own, what="see this case's custody"
+        )
         return _custody_info(uow, stored)
 
 
@@ -329,9 +331,9 @@ def issue_receipt(
     place = _text(place, "place", MAX_PLACE)
     by_prisoner = isinstance(case_or_prisoner, str) and _is_prisoner_number(ports, case_or_prisoner)
     if by_prisoner:
-        _require(actor, "write", ("pow_documents",), own=True, what="issue receipts")
+        require_right(actor, "write", ("pow_documents",), own=True, what="issue receipts")
     else:
-        _require(actor, "write", ("reception",), own=True, what="issue receipts")
+        require_right(actor, "write", ("reception",), own=True, what="issue receipts")
     with ports.database.unit_of_work() as uow:
         case_id: int | None = None
         if by_prisoner:
@@ -347,9 +349,11 @@ def issue_receipt(
                 arrival = uow.arrivals.get_for_case(linked)
                 place = None if arrival is None else arrival.arrival.place
         else:
-            stored = _find(uow, case_or_prisoner)
-            own = _owns(actor, stored, uow)
-            _require(actor, "write", ("reception",), own=own, what="issue this case's receipts")
+            stored = find_case(uow, case_or_prisoner)
+            own = owns_case(actor, stored, uow)
+            require_right(
+                actor, "write", ("reception",), own=own, what="issue this case's receipts"
+            )
             case_id, language, number = stored.id, stored.case.language, None
             if place is None:
                 arrival = uow.arrivals.get_for_case(stored.id)
@@ -384,7 +388,7 @@ def get_receipt(ports: CustodyPorts, number: str, *, actor: Actor) -> Receipt:
     NotFoundError, PermissionDeniedError
         As usual.
     """
-    _require(actor, "read", ("reception", "pow_documents"), own=True, what="see receipts")
+    require_right(actor, "read", ("reception", "pow_documents"), own=True, what="see receipts")
     canonical = _canonical(ports.receipt_series, number)
     with ports.database.unit_of_work(read_only=True) as uow:
         stored = uow.receipts.get(canonical)
@@ -393,8 +397,10 @@ def get_receipt(ports: CustodyPorts, number: str, *, actor: Actor) -> Receipt:
         own = False
         if stored.case_id is not None:
             case = uow.cases.get_by_id(stored.case_id)
-            own = case is not None and _owns(actor, case, uow)
-        _require(actor, "read", ("reception", "pow_documents"), own=own, what=f"see {canonical}")
+            own = case is not None and owns_case(actor, case, uow)
+        require_right(
+            actor, "read", ("reception", "pow_documents"), own=own, what=f"see {canonical}"
+        )
     return stored.receipt
 
 
@@ -441,7 +447,7 @@ def register_prisoner(
     NotFoundError, PermissionDeniedError
         As usual.
     """
-    _require(actor, "write", ("identity",), own=True, what="register prisoners")
+    require_right(actor, "write", ("identity",), own=True, what="register prisoners")
     at = _now(now)
     day = today or _latest_today(at)
     if registration.prisoner_number is not None:
@@ -456,7 +462,7 @@ def register_prisoner(
     with ports.database.unit_of_work() as uow:
         stored_case: StoredCase | None = None
         if case is not None:
-            stored_case = _find(uow, case)
+            stored_case = find_case(uow, case)
             contacted = stored_case.case.created_at.astimezone(UTC).date()
             registration = check_registration(registration, today=day, contacted_on=contacted)
         series = ports.series
@@ -481,7 +487,7 @@ def register_prisoner(
             if moved.status != "registered":
                 # A case not yet in custody is refused here, naming what is allowed.
                 moved = moved.apply("register", at=at, actor=actor.name)
-                info = _case_info(uow.cases.save(moved))
+                info = case_info(uow.cases.save(moved))
             uow.case_prisoners.link(stored_case.id, prisoner.id)
     if info is not None:
         _announce(ports, info)
@@ -498,21 +504,21 @@ def get_prisoner(ports: CustodyPorts, number: str, *, actor: Actor) -> Registrat
     NotFoundError, PermissionDeniedError
         As usual.
     """
-    _require(actor, "read", ("identity",), own=True, what="see prisoners")
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
         return _prisoner(uow, ports, number).registration
 
 
 def prisoner_status(ports: CustodyPorts, number: str, *, actor: Actor) -> CustodyStatus:
     """Where a prisoner stands (``identity`` read)."""
-    _require(actor, "read", ("identity",), own=True, what="see prisoners")
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
         return _prisoner(uow, ports, number).status
 
 
 def list_prisoners(ports: CustodyPorts, *, actor: Actor) -> list[Registration]:
     """Every registered prisoner, by prisoner number (``identity`` read)."""
-    _require(actor, "read", ("identity",), own=True, what="see prisoners")
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
         return [p.registration for p in uow.prisoners.list_all()]
 
@@ -546,7 +552,7 @@ def record_custody_event(
     NotFoundError, PermissionDeniedError
         As usual. Nothing is written.
     """
-    _require(actor, "write", ("identity",), own=True, what="record custody events")
+    require_right(actor, "write", ("identity",), own=True, what="record custody events")
     try:
         event = NibEvent(event)
     except ValueError:
@@ -634,12 +640,12 @@ def _follow_on_case(
     statuses.pop(prisoner.registration.prisoner_number or "", None)
     if any(s in (CustodyStatus.IN_CUSTODY, CustodyStatus.REGISTERED) for s in statuses.values()):
         return None
-    return _case_info(uow.cases.save(stored.case.apply(transition, at=at, actor=actor.name)))
+    return case_info(uow.cases.save(stored.case.apply(transition, at=at, actor=actor.name)))
 
 
 def prisoner_events(ports: CustodyPorts, number: str, *, actor: Actor) -> list[StoredCustodyEvent]:
     """One prisoner's events, oldest first (``identity`` read)."""
-    _require(actor, "read", ("identity",), own=True, what="see prisoners")
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
         canonical = _prisoner(uow, ports, number).registration.prisoner_number
         return uow.prisoners.events(prisoner_number=canonical)
@@ -663,7 +669,7 @@ def nib_notifications(
     InvalidValueError
         ``field="since"``: a naive time.
     """
-    _require(actor, "read", ("pow_documents",), own=True, what="see NIB notifications")
+    require_right(actor, "read", ("pow_documents",), own=True, what="see NIB notifications")
     if since is not None and (not isinstance(since, datetime) or since.utcoffset() is None):
         raise InvalidValueError("since must carry its time zone", field="since")
     with ports.database.unit_of_work(read_only=True) as uow:
@@ -704,7 +710,7 @@ def evacuation_list(
     NotFoundError, PermissionDeniedError
         As usual.
     """
-    _require(actor, "write", ("pow_documents",), own=True, what="draw up evacuation lists")
+    require_right(actor, "write", ("pow_documents",), own=True, what="draw up evacuation lists")
     if isinstance(numbers, str):
         numbers = [numbers]
     entries = []
@@ -747,7 +753,7 @@ def write_capture_card(
     NotFoundError, PermissionDeniedError
         As usual (``pow_documents`` write: a registrar).
     """
-    _require(actor, "write", ("pow_documents",), own=True, what="write capture cards")
+    require_right(actor, "write", ("pow_documents",), own=True, what="write capture cards")
     registration = get_prisoner(ports, number, actor=actor)
     ports.documents.render_capture_card(registration, _langs(langs, registration.language), out)
     return Path(out)
@@ -787,7 +793,7 @@ def write_evacuation_list(
     PermissionDeniedError
         The actor may not write POW documents.
     """
-    _require(actor, "write", ("pow_documents",), own=True, what="write evacuation lists")
+    require_right(actor, "write", ("pow_documents",), own=True, what="write evacuation lists")
     asked = [langs] if isinstance(langs, str) else list(langs)
     if not asked:
         raise InvalidValueError("give at least one language", field="langs")
@@ -814,7 +820,7 @@ def export_nib(
     PermissionDeniedError
         The actor may not write POW documents.
     """
-    _require(actor, "write", ("pow_documents",), own=True, what="export NIB notifications")
+    require_right(actor, "write", ("pow_documents",), own=True, what="export NIB notifications")
     asked = [langs] if isinstance(langs, str) else list(langs)
     languages = _langs(asked, asked[0] if asked else "en")
     notifications = nib_notifications(ports, actor=actor, since=since)
