@@ -442,6 +442,10 @@ def test_bootstrap_wires_custody_on_the_casework_database(
     wired = bootstrap.custody_ports(team)
     assert wired.database is team.database and wired.events is team.events
     assert isinstance(wired.documents, documents.ReportlabCustodyDocuments)
+    # Nothing to notify yet: refused before any file, not a half-written export.
+    with pytest.raises(InvalidValueError) as caught:
+        custody.export_nib(wired, tmp_path / "empty", actor=RITA)
+    assert caught.value.field == "notifications" and not (tmp_path / "empty").exists()
     assert custody.register_prisoner(wired, registration(), actor=RITA, today=TODAY) == "PW-000001"
     # The NIB export makes its folder; the files are the real ones.
     paths = custody.export_nib(wired, tmp_path / "exports" / "nib", actor=RITA)

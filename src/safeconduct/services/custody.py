@@ -816,7 +816,8 @@ def export_nib(
     Raises
     ------
     InvalidValueError
-        ``field="langs"`` (of the PDF); ``field="since"``.
+        ``field="langs"`` (of the PDF); ``field="since"``; ``field="notifications"``:
+        nothing to notify (no file is written).
     PermissionDeniedError
         The actor may not write POW documents.
     """
@@ -824,6 +825,12 @@ def export_nib(
     asked = [langs] if isinstance(langs, str) else list(langs)
     languages = _langs(asked, asked[0] if asked else "en")
     notifications = nib_notifications(ports, actor=actor, since=since)
+    if not notifications:  # checked before any file: an empty export is no export
+        raise InvalidValueError(
+            "there is nothing to notify: no capture or later event has been recorded"
+            + ("" if since is None else f" since {since.isoformat()}"),
+            field="since" if since is not None else "notifications",
+        )
     folder = Path(out_dir)
     if ports.folders is not None:
         ports.folders.make_folder(folder)
