@@ -193,6 +193,23 @@ def test_the_registrar_registers_and_downloads_the_documents(
     refused = rita.post("/board/prisoners/evacuation-list", data={**evacuation, "prisoner": ""})
     assert refused.status_code == 422 and 'id="evacuation-error"' in refused.text
 
+    # The registrar takes money from a registered prisoner against a receipt, too.
+    url_receipts = "/board/prisoners/PW-000001/receipts"
+    items = {
+        "csrf_token": csrf,
+        "description_0": "Wristwatch",
+        "amount_0": "0",
+        "currency_0": "EUR",
+    }
+    refused = rita.post(url_receipts, data=items)
+    assert refused.status_code == 422 and "more than 0" in refused.text
+    done = rita.post(url_receipts, data={**items, "amount_0": "50"}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/board/prisoners/PW-000001?receipt=R-000001#receipt"
+    assert 'id="receipt-issued"' in rita.get(done.headers["location"]).text
+    receipt = rita.get("/board/receipts/R-000001.pdf?lang=en")
+    assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
+
     # A release ends custody: no more event buttons.
     done = rita.post(url, data={**event, "event": "release"}, follow_redirects=False)
     assert done.status_code == 303, done.text

@@ -67,7 +67,7 @@ OTHER_FIELDS: tuple[tuple[str, str], ...] = (
 )
 #: The events notified to the NIB after the capture, each a button on the prisoner's page.
 EVENTS: tuple[tuple[str, str], ...] = (
-    ("transfer", "Transfer"),
+    ("transfer", "Transfer to another power"),
     ("hospital_admission", "Hospital admission"),
     ("escape", "Escape"),
     ("release", "Release"),
@@ -206,7 +206,7 @@ def _reception_page(
         "health_choices": _health_choices(),
         "arrival": arrival or {"at": now, "people": "1"},
         "arrival_errors": arrival_errors or {},
-        "items": items or [{"description": "", "amount": "", "currency": ""}] * 3,
+        "items": items or _EMPTY_ITEMS,
         "item_errors": item_errors or {},
         "receipt": receipt,
         "languages": LANGUAGES,
@@ -304,8 +304,9 @@ def record_arrival(request: Request, case_id: int, form: Form) -> Response:
     return RedirectResponse(f"/board/cases/{case_id}/reception#receipt", status_code=303)
 
 
-#: Rows of the items form.
+#: Rows of the items form: at most, and the empty ones a new form shows.
 MAX_ITEMS = 20
+_EMPTY_ITEMS = [{"description": "", "amount": "", "currency": ""}] * 3
 
 
 def _read_items(form: FormData) -> tuple[list[Any], dict[str, str], list[dict[str, str]]]:
@@ -527,11 +528,12 @@ def _prisoners_page(
 
 
 @router.get("/board/prisoners/{number}")
-def prisoner_page(request: Request, number: str) -> HTMLResponse:
-    """A prisoner: the registration, the capture card and NIB downloads, the events."""
+def prisoner_page(request: Request, number: str, receipt: str | None = None) -> HTMLResponse:
+    """A prisoner: the registration, the capture card and NIB downloads, the events, and
+    (while in custody) the money and valuables form, with the receipt just issued."""
     actor, token = _signed_in(request)
     try:
-        return _prisoner_page(request, actor, token, number)
+        return _prisoner_page(request, actor, token, number, receipt=receipt)
     except SafeconductError as error:
         return _refusal(request, error, actor, token)
 
@@ -544,6 +546,9 @@ def _prisoner_page(
     *,
     event: dict[str, str] | None = None,
     event_error: str | None = None,
+    items: list[dict[str, str]] | None = None,
+    item_errors: dict[str, str] | None = None,
+    receipt: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     ports = custody_ports_of(request.app)
@@ -561,6 +566,10 @@ def _prisoner_page(
         "event": event or {"occurred_on": date.today().isoformat()},
         "event_error": event_error,
         "languages": LANGUAGES,
+        "items": items or _EMPTY_ITEMS,
+        "item_errors": item_errors or {},
+        "receipt": receipt,
+        "receipts": (),
     }
     return _render(request, "prisoner.html", context, status=status_code, actor=actor, token=token)
 
@@ -626,6 +635,34 @@ def record_event(request: Request, number: str, form: Form) -> Response:
         except SafeconductError as again:
             return _refusal(request, again, actor, token)
     return RedirectResponse(f"/board/prisoners/{number}#events", status_code=303)
+
+
+@router.post("/board/prisoners/{number}/receipts")
+def issue_prisoner_receipt(request: Request, number: str, form: Form) -> Response:
+    """Record money and valuables taken from a registered prisoner (a registrar), and offer
+    the receipt's PDF on the prisoner's page."""
+    actor, token = _signed_in(request, form)
+    items, errors, rows = _read_items(form)
+    ports = custody_ports_of(request.app)
+    try:
+        if not errors:
+            try:
+                receipt = custody.issue_receipt(ports, number, items, actor=actor)
+            except (PermissionDeniedError, NotFoundError):
+                raise
+            except SafeconductError as error:
+                errors = {"": error.message}
+            else:
+                canonical = receipt.prisoner_number or number
+                return RedirectResponse(
+                    f"/board/prisoners/{canonical}?receipt={receipt.number}#receipt",
+                    status_code=303,
+                )
+        return _prisoner_page(
+            request, actor, token, number, items=rows, item_errors=errors, status_code=422
+        )
+    except SafeconductError as error:
+        return _refusal(request, error, actor, token)
 
 
 @router.post("/board/prisoners/evacuation-list")
