@@ -139,6 +139,9 @@ def test_the_registrar_registers_and_downloads_the_documents(
     assert "may be questioned only in a language he understands" in form.text
     assert "may not be coerced" in form.text
     assert "Никакое принуждение не допускается" in form.text  # shown in his language too
+    # The reception team's record starts the form: health and the day of arrival.
+    assert '<option value="slightly_wounded" selected>' in form.text
+    assert 'value="2026-11-27"' in form.text
     for field in ("surname", "first_names", "rank", "date_of_birth", "service_number"):
         assert f'name="{field}_not_given"' in form.text
 

@@ -441,6 +441,11 @@ def registration_form(request: Request, case_id: int | None = None) -> HTMLRespo
     values: dict[str, Any] = {"language": case.language if case else "", "health": "good"}
     if case is not None:
         values["case_id"] = str(case.id)
+        # What the reception team recorded starts the form: the state of health, the day.
+        arrival = custody.custody_of(custody_ports_of(request.app), case.id, actor=actor).arrival
+        if arrival is not None:
+            values["health"] = arrival.health.value
+            values["captured_on"] = arrival.at.date().isoformat()
     return _registration_page(request, actor, token, values=values, case=case)
 
 
