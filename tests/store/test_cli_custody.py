@@ -185,6 +185,11 @@ def test_bad_input_is_refused_in_one_line_and_nothing_is_written(
         assert status == 2, (doc, err)
         _one_line(err, f"{path}: {message}")
         assert out == ""
+    folder = tmp_path / "nib"
+    status, _, err = run(["custody", "nib-export", "--out", str(folder), *db], capsys, monkeypatch)
+    assert status == 2
+    _one_line(err, "there is nothing to notify")
+    assert not folder.exists()  # no empty folder left behind
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
     status, _, err = run(["custody", "register", str(broken), *db], capsys, monkeypatch)

@@ -60,8 +60,14 @@ OutPdfOption = Annotated[Path, typer.Option("--out", help="The PDF to write.")]
 
 
 #: Fields of the use cases' refusals named as these commands' options name them (the
-#: case is ``--case`` here, and a case that cannot move is the case given).
-_OWN_FIELDS = {"case_code": "case", "id": "case", "transition": "case"}
+#: case is ``--case`` here, and a case that cannot move is the case given); None: no
+#: option concerned (an export with nothing to export yet).
+_OWN_FIELDS: dict[str, str | None] = {
+    "case_code": "case",
+    "id": "case",
+    "transition": "case",
+    "notifications": None,
+}
 
 
 @contextlib.contextmanager
@@ -73,7 +79,8 @@ def custody_ports(data: Path | None, db: str | None) -> Iterator[CustodyPorts]:
     try:
         yield bootstrap.custody_ports(casework)
     except SafeconductError as error:
-        error.field = _OWN_FIELDS.get(error.field or "", error.field)
+        if error.field in _OWN_FIELDS:
+            error.field = _OWN_FIELDS[error.field]
         raise
     finally:
         casework.database.close()
