@@ -204,6 +204,8 @@ def test_bad_values_answer_422_naming_the_field_and_write_nothing(
         assert answer.status_code == 422, (body, answer.text)
         assert answer.json()["field"] == field, answer.text
     assert client.get("/api/custody/prisoners", headers=rita).json() == []
+    nothing = client.get("/api/custody/nib/notifications.json", headers=rita)
+    assert nothing.status_code == 422 and "nothing to notify" in nothing.json()["detail"]
 
     answer = client.post("/api/custody/prisoners", json=registration_body(), headers=rita)
     number = answer.json()["prisoner_number"]
