@@ -33,10 +33,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from safeconduct.custody.effects import Receipt, ReceiptItem, receipt_item_from_json
 from safeconduct.entrypoints.web.deps import CurrentActor
 from safeconduct.entrypoints.web.schemas import Problem
 from safeconduct.errors import InvalidValueError
 from safeconduct.services import custody
+from safeconduct.services.casework import Actor
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Not signed in, or the token is not valid"},
@@ -144,7 +146,7 @@ class ReceiptOut(BaseModel):
     prisoner_number: str | None
 
     @classmethod
-    def of(cls, receipt: Any) -> ReceiptOut:
+    def of(cls, receipt: Receipt) -> ReceiptOut:
         return cls(
             number=receipt.number,
             items=[
@@ -288,10 +290,8 @@ def document(content: bytes, filename: str, media_type: str) -> Response:
     )
 
 
-def receipt_items(items: list[ReceiptItemIn]) -> list[Any]:
+def receipt_items(items: list[ReceiptItemIn]) -> list[ReceiptItem]:
     """The domain's receipt items (their checks name ``items``)."""
-    from safeconduct.custody.effects import receipt_item_from_json
-
     return [receipt_item_from_json(item.model_dump()) for item in items]
 
 
@@ -463,7 +463,7 @@ def evacuation_list(ports: CustodyPortsDep, actor: CurrentActor, body: Evacuatio
 _NIB_MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 
 
-def nib_file(ports: custody.CustodyPorts, actor: Any, suffix: str) -> Response:
+def nib_file(ports: custody.CustodyPorts, actor: Actor, suffix: str) -> Response:
     """One of the NIB export's files, written by the use case into a scratch folder."""
     with tempfile.TemporaryDirectory(prefix="safeconduct-nib-") as folder:
         out = Path(folder)
