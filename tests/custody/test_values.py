@@ -100,6 +100,7 @@ def test_an_item_keeps_its_exact_amount_and_an_upper_case_currency() -> None:
         {"description": "watch", "amount": "NaN", "currency": "EUR"},
         {"description": "watch", "amount": "ten", "currency": "EUR"},
         {"description": "watch", "amount": "10", "currency": "euro"},
+        {"description": "watch", "amount": "1", "currency": "PCS"},  # three letters, no code
         {"description": "", "amount": "10", "currency": "EUR"},
         {"description": "watch", "amount": "10", "currency": "EUR", "serial": "1"},
     ],

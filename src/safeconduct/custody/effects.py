@@ -6,7 +6,7 @@ amount and currency, and the prisoner keeps a copy of the numbered receipt.
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +15,15 @@ from typing import Any
 
 from safeconduct.errors import InvalidValueError
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
+
+@functools.cache
+def _currencies() -> frozenset[str]:
+    """The ISO 4217 codes (CLDR's list, through Babel): money and precious metals."""
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
+
+
 #: The most characters an item's description may hold.
 MAX_DESCRIPTION = 200
 #: The most items one receipt lists.
@@ -69,7 +77,7 @@ class ReceiptItem:
                 field="items",
             )
         currency = self.currency.strip().upper() if isinstance(self.currency, str) else ""
-        if not _CURRENCY.fullmatch(currency):
+        if currency not in _currencies():
             raise InvalidValueError(
                 f"the item {desc.strip()!r} has the currency {self.currency!r}; give its ISO "
                 "4217 code, such as RUB, UAH, EUR or USD",

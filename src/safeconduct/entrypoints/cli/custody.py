@@ -396,7 +396,8 @@ def evacuation_list_command(
             actor=CONSOLE,
         )
         write_evacuation_list(ports, listed, langs, out, actor=CONSOLE)
-    _out.print(f"wrote {out} ({len(listed.entries)} prisoners)")
+    count = len(listed.entries)
+    _out.print(f"wrote {out} ({count} prisoner{'' if count == 1 else 's'})")
 
 
 @custody_app.command("nib-export")
@@ -423,20 +424,11 @@ def nib_export_command(
 
 @contextlib.contextmanager
 def _new_folder(out: Path) -> Iterator[Path]:
-    """Where to write files meant for ``out``: ``out`` itself when it exists (each file is
-    written whole), else a staging folder beside it that becomes ``out`` only when every
-    file is written, so a refused export leaves no folder behind."""
-    import shutil
-    import tempfile
+    """Where to write files meant for ``out``: a staging folder whose files all arrive in
+    ``out`` (made if missing) or none do, so a refused export leaves nothing behind."""
+    from safeconduct.adapters.files.atomic import atomic_folder
 
-    if out.is_dir():
-        yield out
-        return
-    if not out.parent.is_dir():
+    if not out.is_dir() and not out.parent.is_dir():
         raise BadFileError(f"folder {out.parent} does not exist; create it first", field="out_dir")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out, prefix=f".{out.name}.") as staging:
         yield staging
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
