@@ -9,6 +9,7 @@ so mediapipe's C++ log lines never reach the user's terminal.
 
 from __future__ import annotations
 
+import contextlib
 from types import ModuleType
 from typing import Any
 
@@ -67,23 +68,36 @@ class PoseEstimator:
     def __init__(self, static: bool = False, min_detection_confidence: float = 0.5) -> None:
         self._cv2 = require_cv2()
         mp_pose = require_mediapipe()
-        with quiet_native_logs():
-            self._pose: Any = mp_pose.Pose(
-                static_image_mode=static,
-                model_complexity=1,
-                smooth_landmarks=not static,
-                enable_segmentation=False,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=0.5,
-            )
+        # The graph starts its calculators on threads of its own, and TensorFlow Lite logs
+        # "Created ... XNNPACK delegate" whenever one of them gets there: after the
+        # constructor returns, or during the first frame. So one quiet block stays open
+        # from here until the first frame is done (see _end_start_up).
+        self._start_up: contextlib.ExitStack | None = contextlib.ExitStack()
+        self._start_up.enter_context(quiet_native_logs())
+        self._pose: Any = mp_pose.Pose(
+            static_image_mode=static,
+            model_complexity=1,
+            smooth_landmarks=not static,
+            enable_segmentation=False,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=0.5,
+        )
+
+    def _end_start_up(self) -> None:
+        if self._start_up is not None:
+            self._start_up.close()
+            self._start_up = None
 
     def estimate(self, frame_bgr: np.ndarray) -> Keypoints | None:
         """The person's landmarks in pixels of ``frame_bgr``, or None if nobody was found."""
         h, w = frame_bgr.shape[:2]
         rgb = self._cv2.cvtColor(frame_bgr, self._cv2.COLOR_BGR2RGB)
         # The first inference logs, and any later one may (a person lost and found again).
-        with quiet_native_logs():
-            result = self._pose.process(rgb)
+        try:
+            with quiet_native_logs():
+                result = self._pose.process(rgb)
+        finally:
+            self._end_start_up()
         if result.pose_landmarks is None:
             return None
         lms = result.pose_landmarks.landmark
@@ -94,8 +108,11 @@ class PoseEstimator:
 
     def close(self) -> None:
         """Release the model."""
-        with quiet_native_logs():
-            self._pose.close()
+        try:
+            with quiet_native_logs():
+                self._pose.close()
+        finally:
+            self._end_start_up()
 
     def __enter__(self) -> PoseEstimator:
         return self
