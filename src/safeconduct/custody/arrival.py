@@ -5,19 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from safeconduct.custody.fields import clean_text
 from safeconduct.custody.health import HealthCategory, parse_health
 from safeconduct.errors import InvalidValueError
-
-#: The most characters a place, an escort's name or an effect may hold.
-MAX_TEXT = 200
-
-
-def _clean(text: object, name: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidValueError(f"{name} is empty", field=name)
-    if len(text.strip()) > MAX_TEXT:
-        raise InvalidValueError(f"{name} is longer than {MAX_TEXT} characters", field=name)
-    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -61,10 +51,10 @@ class Arrival:
             raise InvalidValueError(
                 "the arrival time must carry its time zone (such as +03:00 or Z)", field="at"
             )
-        object.__setattr__(self, "place", _clean(self.place, "place"))
+        object.__setattr__(self, "place", clean_text(self.place, "place"))
         if isinstance(self.escorts, str) or not self.escorts:
             raise InvalidValueError("name at least one escort", field="escorts")
-        object.__setattr__(self, "escorts", tuple(_clean(e, "escorts") for e in self.escorts))
+        object.__setattr__(self, "escorts", tuple(clean_text(e, "escorts") for e in self.escorts))
         if isinstance(self.people, bool) or not isinstance(self.people, int) or self.people < 1:
             raise InvalidValueError(
                 f"people is how many came in, at least 1, not {self.people!r}", field="people"
@@ -75,5 +65,5 @@ class Arrival:
         if isinstance(self.effects_kept, str):
             raise InvalidValueError("list the effects kept one by one", field="effects_kept")
         object.__setattr__(
-            self, "effects_kept", tuple(_clean(e, "effects_kept") for e in self.effects_kept)
+            self, "effects_kept", tuple(clean_text(e, "effects_kept") for e in self.effects_kept)
         )

@@ -5,19 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from safeconduct.custody.fields import clean_text
 from safeconduct.custody.health import HealthCategory, parse_health
 from safeconduct.errors import InvalidValueError
-
-#: The most characters a place, a name or an escort may hold.
-MAX_TEXT = 200
-
-
-def _clean(text: object, name: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidValueError(f"{name} is empty", field=name)
-    if len(text.strip()) > MAX_TEXT:
-        raise InvalidValueError(f"{name} is longer than {MAX_TEXT} characters", field=name)
-    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -29,8 +19,10 @@ class EvacuationEntry:
     health: HealthCategory
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prisoner_number", _clean(self.prisoner_number, "prisoner_number"))
-        object.__setattr__(self, "name", _clean(self.name, "name"))
+        object.__setattr__(
+            self, "prisoner_number", clean_text(self.prisoner_number, "prisoner_number")
+        )
+        object.__setattr__(self, "name", clean_text(self.name, "name"))
         object.__setattr__(self, "health", parse_health(self.health))
 
 
@@ -54,9 +46,9 @@ class EvacuationList:
     def __post_init__(self) -> None:
         if not isinstance(self.on, date) or type(self.on) is not date:
             raise InvalidValueError("the transport's date must be a date (YYYY-MM-DD)", field="on")
-        object.__setattr__(self, "from_place", _clean(self.from_place, "from_place"))
-        object.__setattr__(self, "to_place", _clean(self.to_place, "to_place"))
-        object.__setattr__(self, "escort", _clean(self.escort, "escort"))
+        object.__setattr__(self, "from_place", clean_text(self.from_place, "from_place"))
+        object.__setattr__(self, "to_place", clean_text(self.to_place, "to_place"))
+        object.__setattr__(self, "escort", clean_text(self.escort, "escort"))
         entries = tuple(self.entries)
         if not entries:
             raise InvalidValueError(
