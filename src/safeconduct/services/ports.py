@@ -1222,3 +1222,71 @@ class CustodyDocuments(Protocol):
     def write_nib_csv(self, notifications: Sequence[NibNotification], out_path: PathLike) -> None:
         """The notifications as CSV (UTF-8 with BOM), one row per record, the schema's keys."""
         ...
+
+
+# ----------------------------------------------------------------- field encryption
+# envelope encryption of personal fields (issue 13): adapters/crypto implements it
+
+
+@dataclass(frozen=True)
+class WrappedDataKey:
+    """A data key as the database keeps it: wrapped (encrypted) by a master key.
+
+    Attributes
+    ----------
+    id
+        The data key's id (32 hex digits); every ciphertext made with it carries it.
+    owner
+        Whose data it encrypts, e.g. ``"prisoner:12"`` or ``"case:3"``: the unit that is
+        purged together by destroying this key.
+    wrapped
+        The key encrypted by the master key ``master_key_id``, bound to ``id`` and
+        ``owner``.
+    master_key_id
+        The id of the master key (the key file) that wrapped it.
+    """
+
+    id: str
+    owner: str
+    wrapped: bytes
+    master_key_id: str
+
+
+class FieldCipher(Protocol):
+    """Encrypts personal fields under data keys wrapped by a master key held outside the
+    database, and computes keyed blind indexes for the exact look-ups the work needs.
+
+    A ciphertext carries the id of its data key and is bound, as associated data, to its
+    table, column and row: moved to another row or column it no longer decrypts.
+    """
+
+    @property
+    def master_key_id(self) -> str:
+        """The id of the master key this cipher holds."""
+        ...
+
+    def new_data_key(self, owner: str) -> WrappedDataKey:
+        """A fresh 256-bit data key for ``owner``, wrapped by the master key."""
+        ...
+
+    def encrypt(
+        self, value: bytes, *, table: str, column: str, row: str, key: WrappedDataKey
+    ) -> bytes:
+        """``value`` encrypted under ``key``, bound to ``table``/``column``/``row``."""
+        ...
+
+    def decrypt(
+        self, blob: bytes, *, table: str, column: str, row: str, key: WrappedDataKey
+    ) -> bytes:
+        """The value of ``blob``; raises ``BadFileError`` (``field="key_file"``) when the
+        master key does not unwrap ``key``, or the ciphertext was altered or moved."""
+        ...
+
+    def rewrap(self, key: WrappedDataKey, new: FieldCipher) -> WrappedDataKey:
+        """``key`` unwrapped with this master key and wrapped again with ``new``'s."""
+        ...
+
+    def blind_index(self, kind: str, value: str) -> str:
+        """A keyed digest of ``value`` for exact look-ups (64 hex digits): equal values
+        of one ``kind`` give equal digests; without the key file nothing can be guessed."""
+        ...
