@@ -25,7 +25,7 @@ from tests.store.conftest import Store
 TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
     "case_assignments", "prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
-    "case_prisoners",
+    "case_prisoners", "audit_entries",
 }  # fmt: skip
 
 
@@ -43,8 +43,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0005_case_last_change.py",
         "0006_case_assignments.py",
         "0007_custody.py",
+        "0008_audit_trail.py",
     ]
-    assert head_revision() == "0007"
+    assert head_revision() == "0008"
 
 
 def test_upgrade_from_an_empty_database(

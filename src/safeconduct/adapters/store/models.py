@@ -340,3 +340,24 @@ class CasePrisonerRow(Base):
     prisoner_id: Mapped[int] = mapped_column(
         ForeignKey("prisoners.id", ondelete="CASCADE"), primary_key=True, unique=True
     )
+
+
+class AuditEntryRow(Base):
+    """One audit entry (revision 0008): append-only, refused UPDATE and DELETE by triggers.
+
+    ``roles`` is the comma-joined sorted role names; ``seq`` is given by the writer
+    (:class:`~safeconduct.adapters.store.audit.SqlAuditTrail`), never by the database.
+    """
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    user_name: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(48))
+    record: Mapped[str] = mapped_column(String(96))
+    purpose: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
