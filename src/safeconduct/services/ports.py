@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from safeconduct.audit.chain import ChainedEntry, Checkpoint
     from safeconduct.casework.assignment import Assignment
     from safeconduct.casework.case import Case
     from safeconduct.casework.operation import Operation
@@ -645,6 +646,7 @@ class CaseworkUnitOfWork(Protocol):
     cases: CaseRepository
     tokens: TokenRepository
     assignments: AssignmentRepository
+    audit: AuditTrail
 
 
 class CaseworkDatabase(Protocol):
@@ -865,6 +867,7 @@ class CustodyUnitOfWork(Protocol):
     arrivals: ArrivalRepository
     receipts: ReceiptRepository
     case_prisoners: CasePrisonerLinks
+    audit: AuditTrail
 
 
 class CustodyDatabase(Protocol):
@@ -1289,4 +1292,75 @@ class FieldCipher(Protocol):
     def blind_index(self, kind: str, value: str) -> str:
         """A keyed digest of ``value`` for exact look-ups (64 hex digits): equal values
         of one ``kind`` give equal digests; without the key file nothing can be guessed."""
+        ...
+
+
+# ----------------------------------------------------------------- audit trail
+# The tamper-evident audit trail (services/audit.py): hash-chained entries in an
+# append-only table, appended inside the unit of work whose change they record, and
+# checkpoints signed with Ed25519 kept elsewhere.
+
+
+class AuditTrail(Protocol):
+    """The audit entries, inside one (writing) unit of work."""
+
+    def head(self) -> tuple[int, str]:
+        """The last entry's sequence number and hash; ``(0, GENESIS)`` when empty."""
+        ...
+
+    def append(
+        self,
+        *,
+        at: datetime,
+        user: str,
+        roles: tuple[str, ...],
+        action: str,
+        record: str,
+        purpose: str | None = None,
+        digest: str | None = None,
+    ) -> ChainedEntry:
+        """Number and chain one entry after the last one and insert it (appends are
+        serialised: no two transactions chain onto the same entry)."""
+        ...
+
+    def iter_from(self, seq: int = 1) -> Iterator[ChainedEntry]:
+        """The entries from sequence number ``seq`` on, in order, streamed."""
+        ...
+
+    def all(self) -> Iterator[ChainedEntry]:
+        """Every entry, in order, streamed."""
+        ...
+
+
+class AuditUnitOfWork(Protocol):
+    """One transaction over the audit trail."""
+
+    audit: AuditTrail
+
+
+class AuditDatabase(Protocol):
+    """The database that holds the audit trail (the casework database, revision 0008 on)."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[AuditUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises."""
+        ...
+
+
+class AuditCheckpoints(Protocol):
+    """Signed checkpoints (sequence number, head hash, time) as files kept elsewhere."""
+
+    def write(self, checkpoint: Checkpoint, out_file: PathLike, key_file: PathLike) -> bool:
+        """Sign ``checkpoint`` with the key in ``key_file`` (created, owner-only, when
+        missing) and write it atomically; whether the key was created."""
+        ...
+
+    def public_key(self, key_file: PathLike) -> str:
+        """The public key of the signing key in ``key_file`` (base64)."""
+        ...
+
+    def read_folder(self, folder: PathLike, *, public_key: str | None = None) -> list[Checkpoint]:
+        """Every checkpoint in ``folder`` whose signature holds, by sequence number
+        (``BadFileError`` with field ``checkpoints`` for a forged or unreadable one)."""
         ...

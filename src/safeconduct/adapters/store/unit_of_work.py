@@ -3,10 +3,11 @@
 :meth:`SqlCaseworkDatabase.unit_of_work` opens a session; the use case reads and writes
 through ``uow.users``, ``uow.cases``, ``uow.tokens``, ``uow.operations``,
 ``uow.plan_jobs`` and ``uow.assignments``, and custody's ``uow.prisoners``,
-``uow.number_series``, ``uow.arrivals``, ``uow.receipts`` and ``uow.case_prisoners``; the
-transaction commits when the block ends normally and rolls back when it raises, so a
-refused step leaves nothing written. A database that does not answer becomes a one-line
-:class:`~safeconduct.errors.BadFileError` with ``field="db"``.
+``uow.number_series``, ``uow.arrivals``, ``uow.receipts`` and ``uow.case_prisoners``, and
+the audit trail ``uow.audit``; the transaction commits when the block ends normally and
+rolls back when it raises, so a refused step leaves nothing written. A database that does
+not answer becomes a one-line :class:`~safeconduct.errors.BadFileError` with
+``field="db"``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeconduct.adapters.store.assignments import SqlAssignments
+from safeconduct.adapters.store.audit import SqlAuditTrail
 from safeconduct.adapters.store.custody import (
     SqlArrivals,
     SqlCasePrisoners,
@@ -49,6 +51,8 @@ class SqlUnitOfWork:
         self.arrivals = SqlArrivals(session)
         self.receipts = SqlReceipts(session)
         self.case_prisoners = SqlCasePrisoners(session)
+        # Revision 0008: the audit trail (append-only, hash-chained).
+        self.audit = SqlAuditTrail(session)
 
 
 class SqlCaseworkDatabase:
