@@ -15,12 +15,13 @@ if TYPE_CHECKING:
 
     from safeconduct.services.casework import CaseworkPorts
     from safeconduct.services.custody import CustodyPorts
+    from safeconduct.services.keys import KeysPorts
     from safeconduct.services.mission import MissionPorts, UploadPorts
     from safeconduct.services.note import NotePorts
     from safeconduct.services.operation import OperationPorts
     from safeconduct.services.operations import OperationsPorts
     from safeconduct.services.planning import PlanningPorts
-    from safeconduct.services.ports import Areas, CaseChangeFeed
+    from safeconduct.services.ports import Areas, CaseChangeFeed, FieldCipher
     from safeconduct.services.signals import SignalsPorts
 
 
@@ -213,6 +214,43 @@ def custody_ports(casework: CaseworkPorts) -> CustodyPorts:
     )
 
 
+# ----------------------------------------------------------------- keys
+# field encryption (issue 13): the key file, and the data keys in the store
+
+
+def field_cipher(key_file: str | os.PathLike[str] | None) -> FieldCipher | None:
+    """The field cipher of the key file given, else of ``$SAFECONDUCT_KEY_FILE``; None when
+    neither names one. Raises ``BadFileError`` (``field="key_file"``) for a key file that is
+    missing, open to others or malformed."""
+    from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
+    from safeconduct.adapters.crypto.keyfile import read_key_file, resolve_key_file
+
+    path = resolve_key_file(key_file)
+    return None if path is None else AesGcmFieldCipher(read_key_file(path))
+
+
+def keys_ports(casework: CaseworkPorts) -> KeysPorts:
+    """The data keys in the casework database (revision 0009)."""
+    from safeconduct.adapters.store.keys import SqlDataKeys
+    from safeconduct.services.keys import KeysPorts
+
+    return KeysPorts(data_keys=SqlDataKeys(casework.database.engine))  # type: ignore[attr-defined]
+
+
+def unlock_store(
+    casework: CaseworkPorts, key_file: str | os.PathLike[str] | None
+) -> FieldCipher | None:
+    """Open the store with its key file (``key_file``, else ``$SAFECONDUCT_KEY_FILE``) and
+    return its cipher; refused (``BadFileError``, ``field="key_file"``, nothing changed)
+    when the database holds encrypted data and the key file is missing or another one."""
+    from safeconduct.services.casework import CONSOLE
+    from safeconduct.services.keys import unlock
+
+    cipher = field_cipher(key_file)
+    unlock(keys_ports(casework), cipher, actor=CONSOLE)
+    return cipher
+
+
 # ----------------------------------------------------------------- events
 # live case changes for the boards
 
@@ -316,9 +354,11 @@ def run_plan_worker(
     data_dir: str | os.PathLike[str] | None = None,
     *,
     concurrency: int = 1,
+    key_file: str | os.PathLike[str] | None = None,
 ) -> None:
     """Run a procrastinate worker for plan jobs on the PostgreSQL database ``db`` (or
-    ``$SAFECONDUCT_DB``) until interrupted.
+    ``$SAFECONDUCT_DB``) until interrupted; ``key_file`` (else ``$SAFECONDUCT_KEY_FILE``)
+    opens the store (:func:`unlock_store`).
 
     Raises
     ------
@@ -340,6 +380,7 @@ def run_plan_worker(
         )
     casework = casework_ports(db=db) if db is not None else casework_ports()
     try:
+        unlock_store(casework, key_file)  # before any job runs
         ports = operations_ports(casework, data_dir)
         run_worker(url, lambda job_id: run_plan_job(ports, job_id), concurrency=concurrency)
     finally:

@@ -25,7 +25,7 @@ from tests.store.conftest import Store
 TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
     "case_assignments", "prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
-    "case_prisoners", "audit_entries",
+    "case_prisoners", "audit_entries", "data_keys",
 }  # fmt: skip
 
 
@@ -44,8 +44,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0006_case_assignments.py",
         "0007_custody.py",
         "0008_audit_trail.py",
+        "0009_keys.py",
     ]
-    assert head_revision() == "0008"
+    assert head_revision() == "0009"
 
 
 def test_upgrade_from_an_empty_database(

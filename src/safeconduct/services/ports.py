@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from datetime import date, datetime
 
     import numpy as np
@@ -1363,4 +1363,30 @@ class AuditCheckpoints(Protocol):
     def read_folder(self, folder: PathLike, *, public_key: str | None = None) -> list[Checkpoint]:
         """Every checkpoint in ``folder`` whose signature holds, by sequence number
         (``BadFileError`` with field ``checkpoints`` for a forged or unreadable one)."""
+        ...
+
+
+class DataKeys(Protocol):
+    """The wrapped data keys in the database (revision 0009); each call its own transaction."""
+
+    def live(self) -> list[WrappedDataKey]:
+        """Every data key not destroyed, oldest first."""
+        ...
+
+    def get(self, key_id: str) -> WrappedDataKey | None:
+        """The data key ``key_id``; None when there is none or it was destroyed."""
+        ...
+
+    def add(self, key: WrappedDataKey, *, at: datetime) -> None:
+        """Keep a new data key."""
+        ...
+
+    def rewrap_all(self, rewrap: Callable[[WrappedDataKey], WrappedDataKey]) -> int:
+        """Replace every live key by ``rewrap(key)`` in one transaction (all or none);
+        return how many there were."""
+        ...
+
+    def destroy(self, owner: str, *, at: datetime) -> int:
+        """Destroy the live keys of ``owner`` (their wrapped bytes are cleared); return how
+        many."""
         ...

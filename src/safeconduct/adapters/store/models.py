@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -361,3 +362,22 @@ class AuditEntryRow(Base):
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class DataKeyRow(Base):
+    """A data key wrapped by the master key of the key file (revision 0009).
+
+    One per owner (``"prisoner:12"``, ``"case:3"``): the unit purged together. Destroying a
+    key clears ``wrapped_key`` and sets ``destroyed_at``: its ciphertexts then open for
+    nobody, in this database and in every copy taken before (crypto-shredding).
+    """
+
+    __tablename__ = "data_keys"
+    __table_args__ = (Index("ix_data_keys_owner", "owner"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

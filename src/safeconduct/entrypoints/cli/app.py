@@ -285,6 +285,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.areas import areas_app
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.custody import custody_app
+    from safeconduct.entrypoints.cli.keys import keys_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
     from safeconduct.entrypoints.cli.serve import serve_command
@@ -301,6 +302,7 @@ def _register_plugins() -> None:
     app.add_typer(cases_app, name="cases")
     app.add_typer(areas_app, name="areas")
     app.add_typer(custody_app, name="custody")
+    app.add_typer(keys_app, name="keys")
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
 

@@ -30,6 +30,7 @@ import typer
 from rich.console import Console
 
 from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_database
+from safeconduct.entrypoints.cli.keys import KeyFileOption
 from safeconduct.errors import BadFileError, InvalidValueError, SafeconductError
 
 if TYPE_CHECKING:
@@ -71,12 +72,17 @@ _OWN_FIELDS: dict[str, str | None] = {
 
 
 @contextlib.contextmanager
-def custody_ports(data: Path | None, db: str | None) -> Iterator[CustodyPorts]:
-    """The custody ports on the database the options name; closed afterwards."""
+def custody_ports(
+    data: Path | None, db: str | None, key_file: Path | None = None
+) -> Iterator[CustodyPorts]:
+    """The custody ports on the database the options name, opened with the key file
+    (refused when the database holds encrypted data and it is missing or another one);
+    closed afterwards."""
     from safeconduct import bootstrap
 
     casework = open_database(data, db)
     try:
+        bootstrap.unlock_store(casework, key_file)
         yield bootstrap.custody_ports(casework)
     except SafeconductError as error:
         if error.field in _OWN_FIELDS:
@@ -196,6 +202,7 @@ def arrive_command(
     ] = None,
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Record the arrival of a person led in (a reception team's step); the case moves to
     in_custody."""
@@ -213,7 +220,7 @@ def arrive_command(
         medical_priority=medical_priority,
         effects_kept=tuple(effect or ()),
     )
-    with custody_ports(data, db) as ports:
+    with custody_ports(data, db, key_file) as ports:
         record_arrival(ports, case_code, arrival, actor=CONSOLE)
     _out.print(f"arrival recorded; the case is in custody ({arrival.people} received)")
 
@@ -239,6 +246,7 @@ def register_command(
     ] = None,
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Register a prisoner of war from a JSON record and print the prisoner number issued."""
     from safeconduct.custody.record import registration_from_json
@@ -248,7 +256,7 @@ def register_command(
     doc = read_record(record)
     try:
         registration = registration_from_json(doc)
-        with custody_ports(data, db) as ports:
+        with custody_ports(data, db, key_file) as ports:
             number = register_prisoner(ports, registration, case=case_code, actor=CONSOLE)
     except SafeconductError as error:
         if error.field not in doc and error.field not in _RECORD_FIELDS:
@@ -289,6 +297,7 @@ def card_command(
     lang: LangOption = "en",
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Write a prisoner's capture card (Annex IV B, 150 x 105 mm) in two or three
     languages, ready for the prisoner to complete and sign."""
@@ -296,7 +305,7 @@ def card_command(
     from safeconduct.services.custody import write_capture_card
 
     langs = parse_langs(lang)
-    with custody_ports(data, db) as ports:
+    with custody_ports(data, db, key_file) as ports:
         write_capture_card(ports, prisoner, langs, out, actor=CONSOLE)
     _out.print(f"wrote {out}")
 
@@ -339,6 +348,7 @@ def receipt_command(
     lang: LangOption = "en",
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Record money and valuables taken from a prisoner (Art. 18), item by item, and write
     the numbered receipt with two signature lines; prints the receipt number. Give
@@ -353,7 +363,7 @@ def receipt_command(
         )
     items = [parse_item(text) for text in item]
     langs = parse_langs(lang)
-    with custody_ports(data, db) as ports:
+    with custody_ports(data, db, key_file) as ports:
         receipt = issue_receipt(
             ports, prisoner or case_code, items, place=place, prisoner_name=name, actor=CONSOLE
         )
@@ -377,6 +387,7 @@ def evacuation_list_command(
     lang: LangOption = "en",
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Write the list of evacuees of one transport (Art. 19-20): prisoner numbers, names,
     health category, from and to, date and escort."""
@@ -385,7 +396,7 @@ def evacuation_list_command(
 
     day = date.today() if on is None else parse_date(on, "on")
     langs = parse_langs(lang)
-    with custody_ports(data, db) as ports:
+    with custody_ports(data, db, key_file) as ports:
         listed = evacuation_list(
             ports,
             prisoner,
@@ -408,6 +419,7 @@ def nib_export_command(
     ] = "en",
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Write the notifications to the National Information Bureau (Art. 122: capture,
     transfer, hospital admission, escape, release, death) as nib-notifications.json and
@@ -416,7 +428,7 @@ def nib_export_command(
     from safeconduct.services.custody import export_nib
 
     langs = parse_langs(lang)
-    with custody_ports(data, db) as ports, _new_folder(out) as folder:
+    with custody_ports(data, db, key_file) as ports, _new_folder(out) as folder:
         names = [p.name for p in export_nib(ports, folder, langs=langs, actor=CONSOLE)]
     for name in names:
         _out.print(f"wrote {out / name}")

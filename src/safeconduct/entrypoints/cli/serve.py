@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_database
+from safeconduct.entrypoints.cli.keys import KeyFileOption
 from safeconduct.errors import InvalidValueError
 
 
@@ -44,6 +45,7 @@ def serve_command(
             "role with passwords printed here, and a case planned end to end.",
         ),
     ] = False,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Run the coordination service (web API under /api, OpenAPI at /openapi.json)."""
     import uvicorn
@@ -59,8 +61,13 @@ def serve_command(
             )
         _serve_demo(host, port)
         return
+    from safeconduct import bootstrap
+
     ports = open_database(data, db)  # migrates to the newest revision first
     try:
+        # Refused before listening when the database holds encrypted data and the key file
+        # is missing or another one; nothing is changed then.
+        bootstrap.unlock_store(ports, key_file)
         uvicorn.run(create_app(ports), host=host, port=port, log_level="info")
     finally:
         ports.database.close()

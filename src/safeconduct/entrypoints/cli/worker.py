@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from safeconduct.entrypoints.cli.cases import DbOption
+from safeconduct.entrypoints.cli.keys import KeyFileOption
 
 
 def worker_command(
@@ -31,8 +32,9 @@ def worker_command(
         int,
         typer.Option("--concurrency", min=1, max=16, help="Plan jobs run at once."),
     ] = 1,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Run plan jobs queued by the service (PostgreSQL only) until interrupted."""
     from safeconduct import bootstrap
 
-    bootstrap.run_plan_worker(db, data, concurrency=concurrency)
+    bootstrap.run_plan_worker(db, data, concurrency=concurrency, key_file=key_file)

@@ -1,0 +1,106 @@
+"""``safeconduct keys``: the master key file of field encryption.
+
+``keys init`` makes a key file (readable by its owner only); ``keys rotate`` makes a new
+one and re-wraps every data key in the database under it, in one transaction. ``serve``,
+``worker`` and ``custody`` take the key file with ``--key-file`` (or
+``$SAFECONDUCT_KEY_FILE``) and refuse to start without it once the database holds
+encrypted data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_database
+
+keys_app = typer.Typer(
+    help="The key file that protects personal data: make one, rotate it.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+#: The key file of the commands that open the store (``serve``, ``worker``, ``custody``).
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="The key file made by `safeconduct keys init` (default: $SAFECONDUCT_KEY_FILE). "
+        "Needed once the database holds encrypted data.",
+        show_default=False,
+    ),
+]
+
+
+@keys_app.command("init")
+def init_command(
+    key_file: Annotated[
+        Path,
+        typer.Option(
+            "--key-file",
+            help="Where to write the new key file (mode 0600; an existing file is never "
+            "overwritten). Keep it off the database's machine and back it up: without it "
+            "no record can be read.",
+        ),
+    ],
+) -> None:
+    """Make a new key file: a master key and a blind-index key, 256 bits each."""
+    from safeconduct.adapters.crypto.keyfile import new_master_key, write_key_file
+
+    key = new_master_key()
+    write_key_file(key_file, key)
+    typer.echo(f"wrote {key_file} (master key {key.key_id}), readable by you only")
+
+
+@keys_app.command("rotate")
+def rotate_command(
+    key_file: Annotated[
+        Path, typer.Option("--key-file", help="The current key file.", show_default=False)
+    ],
+    new_key_file: Annotated[
+        Path,
+        typer.Option(
+            "--new-key-file",
+            help="Where to write the new key file (must not exist); it replaces the old one.",
+            show_default=False,
+        ),
+    ],
+    data: DataOption = None,
+    db: DbOption = None,
+) -> None:
+    """Re-wrap every data key under a new master key, in one transaction.
+
+    Afterwards every record reads with the new key file and the old one opens nothing;
+    restart the service and workers with the new file.
+    """
+    from safeconduct import bootstrap
+    from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
+    from safeconduct.adapters.crypto.keyfile import new_master_key, read_key_file, write_key_file
+    from safeconduct.services.casework import CONSOLE
+    from safeconduct.services.keys import rotate
+
+    old_key = read_key_file(key_file)
+    casework = open_database(data, db)
+    try:
+        # The new file first (the blind-index key carried over, so look-ups keep working);
+        # removed again if the database refuses, so that the old file stays the only one.
+        new_key = new_master_key(index_key=old_key.index_key)
+        write_key_file(new_key_file, new_key)
+        try:
+            count = rotate(
+                bootstrap.keys_ports(casework),
+                AesGcmFieldCipher(old_key),
+                AesGcmFieldCipher(new_key),
+                actor=CONSOLE,
+            )
+        except BaseException:
+            new_key_file.unlink(missing_ok=True)
+            raise
+    finally:
+        casework.database.close()
+    typer.echo(
+        f"re-wrapped {count} data key{'' if count == 1 else 's'} under master key "
+        f"{new_key.key_id} ({new_key_file}); the old key file {key_file} opens nothing now"
+    )
