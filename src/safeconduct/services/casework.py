@@ -58,6 +58,7 @@ from safeconduct.errors import (
     PermissionDeniedError,
 )
 from safeconduct.note.casecode import format_case_code, parse_case_code
+from safeconduct.services import audit
 from safeconduct.services.ports import (
     CaseChange,
     CaseChanges,
@@ -375,6 +376,14 @@ def add_user(
         if uow.users.get(user_name) is not None:
             raise _user_exists(user_name)
         uow.users.add(user)
+        audit.record(
+            uow,
+            actor,
+            "user.add",
+            f"user:{user_name}",
+            changed={"name": user_name, "roles": list(roles)},
+            at=created_at,
+        )
     return _user_info(user)
 
 
@@ -459,6 +468,8 @@ def issue_token(
         user = uow.users.get(user_name) if user_name else None
     if user is not None and user.locked_until is not None and user.locked_until > at:
         wait = max(1, int((user.locked_until - at).total_seconds() + 0.999))
+        with ports.database.unit_of_work() as uow:
+            audit.record(uow, _signing_in(user), "login_refused", f"user:{user.name}", at=at)
         auth_log.warning("sign-in refused for user %r: locked for %d s more", user.name, wait)
         raise LoginLockedError(
             f"too many failed sign-ins for {user.name}; try again in {_duration(wait)}",
@@ -469,6 +480,10 @@ def issue_token(
     if user is None:
         if valid:
             ports.passwords.verify(_decoy_hash(ports.passwords), password)
+        # The name typed is not kept: it may be a password typed in the wrong field.
+        unknown = Actor(name=audit.UNKNOWN_USER, roles=())
+        with ports.database.unit_of_work() as uow:
+            audit.record(uow, unknown, "login_failed", f"user:{audit.UNKNOWN_USER}", at=at)
         auth_log.warning("failed sign-in for unknown user %r", name)
         raise _bad_credentials()
     if not (valid and ports.passwords.verify(user.password_hash, password)):
@@ -477,6 +492,9 @@ def issue_token(
             refuse = policy.refuse_for(failures)
             if refuse is not None:
                 uow.users.lock(user.name, at + refuse)
+            audit.record(uow, _signing_in(user), "login_failed", f"user:{user.name}", at=at)
+            if failures >= policy.lock_after:
+                audit.record(uow, _signing_in(user), "user.lock", f"user:{user.name}", at=at)
         auth_log.warning(
             "failed sign-in for user %r: wrong password (%d in a row%s)",
             user.name,
@@ -497,8 +515,13 @@ def issue_token(
                 expires_at=expires_at,
             )
         )
+        audit.record(uow, _signing_in(user), "login", f"user:{user.name}", at=at)
     auth_log.info("user %r signed in", user.name)
     return IssuedToken(token=token, user=_user_info(user), expires_at=expires_at)
+
+
+def _signing_in(user: StoredUser) -> Actor:
+    return Actor(name=user.name, roles=user.roles)
 
 
 def _bad_credentials() -> AuthenticationError:
@@ -653,12 +676,31 @@ def open_case(
             case = Case.open(language=language, channel=channel, now=opened, rng=rng)
             if uow.cases.get(case.case_code) is None:
                 info = case_info(uow.cases.add(case, opened_by=actor.name))
+                audit.record(
+                    uow,
+                    actor,
+                    "case.open",
+                    f"case:{info.id}",
+                    changed=_case_digest_source(info),
+                    at=opened,
+                )
                 break
     if info is None:
         # 19**7 codes: five collisions in a row mean a broken random source, not bad luck.
         raise RuntimeError(f"drew {_CODE_ATTEMPTS} case codes that were all taken")
     _announce(ports, info)
     return info
+
+
+def _case_digest_source(info: CaseInfo) -> dict[str, object]:
+    # What a case change wrote, for the audit entry's digest (the entry keeps the digest only).
+    return {
+        "case_code": info.case_code,
+        "language": info.language,
+        "channel": info.channel,
+        "status": info.status.value,
+        "events": len(info.events),
+    }
 
 
 #: Cases in a page of the case list unless fewer are asked for.
@@ -791,6 +833,7 @@ def get_case(ports: CaseworkPorts, case: int | str, *, actor: Actor) -> CaseInfo
         stored = find_case(uow, case)
         own = owns_case(actor, stored, uow)
     require_right(actor, "read", ("case_summary",), own=own, what=f"see case {_as_asked(case)}")
+    audit.record_read(ports.database, actor, "case.read", f"case:{stored.id}")
     return case_info(stored)
 
 
@@ -853,6 +896,15 @@ def transition_case(
         # An unknown transition is refused here, naming the known ones.
         moved = stored.case.apply(transition, at=at, actor=who.name)
         info = case_info(uow.cases.save(moved))
+        audit.record(
+            uow,
+            who,
+            "case.transition",
+            f"case:{info.id}",
+            purpose=transition,
+            changed=_case_digest_source(info),
+            at=at,
+        )
     _announce(ports, info)
     return info
 
@@ -1047,6 +1099,14 @@ def assign_to_case(
                 f"{name} is assigned to this case as {as_role.value} already", field="user"
             )
         everyone = uow.assignments.for_case(stored.id)
+        audit.record(
+            uow,
+            actor,
+            "case.assign",
+            f"case:{stored.id}",
+            changed={"user": name, "role": as_role.value},
+            at=at,
+        )
     _announce(ports, case_info(stored))
     return everyone
 
@@ -1073,5 +1133,12 @@ def unassign_from_case(
                 f"{name} is not assigned to this case as {as_role.value}", field="user"
             )
         everyone = uow.assignments.for_case(stored.id)
+        audit.record(
+            uow,
+            actor,
+            "case.unassign",
+            f"case:{stored.id}",
+            changed={"user": name, "role": as_role.value},
+        )
     _announce(ports, case_info(stored))
     return everyone

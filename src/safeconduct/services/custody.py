@@ -44,6 +44,7 @@ from safeconduct.custody.record import Registration, check_registration
 from safeconduct.custody.series import DEFAULT_SERIES, RECEIPT_SERIES, PrisonerSeries
 from safeconduct.custody.status import INITIAL_STATUS, CustodyStatus, apply_transition
 from safeconduct.errors import InvalidValueError, NotFoundError
+from safeconduct.services import audit
 from safeconduct.services.casework import (
     Actor,
     CaseInfo,
@@ -257,6 +258,14 @@ def record_arrival(
             )
         )
         info = _custody_info(uow, uow.cases.save(moved))
+        audit.record(
+            uow,
+            actor,
+            "arrival.record",
+            f"case:{stored.id}",
+            changed={"arrival": arrival, "status": moved.status.value},
+            at=at,
+        )
     _announce(ports, info.case)
     return info
 
@@ -279,7 +288,9 @@ def custody_of(ports: CustodyPorts, case: int | str, *, actor: Actor) -> Custody
         require_right(
             actor, "read", ("reception", "identity"), own=own, what="see this case's custody"
         )
-        return _custody_info(uow, stored)
+        found = _custody_info(uow, stored)
+    audit.record_read(ports.database, actor, "custody.read", f"case:{stored.id}")
+    return found
 
 
 def issue_receipt(
@@ -339,6 +350,7 @@ def issue_receipt(
         if by_prisoner:
             assert isinstance(case_or_prisoner, str)
             prisoner = _prisoner(uow, ports, case_or_prisoner)
+            subject = f"prisoner:{prisoner.id}"
             reg = prisoner.registration
             name = reg.display_name()
             language, number = reg.language, reg.prisoner_number
@@ -355,6 +367,7 @@ def issue_receipt(
                 actor, "write", ("reception",), own=own, what="issue this case's receipts"
             )
             case_id, language, number = stored.id, stored.case.language, None
+            subject = f"case:{stored.id}"
             if place is None:
                 arrival = uow.arrivals.get_for_case(stored.id)
                 place = None if arrival is None else arrival.arrival.place
@@ -374,6 +387,9 @@ def issue_receipt(
         )
         uow.receipts.add(
             StoredReceipt(receipt=receipt, issued_at=at, issued_by=actor.name, case_id=case_id)
+        )
+        audit.record(
+            uow, actor, "receipt.issue", subject, purpose=receipt.number, changed=receipt, at=at
         )
     return receipt
 
@@ -401,6 +417,7 @@ def get_receipt(ports: CustodyPorts, number: str, *, actor: Actor) -> Receipt:
         require_right(
             actor, "read", ("reception", "pow_documents"), own=own, what=f"see {canonical}"
         )
+    audit.record_read(ports.database, actor, "receipt.read", f"receipt:{canonical}")
     return stored.receipt
 
 
@@ -489,6 +506,15 @@ def register_prisoner(
                 moved = moved.apply("register", at=at, actor=actor.name)
                 info = case_info(uow.cases.save(moved))
             uow.case_prisoners.link(stored_case.id, prisoner.id)
+        audit.record(
+            uow,
+            actor,
+            "prisoner.register",
+            f"prisoner:{prisoner.id}",
+            purpose=None if stored_case is None else f"case:{stored_case.id}",
+            changed=registration,
+            at=at,
+        )
     if info is not None:
         _announce(ports, info)
     return number
@@ -504,9 +530,16 @@ def get_prisoner(ports: CustodyPorts, number: str, *, actor: Actor) -> Registrat
     NotFoundError, PermissionDeniedError
         As usual.
     """
+    return _read_prisoner(ports, number, actor=actor).registration
+
+
+def _read_prisoner(ports: CustodyPorts, number: str, *, actor: Actor) -> StoredPrisoner:
+    """A prisoner read for the actor (``identity`` read), recorded in the audit trail."""
     require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
-        return _prisoner(uow, ports, number).registration
+        found = _prisoner(uow, ports, number)
+    audit.record_read(ports.database, actor, "prisoner.read", f"prisoner:{found.id}")
+    return found
 
 
 def prisoner_status(ports: CustodyPorts, number: str, *, actor: Actor) -> CustodyStatus:
@@ -520,7 +553,9 @@ def list_prisoners(ports: CustodyPorts, *, actor: Actor) -> list[Registration]:
     """Every registered prisoner, by prisoner number (``identity`` read)."""
     require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
-        return [p.registration for p in uow.prisoners.list_all()]
+        found = [p.registration for p in uow.prisoners.list_all()]
+    audit.record_read(ports.database, actor, "prisoner.list", "prisoners:all")
+    return found
 
 
 def record_custody_event(
@@ -611,6 +646,22 @@ def record_custody_event(
         if new is not prisoner.status:
             uow.prisoners.set_status(prisoner.id, new, at=at)
         info = _follow_on_case(uow, prisoner, transition, at=at, actor=actor)
+        audit.record(
+            uow,
+            actor,
+            "prisoner.event",
+            f"prisoner:{prisoner.id}",
+            purpose=event.value,
+            changed={
+                "event": event.value,
+                "occurred_on": occurred_on,
+                "place": place,
+                "details": details,
+                "from": prisoner.status.value,
+                "to": new.value,
+            },
+            at=at,
+        )
     if info is not None:
         _announce(ports, info)
     return new
@@ -647,8 +698,10 @@ def prisoner_events(ports: CustodyPorts, number: str, *, actor: Actor) -> list[S
     """One prisoner's events, oldest first (``identity`` read)."""
     require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
-        canonical = _prisoner(uow, ports, number).registration.prisoner_number
-        return uow.prisoners.events(prisoner_number=canonical)
+        prisoner = _prisoner(uow, ports, number)
+        events = uow.prisoners.events(prisoner_number=prisoner.registration.prisoner_number)
+    audit.record_read(ports.database, actor, "prisoner.events.read", f"prisoner:{prisoner.id}")
+    return events
 
 
 def nib_notifications(
@@ -677,6 +730,7 @@ def nib_notifications(
         registrations = {
             p.registration.prisoner_number: p.registration for p in uow.prisoners.list_all()
         }
+    audit.record_read(ports.database, actor, "nib.read", "prisoners:all")
     return [
         NibNotification(
             event=e.event,
@@ -731,6 +785,7 @@ def evacuation_list(
                     health=reg.health,
                 )
             )
+    audit.record_read(ports.database, actor, "evacuation.read", f"prisoners:{len(entries)}")
     return EvacuationList(
         on=on, from_place=from_place, to_place=to_place, escort=escort, entries=tuple(entries)
     )
@@ -754,9 +809,20 @@ def write_capture_card(
         As usual (``pow_documents`` write: a registrar).
     """
     require_right(actor, "write", ("pow_documents",), own=True, what="write capture cards")
-    registration = get_prisoner(ports, number, actor=actor)
+    prisoner = _read_prisoner(ports, number, actor=actor)
+    registration = prisoner.registration
     ports.documents.render_capture_card(registration, _langs(langs, registration.language), out)
+    _record_export(ports, actor, "export.capture_card", f"prisoner:{prisoner.id}", registration)
     return Path(out)
+
+
+def _record_export(
+    ports: CustodyPorts, actor: Actor, action: str, record: str, content: object
+) -> None:
+    """Record a document written (an export of personal data) with the digest of what it
+    holds; after the file was written whole."""
+    with ports.database.unit_of_work() as uow:
+        audit.record(uow, actor, action, record, changed=content)
 
 
 def write_receipt(
@@ -773,6 +839,7 @@ def write_receipt(
     """
     receipt = get_receipt(ports, number, actor=actor)
     ports.documents.render_receipt(receipt, _langs(langs, receipt.language), out)
+    _record_export(ports, actor, "export.receipt", f"receipt:{receipt.number}", receipt)
     return Path(out)
 
 
@@ -798,6 +865,9 @@ def write_evacuation_list(
     if not asked:
         raise InvalidValueError("give at least one language", field="langs")
     ports.documents.render_evacuation_list(listed, _langs(asked, asked[0]), out)
+    _record_export(
+        ports, actor, "export.evacuation_list", f"prisoners:{len(listed.entries)}", listed
+    )
     return Path(out)
 
 
@@ -838,4 +908,5 @@ def export_nib(
     ports.documents.write_nib_json(notifications, paths[0])
     ports.documents.write_nib_csv(notifications, paths[1])
     ports.documents.render_nib_pdf(notifications, languages, paths[2])
+    _record_export(ports, actor, "export.nib", "prisoners:all", notifications)
     return paths
