@@ -283,6 +283,7 @@ def demo_command(
 def _register_plugins() -> None:
     """Sub-commands defined in their own modules beside this one, one module per family."""
     from safeconduct.entrypoints.cli.areas import areas_app
+    from safeconduct.entrypoints.cli.audit import audit_app
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.custody import custody_app
     from safeconduct.entrypoints.cli.keys import keys_app
@@ -303,6 +304,7 @@ def _register_plugins() -> None:
     app.add_typer(areas_app, name="areas")
     app.add_typer(custody_app, name="custody")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(audit_app, name="audit")
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
 
