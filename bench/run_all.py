@@ -5,8 +5,10 @@ the peer's figure, ours and the ratio (or the target): the route search (``bench
 the whole ``safeconduct route`` command against GRASS ``r.walk`` (``bench_route_command``),
 signal recognition, start-up times (``bench_startup``), the viewshed, and the coordination
 service (``bench_service``: API latency under load on PostgreSQL, planning through the
-service against ``rehearse``). Extra arguments are passed to every benchmark (e.g. ``--size
-1000 --cases 300 --seconds 5`` for a quick run); each ignores those that are not its own.
+service against ``rehearse``), and the audit trail (``bench_audit``: ``audit verify`` of
+100,000 entries against streaming the same rows unhashed). Extra arguments are passed to
+every benchmark (e.g. ``--size 1000 --cases 300 --seconds 5`` for a quick run); each
+ignores those that are not its own.
 """
 
 from __future__ import annotations
