@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -156,6 +157,28 @@ def test_appends_are_numbered_without_gaps_and_a_rollback_takes_its_entry(
         raise RuntimeError("the change failed")
     append(engine, 1, start=2)
     assert [row.seq for row in entries(engine)] == [1, 2, 3]
+    assert verified(engine) == (None, None)
+
+
+def test_concurrent_appends_never_chain_onto_the_same_entry(engine: sa.Engine) -> None:
+    database = SqlCaseworkDatabase(engine)
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(15):
+                with database.unit_of_work() as uow:
+                    audit.record(uow, ANNA, "case.read", f"case:{k * 100 + i}")
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [row.seq for row in entries(engine)] == list(range(1, 61))
     assert verified(engine) == (None, None)
 
 
