@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable
 
+    from safeconduct.services.audit import AuditPorts
     from safeconduct.services.casework import CaseworkPorts
     from safeconduct.services.custody import CustodyPorts
     from safeconduct.services.keys import KeysPorts
@@ -385,3 +386,17 @@ def run_plan_worker(
         run_worker(url, lambda job_id: run_plan_job(ports, job_id), concurrency=concurrency)
     finally:
         casework.database.close()
+
+
+# ----------------------------------------------------------------- audit
+# the audit trail's verification and signed checkpoints (services/audit.py)
+
+
+def audit_ports(data: str | os.PathLike[str] | None = None, db: str | None = None) -> AuditPorts:
+    """The audit trail on the casework database the options name (as :func:`casework_ports`),
+    with Ed25519-signed checkpoints. The caller closes ``ports.database``."""
+    from safeconduct.adapters.store.audit import Ed25519Checkpoints
+    from safeconduct.services.audit import AuditPorts
+
+    database = casework_ports(data=data, db=db).database
+    return AuditPorts(database=database, checkpoints=Ed25519Checkpoints())  # type: ignore[arg-type]

@@ -49,12 +49,9 @@ def _key_path(key: Path | None) -> Path:
 def _ports(data: Path | None, db: str | None) -> tuple[AuditPorts, object]:
     """The audit ports on the database the options name, and that database (to close)."""
     from safeconduct import bootstrap
-    from safeconduct.adapters.store.audit import Ed25519Checkpoints
-    from safeconduct.services.audit import AuditPorts
 
-    database = bootstrap.casework_ports(data=data, db=db).database
-    ports = AuditPorts(database=database, checkpoints=Ed25519Checkpoints())  # type: ignore[arg-type]
-    return ports, database
+    ports = bootstrap.audit_ports(data=data, db=db)
+    return ports, ports.database
 
 
 @audit_app.command("verify")
@@ -79,16 +76,16 @@ def verify_command(
     ] = None,
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first bad entry and why."""
-    from safeconduct.adapters.store.audit import Ed25519Checkpoints
     from safeconduct.services.audit import verify
 
-    public_key = None
-    if key is not None:
-        if not key.is_file():
-            raise BadFileError(f"there is no signing key {key}", field="key")
-        public_key = Ed25519Checkpoints().public_key(key)
+    if key is not None and not key.is_file():
+        raise BadFileError(f"there is no signing key {key}", field="key")
     ports, database = _ports(data, db)
     try:
+        checkpoints_files = ports.checkpoints
+        public_key = (
+            None if key is None or checkpoints_files is None else checkpoints_files.public_key(key)
+        )
         result = verify(ports, checkpoints, public_key=public_key)
     finally:
         database.close()  # type: ignore[attr-defined]
