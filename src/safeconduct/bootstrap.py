@@ -400,3 +400,27 @@ def audit_ports(data: str | os.PathLike[str] | None = None, db: str | None = Non
 
     database = casework_ports(data=data, db=db).database
     return AuditPorts(database=database, checkpoints=Ed25519Checkpoints())  # type: ignore[arg-type]
+
+
+def start_audit_checkpoints(
+    ports: AuditPorts,
+    folder: str | os.PathLike[str],
+    signing_key: str | os.PathLike[str],
+    *,
+    every_s: float,
+) -> Callable[[], None]:
+    """Write a signed checkpoint of the audit trail into ``folder`` every ``every_s``
+    seconds (when the trail grew) on a background thread; return the function that stops it.
+    """
+    from pathlib import Path
+
+    from safeconduct.adapters.jobs.periodic import PeriodicTask
+    from safeconduct.services.audit import write_periodic_checkpoint
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    task = PeriodicTask(
+        lambda: write_periodic_checkpoint(ports, folder, signing_key),
+        every_s,
+        name="safeconduct-audit-checkpoints",
+    )
+    return task.start()

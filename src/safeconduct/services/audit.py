@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from safeconduct.audit.chain import (
@@ -197,3 +198,27 @@ def write_checkpoint(
         key_created=created,
         public_key=ports.checkpoints.public_key(signing_key),
     )
+
+
+def write_periodic_checkpoint(
+    ports: AuditPorts,
+    folder: str | os.PathLike[str],
+    signing_key: str | os.PathLike[str],
+    *,
+    now: datetime | None = None,
+) -> Path | None:
+    """The scheduled checkpoint: ``folder/checkpoint-<seq>.json`` for the trail's current
+    head, unless that head has a checkpoint there already (nothing happened since); the
+    path written, or None.
+
+    The folder is meant to be kept elsewhere (another disk, machine or custodian), so
+    that a database rolled back or cut behind a checkpoint is caught by ``audit verify
+    --checkpoints``.
+    """
+    with ports.database.unit_of_work(read_only=True) as uow:
+        seq, _head = uow.audit.head()
+    out = Path(folder) / f"checkpoint-{seq:012d}.json"
+    if out.exists():
+        return None
+    write_checkpoint(ports, out, signing_key, now=now)
+    return out
