@@ -34,8 +34,20 @@ def _free_port() -> int:
 def test_serve_starts_migrates_and_answers(tmp_path: Path) -> None:
     port = _free_port()
     data = tmp_path / "data"
+    checkpoint_options = ["--checkpoints", str(tmp_path / "kept"), "--checkpoint-minutes",
+                          "0.1", "--checkpoint-key", str(tmp_path / "signing.key")]  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, "serve", "--data", str(data), "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            _SERVE,
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            *checkpoint_options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -53,6 +65,10 @@ def test_serve_starts_migrates_and_answers(tmp_path: Path) -> None:
         assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
         unsigned = httpx.get(f"http://127.0.0.1:{port}/api/cases", timeout=5)
         assert unsigned.status_code == 401
+        # The scheduled audit checkpoint (every 6 s here) lands in the folder kept elsewhere.
+        while time.monotonic() < deadline and not list((tmp_path / "kept").glob("*.json")):
+            time.sleep(0.2)
+        assert list((tmp_path / "kept").glob("checkpoint-*.json"))
     finally:
         process.send_signal(signal.SIGINT)
         try:

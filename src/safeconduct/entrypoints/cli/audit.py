@@ -39,7 +39,9 @@ KEY_ENV = "SAFECONDUCT_AUDIT_KEY"
 DEFAULT_KEY = Path("~/.safeconduct/audit-signing.key")
 
 
-def _key_path(key: Path | None) -> Path:
+def signing_key_path(key: Path | None) -> Path:
+    """The checkpoint signing key file: ``key``, else ``$SAFECONDUCT_AUDIT_KEY``, else
+    the default."""
     if key is not None:
         return key
     named = os.environ.get(KEY_ENV)
@@ -116,7 +118,7 @@ def checkpoint_command(
     """Sign the trail's head (sequence number, head hash, time) into a checkpoint file."""
     from safeconduct.services.audit import write_checkpoint
 
-    key_file = _key_path(key)
+    key_file = signing_key_path(key)
     ports, database = _ports(data, db)
     try:
         written = write_checkpoint(ports, out, key_file)

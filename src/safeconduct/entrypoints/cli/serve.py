@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -46,6 +48,27 @@ def serve_command(
         ),
     ] = False,
     key_file: KeyFileOption = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="Folder, kept elsewhere, for signed audit checkpoints written on a schedule "
+            "(see --checkpoint-minutes); `safeconduct audit verify --checkpoints DIR` then "
+            "catches a trail rolled back or cut behind one.",
+        ),
+    ] = None,
+    checkpoint_minutes: Annotated[
+        float,
+        typer.Option("--checkpoint-minutes", min=0.1, help="Minutes between audit checkpoints."),
+    ] = 15.0,
+    checkpoint_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint-key",
+            help="Ed25519 signing key of the checkpoints, created owner-only if missing "
+            "(default: as `safeconduct audit checkpoint`).",
+        ),
+    ] = None,
 ) -> None:
     """Run the coordination service (web API under /api, OpenAPI at /openapi.json)."""
     import uvicorn
@@ -68,9 +91,42 @@ def serve_command(
         # Refused before listening when the database holds encrypted data and the key file
         # is missing or another one; nothing is changed then.
         bootstrap.unlock_store(ports, key_file)
-        uvicorn.run(create_app(ports), host=host, port=port, log_level="info")
+        stop_checkpoints = _start_checkpoints(
+            data, db, checkpoints, checkpoint_key, minutes=checkpoint_minutes
+        )
+        try:
+            uvicorn.run(create_app(ports), host=host, port=port, log_level="info")
+        finally:
+            stop_checkpoints()
     finally:
         ports.database.close()
+
+
+def _start_checkpoints(
+    data: Path | None,
+    db: str | None,
+    folder: Path | None,
+    key: Path | None,
+    *,
+    minutes: float,
+) -> Callable[[], None]:
+    """Start the scheduled audit checkpoints when a folder is given; the stop function."""
+    if folder is None:
+        return lambda: None
+    from safeconduct import bootstrap
+    from safeconduct.entrypoints.cli.audit import signing_key_path
+
+    ports = bootstrap.audit_ports(data=data, db=db)
+    stop = bootstrap.start_audit_checkpoints(
+        ports, folder, signing_key_path(key), every_s=minutes * 60.0
+    )
+    _say(f"audit checkpoints every {minutes:g} min into {folder}")
+
+    def stop_all() -> None:
+        stop()
+        ports.database.close()
+
+    return stop_all
 
 
 def _say(line: str) -> None:
