@@ -6,15 +6,34 @@ session; tests must treat its files as read-only (copy them before changing anyt
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
+from safeconduct.adapters.crypto.keyfile import new_master_key, read_key_file, write_key_file
 from safeconduct.adapters.files.sample_area import (
     DEFAULT_SEED,
     SampleAreaSummary,
     generate_sample_area,
 )
+
+# One key file for the session (revision 0009 seals prisoners' records): the commands find
+# it in $SAFECONDUCT_KEY_FILE, the fixtures that build a database give TEST_CIPHER.
+_KEYS = Path(tempfile.mkdtemp(prefix="safeconduct-test-keys-"))
+atexit.register(shutil.rmtree, _KEYS, ignore_errors=True)
+TEST_KEY_FILE = _KEYS / "test.key"
+write_key_file(TEST_KEY_FILE, new_master_key())
+TEST_CIPHER = AesGcmFieldCipher(read_key_file(TEST_KEY_FILE))
+
+
+@pytest.fixture(autouse=True)
+def _test_key_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command run in a test opens the store with the session's key file."""
+    monkeypatch.setenv("SAFECONDUCT_KEY_FILE", str(TEST_KEY_FILE))
 
 
 @pytest.fixture(scope="session")

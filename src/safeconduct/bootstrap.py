@@ -230,6 +230,15 @@ def field_cipher(key_file: str | os.PathLike[str] | None) -> FieldCipher | None:
     return None if path is None else AesGcmFieldCipher(read_key_file(path))
 
 
+def write_new_key_file(path: str | os.PathLike[str]) -> str:
+    """Write a new key file at ``path`` (mode 0600, never over a file); return its key id."""
+    from safeconduct.adapters.crypto.keyfile import new_master_key, write_key_file
+
+    key = new_master_key()
+    write_key_file(path, key)
+    return key.key_id
+
+
 def keys_ports(casework: CaseworkPorts) -> KeysPorts:
     """The data keys in the casework database (revision 0009)."""
     from safeconduct.adapters.store.keys import SqlDataKeys
@@ -249,6 +258,7 @@ def unlock_store(
 
     cipher = field_cipher(key_file)
     unlock(keys_ports(casework), cipher, actor=CONSOLE)
+    casework.database.cipher = cipher  # type: ignore[attr-defined]
     return cipher
 
 

@@ -25,6 +25,7 @@ from safeconduct.adapters.store.engine import create_store_engine
 from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS
 
 PASSWORD = "correct horse battery staple"
@@ -102,7 +103,9 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.delenv("SAFECONDUCT_DB", raising=False)
     engine = create_store_engine(f"sqlite+pysqlite:///{tmp_path / 'safeconduct.db'}")
     upgrade(engine)
-    ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    ports = CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     for name, role in USERS.items():
         add_user(ports, name, role, PASSWORD, actor=CONSOLE)
     app = create_app(ports)

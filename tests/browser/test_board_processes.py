@@ -20,6 +20,7 @@ from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from tests.browser.conftest import PASSWORD, Server, _free_port
 from tests.browser.test_board_live import LIVE_MS, _sign_in
+from tests.conftest import TEST_CIPHER
 from tests.store import conftest as store_conftest
 from tests.store.conftest import FAST_PASSWORDS, Store
 
@@ -65,7 +66,9 @@ def test_a_case_opened_on_one_server_appears_on_another(
         pytest.skip("several server processes share a board on PostgreSQL")
     from playwright.sync_api import expect
 
-    ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    ports = CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     add_user(ports, "olga", "operator", PASSWORD, actor=CONSOLE)
     add_user(ports, "petro", "planner", PASSWORD, actor=CONSOLE)
     with _serve(store.url, ports) as first, _serve(store.url, ports) as second:

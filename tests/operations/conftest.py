@@ -25,6 +25,7 @@ from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CaseworkPorts
 from safeconduct.services.operations import OperationsPorts
 from safeconduct.terrain.coords import GeoPoint
+from tests.conftest import TEST_CIPHER
 from tests.store import conftest as store_conftest
 from tests.store.conftest import FAST_PASSWORDS
 
@@ -78,7 +79,9 @@ def data_folder(base: Path, area_root: Path) -> Path:
 
 @pytest.fixture
 def casework_ports(engine: Engine) -> CaseworkPorts:
-    return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    return CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.passwords import Argon2Passwords
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CaseworkPorts
+from tests.conftest import TEST_CIPHER
 
 #: The server the PostgreSQL half uses when ``SAFECONDUCT_TEST_DB`` is not set.
 DEFAULT_TEST_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -138,7 +139,9 @@ FAST_PASSWORDS = Argon2Passwords(time_cost=1, memory_cost_kib=1024, parallelism=
 @pytest.fixture
 def ports(engine: Engine) -> CaseworkPorts:
     """The casework ports on the migrated test database."""
-    return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    return CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

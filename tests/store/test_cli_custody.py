@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, get_case, transition_case
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS, Store
 from tests.store.test_cli import run
 
@@ -60,7 +61,9 @@ def _arrived_case(store: Store, capsys: Any, monkeypatch: Any) -> tuple[str, Cas
     status, out, err = run(["cases", "new", "--lang", "ru", *store.cli_args], capsys, monkeypatch)
     assert status == 0, err
     code = out.strip()
-    ports = CaseworkPorts(database=SqlCaseworkDatabase(store.engine()), passwords=FAST_PASSWORDS)
+    ports = CaseworkPorts(
+        database=SqlCaseworkDatabase(store.engine(), cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     for name in ("schedule", "plan", "launch", "arrive"):
         transition_case(ports, code, name, actor=CONSOLE)
     return code, ports

@@ -37,6 +37,7 @@ from safeconduct.services.casework import (
 )
 from safeconduct.services.custody import CustodyPorts
 from safeconduct.services.ports import CaseChange
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import Store
 
 PASSWORD = "correct horse battery staple"
@@ -412,7 +413,7 @@ def test_two_registrars_at_once_never_get_the_same_number(store: Store, cp: Cust
     lock = threading.Lock()
 
     def registrar(actor: Actor) -> None:
-        own = replace(cp, database=SqlCaseworkDatabase(store.engine()))
+        own = replace(cp, database=SqlCaseworkDatabase(store.engine(), cipher=TEST_CIPHER))
         try:
             start.wait()
             for _ in range(per_registrar):
@@ -469,7 +470,7 @@ def test_two_registrars_moving_the_last_two_of_a_case_at_once_move_the_case(
     errors: list[BaseException] = []
 
     def registrar(actor: Actor, number: str) -> None:
-        own = replace(cp, database=SqlCaseworkDatabase(store.engine()))
+        own = replace(cp, database=SqlCaseworkDatabase(store.engine(), cipher=TEST_CIPHER))
         try:
             start.wait()
             custody.record_custody_event(

@@ -20,6 +20,7 @@ from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import CONSOLE, AuthPolicy, CaseworkPorts, add_user
 from safeconduct.services.operations import OperationsPorts
+from tests.conftest import TEST_CIPHER
 from tests.operations import conftest as operations_conftest
 from tests.operations.conftest import RecordingQueue, data_folder
 from tests.store import conftest as store_conftest
@@ -54,7 +55,9 @@ ClientFor = Callable[..., TestClient]
 @pytest.fixture
 def ports(engine: Engine) -> CaseworkPorts:
     """The casework ports on the migrated test database, with the default sign-in policy."""
-    return CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    return CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def client_for(
 
     def make(policy: AuthPolicy | None = None) -> TestClient:
         ports = CaseworkPorts(
-            database=SqlCaseworkDatabase(engine),
+            database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER),
             passwords=FAST_PASSWORDS,
             auth=policy or AuthPolicy(),
         )

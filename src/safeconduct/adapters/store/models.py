@@ -233,19 +233,23 @@ class CaseAssignmentRow(Base):
 class PrisonerRow(Base):
     """A registered prisoner of war (revision 0007): the number, the status, the record.
 
-    ``registration`` is the registration's JSON form
-    (:func:`~safeconduct.custody.record.registration_to_json`), read and written whole;
-    only the prisoner number and the status are queried. No column names a case: a case's
+    ``sealed_registration`` is the registration's JSON form
+    (:func:`~safeconduct.custody.record.registration_to_json`) encrypted under the
+    prisoner's data key, read and written whole; the prisoner number is looked up by its
+    blind index ``number_index``, the status in the clear. No column names a case: a case's
     prisoners are listed on the case side (:class:`CasePrisonerRow`).
     """
 
     __tablename__ = "prisoners"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prisoner_number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Revision 0009: the prisoner number only as its keyed blind index, and the record
+    # sealed under the prisoner's data key (bound to this table, column and row).
+    number_index: Mapped[str] = mapped_column(String(64), unique=True)
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    sealed_registration: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
-    registration: Mapped[dict[str, Any]] = mapped_column(JSON)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     registered_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

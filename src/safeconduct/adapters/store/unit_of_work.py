@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from safeconduct.adapters.store.assignments import SqlAssignments
 from safeconduct.adapters.store.audit import SqlAuditTrail
 from safeconduct.adapters.store.custody import (
+    SealedPrisoners,
     SqlArrivals,
     SqlCasePrisoners,
     SqlNumberSeries,
@@ -30,12 +31,15 @@ from safeconduct.adapters.store.custody import (
 from safeconduct.adapters.store.engine import database_errors
 from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
+from safeconduct.services.ports import FieldCipher
 
 
 class SqlUnitOfWork:
     """The repositories of one open transaction."""
 
-    def __init__(self, session: Session, *, read_only: bool = False) -> None:
+    def __init__(
+        self, session: Session, *, read_only: bool = False, cipher: FieldCipher | None = None
+    ) -> None:
         self.session = session
         self.users = SqlUsers(session)
         self.cases = SqlCases(session, lock=not read_only)
@@ -46,20 +50,33 @@ class SqlUnitOfWork:
         # Revision 0006: the crews and reception teams assigned to cases.
         self.assignments = SqlAssignments(session)
         # Revision 0007: custody (prisoners of war).
-        self.prisoners = SqlPrisoners(session, lock=not read_only)
+        # Revision 0009: prisoners' records sealed with the key file's cipher.
+        sealed = SealedPrisoners(session, cipher)
+        self.prisoners = SqlPrisoners(sealed, session, lock=not read_only)
         self.number_series = SqlNumberSeries(session)
         self.arrivals = SqlArrivals(session)
-        self.receipts = SqlReceipts(session)
-        self.case_prisoners = SqlCasePrisoners(session)
+        self.receipts = SqlReceipts(sealed, session)
+        self.case_prisoners = SqlCasePrisoners(sealed, session)
         # Revision 0008: the audit trail (append-only, hash-chained).
         self.audit = SqlAuditTrail(session)
 
 
 class SqlCaseworkDatabase:
-    """The casework database on one SQLAlchemy engine (SQLite or PostgreSQL)."""
+    """The casework database on one SQLAlchemy engine (SQLite or PostgreSQL).
 
-    def __init__(self, engine: Engine) -> None:
+    Parameters
+    ----------
+    engine
+        The store's engine.
+    cipher
+        The field cipher of the key file (revision 0009): prisoners' records are sealed and
+        opened with it; None refuses every prisoner read or write. Set later, once the key
+        file is checked against the database (``bootstrap.unlock_store``).
+    """
+
+    def __init__(self, engine: Engine, *, cipher: FieldCipher | None = None) -> None:
         self.engine = engine
+        self.cipher = cipher
         postgresql = engine.dialect.name == "postgresql"
         # A read-only unit of work on PostgreSQL reads one snapshot for every statement, so
         # that a case and its events read in two queries agree even while others commit,
@@ -95,7 +112,7 @@ class SqlCaseworkDatabase:
             Session(engine, expire_on_commit=False, autoflush=True) as session,
             session.begin(),
         ):
-            yield SqlUnitOfWork(session, read_only=read_only)
+            yield SqlUnitOfWork(session, read_only=read_only, cipher=self.cipher)
 
     def close(self) -> None:
         """Close the pooled connections."""

@@ -145,6 +145,10 @@ def _serve_demo(host: str, port: int) -> None:
         _say(f"demo: a throw-away data folder {folder} (removed on exit)")
         ports = bootstrap.casework_ports(data=folder, db=None)
         try:
+            # A throw-away key file beside the throw-away data, gone with it.
+            key_file = f"{folder}/demo.key"
+            bootstrap.write_new_key_file(key_file)
+            bootstrap.unlock_store(ports, key_file)
             operations = bootstrap.operations_ports(ports, folder)
             started = time.monotonic()
             made = fill_demo(ports, operations, progress=lambda line: _say(f"demo: {line}"))
