@@ -19,7 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from safeconduct.entrypoints.web.areas import read_upload, upload_files, upload_name
 from safeconduct.entrypoints.web.operations import get_operations
 from safeconduct.entrypoints.web.pages import session as web_session
-from safeconduct.entrypoints.web.pages.routes import _ports, _refusal, _render, templates
+from safeconduct.entrypoints.web.pages.routes import (
+    board_ports,
+    refusal_page,
+    render_page,
+    templates,
+)
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
 from safeconduct.errors import SafeconductError
 from safeconduct.services import area_library
@@ -70,26 +75,26 @@ def _page(
         "error_field": error.field if error else None,
     }
     status = 422 if error else 200
-    return _render(request, "areas.html", context, status=status, actor=actor, token=token)
+    return render_page(request, "areas.html", context, status=status, actor=actor, token=token)
 
 
 @router.get("/board/areas")
 def areas_page(request: Request, added: str | None = None) -> HTMLResponse:
     """The server's areas (operators, planners) and, for planners, the upload form."""
-    actor, token = web_session.session_actor(_ports(request), request)
+    actor, token = web_session.session_actor(board_ports(request), request)
     try:
         return _page(request, actor, token, added=added)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
 
 
 @router.post("/board/areas")
 async def upload_area(request: Request) -> Response:
     """Add an area from the upload form; on success back to the list, which shows it."""
-    actor, token = await run_in_threadpool(web_session.session_actor, _ports(request), request)
+    actor, token = await run_in_threadpool(web_session.session_actor, board_ports(request), request)
     if not area_library.may_add_areas(actor):
         error = PermissionDeniedError(f"{actor.name} may not add areas of operations")
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     form = await read_upload(request)
     try:
         sent = request.headers.get(web_session.CSRF_HEADER) or form.get(web_session.CSRF_FIELD)
@@ -104,7 +109,7 @@ async def upload_area(request: Request) -> Response:
                 actor=actor,
             )
         except PermissionDeniedError as error:
-            return _refusal(request, error, actor, token)
+            return refusal_page(request, error, actor, token)
         except SafeconductError as error:
             return await run_in_threadpool(_page, request, actor, token, error=error, name=name)
     finally:

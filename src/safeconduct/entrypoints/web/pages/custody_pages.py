@@ -34,9 +34,9 @@ from safeconduct.entrypoints.web.custody import custody_ports_of
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.routes import (
     SECURITY_HEADERS,
-    _ports,
-    _refusal,
-    _render,
+    board_ports,
+    refusal_page,
+    render_page,
     templates,
 )
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
@@ -99,7 +99,7 @@ def _checked(form: FormData, name: str) -> bool:
 
 def _signed_in(request: Request, form: FormData | None = None) -> tuple[Actor, str]:
     """The page's user, and (for a POST) its CSRF token checked."""
-    actor, token = web_session.session_actor(_ports(request), request)
+    actor, token = web_session.session_actor(board_ports(request), request)
     if form is not None:
         sent = request.headers.get(web_session.CSRF_HEADER) or form.get(web_session.CSRF_FIELD)
         check_csrf(csrf_for(token), sent if isinstance(sent, str) else None)
@@ -212,11 +212,11 @@ def _reception_page(
         "languages": LANGUAGES,
         "may_arrive": str(case.status) == CaseStatus.ARRIVED.value,
     }
-    return _render(request, "reception.html", context, status=status, actor=actor, token=token)
+    return render_page(request, "reception.html", context, status=status, actor=actor, token=token)
 
 
 def _case_for_reception(request: Request, case_id: int, actor: Actor) -> CaseInfo:
-    case = casework.get_case(_ports(request), case_id, actor=actor)
+    case = casework.get_case(board_ports(request), case_id, actor=actor)
     if not may_receive(actor):
         raise PermissionDeniedError(f"{actor.name} may not record arrivals or receipts")
     return case
@@ -229,7 +229,7 @@ def reception_page(request: Request, case_id: int, receipt: str | None = None) -
     try:
         case = _case_for_reception(request, case_id, actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     return _reception_page(request, actor, token, case, receipt=receipt)
 
 
@@ -288,13 +288,13 @@ def record_arrival(request: Request, case_id: int, form: Form) -> Response:
     try:
         case = _case_for_reception(request, case_id, actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     arrival, errors, values = _read_arrival(form)
     if arrival is not None:
         try:
             custody.record_arrival(custody_ports_of(request.app), case_id, arrival, actor=actor)
         except (PermissionDeniedError, NotFoundError) as error:
-            return _refusal(request, error, actor, token)
+            return refusal_page(request, error, actor, token)
         except SafeconductError as error:
             errors = _form_errors(error, _ARRIVAL_FIELDS)
     if errors:
@@ -344,7 +344,7 @@ def issue_receipt(request: Request, case_id: int, form: Form) -> Response:
     try:
         case = _case_for_reception(request, case_id, actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     items, errors, rows = _read_items(form)
     if not errors:
         try:
@@ -352,7 +352,7 @@ def issue_receipt(request: Request, case_id: int, form: Form) -> Response:
                 custody_ports_of(request.app), case_id, items, actor=actor
             )
         except (PermissionDeniedError, NotFoundError) as error:
-            return _refusal(request, error, actor, token)
+            return refusal_page(request, error, actor, token)
         except SafeconductError as error:
             errors = {"": error.message}
         else:
@@ -375,7 +375,7 @@ def receipt_pdf(request: Request, number: str, lang: Langs = None) -> Response:
             f"receipt-{number}.pdf",
         )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
 
 
 # ----------------------------------------------------------------- registration
@@ -412,7 +412,7 @@ def _registration_page(
         "languages": LANGUAGES,
         "today": date.today().isoformat(),
     }
-    return _render(request, "register.html", context, status=status, actor=actor, token=token)
+    return render_page(request, "register.html", context, status=status, actor=actor, token=token)
 
 
 def _art17_notices() -> list[tuple[str, str, str]]:
@@ -435,9 +435,13 @@ def registration_form(request: Request, case_id: int | None = None) -> HTMLRespo
     actor, token = _signed_in(request)
     try:
         _require_registrar(actor)
-        case = None if case_id is None else casework.get_case(_ports(request), case_id, actor=actor)
+        case = (
+            None
+            if case_id is None
+            else casework.get_case(board_ports(request), case_id, actor=actor)
+        )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     values: dict[str, Any] = {"language": case.language if case else "", "health": "good"}
     if case is not None:
         values["case_id"] = str(case.id)
@@ -473,7 +477,7 @@ def register_prisoner(request: Request, form: Form) -> Response:
     from safeconduct.custody.record import registration_from_json
 
     actor, token = _signed_in(request, form)
-    ports = _ports(request)
+    ports = board_ports(request)
     record, values = _record(form)
     case: CaseInfo | None = None
     try:
@@ -483,7 +487,7 @@ def register_prisoner(request: Request, form: Form) -> Response:
                 raise NotFoundError("there is no such case", field="case_id")
             case = casework.get_case(ports, int(values["case_id"]), actor=actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     try:
         registration = registration_from_json(record)
         number = custody.register_prisoner(
@@ -493,7 +497,7 @@ def register_prisoner(request: Request, form: Form) -> Response:
             actor=actor,
         )
     except PermissionDeniedError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     except SafeconductError as error:
         errors = _form_errors(error, _REGISTRATION_FIELDS)
         return _registration_page(
@@ -509,7 +513,7 @@ def prisoners_page(request: Request) -> HTMLResponse:
     try:
         return _prisoners_page(request, actor, token)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
 
 
 def _prisoners_page(
@@ -529,7 +533,7 @@ def _prisoners_page(
         "languages": LANGUAGES,
         "not_given": NOT_GIVEN_TEXT,
     }
-    return _render(request, "prisoners.html", context, status=status, actor=actor, token=token)
+    return render_page(request, "prisoners.html", context, status=status, actor=actor, token=token)
 
 
 @router.get("/board/prisoners/{number}")
@@ -540,7 +544,7 @@ def prisoner_page(request: Request, number: str, receipt: str | None = None) -> 
     try:
         return _prisoner_page(request, actor, token, number, receipt=receipt)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
 
 
 def _prisoner_page(
@@ -576,7 +580,9 @@ def _prisoner_page(
         "receipt": receipt,
         "receipts": (),
     }
-    return _render(request, "prisoner.html", context, status=status_code, actor=actor, token=token)
+    return render_page(
+        request, "prisoner.html", context, status=status_code, actor=actor, token=token
+    )
 
 
 @router.get("/board/prisoners/{number}/card.pdf")
@@ -591,7 +597,7 @@ def capture_card(request: Request, number: str, lang: Langs = None) -> Response:
             f"capture-card-{number}.pdf",
         )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
 
 
 @router.post("/board/prisoners/{number}/events")
@@ -625,7 +631,7 @@ def record_event(request: Request, number: str, form: Form) -> Response:
             actor=actor,
         )
     except (PermissionDeniedError, NotFoundError) as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     except SafeconductError as error:
         try:
             return _prisoner_page(
@@ -638,7 +644,7 @@ def record_event(request: Request, number: str, form: Form) -> Response:
                 status_code=422,
             )
         except SafeconductError as again:
-            return _refusal(request, again, actor, token)
+            return refusal_page(request, again, actor, token)
     return RedirectResponse(f"/board/prisoners/{number}#events", status_code=303)
 
 
@@ -667,7 +673,7 @@ def issue_prisoner_receipt(request: Request, number: str, form: Form) -> Respons
             request, actor, token, number, items=rows, item_errors=errors, status_code=422
         )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
 
 
 @router.post("/board/prisoners/evacuation-list")
@@ -706,14 +712,14 @@ def evacuation_list(request: Request, form: Form) -> Response:
             f"evacuation-list-{on.isoformat()}.pdf",
         )
     except PermissionDeniedError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     except SafeconductError as error:
         try:
             return _prisoners_page(
                 request, actor, token, evacuation=values, error=error.message, status=422
             )
         except SafeconductError as again:
-            return _refusal(request, again, actor, token)
+            return refusal_page(request, again, actor, token)
 
 
 _NIB_MEDIA = {
@@ -728,7 +734,7 @@ def nib_export(request: Request, suffix: str) -> Response:
     """The notifications to the National Information Bureau: JSON, CSV or PDF."""
     actor, token = _signed_in(request)
     if suffix not in _NIB_MEDIA:
-        return _refusal(request, NotFoundError(f"no notifications.{suffix}"), actor, token)
+        return refusal_page(request, NotFoundError(f"no notifications.{suffix}"), actor, token)
     try:
         with tempfile.TemporaryDirectory(prefix="safeconduct-nib-") as folder:
             out = Path(folder)
@@ -738,5 +744,5 @@ def nib_export(request: Request, suffix: str) -> Response:
                 raise NotFoundError(f"the export has no {suffix} file")
             content = found[0].read_bytes()
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     return _download(content, f"nib-notifications.{suffix}", _NIB_MEDIA[suffix])

@@ -71,7 +71,7 @@ templates.env.filters["label"] = _label
 templates.env.filters["when"] = _when
 
 
-def _ports(request: Request) -> CaseworkPorts:
+def board_ports(request: Request) -> CaseworkPorts:
     ports: CaseworkPorts = request.app.state.ports
     return ports
 
@@ -83,7 +83,7 @@ def _cursor(ports: CaseworkPorts) -> str:
     return after(None).cursor if after is not None else ""
 
 
-def _render(
+def render_page(
     request: Request,
     name: str,
     context: dict[str, Any],
@@ -109,7 +109,7 @@ def _render(
     return response
 
 
-def _refusal(
+def refusal_page(
     request: Request, error: SafeconductError, actor: Actor, token: str, *, partial: bool = False
 ) -> HTMLResponse:
     """A use case's refusal as a page (or, for htmx, a fragment) with its status."""
@@ -128,7 +128,9 @@ def _refusal(
     headers = (
         {"Retry-After": str(error.retry_after_s)} if isinstance(error, ServiceBusyError) else None
     )
-    return _render(request, name, context, status=status, actor=actor, token=token, headers=headers)
+    return render_page(
+        request, name, context, status=status, actor=actor, token=token, headers=headers
+    )
 
 
 # ----------------------------------------------------------------- sign-in
@@ -161,7 +163,7 @@ def _login_page(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     value = web_session.login_csrf(request)
-    response = _render(
+    response = render_page(
         request,
         "login.html",
         {"error": error, "name": name, "csrf": value, "next": next_path},
@@ -188,7 +190,7 @@ def login(
 ) -> Response:
     """Sign in with a user name and password; the session token goes in the cookie."""
     check_csrf(request.cookies.get(web_session.LOGIN_CSRF_COOKIE) or "", csrf_token)
-    ports = _ports(request)
+    ports = board_ports(request)
     try:
         issued = casework.issue_token(ports, username, password)
     except LoginLockedError as error:
@@ -215,7 +217,7 @@ def logout(request: Request, csrf_token: Csrf = None, csrf_header: CsrfHeader = 
     if token is None:
         return RedirectResponse("/login", status_code=303)
     check_csrf(csrf_for(token), csrf_header or csrf_token)
-    casework.revoke_token(_ports(request), token)
+    casework.revoke_token(board_ports(request), token)
     response = RedirectResponse("/login", status_code=303)
     web_session.clear_session(response, request)
     return response
@@ -231,7 +233,9 @@ BOARD_PAGE_SIZE = 100
 def _board_rows(request: Request, actor: Actor, after: str | None) -> dict[str, Any]:
     # Newest change first (what moved last is what people look for), a page at a time;
     # "next" is the cursor of the "Older cases" row, None on the last page.
-    page = casework.list_cases(_ports(request), actor=actor, limit=BOARD_PAGE_SIZE, after=after)
+    page = casework.list_cases(
+        board_ports(request), actor=actor, limit=BOARD_PAGE_SIZE, after=after
+    )
     return {"cases": page.items, "next": page.next}
 
 
@@ -239,13 +243,13 @@ def _board_rows(request: Request, actor: Actor, after: str | None) -> dict[str, 
 def board(request: Request, after: str | None = None) -> HTMLResponse:
     """The cases the user may see, newest change first, live: the first page, or the page
     after ``after`` (the "Older cases" link without htmx)."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     cursor = _cursor(ports)
     try:
         rows = _board_rows(request, actor, after)
     except PermissionDeniedError:
-        return _render(
+        return render_page(
             request,
             "board.html",
             {"cases": None, "cursor": cursor},
@@ -254,9 +258,9 @@ def board(request: Request, after: str | None = None) -> HTMLResponse:
             token=token,
         )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     context = {**rows, "cursor": cursor, "older_page": after is not None}
-    return _render(request, "board.html", context, actor=actor, token=token)
+    return render_page(request, "board.html", context, actor=actor, token=token)
 
 
 @router.get("/board/rows")
@@ -264,33 +268,33 @@ def board_rows(request: Request, after: str | None = None) -> HTMLResponse:
     """The first page of rows (htmx reloads them after a gap in the event stream), or the
     page after ``after`` ("Older cases"); each ends in an "Older cases" row while more
     remain."""
-    actor, token = web_session.session_actor(_ports(request), request)
+    actor, token = web_session.session_actor(board_ports(request), request)
     try:
         rows = _board_rows(request, actor, after)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token, partial=True)
-    return _render(request, "_rows.html", rows, actor=actor, token=token)
+        return refusal_page(request, error, actor, token, partial=True)
+    return render_page(request, "_rows.html", rows, actor=actor, token=token)
 
 
 @router.get("/board/rows/{case_id}")
 def board_row(request: Request, case_id: int) -> Response:
     """One row (htmx swaps it in when its case changes); 204 when it may not be shown."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     try:
         case = casework.get_case(ports, case_id, actor=actor)
     except (PermissionDeniedError, NotFoundError):
         return Response(status_code=204)
-    return _render(request, "_row.html", {"case": case}, actor=actor, token=token)
+    return render_page(request, "_row.html", {"case": case}, actor=actor, token=token)
 
 
 @router.get("/board/cases/new")
 def new_case_form(request: Request) -> HTMLResponse:
     """The new-case form (operators)."""
-    actor, token = web_session.session_actor(_ports(request), request)
+    actor, token = web_session.session_actor(board_ports(request), request)
     if not casework.case_abilities(actor).open_cases:
         error = PermissionDeniedError(f"{actor.name} may not open cases")
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     return _new_case_page(request, actor, token)
 
 
@@ -311,7 +315,7 @@ def _new_case_page(
         "error_field": error.field if error else None,
     }
     status = 422 if error else 200
-    return _render(request, "new_case.html", context, status=status, actor=actor, token=token)
+    return render_page(request, "new_case.html", context, status=status, actor=actor, token=token)
 
 
 @router.post("/board/cases")
@@ -322,13 +326,13 @@ def open_case(
     csrf_token: Csrf = None,
 ) -> Response:
     """Open a case from the form; on success, to its page."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     check_csrf(csrf_for(token), csrf_token)
     try:
         case = casework.open_case(ports, language=language, channel=channel, actor=actor)
     except PermissionDeniedError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     except InvalidValueError as error:
         return _new_case_page(
             request, actor, token, error=error, language=language, channel=channel
@@ -344,32 +348,32 @@ def _case_context(case: CaseInfo, actor: Actor) -> dict[str, Any]:
 def case_page(request: Request, case_id: int) -> HTMLResponse:
     """A case: its status, the transitions the user may make, its timeline; and, for those
     who may read plans, its operation with the plan's map and files."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     cursor = _cursor(ports)
     try:
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     context = {
         **_case_context(case, actor),
         **_operation_context(request, case.id, actor),
         "team": _team_context(ports, case.id, actor),
         "cursor": cursor,
     }
-    return _render(request, "case.html", context, actor=actor, token=token)
+    return render_page(request, "case.html", context, actor=actor, token=token)
 
 
 @router.get("/board/cases/{case_id}/panel")
 def case_panel(request: Request, case_id: int) -> HTMLResponse:
     """The case's status, buttons and timeline (htmx refreshes it when the case changes)."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     try:
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token, partial=True)
-    return _render(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
+        return refusal_page(request, error, actor, token, partial=True)
+    return render_page(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
 
 
 @router.post("/board/cases/{case_id}/transitions")
@@ -382,27 +386,29 @@ def transition_case(
     hx_request: HxRequest = None,
 ) -> Response:
     """Move a case (a button); htmx gets the new panel, a plain form the case page."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     check_csrf(csrf_for(token), csrf_header or csrf_token)
     try:
         case = casework.transition_case(ports, case_id, transition, actor=actor)
     except InvalidValueError as error:
         if isinstance(error, NotFoundError):
-            return _refusal(request, error, actor, token, partial=bool(hx_request))
+            return refusal_page(request, error, actor, token, partial=bool(hx_request))
         # Refused by the state machine (the case moved meanwhile): show it as it is now.
         try:
             current = casework.get_case(ports, case_id, actor=actor)
         except SafeconductError as again:
-            return _refusal(request, again, actor, token, partial=bool(hx_request))
+            return refusal_page(request, again, actor, token, partial=bool(hx_request))
         context = {**_case_context(current, actor), "error": error.message}
         name = "_panel.html" if hx_request else "case.html"
         context.setdefault("cursor", _cursor(ports))
-        return _render(request, name, context, status=422, actor=actor, token=token)
+        return render_page(request, name, context, status=422, actor=actor, token=token)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token, partial=bool(hx_request))
+        return refusal_page(request, error, actor, token, partial=bool(hx_request))
     if hx_request:
-        return _render(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
+        return render_page(
+            request, "_panel.html", _case_context(case, actor), actor=actor, token=token
+        )
     return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
 
 
@@ -435,7 +441,7 @@ def _change_team(
     request: Request, case_id: int, member: str, csrf: str | None, *, add: bool
 ) -> Response:
     """Assign (or remove) ``member`` (``"name:role"``), then show the case page again."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     check_csrf(csrf_for(token), csrf)
     user, _, role = member.partition(":")
@@ -445,7 +451,7 @@ def _change_team(
     except (PermissionDeniedError, NotFoundError) as error:
         if isinstance(error, NotFoundError) and error.field == "user":
             return _team_refused(request, case_id, actor, token, error)
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     except SafeconductError as error:
         return _team_refused(request, case_id, actor, token, error)
     return RedirectResponse(f"/board/cases/{case_id}#team", status_code=303)
@@ -455,18 +461,18 @@ def _team_refused(
     request: Request, case_id: int, actor: Actor, token: str | None, error: SafeconductError
 ) -> Response:
     """The case page again, with why the team change was refused (422)."""
-    ports = _ports(request)
+    ports = board_ports(request)
     try:
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as again:
-        return _refusal(request, again, actor, token)
+        return refusal_page(request, again, actor, token)
     context = {
         **_case_context(case, actor),
         **_operation_context(request, case.id, actor),
         "team": _team_context(ports, case.id, actor, error=error.message),
         "cursor": _cursor(ports),
     }
-    return _render(request, "case.html", context, status=422, actor=actor, token=token)
+    return render_page(request, "case.html", context, status=422, actor=actor, token=token)
 
 
 @router.post("/board/cases/{case_id}/assignments")
@@ -510,21 +516,21 @@ def operation_section(
     that is done arrives with its map, which ``case_map.js`` draws where it lands.
     (``polling`` is what pages served before this change still send; it changes nothing.)
     """
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     try:
         casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token, partial=True)
+        return refusal_page(request, error, actor, token, partial=True)
     context = _operation_context(request, case_id, actor)
     if not context["show_operation"]:
-        return _refusal(
+        return refusal_page(
             request, PermissionDeniedError(f"{actor.name} may not see operations"), actor, token,
             partial=True,
         )  # fmt: skip
     if stamp is not None and stamp == context["stamp"] and not context.get("running"):
         return Response(status_code=204)
-    return _render(request, "_operation.html", context, actor=actor, token=token)
+    return render_page(request, "_operation.html", context, actor=actor, token=token)
 
 
 def _form_values(
@@ -554,15 +560,15 @@ def new_operation_form(
 ) -> Response:
     """The new-operation form again for another area (htmx, when the area is chosen): its
     own meeting point and reception points, the window as typed."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     values = _form_values(area, meeting_point, window_start, window_end, reception)
     form = operation_view.new_operation(request, actor, values, area_changed=True)
     if form is None:
         error = PermissionDeniedError(f"{actor.name} may not plan operations")
-        return _refusal(request, error, actor, token, partial=True)
+        return refusal_page(request, error, actor, token, partial=True)
     context = {"form": form, "case_id": case_id}
-    return _render(request, "_new_operation.html", context, actor=actor, token=token)
+    return render_page(request, "_new_operation.html", context, actor=actor, token=token)
 
 
 @router.post("/board/cases/{case_id}/operation")
@@ -581,7 +587,7 @@ def create_operation(
     """Give the case its operation from the form (planners): htmx gets the operation
     section with its Plan button, a plain form the case page. A value the use case refuses
     sends the form back (422) with the message next to its field; nothing is written."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     check_csrf(csrf_for(token), csrf_header or csrf_token)
     partial = bool(hx_request)
@@ -590,7 +596,7 @@ def create_operation(
         if not operation_view.may_plan(actor):
             raise PermissionDeniedError(f"{actor.name} may not plan operations")
     except SafeconductError as error:
-        return _refusal(request, error, actor, token, partial=partial)
+        return refusal_page(request, error, actor, token, partial=partial)
     values = _form_values(area, meeting_point, window_start, window_end, reception)
     wanted, errors = operation_view.read_form(values)
     if wanted is not None:
@@ -606,7 +612,7 @@ def create_operation(
                 actor=actor,
             )
         except (PermissionDeniedError, NotFoundError) as error:
-            return _refusal(request, error, actor, token, partial=partial)
+            return refusal_page(request, error, actor, token, partial=partial)
         except SafeconductError as error:
             errors = operation_view.form_error(error)
     if errors:
@@ -615,15 +621,15 @@ def create_operation(
         if context["operation"] is not None:  # made meanwhile, by another planner
             context["operation_error"] = next(iter(errors.values()))
         if partial:
-            return _render(
+            return render_page(
                 request, "_operation.html", context, status=422, actor=actor, token=token
             )
         page = {**_case_context(case, actor), **context, "cursor": _cursor(ports)}
-        return _render(request, "case.html", page, status=422, actor=actor, token=token)
+        return render_page(request, "case.html", page, status=422, actor=actor, token=token)
     if not partial:
         return RedirectResponse(f"/board/cases/{case_id}", status_code=303)
     context = _operation_context(request, case_id, actor)
-    return _render(request, "_operation.html", context, actor=actor, token=token)
+    return render_page(request, "_operation.html", context, actor=actor, token=token)
 
 
 @router.post("/board/operations/{operation_id}/plan")
@@ -635,7 +641,7 @@ def plan_operation(
     hx_request: HxRequest = None,
 ) -> Response:
     """Ask for the operation's plan (the Plan button); htmx gets the operation section."""
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     check_csrf(csrf_for(token), csrf_header or csrf_token)
     ops_ports = operation_view.get_operations(request)
@@ -643,11 +649,11 @@ def plan_operation(
         info = operation_view.ops.get_operation(ops_ports, operation_id, actor=actor)
         operation_view.ops.request_plan(ops_ports, operation_id, actor=actor)
     except SafeconductError as error:
-        return _refusal(request, error, actor, token, partial=bool(hx_request))
+        return refusal_page(request, error, actor, token, partial=bool(hx_request))
     if not hx_request:
         return RedirectResponse(f"/board/cases/{info.case_id}", status_code=303)
     context = _operation_context(request, info.case_id, actor)
-    return _render(request, "_operation.html", context, actor=actor, token=token)
+    return render_page(request, "_operation.html", context, actor=actor, token=token)
 
 
 def _overlay(request: Request, operation_id: int, name: str) -> Response:
@@ -655,20 +661,20 @@ def _overlay(request: Request, operation_id: int, name: str) -> Response:
     to whoever may read its plan; 404 before a plan, or when it cannot be drawn."""
     from fastapi.responses import FileResponse
 
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     try:
         info = operation_view.ops.get_operation(
             operation_view.get_operations(request), operation_id, actor=actor
         )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     missing = NotFoundError(f"operation {operation_id} has no {name} (no plan yet?)")
     if info.plan_status != PlanStatus.DONE:
-        return _refusal(request, missing, actor, token)
+        return refusal_page(request, missing, actor, token)
     path = operation_view.overlay_path(request, info, name)
     if not path.is_file() and operation_view.overlay(request, info, name) is None:
-        return _refusal(request, missing, actor, token)
+        return refusal_page(request, missing, actor, token)
     response = FileResponse(path, media_type="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers.update(SECURITY_HEADERS)
@@ -694,14 +700,14 @@ def operation_file(request: Request, operation_id: int, name: str) -> Response:
 
     from safeconduct.entrypoints.web.operations import _MEDIA
 
-    ports = _ports(request)
+    ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
     try:
         path = operation_view.ops.plan_file(
             operation_view.get_operations(request), operation_id, name, actor=actor
         )
     except SafeconductError as error:
-        return _refusal(request, error, actor, token)
+        return refusal_page(request, error, actor, token)
     media = _MEDIA.get(path.suffix, "application/octet-stream")
     inline = path.suffix in (".geojson", ".json", ".png", ".html")
     response = FileResponse(
