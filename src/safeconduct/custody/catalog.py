@@ -20,78 +20,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
-
 from safeconduct.errors import InvalidValueError
+from safeconduct.note.catalog import Catalogues, Translations
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "custody"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
-    """Mark ``message`` for extraction into the template; returns it unchanged."""
-    return message
+#: The custody documents' catalogues (the note's machinery, another domain).
+CATALOGUES = Catalogues(LOCALE_DIR, DOMAIN, TEMPLATE, kind="custody")
 
-
-def catalogue_path(lang: str) -> Path:
-    """Where the custody catalogue of ``lang`` lives."""
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-def available_languages() -> list[str]:
-    """The language codes that have a custody catalogue, sorted."""
-    if not LOCALE_DIR.is_dir():
-        return []
-    return sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-
-
-@functools.lru_cache(maxsize=16)
-def _read(path: Path) -> Catalog:
-    with path.open("rb") as fh:
-        return read_po(fh, domain=DOMAIN)
-
-
-def read_template() -> Catalog:
-    """The message template (``custody.pot``)."""
-    return _read(TEMPLATE)
-
-
-@dataclass(frozen=True)
-class Translations:
-    """The custody messages of one language.
-
-    Attributes
-    ----------
-    lang
-        Language code, as the catalogue's folder is named (``"uk"``).
-    messages
-        msgid -> translated text.
-    """
-
-    lang: str
-    messages: dict[str, str]
-
-    def gettext(self, msgid: str) -> str:
-        """The translation of ``msgid``; a missing one is a bug in the catalogue."""
-        try:
-            return self.messages[msgid]
-        except KeyError:
-            raise InvalidValueError(
-                f"the {self.lang} custody catalogue has no translation of {msgid!r}; "
-                f"update {catalogue_path(self.lang)}"
-            ) from None
-
-    __call__ = gettext
+catalogue_path = CATALOGUES.catalogue_path
+available_languages = CATALOGUES.available_languages
+read_template = CATALOGUES.read_template
+missing_messages = CATALOGUES.missing_messages
 
 
 @functools.lru_cache(maxsize=16)
 def load(lang: str) -> Translations:
-    """The custody catalogue of ``lang``.
+    """The custody catalogue of ``lang`` (kept once read: every document asks again).
 
     Raises
     ------
@@ -99,18 +49,7 @@ def load(lang: str) -> Translations:
         ``field="langs"`` when there is no catalogue for ``lang`` (the message lists those
         there are).
     """
-    path = catalogue_path(lang)
-    if not path.is_file():
-        raise InvalidValueError(
-            f"no catalogue for language {lang!r}; available: {', '.join(available_languages())}",
-            field="langs",
-        )
-    messages = {
-        str(m.id): str(m.string)
-        for m in _read(path)
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
-    return Translations(lang=lang, messages=messages)
+    return CATALOGUES.load(lang)
 
 
 def document_languages(
@@ -157,9 +96,3 @@ def document_languages(
             field="langs",
         )
     return ordered
-
-
-def missing_messages(lang: str) -> list[str]:
-    """The template's msgids that ``lang`` lacks (or has empty or fuzzy)."""
-    have = load(lang).messages
-    return [str(m.id) for m in read_template() if m.id and str(m.id) not in have]

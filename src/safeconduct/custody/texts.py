@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from safeconduct.custody.catalog import N_
+from safeconduct.note.catalog import N_
 
 # ----------------------------------------------------------------- capture card (Annex IV B)
 CARD_TITLE = N_("CAPTURE CARD FOR PRISONER OF WAR")

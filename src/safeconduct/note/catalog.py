@@ -42,27 +42,10 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     return message
 
 
-def catalogue_path(lang: str) -> Path:
-    """Where the catalogue of ``lang`` lives."""
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-def available_languages() -> list[str]:
-    """The language codes that have a catalogue, sorted."""
-    if not LOCALE_DIR.is_dir():
-        return []
-    return sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-
-
-@functools.lru_cache(maxsize=16)
-def _read(path: Path) -> Catalog:
+@functools.lru_cache(maxsize=32)
+def _read(path: Path, domain: str) -> Catalog:
     with path.open("rb") as fh:
-        return read_po(fh, domain=DOMAIN)
-
-
-def read_template() -> Catalog:
-    """The message template (``messages.pot``)."""
-    return _read(TEMPLATE)
+        return read_po(fh, domain=domain)
 
 
 @dataclass(frozen=True)
@@ -75,22 +58,114 @@ class Translations:
         Language code, as the catalogue's folder is named (``"ru"``).
     messages
         msgid -> translated text.
+    source
+        The catalogue file, named when a message is missing.
+    kind
+        What the catalogue is for, in that message (``""`` for the note's, ``"custody"``).
     """
 
     lang: str
     messages: dict[str, str]
+    source: Path | None = None
+    kind: str = ""
 
     def gettext(self, msgid: str) -> str:
         """The translation of ``msgid``; a missing one is a bug in the catalogue."""
         try:
             return self.messages[msgid]
         except KeyError:
+            which = " ".join(w for w in (self.lang, self.kind, "catalogue") if w)
             raise InvalidValueError(
-                f"the {self.lang} catalogue has no translation of {msgid!r}; "
-                f"update {catalogue_path(self.lang)}"
+                f"the {which} has no translation of {msgid!r}; update {self.source}"
             ) from None
 
     __call__ = gettext
+
+
+@dataclass(frozen=True)
+class Catalogues:
+    """One gettext domain's catalogues: ``<locale_dir>/<lang>/LC_MESSAGES/<domain>.po`` and
+    the template. The note's words are one such set, the custody documents' another.
+
+    Attributes
+    ----------
+    locale_dir
+        The folder of the language folders.
+    domain
+        The gettext domain (the ``.po`` files' name).
+    template
+        The ``.pot`` template.
+    kind
+        What the catalogues are for, in messages (``""`` for the note's).
+    """
+
+    locale_dir: Path
+    domain: str
+    template: Path
+    kind: str = ""
+
+    def catalogue_path(self, lang: str) -> Path:
+        """Where the catalogue of ``lang`` lives."""
+        return self.locale_dir / lang / "LC_MESSAGES" / f"{self.domain}.po"
+
+    def available_languages(self) -> list[str]:
+        """The language codes that have a catalogue, sorted."""
+        if not self.locale_dir.is_dir():
+            return []
+        found = self.locale_dir.glob(f"*/LC_MESSAGES/{self.domain}.po")
+        return sorted(p.parent.parent.name for p in found)
+
+    def read_template(self) -> Catalog:
+        """The message template."""
+        return _read(self.template, self.domain)
+
+    def load(self, lang: str) -> Translations:
+        """The catalogue of ``lang``: its messages that are present, not empty and not fuzzy.
+
+        Raises
+        ------
+        InvalidValueError
+            ``field="langs"`` when there is no catalogue for ``lang`` (the message lists
+            those there are).
+        """
+        path = self.catalogue_path(lang)
+        if not path.is_file():
+            raise InvalidValueError(
+                f"no catalogue for language {lang!r}; "
+                f"available: {', '.join(self.available_languages())}",
+                field="langs",
+            )
+        messages = {
+            str(m.id): str(m.string)
+            for m in _read(path, self.domain)
+            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+        }
+        return Translations(lang=lang, messages=messages, source=path, kind=self.kind)
+
+    def missing_messages(self, lang: str) -> list[str]:
+        """The template's msgids that ``lang`` lacks (or has empty or fuzzy)."""
+        have = self.load(lang).messages
+        return [str(m.id) for m in self.read_template() if m.id and str(m.id) not in have]
+
+
+def _notes() -> Catalogues:
+    # Built from the module's names at each call, so that they stay the one place to change.
+    return Catalogues(LOCALE_DIR, DOMAIN, TEMPLATE)
+
+
+def catalogue_path(lang: str) -> Path:
+    """Where the catalogue of ``lang`` lives."""
+    return _notes().catalogue_path(lang)
+
+
+def available_languages() -> list[str]:
+    """The language codes that have a catalogue, sorted."""
+    return _notes().available_languages()
+
+
+def read_template() -> Catalog:
+    """The message template (``messages.pot``)."""
+    return _notes().read_template()
 
 
 def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
@@ -126,22 +201,9 @@ def parse_languages(text: str | list[str] | tuple[str, ...]) -> list[str]:
 
 def load(lang: str) -> Translations:
     """Load the catalogue of ``lang`` (see :func:`parse_languages` for checked input)."""
-    path = catalogue_path(lang)
-    if not path.is_file():
-        raise InvalidValueError(
-            f"no catalogue for language {lang!r}; available: {', '.join(available_languages())}",
-            field="langs",
-        )
-    catalogue = _read(path)
-    messages = {
-        str(m.id): str(m.string)
-        for m in catalogue
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
-    return Translations(lang=lang, messages=messages)
+    return _notes().load(lang)
 
 
 def missing_messages(lang: str) -> list[str]:
     """The template's msgids that ``lang`` lacks (or has empty or fuzzy)."""
-    have = load(lang).messages
-    return [str(m.id) for m in read_template() if m.id and str(m.id) not in have]
+    return _notes().missing_messages(lang)
