@@ -57,6 +57,7 @@ from safeconduct.custody.nib import NibNotification
 from safeconduct.custody.record import NotGiven, Registration
 from safeconduct.custody.transliteration import latin
 from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.note.layout import wrap as wrap_line
 
 #: The capture card's page: Annex IV B's 15 x 10.5 cm, in points.
 CARD_SIZE = (150 * mm, 105 * mm)
@@ -173,28 +174,14 @@ def _write_pdf(out_path: str | os.PathLike[str], data: bytes) -> Path:
 def wrap(
     text: str, font: str, size: float, width: float, measure: Measure = text_width
 ) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` points: at spaces, and inside a
-    word only when the word alone is too wide. Nothing is dropped."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if measure(candidate, font, size) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-                line = ""
-            while measure(word, font, size) > width:
-                cut = len(word) - 1
-                while cut > 1 and measure(word[:cut], font, size) > width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            line = word
-        lines.append(line)
-    return lines
+    """``text`` broken into lines no wider than ``width`` points: each paragraph (``\n``)
+    as the note wraps its lines (at spaces, inside a word only when the word alone is too
+    wide), an empty paragraph kept as an empty line. Nothing is dropped."""
+    return [
+        line
+        for paragraph in text.split("\n")
+        for line in (wrap_line(paragraph, font, size, width, measure) or [""])
+    ]
 
 
 def fit(
