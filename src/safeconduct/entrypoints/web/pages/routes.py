@@ -344,6 +344,26 @@ def _case_context(case: CaseInfo, actor: Actor) -> dict[str, Any]:
     return {"case": case, "buttons": casework.transitions_for(case, actor=actor)}
 
 
+def _case_page_context(
+    request: Request,
+    case: CaseInfo,
+    actor: Actor,
+    *,
+    cursor: str,
+    operation: dict[str, Any] | None = None,
+    team_error: str | None = None,
+) -> dict[str, Any]:
+    """Everything the whole case page shows: the panel, the team and the operation (its
+    section's context when given, e.g. a refused form), from the change ``cursor`` on."""
+    ports = board_ports(request)
+    return {
+        **_case_context(case, actor),
+        **(operation if operation is not None else _operation_context(request, case.id, actor)),
+        "team": _team_context(ports, case.id, actor, error=team_error),
+        "cursor": cursor,
+    }
+
+
 @router.get("/board/cases/{case_id}")
 def case_page(request: Request, case_id: int) -> HTMLResponse:
     """A case: its status, the transitions the user may make, its timeline; and, for those
@@ -355,12 +375,7 @@ def case_page(request: Request, case_id: int) -> HTMLResponse:
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as error:
         return refusal_page(request, error, actor, token)
-    context = {
-        **_case_context(case, actor),
-        **_operation_context(request, case.id, actor),
-        "team": _team_context(ports, case.id, actor),
-        "cursor": cursor,
-    }
+    context = _case_page_context(request, case, actor, cursor=cursor)
     return render_page(request, "case.html", context, actor=actor, token=token)
 
 
@@ -466,12 +481,9 @@ def _team_refused(
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as again:
         return refusal_page(request, again, actor, token)
-    context = {
-        **_case_context(case, actor),
-        **_operation_context(request, case.id, actor),
-        "team": _team_context(ports, case.id, actor, error=error.message),
-        "cursor": _cursor(ports),
-    }
+    context = _case_page_context(
+        request, case, actor, cursor=_cursor(ports), team_error=error.message
+    )
     return render_page(request, "case.html", context, status=422, actor=actor, token=token)
 
 
@@ -624,7 +636,7 @@ def create_operation(
             return render_page(
                 request, "_operation.html", context, status=422, actor=actor, token=token
             )
-        page = {**_case_context(case, actor), **context, "cursor": _cursor(ports)}
+        page = _case_page_context(request, case, actor, cursor=_cursor(ports), operation=context)
         return render_page(request, "case.html", page, status=422, actor=actor, token=token)
     if not partial:
         return RedirectResponse(f"/board/cases/{case_id}", status_code=303)
