@@ -32,9 +32,7 @@ def check_writable(path: str | os.PathLike[str], *, example: str | None = None) 
     final = Path(path)
     parent = final.parent if str(final.parent) else Path(".")
     if not parent.is_dir():
-        raise BadFileError(
-            f"cannot write {final}: folder {parent} does not exist; create it first"
-        )
+        raise BadFileError(f"cannot write {final}: folder {parent} does not exist; create it first")
     if final.is_dir():
         such_as = f" such as {example}" if example else ""
         raise BadFileError(f"cannot write {final}: it is a folder; give a file name{such_as}")
@@ -132,6 +130,23 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Check that ``path`` can be written, write ``data`` there atomically, return the path.
+
+    Raises
+    ------
+    BadFileError
+        The folder is missing, ``path`` is a folder, or the write fails (nothing is left).
+    """
+    final = check_writable(path)
+    with atomic_path(final) as tmp:
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+    return final
 
 
 class AtomicFiles:

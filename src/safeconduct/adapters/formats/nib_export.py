@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from safeconduct.adapters.files.atomic import atomic_path, check_writable
+from safeconduct.adapters.files.atomic import write_bytes_atomic
 from safeconduct.custody.nib import RECORD_KEYS, NibNotification, notification_record
 from safeconduct.errors import BadFileError
 
@@ -69,28 +69,18 @@ def nib_csv(notifications: Sequence[NibNotification]) -> str:
     return buf.getvalue()
 
 
-def _write(out_path: str | os.PathLike[str], data: bytes) -> Path:
-    final = check_writable(out_path)
-    with atomic_path(final) as tmp:
-        try:
-            tmp.write_bytes(data)
-        except OSError as exc:
-            raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
-    return final
-
-
 def write_nib_json(
     notifications: Sequence[NibNotification], out_path: str | os.PathLike[str]
 ) -> Path:
     """Write :func:`nib_json` to ``out_path`` (UTF-8) atomically; returns the path."""
-    return _write(out_path, nib_json(notifications).encode("utf-8"))
+    return write_bytes_atomic(out_path, nib_json(notifications).encode("utf-8"))
 
 
 def write_nib_csv(
     notifications: Sequence[NibNotification], out_path: str | os.PathLike[str]
 ) -> Path:
     """Write :func:`nib_csv` to ``out_path`` (UTF-8 with BOM) atomically; returns the path."""
-    return _write(out_path, nib_csv(notifications).encode("utf-8-sig"))
+    return write_bytes_atomic(out_path, nib_csv(notifications).encode("utf-8-sig"))
 
 
 def read_nib_csv(path: str | os.PathLike[str]) -> list[dict[str, str | None]]:

@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4, A5
@@ -40,7 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from safeconduct.adapters.files.atomic import atomic_path, check_writable
+from safeconduct.adapters.files.atomic import check_writable, write_bytes_atomic
 from safeconduct.adapters.formats import nib_export
 from safeconduct.adapters.pdf.fonts import (
     SANS,
@@ -56,7 +55,7 @@ from safeconduct.custody.evacuation import EvacuationList
 from safeconduct.custody.nib import NibNotification
 from safeconduct.custody.record import NotGiven, Registration
 from safeconduct.custody.transliteration import latin
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import InvalidValueError
 from safeconduct.note.layout import wrap as wrap_line
 
 #: The capture card's page: Annex IV B's 15 x 10.5 cm, in points.
@@ -156,16 +155,6 @@ def check_printable(text: str, field: str) -> None:
 
 def _amount(amount: Decimal) -> str:
     return format(amount, "f")
-
-
-def _write_pdf(out_path: str | os.PathLike[str], data: bytes) -> Path:
-    final = check_writable(out_path)
-    with atomic_path(final) as tmp:
-        try:
-            tmp.write_bytes(data)
-        except OSError as exc:
-            raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
-    return final
 
 
 # ----------------------------------------------------------------- line fitting
@@ -705,19 +694,19 @@ class ReportlabCustodyDocuments:
         self, registration: Registration, langs: Sequence[str], out_path: str | os.PathLike[str]
     ) -> None:
         check_writable(out_path)
-        _write_pdf(out_path, capture_card_pdf(registration, langs))
+        write_bytes_atomic(out_path, capture_card_pdf(registration, langs))
 
     def render_receipt(
         self, receipt: Receipt, langs: Sequence[str], out_path: str | os.PathLike[str]
     ) -> None:
         check_writable(out_path)
-        _write_pdf(out_path, receipt_pdf(receipt, langs))
+        write_bytes_atomic(out_path, receipt_pdf(receipt, langs))
 
     def render_evacuation_list(
         self, lst: EvacuationList, langs: Sequence[str], out_path: str | os.PathLike[str]
     ) -> None:
         check_writable(out_path)
-        _write_pdf(out_path, evacuation_list_pdf(lst, langs))
+        write_bytes_atomic(out_path, evacuation_list_pdf(lst, langs))
 
     def render_nib_pdf(
         self,
@@ -726,7 +715,7 @@ class ReportlabCustodyDocuments:
         out_path: str | os.PathLike[str],
     ) -> None:
         check_writable(out_path)
-        _write_pdf(out_path, nib_pdf(notifications, langs))
+        write_bytes_atomic(out_path, nib_pdf(notifications, langs))
 
     def write_nib_json(
         self, notifications: Sequence[NibNotification], out_path: str | os.PathLike[str]
