@@ -33,8 +33,6 @@ class PeriodicTask:
         self._task, self._every_s, self._name = task, float(every_s), name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        #: How many runs finished (failed ones included); for tests and logs.
-        self.runs = 0
 
     def start(self) -> Callable[[], None]:
         """Start the thread (once); return the function that stops it."""
@@ -49,7 +47,6 @@ class PeriodicTask:
                 self._task()
             except Exception:  # a lost database or a full disk: log, try at the next turn
                 log.exception("%s failed; it runs again in %.0f s", self._name, self._every_s)
-            self.runs += 1
 
     def stop(self) -> None:
         """Stop the thread and wait for a run in progress to end."""
