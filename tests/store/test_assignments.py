@@ -123,3 +123,16 @@ def test_only_crew_and_reception_are_assignable() -> None:
     assert assignable_role(" CREW ") is Role.CREW
     with pytest.raises(InvalidValueError, match="crew or a reception"):
         assignable_role("operator")
+
+
+def test_an_assigned_crew_is_offered_its_steps_on_the_case(team: CaseworkPorts) -> None:
+    """The buttons judge "own" as the transition does: an assigned crew may launch."""
+    from safeconduct.services.casework import transition_case, transitions_for
+
+    case = open_case(team, language="ru", actor=OLGA)
+    for step in ("schedule", "plan"):
+        case = transition_case(team, case.id, step, actor=CONSOLE)
+    assert "launch" not in transitions_for(team, case, actor=KYRYLO)
+    assign_to_case(team, case.id, "kyrylo", "crew", actor=PETRO)
+    assert "launch" in transitions_for(team, case, actor=KYRYLO)
+    assert transition_case(team, case.id, "launch", actor=KYRYLO).status == "underway"

@@ -953,18 +953,32 @@ def case_abilities(actor: Actor) -> CaseAbilities:
     )
 
 
-def transitions_for(case: CaseInfo, *, actor: Actor) -> tuple[str, ...]:
+def transitions_for(ports: CaseworkPorts, case: CaseInfo, *, actor: Actor) -> tuple[str, ...]:
     """The transitions allowed from the case's status that the actor may make on it
-    (:data:`TRANSITION_RIGHTS`), sorted: the buttons a case page shows."""
+    (:data:`TRANSITION_RIGHTS`), sorted: the buttons a case page shows.
+
+    "Own" is judged as :func:`transition_case` judges it (opened by the actor, or assigned
+    to them); the assignment is looked up only when it would change the buttons.
+    """
     if actor.console:
         return case.allowed
-    own = case.opened_by is not None and case.opened_by == actor.name
-    return tuple(
-        name
-        for name in case.allowed
-        if name not in CUSTODY_TRANSITIONS
-        and any(can(actor.roles, "write", d, own=own) for d in TRANSITION_RIGHTS[name])
-    )
+
+    def buttons(own: bool) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name in case.allowed
+            if name not in CUSTODY_TRANSITIONS
+            and any(can(actor.roles, "write", d, own=own) for d in TRANSITION_RIGHTS[name])
+        )
+
+    if case.opened_by == actor.name:
+        return buttons(own=True)
+    others, owners = buttons(own=False), buttons(own=True)
+    if others == owners:
+        return others
+    with ports.database.unit_of_work(read_only=True) as uow:
+        assigned = uow.assignments.is_assigned(case.id, actor.name)
+    return owners if assigned else others
 
 
 def case_change_filter(ports: CaseworkPorts, *, actor: Actor) -> Callable[[CaseChange], bool]:

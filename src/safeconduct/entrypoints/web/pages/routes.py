@@ -340,8 +340,8 @@ def open_case(
     return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
 
 
-def _case_context(case: CaseInfo, actor: Actor) -> dict[str, Any]:
-    return {"case": case, "buttons": casework.transitions_for(case, actor=actor)}
+def _case_context(ports: CaseworkPorts, case: CaseInfo, actor: Actor) -> dict[str, Any]:
+    return {"case": case, "buttons": casework.transitions_for(ports, case, actor=actor)}
 
 
 def _case_page_context(
@@ -357,7 +357,7 @@ def _case_page_context(
     section's context when given, e.g. a refused form), from the change ``cursor`` on."""
     ports = board_ports(request)
     return {
-        **_case_context(case, actor),
+        **_case_context(ports, case, actor),
         **(operation if operation is not None else _operation_context(request, case.id, actor)),
         "team": _team_context(ports, case.id, actor, error=team_error),
         "cursor": cursor,
@@ -388,7 +388,9 @@ def case_panel(request: Request, case_id: int) -> HTMLResponse:
         case = casework.get_case(ports, case_id, actor=actor)
     except SafeconductError as error:
         return refusal_page(request, error, actor, token, partial=True)
-    return render_page(request, "_panel.html", _case_context(case, actor), actor=actor, token=token)
+    return render_page(
+        request, "_panel.html", _case_context(ports, case, actor), actor=actor, token=token
+    )
 
 
 @router.post("/board/cases/{case_id}/transitions")
@@ -414,7 +416,7 @@ def transition_case(
             current = casework.get_case(ports, case_id, actor=actor)
         except SafeconductError as again:
             return refusal_page(request, again, actor, token, partial=bool(hx_request))
-        context = {**_case_context(current, actor), "error": error.message}
+        context = {**_case_context(ports, current, actor), "error": error.message}
         name = "_panel.html" if hx_request else "case.html"
         context.setdefault("cursor", _cursor(ports))
         return render_page(request, name, context, status=422, actor=actor, token=token)
@@ -422,7 +424,7 @@ def transition_case(
         return refusal_page(request, error, actor, token, partial=bool(hx_request))
     if hx_request:
         return render_page(
-            request, "_panel.html", _case_context(case, actor), actor=actor, token=token
+            request, "_panel.html", _case_context(ports, case, actor), actor=actor, token=token
         )
     return RedirectResponse(f"/board/cases/{case.id}", status_code=303)
 
