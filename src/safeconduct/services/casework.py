@@ -610,20 +610,28 @@ def case_info(stored: StoredCase) -> CaseInfo:
     )
 
 
-def _announce(ports: CaseworkPorts, info: CaseInfo) -> None:
-    """Tell live boards that ``info`` changed; after the commit, and never failing it."""
-    if ports.events is None:
+def announce_case(
+    events: CaseChanges | None, info: CaseInfo, *, at: datetime | None = None
+) -> None:
+    """Tell live boards that case ``info`` changed (at ``at``, by default its last change);
+    after the commit, and never failing it. Every use case that changes a case, its
+    operation or its custody announces through this."""
+    if events is None:
         return
     change = CaseChange(
         case_id=info.id,
         case_code=info.case_code,
         status=str(info.status),
-        at=info.last_changed_at,
+        at=info.last_changed_at if at is None else at,
     )
     try:
-        ports.events.publish(change)
+        events.publish(change)
     except Exception as error:  # the change is committed; boards catch up on reload
         events_log.warning("could not announce the change of case %d: %s", info.id, error)
+
+
+def _announce(ports: CaseworkPorts, info: CaseInfo) -> None:
+    announce_case(ports.events, info)
 
 
 def owns_case(actor: Actor, stored: StoredCase, uow: CaseworkUnitOfWork) -> bool:

@@ -27,7 +27,6 @@ registration gives it back, and two registrars at once never get the same one.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -48,13 +47,13 @@ from safeconduct.services import audit
 from safeconduct.services.casework import (
     Actor,
     CaseInfo,
+    announce_case,
     case_info,
     find_case,
     owns_case,
     require_right,
 )
 from safeconduct.services.ports import (
-    CaseChange,
     CaseChanges,
     CustodyDatabase,
     CustodyDocuments,
@@ -66,9 +65,6 @@ from safeconduct.services.ports import (
     StoredPrisoner,
     StoredReceipt,
 )
-
-#: Case changes that could not be announced to live boards (the change itself stands).
-events_log = logging.getLogger("safeconduct.events")
 
 #: The most characters of an event's place, and of its details.
 MAX_PLACE = 200
@@ -142,16 +138,7 @@ def _latest_today(now: datetime) -> date:
 
 
 def _announce(ports: CustodyPorts, info: CaseInfo) -> None:
-    """Tell live boards that ``info`` changed; after the commit, and never failing it."""
-    if ports.events is None:
-        return
-    change = CaseChange(
-        case_id=info.id, case_code=info.case_code, status=str(info.status), at=info.last_changed_at
-    )
-    try:
-        ports.events.publish(change)
-    except Exception as error:  # the change is committed; boards catch up on reload
-        events_log.warning("could not announce the change of case %d: %s", info.id, error)
+    announce_case(ports.events, info)
 
 
 def _custody_info(uow: CustodyUnitOfWork, stored: StoredCase) -> CustodyInfo:

@@ -38,7 +38,7 @@ from safeconduct.errors import (
     PermissionDeniedError,
     SafeconductError,
 )
-from safeconduct.services.casework import Actor
+from safeconduct.services.casework import Actor, announce_case, case_info
 from safeconduct.services.operation import (
     REHEARSAL_STAGING_PREFIX,
     OperationPorts,
@@ -46,7 +46,6 @@ from safeconduct.services.operation import (
 )
 from safeconduct.services.ports import (
     AreaFolders,
-    CaseChange,
     CaseChanges,
     JobQueue,
     OperationsDatabase,
@@ -534,17 +533,9 @@ def _finish(
 
 
 def _announce(ports: OperationsPorts, case: StoredCase | None, at: datetime) -> None:
-    """Tell the open boards that ``case``'s operation changed (they fetch it again);
-    after the commit, best effort: the change stands even when announcing it fails."""
-    if ports.events is None or case is None:
-        return
-    change = CaseChange(
-        case_id=case.id, case_code=case.case.case_code, status=str(case.case.status), at=at
-    )
-    try:
-        ports.events.publish(change)
-    except Exception as error:  # committed already; boards catch up on reload
-        log.warning("could not announce the operation of case %d: %s", case.id, error)
+    """Tell the open boards that ``case``'s operation changed (they fetch it again)."""
+    if case is not None:
+        announce_case(ports.events, case_info(case), at=at)
 
 
 def _now(now: datetime | None) -> datetime:
