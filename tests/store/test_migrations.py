@@ -25,7 +25,7 @@ from tests.store.conftest import Store
 TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
     "case_assignments", "prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
-    "case_prisoners", "audit_entries", "data_keys",
+    "case_prisoners", "audit_entries", "data_keys", "case_messages",
 }  # fmt: skip
 
 
@@ -45,8 +45,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0007_custody.py",
         "0008_audit_trail.py",
         "0009_keys.py",
+        "0010_case_messages.py",
     ]
-    assert head_revision() == "0009"
+    assert head_revision() == "0010"
 
 
 def test_upgrade_from_an_empty_database(

@@ -385,3 +385,27 @@ class DataKeyRow(Base):
     master_key_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CaseMessageRow(Base):
+    """One message of a case's conversation (revision 0010), sealed under its own data key.
+
+    ``sealed_text``, ``sealed_attachment_name`` and ``sealed_attachment`` are encrypted
+    under the data key of owner ``message:<id>`` (bound to this table, column and row), so
+    that deleting one message destroys its key and leaves the case and the other messages.
+    The attachment's MIME type is in the clear.
+    """
+
+    __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    author: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(8))
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
+    attachment_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sealed_attachment_name: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sealed_attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
