@@ -46,8 +46,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0008_audit_trail.py",
         "0009_keys.py",
         "0010_case_messages.py",
+        "0011_sealed_custody_fields.py",
     ]
-    assert head_revision() == "0010"
+    assert head_revision() == "0011"
 
 
 def test_upgrade_from_an_empty_database(

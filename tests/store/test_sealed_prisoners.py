@@ -1,6 +1,8 @@
-"""Prisoners' records sealed in the store (revision 0009), on SQLite and PostgreSQL: a copy
-of the database (the SQLite file and its WAL, a ``pg_dump``) holds none of the registered
-names, numbers or next of kin in plain text; a sealed record moved to another row does not
+"""Prisoners' records sealed in the store (revisions 0009 and 0011), on SQLite and
+PostgreSQL: a copy of the database (the SQLite file and its WAL, a ``pg_dump``) holds none
+of the registered names, numbers or next of kin, nor the names, items and places of
+receipts, the places and details of custody events, the places and effects of arrivals, in
+plain text; a sealed record moved to another row does not
 open; a destroyed data key leaves its record unreadable; no key file, no record."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,16 +22,27 @@ from safeconduct.adapters.store.keys import SqlDataKeys
 from safeconduct.adapters.store.migrate import current_revision, upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.casework.roles import Role
+from safeconduct.custody.arrival import Arrival
+from safeconduct.custody.effects import ReceiptItem
 from safeconduct.custody.health import HealthCategory
+from safeconduct.custody.nib import NibEvent
 from safeconduct.custody.record import Registration
 from safeconduct.errors import BadFileError
 from safeconduct.services import custody
-from safeconduct.services.casework import CONSOLE, Actor, CaseworkPorts, add_user
+from safeconduct.services.casework import (
+    CONSOLE,
+    Actor,
+    CaseworkPorts,
+    add_user,
+    open_case,
+    transition_case,
+)
 from safeconduct.services.custody import CustodyPorts
 from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS, Store
 
 TODAY = date(2026, 11, 27)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 RITA = Actor("rita", (Role.REGISTRAR,))
 PEOPLE = (
     ("Шевченко", "Богдан", "АБ-123456", "Бойко Катерина, Курск"),
@@ -54,6 +68,19 @@ def _registration(surname: str, first: str, service: str, kin: str) -> Registrat
         health=HealthCategory.SLIGHTLY_WOUNDED,
         language="ru",
     )
+
+
+#: What custody records besides registrations (revision 0011): a receipt's name, items
+#: and place, an event's place and details, an arrival's place and effects kept.
+CUSTODY_SECRETS = (
+    "Мельник Андрій Петрович",
+    "золотое кольцо, гравировка",
+    "Пункт приёма Ромашка",
+    "Госпиталь Святого Луки",
+    "перелом ключицы, осколок в бедре",
+    "фото дочери Алины",
+    "Посадка возле Старого Млина",
+)
 
 
 @pytest.fixture
@@ -103,8 +130,9 @@ def test_a_copy_of_the_database_holds_no_registered_identity(
     store: Store, cp: CustodyPorts, tmp_path: Path
 ) -> None:
     numbers = _register_all(cp)
+    _record_custody(cp, numbers[0])
     copy = _copy_of(store, tmp_path)
-    for secret in _secrets(numbers):
+    for secret in [*_secrets(numbers), *CUSTODY_SECRETS]:
         for form in _forms(secret):
             assert form not in copy, f"{secret!r} is in the copy in plain text"
     # The grep would see what is kept in the clear: the registrar's name and the language.
@@ -114,6 +142,56 @@ def test_a_copy_of_the_database_holds_no_registered_identity(
     assert [r.surname for r in listed] == [p[0] for p in PEOPLE]
     assert [r.prisoner_number for r in listed] == numbers
     assert custody.get_prisoner(cp, numbers[1], actor=RITA).next_of_kin == PEOPLE[1][3]
+    _check_custody(cp, numbers[0])
+
+
+def _record_custody(cp: CustodyPorts, number: str) -> None:
+    """An arrival and a receipt on a case, an event and a receipt for a prisoner."""
+    name, ring, point, hospital, wound, photo, landing = CUSTODY_SECRETS
+    ports = CaseworkPorts(database=cp.database, passwords=FAST_PASSWORDS)  # type: ignore[arg-type]
+    case_id = open_case(ports, language="ru", actor=CONSOLE, now=NOW).id
+    for transition in ("schedule", "plan", "launch"):
+        transition_case(ports, case_id, transition, actor=CONSOLE, now=NOW)
+    arrival = Arrival(
+        at=NOW,
+        place=landing,
+        escorts=("Sgt Koval",),
+        people=1,
+        health=HealthCategory.SLIGHTLY_WOUNDED,
+        medical_priority=False,
+        effects_kept=(photo,),
+    )
+    custody.record_arrival(cp, case_id, arrival, actor=CONSOLE, now=NOW)
+    items = [ReceiptItem(description=ring, amount=Decimal("1"), currency="XXX")]
+    custody.issue_receipt(cp, case_id, items, actor=CONSOLE, place=point, prisoner_name=name)
+    custody.issue_receipt(cp, number, items, actor=CONSOLE, place=hospital)
+    custody.record_custody_event(
+        cp,
+        number,
+        NibEvent.HOSPITAL_ADMISSION,
+        occurred_on=TODAY,
+        place=hospital,
+        details=wound,
+        actor=RITA,
+    )
+
+
+def _check_custody(cp: CustodyPorts, number: str) -> None:
+    """What :func:`_record_custody` wrote reads back whole with the key file."""
+    name, ring, point, hospital, wound, photo, landing = CUSTODY_SECRETS
+    first, second = (custody.get_receipt(cp, n, actor=CONSOLE) for n in ("R-000001", "R-000002"))
+    assert (first.prisoner_name, first.place, first.items[0].description) == (name, point, ring)
+    assert (second.prisoner_number, second.place) == (number, hospital)
+    (event,) = custody.prisoner_events(cp, number, actor=RITA)[1:]
+    assert (event.place, event.details) == (hospital, wound)
+    info = custody.custody_of(cp, first_case(cp), actor=CONSOLE)
+    assert info.arrival is not None
+    assert (info.arrival.place, info.arrival.effects_kept) == (landing, (photo,))
+
+
+def first_case(cp: CustodyPorts) -> int:
+    with cp.database.unit_of_work(read_only=True) as uow:
+        return int(uow.session.scalar(sa.text("SELECT min(id) FROM cases")))  # type: ignore[attr-defined]
 
 
 def test_a_sealed_record_moved_to_another_row_does_not_open(store: Store, cp: CustodyPorts) -> None:
@@ -191,7 +269,7 @@ def test_0009_refuses_a_database_holding_plain_prisoners(store: Store) -> None:
 def test_a_database_without_prisoners_upgrades_and_downgrades(store: Store) -> None:
     engine = store.engine()
     upgrade(engine, "0008")
-    upgrade(engine)
+    upgrade(engine, "0009")
     assert current_revision(engine) == "0009"
     ports = CaseworkPorts(
         database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS

@@ -8,12 +8,17 @@ Revision 0009: a prisoner's registration is sealed under the prisoner's data key
 ``prisoner:<first 32 digits of the number's blind index>``), and prisoner numbers are looked
 up by their keyed blind index; the field cipher comes from the unit of work, and without
 one no prisoner is read or written.
+
+Revision 0011: the personal fields left in the clear are sealed too (one JSON column a
+table, :mod:`.sealing`): an event's place and details under its prisoner's key; an
+arrival's place and effects kept under its case's key (owner ``case:<id>``, made with the
+case's first sealed value); a receipt's name, items and place under its prisoner's key, or
+its case's before registration.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -24,19 +29,19 @@ from sqlalchemy.orm import Session
 from safeconduct.adapters.store.models import (
     ArrivalRow,
     CasePrisonerRow,
-    DataKeyRow,
     NumberSeriesRow,
     PrisonerEventRow,
     PrisonerRow,
     ReceiptRow,
 )
+from safeconduct.adapters.store.sealing import Sealer, case_owner
 from safeconduct.custody.arrival import Arrival
 from safeconduct.custody.effects import Receipt, ReceiptItem
 from safeconduct.custody.health import HealthCategory
 from safeconduct.custody.nib import NibEvent
 from safeconduct.custody.record import Registration, registration_from_json, registration_to_json
 from safeconduct.custody.status import CustodyStatus
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import InvalidValueError
 from safeconduct.services.ports import (
     FieldCipher,
     StoredArrival,
@@ -47,10 +52,16 @@ from safeconduct.services.ports import (
 )
 
 _TABLE, _COLUMN = "prisoners", "registration"  # the associated data of a sealed record
+# Revision 0011: the tables whose personal fields are sealed, one JSON column each.
+_EVENTS, _ARRIVALS, _RECEIPTS = "prisoner_events", "arrivals", "receipts"
 
 
-class SealedPrisoners:
+class SealedPrisoners(Sealer):
     """Seals and opens prisoners' records in one session: data keys, blind indexes.
+
+    A :class:`~.sealing.Sealer` shared by the custody repositories of one unit of work;
+    besides the registration it seals a prisoner's events and receipts under the
+    prisoner's key, and a case's arrival and receipts under the case's key (revision 0011).
 
     Parameters
     ----------
@@ -62,19 +73,8 @@ class SealedPrisoners:
     """
 
     def __init__(self, session: Session, cipher: FieldCipher | None) -> None:
-        self._session = session
-        self._given = cipher
-        self._keys: dict[str, WrappedDataKey] = {}
+        super().__init__(session, cipher)
         self._opened: dict[int, Registration] = {}
-
-    @property
-    def cipher(self) -> FieldCipher:
-        if self._given is None:
-            raise BadFileError(
-                "prisoners' records are encrypted: open the store with its key file",
-                field="key_file",
-            )
-        return self._given
 
     def index(self, prisoner_number: str) -> str:
         """The blind index a prisoner number is stored and looked up by."""
@@ -82,25 +82,16 @@ class SealedPrisoners:
 
     def new_key(self, number_index: str) -> WrappedDataKey:
         """A new data key for the prisoner of ``number_index``, added to the session."""
-        key = self.cipher.new_data_key(f"prisoner:{number_index[:32]}")
-        self._session.add(
-            DataKeyRow(
-                id=key.id,
-                owner=key.owner,
-                wrapped_key=key.wrapped,
-                master_key_id=key.master_key_id,
-                created_at=datetime.now(UTC),
-            )
-        )
-        self._keys[key.id] = key
-        return key
+        return self.add_key(f"prisoner:{number_index[:32]}")
 
-    def seal(self, row: PrisonerRow, registration: Registration) -> None:
+    def seal_registration(self, row: PrisonerRow, registration: Registration) -> None:
         """Seal ``registration`` into ``row`` (flushed: its id binds the ciphertext)."""
-        key = self._key(row.data_key_id)
-        plain = json.dumps(registration_to_json(registration), ensure_ascii=False)
-        row.sealed_registration = self.cipher.encrypt(
-            plain.encode("utf-8"), table=_TABLE, column=_COLUMN, row=str(row.id), key=key
+        row.sealed_registration = self.seal(
+            registration_to_json(registration),
+            table=_TABLE,
+            column=_COLUMN,
+            row_id=row.id,
+            key_id=row.data_key_id,
         )
         self._session.flush()
         self._opened[row.id] = registration
@@ -109,14 +100,15 @@ class SealedPrisoners:
         """The registration sealed in ``row``."""
         found = self._opened.get(row.id)
         if found is None:
-            plain = self.cipher.decrypt(
-                bytes(row.sealed_registration),
-                table=_TABLE,
-                column=_COLUMN,
-                row=str(row.id),
-                key=self._key(row.data_key_id),
+            found = registration_from_json(
+                self.open(
+                    row.sealed_registration,
+                    table=_TABLE,
+                    column=_COLUMN,
+                    row_id=row.id,
+                    key_id=row.data_key_id,
+                )
             )
-            found = registration_from_json(json.loads(plain.decode("utf-8")))
             self._opened[row.id] = found
         return found
 
@@ -126,41 +118,10 @@ class SealedPrisoners:
         assert number is not None  # a prisoner is stored with a number
         return number
 
-    def prime(self, rows: list[PrisonerRow]) -> list[PrisonerRow]:
+    def prime_rows(self, rows: list[PrisonerRow]) -> list[PrisonerRow]:
         """Read the data keys of ``rows`` in one query (not one per record); return rows."""
-        wanted = {row.data_key_id for row in rows} - self._keys.keys()
-        if wanted:
-            found = self._session.scalars(
-                sa.select(DataKeyRow).where(
-                    DataKeyRow.id.in_(wanted), DataKeyRow.wrapped_key.is_not(None)
-                )
-            )
-            for key in found:
-                assert key.wrapped_key is not None
-                self._keys[key.id] = WrappedDataKey(
-                    id=key.id,
-                    owner=key.owner,
-                    wrapped=bytes(key.wrapped_key),
-                    master_key_id=key.master_key_id,
-                )
+        self.prime(row.data_key_id for row in rows)
         return rows
-
-    def _key(self, key_id: str) -> WrappedDataKey:
-        key = self._keys.get(key_id)
-        if key is None:
-            row = self._session.get(DataKeyRow, key_id)
-            if row is None or row.wrapped_key is None:
-                raise BadFileError(
-                    f"data key {key_id} was destroyed: its records are gone", field="ciphertext"
-                )
-            key = WrappedDataKey(
-                id=row.id,
-                owner=row.owner,
-                wrapped=bytes(row.wrapped_key),
-                master_key_id=row.master_key_id,
-            )
-            self._keys[key_id] = key
-        return key
 
     def prisoner(self, row: PrisonerRow) -> StoredPrisoner:
         return StoredPrisoner(
@@ -213,7 +174,7 @@ class SqlPrisoners:
                 row.data_key_id = self._sealed.new_key(number_index).id
                 self._session.add(row)
                 self._session.flush()
-                self._sealed.seal(row, registration)
+                self._sealed.seal_registration(row, registration)
         except exc.IntegrityError as error:
             raise InvalidValueError(
                 f"prisoner number {number} is taken already", field="prisoner_number"
@@ -230,7 +191,7 @@ class SqlPrisoners:
 
     def list_all(self) -> list[StoredPrisoner]:
         # Sorted here: the numbers are sealed, the database cannot order them.
-        rows = self._sealed.prime(list(self._session.scalars(sa.select(PrisonerRow))))
+        rows = self._sealed.prime_rows(list(self._session.scalars(sa.select(PrisonerRow))))
         found = [self._sealed.prisoner(row) for row in rows]
         return sorted(found, key=lambda p: p.registration.prisoner_number or "")
 
@@ -243,18 +204,28 @@ class SqlPrisoners:
         )
 
     def add_event(self, prisoner_id: int, event: StoredCustodyEvent) -> None:
-        self._session.add(
-            PrisonerEventRow(
-                prisoner_id=prisoner_id,
-                event=str(event.event),
-                occurred_on=event.occurred_on,
-                place=event.place,
-                details=event.details,
-                from_status=str(event.from_status),
-                to_status=str(event.to_status),
-                recorded_at=event.recorded_at,
-                recorded_by=event.recorded_by,
-            )
+        prisoner = self._session.get(PrisonerRow, prisoner_id)
+        if prisoner is None:
+            raise InvalidValueError(f"there is no prisoner {prisoner_id}", field="prisoner")
+        row = PrisonerEventRow(
+            prisoner_id=prisoner_id,
+            event=str(event.event),
+            occurred_on=event.occurred_on,
+            data_key_id=prisoner.data_key_id,  # the prisoner's: shredded with him
+            sealed_details=b"",  # sealed once the row has its id
+            from_status=str(event.from_status),
+            to_status=str(event.to_status),
+            recorded_at=event.recorded_at,
+            recorded_by=event.recorded_by,
+        )
+        self._session.add(row)
+        self._session.flush()
+        row.sealed_details = self._sealed.seal(
+            {"place": event.place, "details": event.details},
+            table=_EVENTS,
+            column="details",
+            row_id=row.id,
+            key_id=row.data_key_id,
         )
         self._session.flush()
 
@@ -271,7 +242,21 @@ class SqlPrisoners:
         if prisoner_number is not None:
             query = query.where(PrisonerRow.number_index == self._sealed.index(prisoner_number))
         found = self._session.execute(query).all()
-        self._sealed.prime([prisoner for _, prisoner in found])
+        self._sealed.prime_rows([prisoner for _, prisoner in found])
+        opened = [
+            (
+                row,
+                prisoner,
+                self._sealed.open(
+                    row.sealed_details,
+                    table=_EVENTS,
+                    column="details",
+                    row_id=row.id,
+                    key_id=row.data_key_id,
+                ),
+            )
+            for row, prisoner in found
+        ]
         return [
             StoredCustodyEvent(
                 prisoner_number=self._sealed.number(prisoner),
@@ -281,10 +266,10 @@ class SqlPrisoners:
                 to_status=CustodyStatus(row.to_status),
                 recorded_at=row.recorded_at,
                 recorded_by=row.recorded_by,
-                place=row.place,
-                details=row.details,
+                place=sealed["place"],
+                details=sealed["details"],
             )
-            for row, prisoner in found
+            for row, prisoner, sealed in opened
         ]
 
 
@@ -323,81 +308,73 @@ class SqlNumberSeries:
         return self._session.get_bind().dialect.name
 
 
-def _arrival(row: ArrivalRow) -> StoredArrival:
-    return StoredArrival(
-        case_id=row.case_id,
-        arrival=Arrival(
-            at=row.at,
-            place=row.place,
-            escorts=tuple(row.escorts),
-            people=row.people,
-            health=HealthCategory(row.health),
-            medical_priority=row.medical_priority,
-            effects_kept=tuple(row.effects_kept),
-        ),
-        recorded_at=row.recorded_at,
-        recorded_by=row.recorded_by,
-    )
-
-
 class SqlArrivals:
-    """The ``arrivals`` table: one arrival per case."""
+    """The ``arrivals`` table: one arrival per case. The place and the effects kept are
+    sealed under the case's data key (revision 0011); times, counts and health in clear."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, sealed: Sealer, session: Session) -> None:
+        self._sealed = sealed
         self._session = session
 
     def add(self, arrival: StoredArrival) -> None:
         value = arrival.arrival
+        key = self._sealed.owner_key(case_owner(arrival.case_id))  # outside the savepoint
         row = ArrivalRow(
             case_id=arrival.case_id,
             at=value.at,
-            place=value.place,
             escorts=list(value.escorts),
             people=value.people,
             health=str(value.health),
             medical_priority=value.medical_priority,
-            effects_kept=list(value.effects_kept),
+            data_key_id=key.id,
+            sealed_arrival=b"",  # sealed once the row has its id
             recorded_at=arrival.recorded_at,
             recorded_by=arrival.recorded_by,
         )
         try:
             with self._session.begin_nested():
                 self._session.add(row)
+                self._session.flush()
         except exc.IntegrityError as error:
             raise InvalidValueError(
                 "the arrival of this case is recorded already", field="case"
             ) from error
+        row.sealed_arrival = self._sealed.seal(
+            {"place": value.place, "effects_kept": list(value.effects_kept)},
+            table=_ARRIVALS,
+            column="arrival",
+            row_id=row.id,
+            key_id=key.id,
+        )
+        self._session.flush()
 
     def get_for_case(self, case_id: int) -> StoredArrival | None:
         row = self._session.scalars(
             sa.select(ArrivalRow).where(ArrivalRow.case_id == case_id)
         ).one_or_none()
-        return None if row is None else _arrival(row)
-
-
-def _receipt(row: ReceiptRow, prisoner_number: str | None) -> StoredReceipt:
-    items = tuple(
-        ReceiptItem(
-            description=item["description"],
-            amount=Decimal(item["amount"]),
-            currency=item["currency"],
+        if row is None:
+            return None
+        sealed = self._sealed.open(
+            row.sealed_arrival,
+            table=_ARRIVALS,
+            column="arrival",
+            row_id=row.id,
+            key_id=row.data_key_id,
         )
-        for item in row.items
-    )
-    return StoredReceipt(
-        receipt=Receipt(
-            number=row.number,
-            items=items,
-            issued_on=row.issued_on,
-            place=row.place,
-            language=row.language,
-            prisoner_name=row.prisoner_name,
-            prisoner_number=prisoner_number,
-        ),
-        issued_at=row.issued_at,
-        issued_by=row.issued_by,
-        case_id=row.case_id,
-    )
+        return StoredArrival(
+            case_id=row.case_id,
+            arrival=Arrival(
+                at=row.at,
+                place=sealed["place"],
+                escorts=tuple(row.escorts),
+                people=row.people,
+                health=HealthCategory(row.health),
+                medical_priority=row.medical_priority,
+                effects_kept=tuple(sealed["effects_kept"]),
+            ),
+            recorded_at=row.recorded_at,
+            recorded_by=row.recorded_by,
+        )
 
 
 _RECEIPT_WITH_PRISONER = sa.select(ReceiptRow, PrisonerRow).outerjoin(
@@ -406,7 +383,11 @@ _RECEIPT_WITH_PRISONER = sa.select(ReceiptRow, PrisonerRow).outerjoin(
 
 
 class SqlReceipts:
-    """The ``receipts`` table. Amounts are kept as decimal text: every digit survives."""
+    """The ``receipts`` table. Amounts are kept as decimal text: every digit survives.
+
+    The name, the items and the place are sealed (revision 0011): a registered prisoner's
+    receipt under the prisoner's data key, a case's under the case's.
+    """
 
     def __init__(self, sealed: SealedPrisoners, session: Session) -> None:
         self._sealed = sealed
@@ -417,49 +398,96 @@ class SqlReceipts:
 
     def add(self, receipt: StoredReceipt) -> None:
         value = receipt.receipt
-        prisoner_id = None
+        prisoner: PrisonerRow | None = None
         if value.prisoner_number is not None:
-            prisoner_id = self._session.scalar(
-                sa.select(PrisonerRow.id).where(
+            prisoner = self._session.scalars(
+                sa.select(PrisonerRow).where(
                     PrisonerRow.number_index == self._sealed.index(value.prisoner_number)
                 )
-            )
-            if prisoner_id is None:
+            ).one_or_none()
+            if prisoner is None:
                 raise InvalidValueError(
                     f"there is no prisoner {value.prisoner_number}", field="prisoner_number"
                 )
-        self._session.add(
-            ReceiptRow(
-                number=value.number,
-                items=[
+            key_id = prisoner.data_key_id
+        elif receipt.case_id is not None:
+            key_id = self._sealed.owner_key(case_owner(receipt.case_id)).id
+        else:
+            raise InvalidValueError("a receipt is issued for a case or a prisoner", field="case")
+        row = ReceiptRow(
+            number=value.number,
+            issued_on=value.issued_on,
+            language=value.language,
+            case_id=receipt.case_id,
+            prisoner_id=None if prisoner is None else prisoner.id,
+            data_key_id=key_id,
+            sealed_receipt=b"",  # sealed once the row has its id
+            issued_at=receipt.issued_at,
+            issued_by=receipt.issued_by,
+        )
+        self._session.add(row)
+        self._session.flush()
+        row.sealed_receipt = self._sealed.seal(
+            {
+                "prisoner_name": value.prisoner_name,
+                "place": value.place,
+                "items": [
                     {"description": i.description, "amount": str(i.amount), "currency": i.currency}
                     for i in value.items
                 ],
-                issued_on=value.issued_on,
-                place=value.place,
-                language=value.language,
-                prisoner_name=value.prisoner_name,
-                case_id=receipt.case_id,
-                prisoner_id=prisoner_id,
-                issued_at=receipt.issued_at,
-                issued_by=receipt.issued_by,
-            )
+            },
+            table=_RECEIPTS,
+            column="receipt",
+            row_id=row.id,
+            key_id=key_id,
         )
         self._session.flush()
+
+    def _receipt(self, row: ReceiptRow, prisoner: PrisonerRow | None) -> StoredReceipt:
+        sealed = self._sealed.open(
+            row.sealed_receipt,
+            table=_RECEIPTS,
+            column="receipt",
+            row_id=row.id,
+            key_id=row.data_key_id,
+        )
+        items = tuple(
+            ReceiptItem(
+                description=item["description"],
+                amount=Decimal(item["amount"]),
+                currency=item["currency"],
+            )
+            for item in sealed["items"]
+        )
+        return StoredReceipt(
+            receipt=Receipt(
+                number=row.number,
+                items=items,
+                issued_on=row.issued_on,
+                place=sealed["place"],
+                language=row.language,
+                prisoner_name=sealed["prisoner_name"],
+                prisoner_number=self._number(prisoner),
+            ),
+            issued_at=row.issued_at,
+            issued_by=row.issued_by,
+            case_id=row.case_id,
+        )
 
     def get(self, number: str) -> StoredReceipt | None:
         found = self._session.execute(
             _RECEIPT_WITH_PRISONER.where(ReceiptRow.number == number)
         ).one_or_none()
-        return None if found is None else _receipt(found[0], self._number(found[1]))
+        return None if found is None else self._receipt(found[0], found[1])
 
     def for_case(self, case_id: int) -> list[StoredReceipt]:
         rows = self._session.execute(
             _RECEIPT_WITH_PRISONER.where(ReceiptRow.case_id == case_id).order_by(ReceiptRow.id)
         )
         found = rows.all()
-        self._sealed.prime([prisoner for _, prisoner in found if prisoner is not None])
-        return [_receipt(row, self._number(prisoner)) for row, prisoner in found]
+        self._sealed.prime_rows([prisoner for _, prisoner in found if prisoner is not None])
+        self._sealed.prime(row.data_key_id for row, _ in found)
+        return [self._receipt(row, prisoner) for row, prisoner in found]
 
 
 class SqlCasePrisoners:
@@ -474,7 +502,7 @@ class SqlCasePrisoners:
         self._session.flush()
 
     def prisoners_of(self, case_id: int) -> list[str]:
-        rows = self._sealed.prime(
+        rows = self._sealed.prime_rows(
             list(
                 self._session.scalars(
                     sa.select(PrisonerRow)
@@ -493,7 +521,7 @@ class SqlCasePrisoners:
     def statuses_of(self, case_id: int) -> dict[str, CustodyStatus]:
         # A plain read, no FOR UPDATE: two registrars recording events on two prisoners of
         # one case would otherwise each hold one prisoner and wait for the other's.
-        rows = self._sealed.prime(
+        rows = self._sealed.prime_rows(
             list(
                 self._session.scalars(
                     sa.select(PrisonerRow)

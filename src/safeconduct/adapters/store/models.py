@@ -268,8 +268,9 @@ class PrisonerEventRow(Base):
     prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoners.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(24))
     occurred_on: Mapped[date] = mapped_column(Date)
-    place: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Revision 0011: place and details sealed (JSON) under the prisoner's data key.
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    sealed_details: Mapped[bytes] = mapped_column(LargeBinary)
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -284,12 +285,13 @@ class ArrivalRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-    place: Mapped[str] = mapped_column(String(200))
     escorts: Mapped[list[str]] = mapped_column(JSON)
     people: Mapped[int] = mapped_column(Integer)
     health: Mapped[str] = mapped_column(String(24))
     medical_priority: Mapped[bool] = mapped_column(Boolean)
-    effects_kept: Mapped[list[str]] = mapped_column(JSON)
+    # Revision 0011: place and effects kept sealed (JSON) under the case's data key.
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    sealed_arrival: Mapped[bytes] = mapped_column(LargeBinary)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_by: Mapped[str] = mapped_column(String(64))
 
@@ -309,11 +311,12 @@ class ReceiptRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    items: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     issued_on: Mapped[date] = mapped_column(Date)
-    place: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
-    prisoner_name: Mapped[str] = mapped_column(String(410))
+    # Revision 0011: name, items and place sealed (JSON) under the prisoner's data key,
+    # or the case's before registration.
+    data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    sealed_receipt: Mapped[bytes] = mapped_column(LargeBinary)
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), nullable=True
     )

@@ -31,6 +31,7 @@ from safeconduct.adapters.store.custody import (
 from safeconduct.adapters.store.engine import database_errors
 from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
+from safeconduct.adapters.store.sealing import SessionDataKeys
 from safeconduct.services.ports import FieldCipher
 
 
@@ -54,11 +55,13 @@ class SqlUnitOfWork:
         sealed = SealedPrisoners(session, cipher)
         self.prisoners = SqlPrisoners(sealed, session, lock=not read_only)
         self.number_series = SqlNumberSeries(session)
-        self.arrivals = SqlArrivals(session)
+        self.arrivals = SqlArrivals(sealed, session)  # 0011: sealed under the case's key
         self.receipts = SqlReceipts(sealed, session)
         self.case_prisoners = SqlCasePrisoners(sealed, session)
         # Revision 0008: the audit trail (append-only, hash-chained).
         self.audit = SqlAuditTrail(session)
+        # Key operations in the transaction of their audit entry (services/keys.py).
+        self.data_keys = SessionDataKeys(session)
 
 
 class SqlCaseworkDatabase:
