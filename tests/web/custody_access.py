@@ -86,9 +86,10 @@ def custody_case(scene: _Scene) -> int:
     return case_id
 
 
-def prisoner(scene: _Scene) -> str:
-    """A new prisoner, registered without a case."""
-    return str(_post(scene, REGISTRAR, "/api/custody/prisoners", registration())["prisoner_number"])
+def prisoner(scene: _Scene) -> tuple[int, str]:
+    """A new prisoner, registered without a case: his id and his prisoner number."""
+    found = _post(scene, REGISTRAR, "/api/custody/prisoners", registration())
+    return int(found["id"]), str(found["prisoner_number"])
 
 
 def receipt(scene: _Scene) -> str:
@@ -120,14 +121,16 @@ def custody_call(scene: _Scene, method: str, path: str, who: str) -> int | None:
         return client.post(path, json=registration(), headers=headers).status_code
     if (method, path) == ("POST", "/api/custody/evacuation-lists"):
         body = {
-            "prisoners": [prisoner(scene)],
+            "prisoners": [prisoner(scene)[1]],
             "on": date.today().isoformat(),
             "from_place": "Reception point North",
             "to_place": "Camp 3",
             "escort": "Lt. Savchuk",
         }
         return client.post(path, json=body, headers=headers).status_code
-    url = path.replace("{number}", prisoner(scene)) if "{number}" in path else path
+    url = (
+        path.replace("{prisoner_id}", str(prisoner(scene)[0])) if "{prisoner_id}" in path else path
+    )
     if method == "POST":  # a prisoner's events
         body = {"event": "hospital_admission", "occurred_on": date.today().isoformat()}
         return client.post(url, json=body, headers=headers).status_code

@@ -165,9 +165,9 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/custody/receipts/{number}.pdf"),
         ("POST", "/api/custody/prisoners"),
         ("GET", "/api/custody/prisoners"),
-        ("GET", "/api/custody/prisoners/{number}"),
-        ("POST", "/api/custody/prisoners/{number}/events"),
-        ("GET", "/api/custody/prisoners/{number}/card.pdf"),
+        ("GET", "/api/custody/prisoners/{prisoner_id}"),
+        ("POST", "/api/custody/prisoners/{prisoner_id}/events"),
+        ("GET", "/api/custody/prisoners/{prisoner_id}/card.pdf"),
         ("POST", "/api/custody/evacuation-lists"),
         ("GET", "/api/custody/nib/notifications.json"),
         ("GET", "/api/custody/nib/notifications.csv"),
@@ -185,7 +185,8 @@ _PLACEHOLDERS = {
     "{area}": "sample",
     "{role}": "crew",
     "{user}": "kyrylo",
-    "{number}": "PW-000001",
+    "{number}": "R-000001",
+    "{prisoner_id}": "1",
 }
 #: Well-formed request bodies, so that only the missing sign-in can be what is refused.
 _BODIES: dict[tuple[str, str], dict[str, object]] = {

@@ -112,7 +112,8 @@ def test_reception_and_registration_through_the_api(
     number = prisoner["prisoner_number"]
     assert number == "PW-000001"
     assert prisoner["service_number"] == "not given"
-    assert set(prisoner) == set(JSON_KEYS)  # the registration only: no case
+    assert set(prisoner) == {"id", *JSON_KEYS}  # the registration and its id: no case
+    prisoner_id = prisoner["id"]
     assert str(get_case(ports, case_id, actor=CONSOLE).status) == "registered"
 
     # Without a case, too.
@@ -126,10 +127,10 @@ def test_reception_and_registration_through_the_api(
     assert listed.status_code == 200
     assert [p["prisoner_number"] for p in listed.json()] == ["PW-000001", "PW-000002"]
     assert client.get("/api/custody/prisoners", headers=roman).status_code == 403
-    one = client.get(f"/api/custody/prisoners/{number}", headers=rita)
+    one = client.get(f"/api/custody/prisoners/{prisoner_id}", headers=rita)
     assert one.status_code == 200 and one.json()["surname"] == "Шевченко"
 
-    card = client.get(f"/api/custody/prisoners/{number}/card.pdf?lang=uk,en", headers=rita)
+    card = client.get(f"/api/custody/prisoners/{prisoner_id}/card.pdf?lang=uk,en", headers=rita)
     assert card.status_code == 200, card.text
     assert card.headers["content-type"] == "application/pdf"
     assert "no-store" in card.headers["cache-control"]
@@ -137,7 +138,7 @@ def test_reception_and_registration_through_the_api(
     assert "Шевченко" in text and "Shevchenko" in text
 
     answer = client.post(
-        f"/api/custody/prisoners/{number}/events",
+        f"/api/custody/prisoners/{prisoner_id}/events",
         json={"event": "hospital_admission", "occurred_on": date.today().isoformat(),
               "place": "Field hospital 2"},
         headers=rita,
@@ -208,16 +209,16 @@ def test_bad_values_answer_422_naming_the_field_and_write_nothing(
     assert nothing.status_code == 422 and "nothing to notify" in nothing.json()["detail"]
 
     answer = client.post("/api/custody/prisoners", json=registration_body(), headers=rita)
-    number = answer.json()["prisoner_number"]
+    number, prisoner_id = answer.json()["prisoner_number"], answer.json()["id"]
     assert number == "PW-000001"  # the refused ones took no number
-    bad_lang = client.get(f"/api/custody/prisoners/{number}/card.pdf?lang=xx", headers=rita)
+    bad_lang = client.get(f"/api/custody/prisoners/{prisoner_id}/card.pdf?lang=xx", headers=rita)
     assert bad_lang.status_code == 422 and bad_lang.json()["field"] == "langs", bad_lang.text
-    out_of_series = client.get("/api/custody/prisoners/XY-1", headers=rita)
-    assert out_of_series.status_code == 422
-    assert out_of_series.json()["field"] == "prisoner_number"
-    assert client.get("/api/custody/prisoners/PW-000999", headers=rita).status_code == 404
+    # Addresses take the prisoner's id, never his number.
+    by_number = client.get("/api/custody/prisoners/PW-000001", headers=rita)
+    assert by_number.status_code == 422 and by_number.json()["field"] == "prisoner_id"
+    assert client.get("/api/custody/prisoners/999", headers=rita).status_code == 404
     answer = client.post(
-        f"/api/custody/prisoners/{number}/events",
+        f"/api/custody/prisoners/{prisoner_id}/events",
         json={"event": "vanished", "occurred_on": date.today().isoformat()},
         headers=rita,
     )

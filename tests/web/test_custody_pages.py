@@ -159,28 +159,28 @@ def test_the_registrar_registers_and_downloads_the_documents(
         "/board/prisoners", data=_registration_form(csrf, case_id), follow_redirects=False
     )
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/board/prisoners/PW-000001"
+    assert done.headers["location"] == "/board/prisoners/1"
     assert str(get_case(ports, case_id, actor=CONSOLE).status) == "registered"
 
-    page = rita.get("/board/prisoners/PW-000001")
+    page = rita.get("/board/prisoners/1")
     assert page.status_code == 200
     assert "Шевченко" in page.text and "not given" in page.text
     listed = rita.get("/board/prisoners")
     assert 'id="prisoner-PW-000001"' in listed.text
 
-    card = rita.get("/board/prisoners/PW-000001/card.pdf?lang=uk&lang=en")
+    card = rita.get("/board/prisoners/1/card.pdf?lang=uk&lang=en")
     assert card.status_code == 200 and card.headers["content-type"] == "application/pdf"
-    bad = rita.get("/board/prisoners/PW-000001/card.pdf?lang=xx")
+    bad = rita.get("/board/prisoners/1/card.pdf?lang=xx")
     assert bad.status_code == 422
 
-    url = "/board/prisoners/PW-000001/events"
+    url = "/board/prisoners/1/events"
     event = {"csrf_token": csrf, "occurred_on": date.today().isoformat(), "place": "Camp 3"}
     assert rita.post(url, data={**event, "csrf_token": "", "event": "transfer"}).status_code == 403
     refused = rita.post(url, data={**event, "occurred_on": "", "event": "transfer"})
     assert refused.status_code == 422 and 'id="event-error"' in refused.text
     done = rita.post(url, data={**event, "event": "hospital_admission"}, follow_redirects=False)
     assert done.status_code == 303, done.text
-    assert "Hospital admission</strong> at Camp 3" in rita.get("/board/prisoners/PW-000001").text
+    assert "Hospital admission</strong> at Camp 3" in rita.get("/board/prisoners/1").text
 
     evacuation = {
         "csrf_token": csrf,
@@ -197,7 +197,7 @@ def test_the_registrar_registers_and_downloads_the_documents(
     assert refused.status_code == 422 and 'id="evacuation-error"' in refused.text
 
     # The registrar takes money from a registered prisoner against a receipt, too.
-    url_receipts = "/board/prisoners/PW-000001/receipts"
+    url_receipts = "/board/prisoners/1/receipts"
     items = {
         "csrf_token": csrf,
         "description_0": "Wristwatch",
@@ -208,7 +208,7 @@ def test_the_registrar_registers_and_downloads_the_documents(
     assert refused.status_code == 422 and "more than 0" in refused.text
     done = rita.post(url_receipts, data={**items, "amount_0": "50"}, follow_redirects=False)
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/board/prisoners/PW-000001?receipt=R-000001#receipt"
+    assert done.headers["location"] == "/board/prisoners/1?receipt=R-000001#receipt"
     assert 'id="receipt-issued"' in rita.get(done.headers["location"]).text
     receipt = rita.get("/board/receipts/R-000001.pdf?lang=en")
     assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
@@ -216,7 +216,7 @@ def test_the_registrar_registers_and_downloads_the_documents(
     # A release ends custody: no more event buttons.
     done = rita.post(url, data={**event, "event": "release"}, follow_redirects=False)
     assert done.status_code == 303, done.text
-    page = rita.get("/board/prisoners/PW-000001")
+    page = rita.get("/board/prisoners/1")
     assert 'id="event-form"' not in page.text and "Released" in page.text
     assert str(get_case(ports, case_id, actor=CONSOLE).status) == "released"
 

@@ -50,6 +50,7 @@ from safeconduct.casework.assignment import ASSIGNABLE_ROLES, Assignment, assign
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role, can, parse_role
 from safeconduct.casework.status import CaseStatus, InvalidTransitionError, allowed_transitions
+from safeconduct.casework.visibility import field_class, visible
 from safeconduct.errors import (
     AuthenticationError,
     InvalidValueError,
@@ -640,6 +641,39 @@ def owns_case(actor: Actor, stored: StoredCase, uow: CaseworkUnitOfWork) -> bool
     if stored.opened_by == actor.name:
         return True
     return not actor.console and uow.assignments.is_assigned(stored.id, actor.name)
+
+
+def owns_case_id(ports: CaseworkPorts, case_id: int, *, actor: Actor) -> bool:
+    """Whether case ``case_id`` is the actor's own (opened by them, or assigned to them);
+    False for a case that does not exist. Reads no personal data (nothing audited)."""
+    with ports.database.unit_of_work(read_only=True) as uow:
+        stored = uow.cases.get_by_id(case_id)
+        return stored is not None and owns_case(actor, stored, uow)
+
+
+def visible_record(
+    kind: str, record: Mapping[str, object], *, actor: Actor, own: bool
+) -> dict[str, object]:
+    """``record`` (a ``kind`` record of :data:`~safeconduct.casework.visibility.FIELD_CLASSES`
+    as a JSON-like mapping) with only the fields the actor's roles read; the console reads
+    every field. The use case that gave the record has already refused a record the actor
+    may not read at all.
+
+    Parameters
+    ----------
+    own
+        Whether the record's case is the actor's own (:func:`owns_case_id`).
+
+    Raises
+    ------
+    ValueError
+        A field of ``record`` has no data class in the table (a mistake in the code).
+    """
+    if actor.console:
+        for name in record:
+            field_class(kind, name)
+        return dict(record)
+    return visible(kind, record, actor.roles, own=own)
 
 
 def open_case(

@@ -529,6 +529,33 @@ def _read_prisoner(ports: CustodyPorts, number: str, *, actor: Actor) -> StoredP
     return found
 
 
+def prisoner_ids(ports: CustodyPorts, *, actor: Actor) -> dict[str, int]:
+    """Each prisoner number -> the prisoner's public id (``identity`` read): what web
+    addresses carry instead of the number, which is personal data and would otherwise land
+    in access logs and browser histories."""
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        found = uow.prisoners.list_all()
+    return {p.registration.prisoner_number or "": p.id for p in found}
+
+
+def prisoner_number_of(ports: CustodyPorts, prisoner_id: int, *, actor: Actor) -> str:
+    """The prisoner number of the prisoner whose public id is ``prisoner_id`` (``identity``
+    read), for the use cases that take a number.
+
+    Raises
+    ------
+    NotFoundError
+        ``field="prisoner_id"``: no such prisoner.
+    PermissionDeniedError
+        As usual.
+    """
+    for number, found in prisoner_ids(ports, actor=actor).items():
+        if found == prisoner_id:
+            return number
+    raise NotFoundError(f"there is no prisoner {prisoner_id}", field="prisoner_id")
+
+
 def prisoner_status(ports: CustodyPorts, number: str, *, actor: Actor) -> CustodyStatus:
     """Where a prisoner stands (``identity`` read)."""
     require_right(actor, "read", ("identity",), own=True, what="see prisoners")

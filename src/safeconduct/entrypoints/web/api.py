@@ -8,12 +8,13 @@ calls may block.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import (
     CaseCreate,
     CaseOut,
@@ -56,14 +57,22 @@ def sign_in(ports: Ports, form: Annotated[OAuth2PasswordRequestForm, Depends()])
     return Token(access_token=issued.token, expires_in=lifetime)
 
 
-@router.post("/cases", status_code=status.HTTP_201_CREATED, tags=["cases"], responses=_ERRORS)
-def open_case(ports: Ports, actor: CurrentActor, body: CaseCreate) -> CaseOut:
+@router.post(
+    "/cases",
+    status_code=status.HTTP_201_CREATED,
+    tags=["cases"],
+    response_model=None,
+    responses={**_ERRORS, **answer(CaseOut, 201)},
+)
+def open_case(ports: Ports, actor: CurrentActor, body: CaseCreate) -> dict[str, Any]:
     """Open a new case (an operator); it is theirs."""
     case = casework.open_case(ports, language=body.language, channel=body.channel, actor=actor)
-    return CaseOut.of(case)
+    return shown("case", CaseOut.of(case), actor, own=True)
 
 
-@router.get("/cases", tags=["cases"], responses=_ERRORS)
+@router.get(
+    "/cases", tags=["cases"], response_model=None, responses={**_ERRORS, **answer(CasePageOut)}
+)
 def list_cases(
     ports: Ports,
     actor: CurrentActor,
@@ -73,30 +82,44 @@ def list_cases(
     after: Annotated[
         str | None, Query(max_length=64, description="The previous page's `next`.")
     ] = None,
-) -> CasePageOut:
+) -> dict[str, Any]:
     """A page of the cases the user may see (all for planners and registrars, their own
     for others), the latest change first, without timelines; follow ``next`` for more."""
-    return CasePageOut.of(casework.list_cases(ports, actor=actor, limit=limit, after=after))
+    page = CasePageOut.of(casework.list_cases(ports, actor=actor, limit=limit, after=after))
+    # The use case lists only cases the actor reads: all of them, or their own.
+    return shown("case_page", page, actor, own=True)
 
 
 @router.get(
     "/cases/{case_id}",
     tags=["cases"],
-    responses={**_ERRORS, 404: {"model": Problem, "description": "No such case"}},
+    response_model=None,
+    responses={
+        **_ERRORS,
+        404: {"model": Problem, "description": "No such case"},
+        **answer(CaseOut),
+    },
 )
-def get_case(ports: Ports, actor: CurrentActor, case_id: int) -> CaseOut:
+def get_case(ports: Ports, actor: CurrentActor, case_id: int) -> dict[str, Any]:
     """One case and its timeline."""
-    return CaseOut.of(casework.get_case(ports, case_id, actor=actor))
+    case = CaseOut.of(casework.get_case(ports, case_id, actor=actor))
+    return shown("case", case, actor, own=casework.owns_case_id(ports, case_id, actor=actor))
 
 
 @router.post(
     "/cases/{case_id}/transitions",
     tags=["cases"],
-    responses={**_ERRORS, 404: {"model": Problem, "description": "No such case"}},
+    response_model=None,
+    responses={
+        **_ERRORS,
+        404: {"model": Problem, "description": "No such case"},
+        **answer(CaseOut),
+    },
 )
 def transition_case(
     ports: Ports, actor: CurrentActor, case_id: int, body: TransitionRequest
-) -> CaseOut:
+) -> dict[str, Any]:
     """Move a case by a named transition; an unknown or disallowed one is refused (422)
     with a message naming the allowed ones."""
-    return CaseOut.of(casework.transition_case(ports, case_id, body.transition, actor=actor))
+    case = CaseOut.of(casework.transition_case(ports, case_id, body.transition, actor=actor))
+    return shown("case", case, actor, own=casework.owns_case_id(ports, case_id, actor=actor))

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from safeconduct.entrypoints.web.deps import CurrentActor
+from safeconduct.entrypoints.web.fields import answer, shown, shown_all
 from safeconduct.entrypoints.web.operations import OpsPorts
 from safeconduct.entrypoints.web.schemas import Problem
 from safeconduct.errors import BadFileError
@@ -194,25 +195,32 @@ def upload_name(form: FormData) -> str:
 # ----------------------------------------------------------------- routes
 
 
-@router.get("/areas", responses=_ERRORS)
-def list_areas(ports: OpsPorts, actor: CurrentActor) -> list[AreaOut]:
+# Areas belong to no case: nobody reads them as their own (own=False).
+
+
+@router.get("/areas", response_model=None, responses={**_ERRORS, **answer(list[AreaOut])})
+def list_areas(ports: OpsPorts, actor: CurrentActor) -> list[dict[str, Any]]:
     """The server's areas of operations, by name (operators and planners)."""
-    return [AreaOut.of(info) for info in area_library.list_areas(ports, actor=actor)]
+    found = [AreaOut.of(info) for info in area_library.list_areas(ports, actor=actor)]
+    return shown_all("area", found, actor, own=False)
 
 
-@router.get("/areas/{area}", responses=_ERRORS)
-def get_area(ports: OpsPorts, actor: CurrentActor, area: str) -> AreaOut:
+@router.get("/areas/{area}", response_model=None, responses={**_ERRORS, **answer(AreaOut)})
+def get_area(ports: OpsPorts, actor: CurrentActor, area: str) -> dict[str, Any]:
     """One of the server's areas, by name."""
-    return AreaOut.of(area_library.get_area(ports, area, actor=actor))
+    return shown(
+        "area", AreaOut.of(area_library.get_area(ports, area, actor=actor)), actor, own=False
+    )
 
 
 @router.post(
     "/areas",
     status_code=status.HTTP_201_CREATED,
-    responses=_UPLOAD_ERRORS,
+    response_model=None,
+    responses={**_UPLOAD_ERRORS, **answer(AreaOut, 201)},
     openapi_extra=_UPLOAD_BODY,
 )
-async def add_area(request: Request, ports: OpsPorts, actor: CurrentActor) -> AreaOut:
+async def add_area(request: Request, ports: OpsPorts, actor: CurrentActor) -> dict[str, Any]:
     """Add an area of operations from a GeoTIFF and its GeoJSON layers (a planner).
 
     Every file is checked with the readers plans use; on any error (named by its ``field``)
@@ -226,4 +234,4 @@ async def add_area(request: Request, ports: OpsPorts, actor: CurrentActor) -> Ar
         )
     finally:
         await form.close()
-    return AreaOut.of(info)
+    return shown("area", AreaOut.of(info), actor, own=False)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safeconduct.casework.assignment import Assignment
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.fields import answer, shown_all
 from safeconduct.entrypoints.web.schemas import Problem
 from safeconduct.services import casework
 
@@ -65,35 +66,52 @@ class TeamMemberOut(BaseModel):
     roles: list[str]
 
 
-@router.get("/cases/{case_id}/assignments", responses=_ERRORS)
-def list_assignments(ports: Ports, actor: CurrentActor, case_id: int) -> list[AssignmentOut]:
+def _assignments(
+    ports: Ports, case_id: int, found: list[Assignment], actor: casework.Actor
+) -> list[dict[str, Any]]:
+    own = casework.owns_case_id(ports, case_id, actor=actor)
+    return shown_all("assignment", [AssignmentOut.of(a) for a in found], actor, own=own)
+
+
+_ANSWER = {**_ERRORS, **answer(list[AssignmentOut])}
+
+
+@router.get("/cases/{case_id}/assignments", response_model=None, responses=_ANSWER)
+def list_assignments(ports: Ports, actor: CurrentActor, case_id: int) -> list[dict[str, Any]]:
     """Who is assigned to the case."""
-    return [AssignmentOut.of(a) for a in casework.case_assignments(ports, case_id, actor=actor)]
+    found = casework.case_assignments(ports, case_id, actor=actor)
+    return _assignments(ports, case_id, found, actor)
 
 
-@router.post("/cases/{case_id}/assignments", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+@router.post(
+    "/cases/{case_id}/assignments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses={**_ERRORS, **answer(list[AssignmentOut], 201)},
+)
 def assign(
     ports: Ports, actor: CurrentActor, case_id: int, body: AssignmentRequest
-) -> list[AssignmentOut]:
+) -> list[dict[str, Any]]:
     """Assign a crew member or a reception team member (a planner); answers everyone now
     assigned."""
     found = casework.assign_to_case(ports, case_id, body.user, body.role, actor=actor)
-    return [AssignmentOut.of(a) for a in found]
+    return _assignments(ports, case_id, found, actor)
 
 
-@router.delete("/cases/{case_id}/assignments/{role}/{user}", responses=_ERRORS)
+@router.delete("/cases/{case_id}/assignments/{role}/{user}", response_model=None, responses=_ANSWER)
 def unassign(
     ports: Ports, actor: CurrentActor, case_id: int, role: str, user: str
-) -> list[AssignmentOut]:
+) -> list[dict[str, Any]]:
     """Take a user off the case (a planner); answers everyone still assigned."""
     found = casework.unassign_from_case(ports, case_id, user, role, actor=actor)
-    return [AssignmentOut.of(a) for a in found]
+    return _assignments(ports, case_id, found, actor)
 
 
-@router.get("/team", responses=_ERRORS)
-def team(ports: Ports, actor: CurrentActor) -> list[TeamMemberOut]:
+@router.get("/team", response_model=None, responses={**_ERRORS, **answer(list[TeamMemberOut])})
+def team(ports: Ports, actor: CurrentActor) -> list[dict[str, Any]]:
     """The crews and reception team members a planner may assign."""
-    return [
+    members = [
         TeamMemberOut(name=m.name, roles=[r.value for r in m.roles])
         for m in casework.assignable_users(ports, actor=actor)
     ]
+    return shown_all("team_member", members, actor, own=False)  # belongs to no case

@@ -7,18 +7,22 @@
 - ``GET /api/custody/receipts/{number}.pdf``: the receipt as a PDF;
 - ``POST /api/custody/prisoners`` (201): register a prisoner (a registrar), from a case or
   without one; answers the record with the prisoner number issued;
-- ``GET /api/custody/prisoners``, ``GET /api/custody/prisoners/{number}``: the registered;
-- ``POST /api/custody/prisoners/{number}/events`` (201): a transfer, hospital admission,
+- ``GET /api/custody/prisoners``, ``GET /api/custody/prisoners/{prisoner_id}``: the
+  registered;
+- ``POST /api/custody/prisoners/{prisoner_id}/events`` (201): a transfer, hospital admission,
   escape, release or death, notified to the National Information Bureau (Art. 122);
-- ``GET /api/custody/prisoners/{number}/card.pdf?lang=ru,en``: the capture card;
+- ``GET /api/custody/prisoners/{prisoner_id}/card.pdf?lang=ru,en``: the capture card;
 - ``POST /api/custody/evacuation-lists``: the list of evacuees of one transport (a PDF);
 - ``GET /api/custody/nib/notifications.json`` and ``.csv``: the notifications to the NIB.
 
 A registration's JSON is the same record as ``safeconduct custody register`` reads: the
 snake_case field names, dates ``YYYY-MM-DD``, and ``"not given"`` for an Art. 17 field the
-prisoner declined to give. The link between a registration and its case is kept on the case
-side only and never answered here. The routes are thin: the use cases in
-:mod:`safeconduct.services.custody` check who may do what.
+prisoner declined to give, with the prisoner's ``id``. Addresses name a prisoner by that id,
+never by the prisoner number: the number is personal data, and addresses end up in access
+logs and browser histories (bodies do not). The link between a registration and its case is
+kept on the case side only and never answered here. The routes are thin: the use cases in
+:mod:`safeconduct.services.custody` check who may do what, and every answer holds only the
+fields the user's roles read (:mod:`safeconduct.casework.visibility`).
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from safeconduct.custody.effects import Receipt, ReceiptItem, receipt_item_from_json
-from safeconduct.entrypoints.web.deps import CurrentActor
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import Problem
 from safeconduct.errors import InvalidValueError
-from safeconduct.services import custody
+from safeconduct.services import casework, custody
 from safeconduct.services.casework import Actor
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -209,6 +214,7 @@ class EventIn(BaseModel):
 class EventOut(BaseModel):
     """A custody event recorded, and where the prisoner stands now."""
 
+    prisoner_id: int
     prisoner_number: str
     event: str
     occurred_on: date
@@ -298,10 +304,43 @@ def receipt_items(items: list[ReceiptItemIn]) -> list[ReceiptItem]:
 # ----------------------------------------------------------------- routes
 
 
-@router.post("/cases/{case_id}/arrival", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def _prisoner_record(
+    ports: custody.CustodyPorts, number: str, actor: Actor, *, prisoner_id: int | None = None
+) -> dict[str, Any]:
+    """A prisoner's registration as JSON, with his public id, as the actor may read it."""
+    from safeconduct.custody.record import registration_to_json
+
+    if prisoner_id is None:
+        prisoner_id = custody.prisoner_ids(ports, actor=actor)[number]
+    found = registration_to_json(custody.get_prisoner(ports, number, actor=actor))
+    record = {"id": prisoner_id} | found
+    return casework.visible_record("prisoner", record, actor=actor, own=False)
+
+
+def _number(ports: custody.CustodyPorts, prisoner_id: int, actor: Actor) -> str:
+    return custody.prisoner_number_of(ports, prisoner_id, actor=actor)
+
+
+class PrisonerOut(BaseModel):
+    """A registered prisoner: his id, the registration's fields (those of ``POST
+    /api/custody/prisoners``, with the number issued) and, for one prisoner, his status."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int = Field(description="The prisoner's id, which addresses name him by.")
+    prisoner_number: str
+    status: str | None = Field(None, description="Where he stands now (one prisoner only).")
+
+
+@router.post(
+    "/cases/{case_id}/arrival",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses={**_ERRORS, **answer(ArrivalOut, 201)},
+)
 def record_arrival(
-    ports: CustodyPortsDep, actor: CurrentActor, case_id: int, body: ArrivalIn
-) -> ArrivalOut:
+    ports: CustodyPortsDep, case_ports: Ports, actor: CurrentActor, case_id: int, body: ArrivalIn
+) -> dict[str, Any]:
     """Record the arrival of the person led in (the case's reception team); the case moves
     to ``in_custody``."""
     from safeconduct.custody.arrival import Arrival
@@ -317,11 +356,19 @@ def record_arrival(
         effects_kept=tuple(body.effects_kept),
     )
     info = custody.record_arrival(ports, case_id, arrival, actor=actor)
-    return ArrivalOut.of(info)
+    own = casework.owns_case_id(case_ports, info.case.id, actor=actor)
+    return shown("arrival", ArrivalOut.of(info), actor, own=own)
 
 
-@router.post("/custody/receipts", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
-def issue_receipt(ports: CustodyPortsDep, actor: CurrentActor, body: ReceiptIn) -> ReceiptOut:
+@router.post(
+    "/custody/receipts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses={**_ERRORS, **answer(ReceiptOut, 201)},
+)
+def issue_receipt(
+    ports: CustodyPortsDep, case_ports: Ports, actor: CurrentActor, body: ReceiptIn
+) -> dict[str, Any]:
     """Record money and valuables taken, item by item (Art. 18): from a case's person (its
     reception team) or a registered prisoner (a registrar); answers the numbered receipt."""
     if (body.case_id is None) == (body.prisoner_number is None):
@@ -337,7 +384,8 @@ def issue_receipt(ports: CustodyPortsDep, actor: CurrentActor, body: ReceiptIn) 
         prisoner_name=body.prisoner_name,
         actor=actor,
     )
-    return ReceiptOut.of(receipt)
+    own = body.case_id is not None and casework.owns_case_id(case_ports, body.case_id, actor=actor)
+    return shown("receipt", ReceiptOut.of(receipt), actor, own=own)
 
 
 @router.get("/custody/receipts/{number}.pdf", responses=_PDF, response_class=Response)
@@ -357,42 +405,65 @@ def receipt_pdf(
     return document(content, f"receipt-{number}.pdf", "application/pdf")
 
 
-@router.post("/custody/prisoners", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+@router.post(
+    "/custody/prisoners",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses={**_ERRORS, **answer(PrisonerOut, 201)},
+)
 def register_prisoner(
     ports: CustodyPortsDep, actor: CurrentActor, body: RegistrationIn
 ) -> dict[str, Any]:
     """Register a prisoner of war (a registrar): a prisoner number is issued from the
     series; from a case (``case_id``), the case moves to ``registered``."""
-    from safeconduct.custody.record import registration_from_json, registration_to_json
+    from safeconduct.custody.record import registration_from_json
 
     registration = registration_from_json(body.record())
     number = custody.register_prisoner(ports, registration, case=body.case_id, actor=actor)
-    return registration_to_json(custody.get_prisoner(ports, number, actor=actor))
+    return _prisoner_record(ports, number, actor)
 
 
-@router.get("/custody/prisoners", responses=_ERRORS)
+@router.get(
+    "/custody/prisoners", response_model=None, responses={**_ERRORS, **answer(list[PrisonerOut])}
+)
 def list_prisoners(ports: CustodyPortsDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    """Every registered prisoner, by prisoner number (registrars)."""
+    """Every registered prisoner, by prisoner number (registrars), each with his ``id``."""
     from safeconduct.custody.record import registration_to_json
 
-    return [registration_to_json(r) for r in custody.list_prisoners(ports, actor=actor)]
+    ids = custody.prisoner_ids(ports, actor=actor)
+    return [
+        casework.visible_record(
+            "prisoner",
+            {"id": ids[r.prisoner_number or ""]} | registration_to_json(r),
+            actor=actor,
+            own=False,
+        )
+        for r in custody.list_prisoners(ports, actor=actor)
+    ]
 
 
-@router.get("/custody/prisoners/{number}", responses=_ERRORS)
-def get_prisoner(ports: CustodyPortsDep, actor: CurrentActor, number: str) -> dict[str, Any]:
+@router.get(
+    "/custody/prisoners/{prisoner_id}",
+    response_model=None,
+    responses={**_ERRORS, **answer(PrisonerOut)},
+)
+def get_prisoner(ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: int) -> dict[str, Any]:
     """One prisoner's registration and where he stands now (``status``; registrars)."""
-    from safeconduct.custody.record import registration_to_json
-
-    found = registration_to_json(custody.get_prisoner(ports, number, actor=actor))
-    return found | {"status": custody.prisoner_status(ports, number, actor=actor).value}
+    number = _number(ports, prisoner_id, actor)
+    found = _prisoner_record(ports, number, actor, prisoner_id=prisoner_id)
+    status = custody.prisoner_status(ports, number, actor=actor).value
+    return found | casework.visible_record("prisoner", {"status": status}, actor=actor, own=False)
 
 
 @router.post(
-    "/custody/prisoners/{number}/events", status_code=status.HTTP_201_CREATED, responses=_ERRORS
+    "/custody/prisoners/{prisoner_id}/events",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses={**_ERRORS, **answer(EventOut, 201)},
 )
 def record_event(
-    ports: CustodyPortsDep, actor: CurrentActor, number: str, body: EventIn
-) -> EventOut:
+    ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: int, body: EventIn
+) -> dict[str, Any]:
     """Record a transfer, hospital admission, escape, release or death (a registrar); it is
     notified to the National Information Bureau."""
     from safeconduct.custody.nib import NibEvent
@@ -404,6 +475,7 @@ def record_event(
         raise InvalidValueError(
             f"unknown event {body.event!r}; give one of {known}", field="event"
         ) from None
+    number = _number(ports, prisoner_id, actor)
     status = custody.record_custody_event(
         ports,
         number,
@@ -413,26 +485,28 @@ def record_event(
         details=body.details,
         actor=actor,
     )
-    canonical = custody.get_prisoner(ports, number, actor=actor).prisoner_number or number
-    return EventOut(
-        prisoner_number=canonical,
+    recorded = EventOut(
+        prisoner_id=prisoner_id,
+        prisoner_number=number,
         event=event.value,
         occurred_on=body.occurred_on,
         status=status.value,
     )
+    return shown("custody_event", recorded, actor, own=False)
 
 
-@router.get("/custody/prisoners/{number}/card.pdf", responses=_PDF, response_class=Response)
+@router.get("/custody/prisoners/{prisoner_id}/card.pdf", responses=_PDF, response_class=Response)
 def capture_card(
     ports: CustodyPortsDep,
     actor: CurrentActor,
-    number: str,
+    prisoner_id: int,
     lang: Annotated[
         str, Query(max_length=32, description="Languages, e.g. ru,en (the prisoner's added).")
     ] = "en",
 ) -> Response:
     """The prisoner's capture card (Annex IV B, 150 x 105 mm) in two or three languages."""
     langs = parse_langs(lang)
+    number = _number(ports, prisoner_id, actor)
     with tempfile.TemporaryDirectory(prefix="safeconduct-card-") as folder:
         out = Path(folder) / "card.pdf"
         custody.write_capture_card(ports, number, langs, out, actor=actor)

@@ -27,8 +27,10 @@ from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from safeconduct.entrypoints.web.deps import CurrentActor
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.services import casework
 from safeconduct.services import operations as ops
 from safeconduct.terrain.coords import GeoPoint
 
@@ -80,6 +82,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/api", lifespan=lifespan)
+
+
+def _operation(ports: Ports, info: ops.OperationInfo, actor: casework.Actor) -> dict[str, Any]:
+    """The operation as the actor may read it: the meeting point and window only on their
+    own case (an operator reads any case's plan, but only their own case's meeting)."""
+    own = casework.owns_case_id(ports, info.case_id, actor=actor)
+    return shown("operation", OperationOut.of(info), actor, own=own)
 
 
 class OperationCreate(BaseModel):
@@ -170,11 +179,12 @@ class JobOut(BaseModel):
     "/cases/{case_id}/operation",
     status_code=status.HTTP_201_CREATED,
     tags=["operations"],
-    responses=_ERRORS,
+    response_model=None,
+    responses={**_ERRORS, **answer(OperationOut, 201)},
 )
 def create_operation(
-    ports: OpsPorts, actor: CurrentActor, case_id: int, body: OperationCreate
-) -> OperationOut:
+    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, case_id: int, body: OperationCreate
+) -> dict[str, Any]:
     """Give a case its operation (a planner): an area of the server, a meeting point on it
     and a meeting window."""
     info = ops.create_operation(
@@ -187,36 +197,55 @@ def create_operation(
         reception=body.reception,
         actor=actor,
     )
-    return OperationOut.of(info)
+    return _operation(case_ports, info, actor)
 
 
-@router.get("/cases/{case_id}/operation", tags=["operations"], responses=_ERRORS)
-def operation_for_case(ports: OpsPorts, actor: CurrentActor, case_id: int) -> OperationOut:
+_OPERATION = {**_ERRORS, **answer(OperationOut)}
+
+
+@router.get(
+    "/cases/{case_id}/operation", tags=["operations"], response_model=None, responses=_OPERATION
+)
+def operation_for_case(
+    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, case_id: int
+) -> dict[str, Any]:
     """The case's operation (404 when it has none yet)."""
-    return OperationOut.of(ops.operation_for_case(ports, case_id, actor=actor))
+    return _operation(case_ports, ops.operation_for_case(ports, case_id, actor=actor), actor)
 
 
-@router.get("/operations/{operation_id}", tags=["operations"], responses=_ERRORS)
-def get_operation(ports: OpsPorts, actor: CurrentActor, operation_id: int) -> OperationOut:
+@router.get(
+    "/operations/{operation_id}", tags=["operations"], response_model=None, responses=_OPERATION
+)
+def get_operation(
+    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, operation_id: int
+) -> dict[str, Any]:
     """An operation, its plan state, its files and its timeline."""
-    return OperationOut.of(ops.get_operation(ports, operation_id, actor=actor))
+    return _operation(case_ports, ops.get_operation(ports, operation_id, actor=actor), actor)
 
 
 @router.post(
     "/operations/{operation_id}/plan",
     status_code=status.HTTP_202_ACCEPTED,
     tags=["operations"],
-    responses=_ERRORS,
+    response_model=None,
+    responses={**_ERRORS, **answer(JobAccepted, 202)},
 )
-def request_plan(ports: OpsPorts, actor: CurrentActor, operation_id: int) -> JobAccepted:
+def request_plan(ports: OpsPorts, actor: CurrentActor, operation_id: int) -> dict[str, Any]:
     """Ask for the operation's plan (a planner); follow it at ``/api/jobs/{job_id}``."""
-    return JobAccepted(job_id=ops.request_plan(ports, operation_id, actor=actor))
+    accepted = JobAccepted(job_id=ops.request_plan(ports, operation_id, actor=actor))
+    return shown("job_accepted", accepted, actor, own=True)  # plan data only, checked
 
 
-@router.get("/jobs/{job_id}", tags=["operations"], responses=_ERRORS)
-def get_job(ports: OpsPorts, actor: CurrentActor, job_id: int) -> JobOut:
+@router.get(
+    "/jobs/{job_id}",
+    tags=["operations"],
+    response_model=None,
+    responses={**_ERRORS, **answer(JobOut)},
+)
+def get_job(ports: OpsPorts, actor: CurrentActor, job_id: int) -> dict[str, Any]:
     """A plan job's status, the stage it reached, its attempts and its error."""
-    return JobOut.of(ops.get_job(ports, job_id, actor=actor))
+    # Plan data only, which the use case let the actor read (on their own case if need be).
+    return shown("plan_job", JobOut.of(ops.get_job(ports, job_id, actor=actor)), actor, own=True)
 
 
 _MEDIA = {

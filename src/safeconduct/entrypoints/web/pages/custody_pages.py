@@ -8,8 +8,11 @@
   list of a transport and the National Information Bureau exports);
   ``/board/prisoners/new``, the registration form, with a "not given" box beside each
   Art. 17 field and the notice that a prisoner may be questioned only in a language he
-  understands and may not be coerced; ``/board/prisoners/{number}``, the prisoner's page
-  with the capture card in the languages chosen and the events notified to the NIB.
+  understands and may not be coerced; ``/board/prisoners/{prisoner_id}``, the prisoner's
+  page with the capture card in the languages chosen and the events notified to the NIB.
+
+Addresses name a prisoner by his id, never by his prisoner number: the number is personal
+data, and addresses end up in access logs and browser histories (form bodies do not).
 
 The routes are thin, like the rest of the board: the session gives the user, every POST
 checks its CSRF token first, the use cases in :mod:`safeconduct.services.custody` decide
@@ -503,7 +506,8 @@ def register_prisoner(request: Request, form: Form) -> Response:
         return _registration_page(
             request, actor, token, values=values, errors=errors, case=case, status=422
         )
-    return RedirectResponse(f"/board/prisoners/{number}", status_code=303)
+    prisoner_id = custody.prisoner_ids(custody_ports_of(request.app), actor=actor)[number]
+    return RedirectResponse(f"/board/prisoners/{prisoner_id}", status_code=303)
 
 
 @router.get("/board/prisoners")
@@ -525,9 +529,11 @@ def _prisoners_page(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    prisoners = custody.list_prisoners(custody_ports_of(request.app), actor=actor)
+    ports = custody_ports_of(request.app)
+    prisoners = custody.list_prisoners(ports, actor=actor)
     context = {
         "prisoners": prisoners,
+        "prisoner_ids": custody.prisoner_ids(ports, actor=actor),
         "evacuation": evacuation or {"on": date.today().isoformat(), "chosen": []},
         "evacuation_error": error,
         "languages": LANGUAGES,
@@ -536,13 +542,19 @@ def _prisoners_page(
     return render_page(request, "prisoners.html", context, status=status, actor=actor, token=token)
 
 
-@router.get("/board/prisoners/{number}")
-def prisoner_page(request: Request, number: str, receipt: str | None = None) -> HTMLResponse:
+def _number(request: Request, prisoner_id: int, actor: Actor) -> str:
+    """The prisoner number of the prisoner the address names by his id."""
+    return custody.prisoner_number_of(custody_ports_of(request.app), prisoner_id, actor=actor)
+
+
+@router.get("/board/prisoners/{prisoner_id}")
+def prisoner_page(request: Request, prisoner_id: int, receipt: str | None = None) -> HTMLResponse:
     """A prisoner: the registration, the capture card and NIB downloads, the events, and
     (while in custody) the money and valuables form, with the receipt just issued."""
     actor, token = _signed_in(request)
     try:
-        return _prisoner_page(request, actor, token, number, receipt=receipt)
+        number = _number(request, prisoner_id, actor)
+        return _prisoner_page(request, actor, token, number, prisoner_id, receipt=receipt)
     except SafeconductError as error:
         return refusal_page(request, error, actor, token)
 
@@ -552,6 +564,7 @@ def _prisoner_page(
     actor: Actor,
     token: str,
     number: str,
+    prisoner_id: int,
     *,
     event: dict[str, str] | None = None,
     event_error: str | None = None,
@@ -565,6 +578,7 @@ def _prisoner_page(
     status = custody.prisoner_status(ports, number, actor=actor)
     context = {
         "number": registration.prisoner_number,
+        "prisoner_id": prisoner_id,
         "reg": registration,
         "status": status.value,
         # Events after the capture are recorded while the prisoner is in our hands.
@@ -585,12 +599,13 @@ def _prisoner_page(
     )
 
 
-@router.get("/board/prisoners/{number}/card.pdf")
-def capture_card(request: Request, number: str, lang: Langs = None) -> Response:
+@router.get("/board/prisoners/{prisoner_id}/card.pdf")
+def capture_card(request: Request, prisoner_id: int, lang: Langs = None) -> Response:
     """The prisoner's capture card in the languages chosen (the prisoner's own added)."""
     actor, token = _signed_in(request)
     ports = custody_ports_of(request.app)
     try:
+        number = _number(request, prisoner_id, actor)
         langs = _langs(lang or ["en"])
         return _pdf(
             lambda out: custody.write_capture_card(ports, number, langs, out, actor=actor),
@@ -600,8 +615,8 @@ def capture_card(request: Request, number: str, lang: Langs = None) -> Response:
         return refusal_page(request, error, actor, token)
 
 
-@router.post("/board/prisoners/{number}/events")
-def record_event(request: Request, number: str, form: Form) -> Response:
+@router.post("/board/prisoners/{prisoner_id}/events")
+def record_event(request: Request, prisoner_id: int, form: Form) -> Response:
     """Record a transfer, hospital admission, escape, release or death (a button)."""
     from safeconduct.custody.nib import NibEvent
 
@@ -612,6 +627,10 @@ def record_event(request: Request, number: str, form: Form) -> Response:
         "place": _text(form, "place"),
         "details": _text(form, "details"),
     }
+    try:
+        number = _number(request, prisoner_id, actor)
+    except SafeconductError as error:
+        return refusal_page(request, error, actor, token)
     try:
         if values["event"] not in {name for name, _ in EVENTS}:
             raise InvalidValueError(f"unknown event {values['event']!r}", field="event")
@@ -639,23 +658,25 @@ def record_event(request: Request, number: str, form: Form) -> Response:
                 actor,
                 token,
                 number,
+                prisoner_id,
                 event=values,
                 event_error=error.message,
                 status_code=422,
             )
         except SafeconductError as again:
             return refusal_page(request, again, actor, token)
-    return RedirectResponse(f"/board/prisoners/{number}#events", status_code=303)
+    return RedirectResponse(f"/board/prisoners/{prisoner_id}#events", status_code=303)
 
 
-@router.post("/board/prisoners/{number}/receipts")
-def issue_prisoner_receipt(request: Request, number: str, form: Form) -> Response:
+@router.post("/board/prisoners/{prisoner_id}/receipts")
+def issue_prisoner_receipt(request: Request, prisoner_id: int, form: Form) -> Response:
     """Record money and valuables taken from a registered prisoner (a registrar), and offer
     the receipt's PDF on the prisoner's page."""
     actor, token = _signed_in(request, form)
     items, errors, rows = _read_items(form)
     ports = custody_ports_of(request.app)
     try:
+        number = _number(request, prisoner_id, actor)
         if not errors:
             try:
                 receipt = custody.issue_receipt(ports, number, items, actor=actor)
@@ -664,13 +685,19 @@ def issue_prisoner_receipt(request: Request, number: str, form: Form) -> Respons
             except SafeconductError as error:
                 errors = {"": error.message}
             else:
-                canonical = receipt.prisoner_number or number
                 return RedirectResponse(
-                    f"/board/prisoners/{canonical}?receipt={receipt.number}#receipt",
+                    f"/board/prisoners/{prisoner_id}?receipt={receipt.number}#receipt",
                     status_code=303,
                 )
         return _prisoner_page(
-            request, actor, token, number, items=rows, item_errors=errors, status_code=422
+            request,
+            actor,
+            token,
+            number,
+            prisoner_id,
+            items=rows,
+            item_errors=errors,
+            status_code=422,
         )
     except SafeconductError as error:
         return refusal_page(request, error, actor, token)
