@@ -244,7 +244,10 @@ def keys_ports(casework: CaseworkPorts) -> KeysPorts:
     from safeconduct.adapters.store.keys import SqlDataKeys
     from safeconduct.services.keys import KeysPorts
 
-    return KeysPorts(data_keys=SqlDataKeys(casework.database.engine))  # type: ignore[attr-defined]
+    return KeysPorts(
+        data_keys=SqlDataKeys(casework.database.engine),  # type: ignore[attr-defined]
+        database=casework.database,  # type: ignore[arg-type]
+    )
 
 
 def unlock_store(

@@ -19,6 +19,7 @@ from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
 from safeconduct.adapters.crypto.keyfile import read_key_file
 from safeconduct.adapters.store.keys import SqlDataKeys
 from safeconduct.adapters.store.migrate import upgrade
+from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.errors import BadFileError, PermissionDeniedError
 from safeconduct.services.casework import CONSOLE, Actor
 from safeconduct.services.keys import CHECK_KEY_OWNER, KeysPorts, rotate, unlock
@@ -40,7 +41,9 @@ def _key_file(tmp_path: Path, name: str, capsys: Any, monkeypatch: Any) -> Path:
 def _keys(store: Store) -> KeysPorts:
     engine = store.engine()
     upgrade(engine)
-    return KeysPorts(data_keys=SqlDataKeys(engine), clock=lambda: NOW)
+    return KeysPorts(
+        data_keys=SqlDataKeys(engine), database=SqlCaseworkDatabase(engine), clock=lambda: NOW
+    )
 
 
 def _rows(store: Store) -> list[tuple[Any, ...]]:

@@ -1,7 +1,9 @@
 """``safeconduct keys``: the master key file of field encryption.
 
-``keys init`` makes a key file (readable by its owner only); ``keys rotate`` makes a new
-one and re-wraps every data key in the database under it, in one transaction. ``serve``,
+``keys init`` makes a key file (readable by its owner only) and, given the database, ties
+it to the file; ``keys rotate`` makes a new one and re-wraps every data key in the database
+under it, in one transaction. Each key operation is audited (``key_init``, ``key_rotate``,
+and ``key_unlock`` at every start). ``serve``,
 ``worker`` and ``custody`` take the key file with ``--key-file`` (or
 ``$SAFECONDUCT_KEY_FILE``) and refuse to start without it once the database holds
 encrypted data.
@@ -45,13 +47,35 @@ def init_command(
             "no record can be read.",
         ),
     ],
+    data: DataOption = None,
+    db: DbOption = None,
 ) -> None:
-    """Make a new key file: a master key and a blind-index key, 256 bits each."""
+    """Make a new key file: a master key and a blind-index key, 256 bits each.
+
+    With ``--data`` or ``--db`` the database is tied to it at once (audited as
+    ``key_init``); otherwise at its first start with the key file.
+    """
     from safeconduct.adapters.crypto.keyfile import new_master_key, write_key_file
 
     key = new_master_key()
     write_key_file(key_file, key)
-    typer.echo(f"wrote {key_file} (master key {key.key_id}), readable by you only")
+    tied = ""
+    if data is not None or db is not None:
+        from safeconduct import bootstrap
+        from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
+        from safeconduct.services.casework import CONSOLE
+        from safeconduct.services.keys import init
+
+        casework = open_database(data, db)
+        try:
+            init(bootstrap.keys_ports(casework), AesGcmFieldCipher(key), actor=CONSOLE)
+        except BaseException:
+            key_file.unlink(missing_ok=True)  # refused: no key file that opens nothing
+            raise
+        finally:
+            casework.database.close()
+        tied = "; the database is tied to it"
+    typer.echo(f"wrote {key_file} (master key {key.key_id}), readable by you only{tied}")
 
 
 @keys_app.command("rotate")
