@@ -49,7 +49,8 @@ class CaseMessage:
         The words; may be ``""`` when there is only an attachment.
     attachment_name, attachment_type, attachment
         The attached file's name, MIME type (``image/jpeg``) and bytes; all ``None`` when
-        there is none.
+        there is none. ``attachment`` alone may be ``None`` in a list read without the
+        attachments' bytes.
     """
 
     id: int | None
@@ -78,16 +79,15 @@ class CaseMessage:
             raise InvalidValueError(
                 f"a message's text is at most {MAX_TEXT} characters", field="text"
             )
-        parts = (self.attachment_name, self.attachment_type, self.attachment)
-        if any(p is not None for p in parts) and any(p is None for p in parts):
-            raise InvalidValueError(
-                "an attachment needs its name, its type and its bytes", field="attachment"
-            )
-        if self.attachment is None and not self.text.strip():
+        if (self.attachment_name is None) != (self.attachment_type is None):
+            raise InvalidValueError("an attachment needs its name and its type", field="attachment")
+        if self.attachment is not None and self.attachment_name is None:
+            raise InvalidValueError("an attachment needs its name and its type", field="attachment")
+        if self.attachment_name is None and not self.text.strip():
             raise InvalidValueError("a message needs a text or an attachment", field="text")
-        if self.attachment is not None:
-            assert self.attachment_name is not None and self.attachment_type is not None
-            if len(self.attachment) > MAX_ATTACHMENT:
+        if self.attachment_name is not None:
+            assert self.attachment_type is not None
+            if self.attachment is not None and len(self.attachment) > MAX_ATTACHMENT:
                 raise InvalidValueError(
                     f"an attachment is at most {MAX_ATTACHMENT // (1024 * 1024)} MiB",
                     field="attachment",

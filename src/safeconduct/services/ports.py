@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import date, datetime
 
     import numpy as np
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from safeconduct.audit.chain import ChainedEntry, Checkpoint
     from safeconduct.casework.assignment import Assignment
     from safeconduct.casework.case import Case
+    from safeconduct.casework.message import CaseMessage
     from safeconduct.casework.operation import Operation
+    from safeconduct.casework.retention import CaseFacts
     from safeconduct.casework.roles import Role
     from safeconduct.casework.status import CaseStatus
     from safeconduct.custody.arrival import Arrival
@@ -1381,12 +1383,119 @@ class DataKeys(Protocol):
         """Keep a new data key."""
         ...
 
-    def rewrap_all(self, rewrap: Callable[[WrappedDataKey], WrappedDataKey]) -> int:
+    def rewrap_all(
+        self,
+        rewrap: Callable[[WrappedDataKey], WrappedDataKey],
+        *,
+        only_master: str | None = None,
+    ) -> int:
         """Replace every live key by ``rewrap(key)`` in one transaction (all or none);
-        return how many there were."""
+        return how many there were. ``only_master``: only the keys that master key id
+        wraps (a sweep after a rotation)."""
         ...
 
-    def destroy(self, owner: str, *, at: datetime) -> int:
-        """Destroy the live keys of ``owner`` (their wrapped bytes are cleared); return how
-        many."""
+    def destroy(self, owners: str | Iterable[str], *, at: datetime) -> int:
+        """Destroy the live keys of ``owners`` (one name or several; their wrapped bytes
+        are cleared) in one transaction; return how many."""
+        ...
+
+    def master_key_ids(self) -> set[str]:
+        """The master key ids that wrap live data keys."""
+        ...
+
+    def destroyed_under(self, master_key_id: str) -> int:
+        """How many destroyed keys ``master_key_id`` wrapped when they were destroyed."""
+        ...
+
+
+# ----------------------------------------------------------------- case messages, retention
+# issue 13: a case's conversation sealed message by message (services/messages.py), and
+# the purge of cases whose time is up (services/retention.py)
+
+
+class MessageRepository(Protocol):
+    """A case's messages, inside one unit of work; each sealed under its own data key."""
+
+    def add(self, message: CaseMessage) -> CaseMessage:
+        """Store a new message (its ``id`` None); the stored one, with its id."""
+        ...
+
+    def list_for_case(self, case_id: int, *, attachments: bool = True) -> list[CaseMessage]:
+        """The case's messages in order (decrypted); without the attachments' bytes when
+        ``attachments`` is False."""
+        ...
+
+    def get(self, message_id: int) -> CaseMessage | None:
+        """One message (decrypted), or None."""
+        ...
+
+    def case_of(self, message_id: int) -> int | None:
+        """The case a message belongs to, or None (nothing decrypted)."""
+        ...
+
+    def delete(self, message_id: int, *, at: datetime) -> bool:
+        """Destroy the message's data key and delete it; whether there was one."""
+        ...
+
+
+class MessagesUnitOfWork(CaseworkUnitOfWork, Protocol):
+    """One transaction over the cases and their messages."""
+
+    messages: MessageRepository
+
+
+class MessagesDatabase(Protocol):
+    """The casework database with its messages (revision 0010 on)."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[MessagesUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises."""
+        ...
+
+
+class RetentionRepository(Protocol):
+    """What the retention rules read of cases, and the purge of one case."""
+
+    def all_facts(self) -> list[CaseFacts]:
+        """The retention facts of every case."""
+        ...
+
+    def facts_of(self, case_id: int) -> CaseFacts | None:
+        """One case's facts, the case locked until the transaction ends; None if gone."""
+        ...
+
+    def purge_case(self, case_id: int, *, at: datetime) -> dict[str, int]:
+        """Destroy the case's data keys and delete its rows; how many of each went."""
+        ...
+
+
+class RetentionUnitOfWork(Protocol):
+    """One transaction over the retention facts and the audit trail."""
+
+    retention: RetentionRepository
+    audit: AuditTrail
+
+
+class RetentionDatabase(Protocol):
+    """The casework database, as the purge sees it."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[RetentionUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises."""
+        ...
+
+
+class MasterKeyRotation(Protocol):
+    """Replaces the key file's master key and re-wraps every live data key under the new
+    one, so that the data keys in copies of the database taken before open no more."""
+
+    def owed(self) -> bool:
+        """Whether a data key was destroyed under the current master key (a purge, a
+        deleted message): copies taken before still open it until the next rotation."""
+        ...
+
+    def rotate(self) -> tuple[str, str, int]:
+        """Rotate; the old and new master key ids and the number of keys re-wrapped."""
         ...

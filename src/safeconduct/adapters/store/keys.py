@@ -6,7 +6,7 @@ engine; each call runs its own transaction, so a rotation re-wraps every key or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -81,27 +81,86 @@ class SqlDataKeys:
                 )
             )
 
-    def rewrap_all(self, rewrap: Callable[[WrappedDataKey], WrappedDataKey]) -> int:
+    def rewrap_all(
+        self,
+        rewrap: Callable[[WrappedDataKey], WrappedDataKey],
+        *,
+        only_master: str | None = None,
+    ) -> int:
         """Replace every live key by ``rewrap(key)``, all in one transaction; on PostgreSQL
-        the table is locked against writes meanwhile (SQLite holds its write lock)."""
+        the table is locked against writes meanwhile (SQLite holds its write lock).
+
+        Parameters
+        ----------
+        only_master
+            Re-wrap only the keys wrapped by this master key id (a sweep after a rotation).
+        """
         with self._session(write=True) as session:
             if session.get_bind().dialect.name == "postgresql":
                 # No key may be added meanwhile under the old master key; reads go on.
                 session.execute(sa.text("LOCK TABLE data_keys IN EXCLUSIVE MODE"))
-            rows = list(session.scalars(_LIVE.order_by(DataKeyRow.id)))
+            query = _LIVE.order_by(DataKeyRow.id)
+            if only_master is not None:
+                query = query.where(DataKeyRow.master_key_id == only_master)
+            rows = list(session.scalars(query))
             for row in rows:
                 new = rewrap(_key(row))
                 row.wrapped_key = new.wrapped
                 row.master_key_id = new.master_key_id
             return len(rows)
 
-    def destroy(self, owner: str, *, at: datetime) -> int:
-        """Clear the wrapped bytes of ``owner``'s live keys and mark them destroyed."""
+    def destroy(self, owners: str | Iterable[str], *, at: datetime) -> int:
+        """Clear the wrapped bytes of the live keys of ``owners`` (one owner name, or
+        several) and mark them destroyed, in one transaction; return how many."""
         with self._session(write=True) as session:
-            done = session.execute(
-                sa.update(DataKeyRow)
-                .where(DataKeyRow.owner == owner, DataKeyRow.destroyed_at.is_(None))
-                .values(wrapped_key=None, destroyed_at=at)
-                .execution_options(synchronize_session=False)
+            return destroy_keys(session, owners, at=at)
+
+    def master_key_ids(self) -> set[str]:
+        """The master key ids that wrap live keys (one, except in a rotation's moment)."""
+        with self._session(write=False) as session:
+            found = session.scalars(
+                sa.select(DataKeyRow.master_key_id).where(DataKeyRow.destroyed_at.is_(None))
             )
-            return int(done.rowcount)
+            return set(found)
+
+    def destroyed_under(self, master_key_id: str) -> int:
+        """How many destroyed keys were wrapped by ``master_key_id`` when destroyed: copies
+        of the database taken before still hold them, openable with that master key."""
+        with self._session(write=False) as session:
+            return int(
+                session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(DataKeyRow)
+                    .where(
+                        DataKeyRow.destroyed_at.is_not(None),
+                        DataKeyRow.master_key_id == master_key_id,
+                    )
+                )
+                or 0
+            )
+
+
+def destroy_keys(session: Session, owners: str | Iterable[str], *, at: datetime) -> int:
+    """Destroy the live keys of ``owners`` inside ``session``'s transaction (a purge destroys
+    a case's keys in the transaction that deletes its rows); return how many.
+
+    The wrapped bytes are overwritten with NULL and the row kept (``destroyed_at``): the
+    ciphertexts it opened open for nobody now, here and, once the master key is rotated,
+    in every copy of the database taken before (crypto-shredding).
+    """
+    names = [owners] if isinstance(owners, str) else sorted(set(owners))
+    if not names:
+        return 0
+    done = 0
+    for start in range(0, len(names), 500):  # bounded IN lists
+        result = session.execute(
+            sa.update(DataKeyRow)
+            .where(
+                DataKeyRow.owner.in_(names[start : start + 500]),
+                DataKeyRow.destroyed_at.is_(None),
+            )
+            .values(wrapped_key=None, destroyed_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        done += int(result.rowcount)
+    return done

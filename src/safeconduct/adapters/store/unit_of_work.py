@@ -29,8 +29,10 @@ from safeconduct.adapters.store.custody import (
     SqlReceipts,
 )
 from safeconduct.adapters.store.engine import database_errors
+from safeconduct.adapters.store.messages import SqlMessages
 from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
+from safeconduct.adapters.store.retention import SqlRetention
 from safeconduct.adapters.store.sealing import SessionDataKeys
 from safeconduct.services.ports import FieldCipher
 
@@ -62,6 +64,10 @@ class SqlUnitOfWork:
         self.audit = SqlAuditTrail(session)
         # Key operations in the transaction of their audit entry (services/keys.py).
         self.data_keys = SessionDataKeys(session)
+        # Revision 0010: case messages, each sealed under its own data key; what a purge
+        # deletes (adapters/store/retention.py).
+        self.messages = SqlMessages(sealed, session)
+        self.retention = SqlRetention(session)
 
 
 class SqlCaseworkDatabase:
