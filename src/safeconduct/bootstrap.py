@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from safeconduct.services.operations import OperationsPorts
     from safeconduct.services.planning import PlanningPorts
     from safeconduct.services.ports import Areas, CaseChangeFeed, FieldCipher
+    from safeconduct.services.retention import RetentionPorts
     from safeconduct.services.signals import SignalsPorts
 
 
@@ -223,11 +224,12 @@ def field_cipher(key_file: str | os.PathLike[str] | None) -> FieldCipher | None:
     """The field cipher of the key file given, else of ``$SAFECONDUCT_KEY_FILE``; None when
     neither names one. Raises ``BadFileError`` (``field="key_file"``) for a key file that is
     missing, open to others or malformed."""
-    from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
-    from safeconduct.adapters.crypto.keyfile import read_key_file, resolve_key_file
+    from safeconduct.adapters.crypto.keyfile import resolve_key_file
+    from safeconduct.adapters.crypto.reloading import ReloadingFieldCipher
 
     path = resolve_key_file(key_file)
-    return None if path is None else AesGcmFieldCipher(read_key_file(path))
+    # Reloading: a purge's rotation replaces the key file under a running service.
+    return None if path is None else ReloadingFieldCipher(path)
 
 
 def write_new_key_file(path: str | os.PathLike[str]) -> str:
@@ -256,11 +258,25 @@ def unlock_store(
     """Open the store with its key file (``key_file``, else ``$SAFECONDUCT_KEY_FILE``) and
     return its cipher; refused (``BadFileError``, ``field="key_file"``, nothing changed)
     when the database holds encrypted data and the key file is missing or another one."""
+    from safeconduct.errors import BadFileError
     from safeconduct.services.casework import CONSOLE
     from safeconduct.services.keys import unlock
 
     cipher = field_cipher(key_file)
-    unlock(keys_ports(casework), cipher, actor=CONSOLE)
+    ports = keys_ports(casework)
+    try:
+        unlock(ports, cipher, actor=CONSOLE)
+    except BadFileError as error:
+        # A rotation after a purge stopped between its commit and the key file's move.
+        from safeconduct.adapters.crypto.keyfile import resolve_key_file
+        from safeconduct.adapters.crypto.reloading import explain_interrupted_rotation
+
+        hint = explain_interrupted_rotation(
+            resolve_key_file(key_file), ports.data_keys.master_key_ids()
+        )
+        if hint is None:
+            raise
+        raise BadFileError(hint, field="key_file") from error
     casework.database.cipher = cipher  # type: ignore[attr-defined]
     return cipher
 
@@ -437,3 +453,78 @@ def start_audit_checkpoints(
         name="safeconduct-audit-checkpoints",
     )
     return task.start()
+
+
+# ----------------------------------------------------------------- retention
+# the purge of cases whose time is up (services/retention.py)
+
+
+def retention_ports(
+    casework: CaseworkPorts,
+    *,
+    key_file: str | os.PathLike[str] | None,
+    settings: str | os.PathLike[str] | None,
+    data: str | os.PathLike[str] | None = None,
+    db: str | None = None,
+) -> RetentionPorts:
+    """The purge's ports on an unlocked casework database.
+
+    The retention settings: the file ``settings``, else ``retention.toml`` in the data
+    folder when the database is one (as :func:`casework_ports` chooses it from ``data`` and
+    ``db``), else the defaults. The rotation of the key file ``key_file`` (else
+    ``$SAFECONDUCT_KEY_FILE``; none without one). Raises ``BadFileError`` or
+    ``InvalidValueError`` for a settings file that is missing (when named) or wrong.
+    """
+    import os
+    from pathlib import Path
+
+    from safeconduct.adapters.crypto.keyfile import resolve_key_file
+    from safeconduct.adapters.crypto.reloading import KeyFileRotation
+    from safeconduct.adapters.files.retention_settings import (
+        SETTINGS_NAME,
+        read_retention_settings,
+    )
+    from safeconduct.adapters.store.engine import DB_ENV, DEFAULT_DATA_DIR
+    from safeconduct.adapters.store.keys import SqlDataKeys
+    from safeconduct.services.retention import RetentionPorts
+
+    if data is None and db is None and not os.environ.get(DB_ENV):
+        data = DEFAULT_DATA_DIR
+    if settings is not None:
+        found = read_retention_settings(settings)
+    elif data is not None:
+        found = read_retention_settings(Path(data) / SETTINGS_NAME, required=False)
+    else:
+        found = read_retention_settings(None)
+    path = resolve_key_file(key_file)
+    engine = casework.database.engine  # type: ignore[attr-defined]
+    rotation = None if path is None else KeyFileRotation(path, SqlDataKeys(engine))
+    return RetentionPorts(
+        database=casework.database,  # type: ignore[arg-type]
+        settings=found,
+        rotation=rotation,
+    )
+
+
+def start_purge_job(ports: RetentionPorts, *, every_s: float) -> Callable[[], None]:
+    """Run the purge every ``every_s`` seconds on a background thread (as the console);
+    return the function that stops it."""
+    import logging
+
+    from safeconduct.adapters.jobs.periodic import PeriodicTask
+    from safeconduct.services.casework import CONSOLE
+    from safeconduct.services.retention import purge
+
+    log = logging.getLogger("safeconduct.retention")
+
+    def run() -> None:
+        report = purge(ports, actor=CONSOLE)
+        log.info(
+            "purge: %d case(s) purged %s, %d due for hand-over, master key %s",
+            report.total_purged,
+            report.purged,
+            report.handover_due,
+            "rotated" if report.rotated_to else "unchanged",
+        )
+
+    return PeriodicTask(run, every_s, name="safeconduct-purge").start()

@@ -9,7 +9,8 @@ The file holds one table, every key optional (a missing key keeps its default)::
     registration_handover_days = 365   # registration data: reported for hand-over, kept
 
 An unknown key is refused (a misspelt period must not fall back silently to its default),
-naming the key; so is a value that is not a whole number of days from 1 to 36,500.
+naming the key (``field="settings"``); so is a value that is not a whole number of days
+from 1 to 36,500 (``field`` the key).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def read_retention_settings(
     BadFileError
         ``field="settings"``: the file is missing (when required), unreadable or not TOML.
     InvalidValueError
-        ``field`` the key at fault: an unknown key, or a period out of range.
+        ``field="settings"``: an unknown key (named in the message); ``field`` the key at
+        fault (``contact_days``...): a period that is no whole number from 1 to 36,500.
     """
     if path is None:
         return RetentionSettings()
@@ -81,18 +83,18 @@ def read_retention_settings(
     if unknown_top:
         raise InvalidValueError(
             f"{target}: unknown table or key {unknown_top[0]!r}; the settings are in [retention]",
-            field=unknown_top[0],
+            field="settings",
         )
     table = document.get("retention", {})
     if not isinstance(table, dict):
-        raise InvalidValueError(f"{target}: retention must be a table", field="retention")
+        raise InvalidValueError(f"{target}: retention must be a table", field="settings")
     known = {item.name for item in fields(RetentionSettings)}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InvalidValueError(
             f"{target}: unknown setting retention.{unknown[0]}; give some of "
             f"{', '.join(sorted(known))}",
-            field=unknown[0],
+            field="settings",
         )
     try:
         return RetentionSettings(**table)

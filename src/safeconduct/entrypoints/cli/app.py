@@ -289,6 +289,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.keys import keys_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
+    from safeconduct.entrypoints.cli.purge import purge_command
     from safeconduct.entrypoints.cli.serve import serve_command
     from safeconduct.entrypoints.cli.signals import signals_command
     from safeconduct.entrypoints.cli.upload import upload_command
@@ -305,6 +306,7 @@ def _register_plugins() -> None:
     app.add_typer(custody_app, name="custody")
     app.add_typer(keys_app, name="keys")
     app.add_typer(audit_app, name="audit")
+    app.command("purge")(purge_command)
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
 

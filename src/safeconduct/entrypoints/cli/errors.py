@@ -48,6 +48,10 @@ FLAGS: dict[str, str] = {
     "escorts": "--escort",
     "effects_kept": "--effect",
     "prisoner_name": "--name",
+    # safeconduct purge: the settings file's keys, as written in it
+    "contact_days": "retention.contact_days",
+    "ended_operation_days": "retention.ended_operation_days",
+    "registration_handover_days": "retention.registration_handover_days",
 }
 
 

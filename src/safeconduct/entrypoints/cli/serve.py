@@ -69,6 +69,23 @@ def serve_command(
             "(default: as `safeconduct audit checkpoint`).",
         ),
     ] = None,
+    purge_hours: Annotated[
+        float,
+        typer.Option(
+            "--purge-hours",
+            min=0.0,
+            help="Hours between scheduled purges of cases whose retention period is over "
+            "(as `safeconduct purge`; the key file is rotated in place after each); 0: none.",
+        ),
+    ] = 24.0,
+    retention_settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--retention-settings",
+            help="Retention settings of the scheduled purge (default: retention.toml in the "
+            "data folder, else the defaults).",
+        ),
+    ] = None,
 ) -> None:
     """Run the coordination service (web API under /api, OpenAPI at /openapi.json)."""
     import uvicorn
@@ -91,12 +108,21 @@ def serve_command(
         # Refused before listening when the database holds encrypted data and the key file
         # is missing or another one; nothing is changed then.
         bootstrap.unlock_store(ports, key_file)
+        # Settings checked before listening: a wrong file refuses the start.
+        retention = bootstrap.retention_ports(
+            ports, key_file=key_file, settings=retention_settings, data=data, db=db
+        )
         stop_checkpoints = _start_checkpoints(
             data, db, checkpoints, checkpoint_key, minutes=checkpoint_minutes
         )
+        stop_purges = lambda: None  # noqa: E731
+        if purge_hours > 0:
+            stop_purges = bootstrap.start_purge_job(retention, every_s=purge_hours * 3600.0)
+            _say(f"purge of cases whose retention period is over every {purge_hours:g} h")
         try:
             uvicorn.run(create_app(ports), host=host, port=port, log_level="info")
         finally:
+            stop_purges()
             stop_checkpoints()
     finally:
         ports.database.close()
