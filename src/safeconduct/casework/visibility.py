@@ -122,6 +122,7 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
         **_kind("case_event", "case_summary", ("at", "actor", "transition")),
         **_kind("case_event", "case_summary", ("from_status", "to_status")),
         **_kind("case_page", "case_summary", ("items", "next")),
+        **_kind("case_listed", "case_summary", (*_CASE, *_TIMES)),  # a page's item
         **_kind("case_change", "case_summary", ("id", "case_code", "printed_code")),
         **_kind("case_change", "case_summary", ("status", "at")),
         # Who works a case, and whom a planner may assign (team members' user names).
@@ -157,7 +158,7 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
 NESTED: Mapping[tuple[str, str], str] = MappingProxyType(
     {
         ("case", "events"): "case_event",
-        ("case_page", "items"): "case",
+        ("case_page", "items"): "case_listed",
         ("operation", "events"): "operation_event",
         ("area", "bounds"): "bounds",
         ("receipt", "items"): "receipt_item",
