@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from safeconduct.services.audit import AuditPorts
     from safeconduct.services.casework import CaseworkPorts
     from safeconduct.services.custody import CustodyPorts
+    from safeconduct.services.exports import ExportPorts
     from safeconduct.services.keys import KeysPorts
     from safeconduct.services.mission import MissionPorts, UploadPorts
     from safeconduct.services.note import NotePorts
@@ -528,3 +529,37 @@ def start_purge_job(ports: RetentionPorts, *, every_s: float) -> Callable[[], No
         )
 
     return PeriodicTask(run, every_s, name="safeconduct-purge").start()
+
+
+# ----------------------------------------------------------------- exports
+# encrypted exports of personal data (services/exports.py)
+
+
+def export_ports(
+    casework: CaseworkPorts, data_dir: str | os.PathLike[str] | None = None
+) -> ExportPorts:
+    """Exports on an unlocked casework database: AES-256 ZIP archives, pictures blurred
+    with the signals package's blurring, capture cards, and the exports kept for download
+    in ``<data dir>/exports`` (the data dir as :func:`operations_ports` chooses it)."""
+    import os as _os
+    from pathlib import Path
+
+    from safeconduct.adapters.formats.export_archive import AesZipArchives, FolderExports
+    from safeconduct.adapters.formats.export_images import BlurredImages
+    from safeconduct.adapters.pdf.custody_documents import ReportlabCustodyDocuments
+    from safeconduct.adapters.store.engine import DEFAULT_DATA_DIR
+    from safeconduct.services.exports import ExportPorts
+
+    url = casework.database.engine.url  # type: ignore[attr-defined]
+    if data_dir is None:
+        if url.get_backend_name() == "sqlite":
+            data_dir = Path(str(url.database)).parent
+        else:
+            data_dir = _os.environ.get("SAFECONDUCT_DATA") or DEFAULT_DATA_DIR
+    return ExportPorts(
+        database=casework.database,  # type: ignore[arg-type]
+        documents=ReportlabCustodyDocuments(),
+        archives=AesZipArchives(),
+        images=BlurredImages(),
+        kept=FolderExports(Path(data_dir) / "exports"),
+    )

@@ -286,6 +286,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.audit import audit_app
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.custody import custody_app
+    from safeconduct.entrypoints.cli.export import export_command
     from safeconduct.entrypoints.cli.keys import keys_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
@@ -304,6 +305,7 @@ def _register_plugins() -> None:
     app.add_typer(cases_app, name="cases")
     app.add_typer(areas_app, name="areas")
     app.add_typer(custody_app, name="custody")
+    app.command("export")(export_command)
     app.add_typer(keys_app, name="keys")
     app.add_typer(audit_app, name="audit")
     app.command("purge")(purge_command)
