@@ -151,6 +151,9 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
         **_kind("custody_event", "identity", ("prisoner_id", "prisoner_number")),
         **_kind("custody_event", "pow_documents", ("event", "occurred_on", "status")),
         **_kind("nib_notification", "pow_documents", _NIB),
+        # A case's conversation with the person (its operator's): messages, attachments.
+        **_kind("message", "conversation", ("id", "case_id", "at", "author", "direction")),
+        **_kind("message", "conversation", ("text", "attachment_name", "attachment_type")),
     }
 )
 
