@@ -529,6 +529,16 @@ def _read_prisoner(ports: CustodyPorts, number: str, *, actor: Actor) -> StoredP
     return found
 
 
+def list_prisoners_with_ids(ports: CustodyPorts, *, actor: Actor) -> list[tuple[int, Registration]]:
+    """Every registered prisoner with his public id (what addresses name him by), by
+    prisoner number (``identity`` read)."""
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        found = uow.prisoners.list_all()
+    audit.record_read(ports.database, actor, "prisoner.list", "prisoners:all")
+    return [(p.id, p.registration) for p in found]
+
+
 def prisoner_ids(ports: CustodyPorts, *, actor: Actor) -> dict[str, int]:
     """Each prisoner number -> the prisoner's public id (``identity`` read): what web
     addresses carry instead of the number, which is personal data and would otherwise land

@@ -41,7 +41,7 @@ from safeconduct.custody.effects import Receipt, ReceiptItem, receipt_item_from_
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
 from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import Problem
-from safeconduct.errors import InvalidValueError
+from safeconduct.errors import InvalidValueError, NotFoundError
 from safeconduct.services import casework, custody
 from safeconduct.services.casework import Actor
 
@@ -311,7 +311,9 @@ def _prisoner_record(
     from safeconduct.custody.record import registration_to_json
 
     if prisoner_id is None:
-        prisoner_id = custody.prisoner_ids(ports, actor=actor)[number]
+        prisoner_id = custody.prisoner_ids(ports, actor=actor).get(number)
+        if prisoner_id is None:  # gone since: say so without the number (logs, answers)
+            raise NotFoundError("the prisoner is no longer registered", field="prisoner_id")
     found = registration_to_json(custody.get_prisoner(ports, number, actor=actor))
     record = {"id": prisoner_id} | found
     return casework.visible_record("prisoner", record, actor=actor, own=False)
@@ -430,15 +432,11 @@ def list_prisoners(ports: CustodyPortsDep, actor: CurrentActor) -> list[dict[str
     """Every registered prisoner, by prisoner number (registrars), each with his ``id``."""
     from safeconduct.custody.record import registration_to_json
 
-    ids = custody.prisoner_ids(ports, actor=actor)
     return [
         casework.visible_record(
-            "prisoner",
-            {"id": ids[r.prisoner_number or ""]} | registration_to_json(r),
-            actor=actor,
-            own=False,
+            "prisoner", {"id": prisoner_id} | registration_to_json(r), actor=actor, own=False
         )
-        for r in custody.list_prisoners(ports, actor=actor)
+        for prisoner_id, r in custody.list_prisoners_with_ids(ports, actor=actor)
     ]
 
 

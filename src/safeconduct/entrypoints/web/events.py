@@ -112,6 +112,7 @@ async def _stream(
     feed: CaseChangeFeed,
     visible: Callable[[CaseChange], bool],
     cursor: str | None,
+    shape: Callable[[CaseChange], dict[str, object]] = _payload,
 ) -> AsyncIterator[str]:
     state = request.app.state
     lifetime = float(getattr(state, "event_stream_s", STREAM_S))
@@ -140,7 +141,7 @@ async def _stream(
                     lambda changes=batch.changes: [(i, c) for i, c in changes if visible(c)]
                 )
                 for event_id, change in shown:
-                    yield format_event("case", _payload(change), event_id)
+                    yield format_event("case", shape(change), event_id)
             if first:
                 yield format_event("ready", {}, batch.cursor)
                 first = False
@@ -183,8 +184,13 @@ async def events(
     if feed is None or not hasattr(feed, "after"):
         raise RuntimeError("the app has no case-change feed; build it with mount_board")
     cursor = (last_event_id or after or "").strip() or None
+
+    def shown(change: CaseChange) -> dict[str, object]:
+        # Only cases the actor reads pass ``visible``: all of them, or their own.
+        return casework.visible_record("case_change", _payload(change), actor=actor, own=True)
+
     return StreamingResponse(
-        _stream(request, feed, visible, cursor),  # type: ignore[arg-type]
+        _stream(request, feed, visible, cursor, shown),  # type: ignore[arg-type]
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -506,8 +506,8 @@ def register_prisoner(request: Request, form: Form) -> Response:
         return _registration_page(
             request, actor, token, values=values, errors=errors, case=case, status=422
         )
-    prisoner_id = custody.prisoner_ids(custody_ports_of(request.app), actor=actor)[number]
-    return RedirectResponse(f"/board/prisoners/{prisoner_id}", status_code=303)
+    found = custody.prisoner_ids(custody_ports_of(request.app), actor=actor).get(number)
+    return RedirectResponse(f"/board/prisoners/{found or ''}", status_code=303)
 
 
 @router.get("/board/prisoners")
@@ -529,11 +529,10 @@ def _prisoners_page(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    ports = custody_ports_of(request.app)
-    prisoners = custody.list_prisoners(ports, actor=actor)
+    found = custody.list_prisoners_with_ids(custody_ports_of(request.app), actor=actor)
     context = {
-        "prisoners": prisoners,
-        "prisoner_ids": custody.prisoner_ids(ports, actor=actor),
+        "prisoners": [registration for _, registration in found],
+        "prisoner_ids": {r.prisoner_number: prisoner_id for prisoner_id, r in found},
         "evacuation": evacuation or {"on": date.today().isoformat(), "chosen": []},
         "evacuation_error": error,
         "languages": LANGUAGES,
