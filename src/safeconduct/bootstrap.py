@@ -481,6 +481,7 @@ def retention_ports(
 
     from safeconduct.adapters.crypto.keyfile import resolve_key_file
     from safeconduct.adapters.crypto.reloading import KeyFileRotation
+    from safeconduct.adapters.files.operation_files import OperationFolders
     from safeconduct.adapters.files.retention_settings import (
         SETTINGS_NAME,
         read_retention_settings,
@@ -500,10 +501,16 @@ def retention_ports(
     path = resolve_key_file(key_file)
     engine = casework.database.engine  # type: ignore[attr-defined]
     rotation = None if path is None else KeyFileRotation(path, SqlDataKeys(engine))
+    # The plan files' folder, as operations_ports finds it.
+    if engine.url.get_backend_name() == "sqlite":
+        files_dir = Path(str(engine.url.database)).parent
+    else:
+        files_dir = Path(os.environ.get("SAFECONDUCT_DATA") or DEFAULT_DATA_DIR)
     return RetentionPorts(
         database=casework.database,  # type: ignore[arg-type]
         settings=found,
         rotation=rotation,
+        operation_files=OperationFolders(files_dir),
     )
 
 

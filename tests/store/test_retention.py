@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from safeconduct.adapters.crypto.envelope import AesGcmFieldCipher
 from safeconduct.adapters.crypto.keyfile import new_master_key, read_key_file, write_key_file
@@ -25,7 +26,9 @@ from safeconduct.adapters.crypto.reloading import (
     explain_interrupted_rotation,
     pending_key_file,
 )
+from safeconduct.adapters.files.operation_files import OperationFolders
 from safeconduct.adapters.store.keys import SqlDataKeys
+from safeconduct.adapters.store.models import OperationRow, PlanJobRow
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.casework.retention import RetentionSettings
 from safeconduct.errors import BadFileError, NotFoundError, PermissionDeniedError
@@ -62,6 +65,7 @@ class Service:
             database=self.database,  # type: ignore[arg-type]
             settings=RetentionSettings(**settings),
             rotation=KeyFileRotation(self.key_file, self.data_keys, settle_s=0.0),
+            operation_files=OperationFolders(self.key_file.parent.parent / "data"),
         )
 
     def case(self, *transitions: str, at: datetime = T0, by: str = "olga") -> int:
@@ -324,6 +328,41 @@ def test_a_copy_taken_before_the_purge_does_not_open_with_the_current_key_file(
     # No key file lies about beside it: the old master key is gone from the disk.
     assert sorted(p.name for p in service.key_file.parent.iterdir()) == ["master.key"]
     assert (service.key_file.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_purged_operation_leaves_no_row_and_no_plan_file(service: Service) -> None:
+    case_id = service.case("schedule", "abort", at=T0)
+    with Session(service.engine) as session, session.begin():
+        operation = OperationRow(
+            case_id=case_id,
+            area="sample",
+            meeting_lat=48.6,
+            meeting_lon=38.0,
+            window_start=T0,
+            window_end=T0 + timedelta(hours=1),
+            reception=None,
+            plan_status="done",
+            artifacts=["note.pdf"],
+            events=[],
+            created_at=T0,
+            updated_at=T0,
+        )
+        session.add(operation)
+        session.flush()
+        session.add(
+            PlanJobRow(
+                operation_id=operation.id, status="done", requested_by="petro", created_at=T0
+            )
+        )
+        operation_id = operation.id
+    plan = service.key_file.parent.parent / "data" / "operations" / str(operation_id) / "plan"
+    plan.mkdir(parents=True)
+    (plan / "note.pdf").write_bytes(b"%PDF the note")
+    report = retention.purge(service.retention(), now=T0 + timedelta(days=90), actor=CONSOLE)
+    assert report.purged_case_ids == (case_id,)
+    assert report.deleted["operations"] == 1 and report.deleted["plan_jobs"] == 1
+    assert report.deleted["plan_folders"] == 1 and not plan.parent.exists()
+    assert _count(service.engine, "operations") == _count(service.engine, "plan_jobs") == 0
 
 
 def test_a_purge_never_touches_registered_prisoners_or_active_cases(service: Service) -> None:

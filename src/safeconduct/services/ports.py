@@ -1465,6 +1465,10 @@ class RetentionRepository(Protocol):
         """One case's facts, the case locked until the transaction ends; None if gone."""
         ...
 
+    def operation_ids(self, case_id: int) -> list[int]:
+        """The ids of the case's operations."""
+        ...
+
     def purge_case(self, case_id: int, *, at: datetime) -> dict[str, int]:
         """Destroy the case's data keys and delete its rows; how many of each went."""
         ...
@@ -1484,6 +1488,14 @@ class RetentionDatabase(Protocol):
         self, *, read_only: bool = False
     ) -> contextlib.AbstractContextManager[RetentionUnitOfWork]:
         """A transaction: committed when the block ends normally, rolled back if it raises."""
+        ...
+
+
+class OperationFiles(Protocol):
+    """The files an operation's plan left in the data folder (route, sorties, note)."""
+
+    def remove(self, operation_id: int) -> bool:
+        """Delete the operation's folder; whether there was one."""
         ...
 
 

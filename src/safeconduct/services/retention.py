@@ -5,9 +5,9 @@ For each case (:mod:`safeconduct.casework.retention` says which rule and when), 
 transaction of its own: the case is locked and decided again (a message or a status change
 since the first look keeps it), its data keys (``case:<id>`` and each message's) destroyed,
 its rows deleted (messages, arrivals and receipts of the case, assignments, operation and
-plan jobs, timeline, the case), and one audit entry ``purge`` appended with the record
-``case:<id>`` and the digest of the counts. Registration data is never deleted: it is
-counted as due for hand-over.
+plan jobs, timeline, the case; then the operation's plan files), and one audit entry
+``purge`` appended with the record ``case:<id>`` and the digest of the counts.
+Registration data is never deleted: it is counted as due for hand-over.
 
 When any key was destroyed under the current master key (by this purge, an earlier one
 whose rotation failed, or a deleted message), the master key is rotated right after
@@ -35,7 +35,7 @@ from safeconduct.casework.retention import (
 from safeconduct.errors import InvalidValueError
 from safeconduct.services import audit
 from safeconduct.services.casework import Actor, require_right
-from safeconduct.services.ports import MasterKeyRotation, RetentionDatabase
+from safeconduct.services.ports import MasterKeyRotation, OperationFiles, RetentionDatabase
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class RetentionPorts:
     rotation
         Rotates the master key after keys were destroyed; None: no rotation (then copies
         taken before the purge still open with the key file: say so to the administrator).
+    operation_files
+        Removes a purged operation's plan files from the data folder; None: none to remove.
     clock
         The current time (UTC, aware).
     """
@@ -58,6 +60,7 @@ class RetentionPorts:
     database: RetentionDatabase
     settings: RetentionSettings = field(default_factory=RetentionSettings)
     rotation: MasterKeyRotation | None = None
+    operation_files: OperationFiles | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -168,6 +171,7 @@ def purge(
             if decision.action is not RetentionAction.PURGE:
                 kept[decision.rule.value] += 1
                 continue
+            operations = uow.retention.operation_ids(case.case_id)
             counts = uow.retention.purge_case(case.case_id, at=at)
             audit.record(
                 uow,
@@ -177,6 +181,9 @@ def purge(
                 changed={"rule": decision.rule.value, "counts": counts},
                 at=at,
             )
+        if ports.operation_files is not None:
+            # After the commit: files left by a crash here hold no identity (route, note).
+            counts["plan_folders"] = sum(ports.operation_files.remove(o) for o in operations)
         purged[decision.rule.value] += 1
         deleted.update(counts)
         ids.append(case.case_id)

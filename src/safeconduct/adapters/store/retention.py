@@ -115,6 +115,12 @@ class SqlRetention:
         found = self._facts(_facts_query().where(CaseRow.id == case_id))
         return found[0] if found else None
 
+    def operation_ids(self, case_id: int) -> list[int]:
+        """The ids of the case's operations (their plan files live outside the database)."""
+        return list(
+            self._session.scalars(sa.select(OperationRow.id).where(OperationRow.case_id == case_id))
+        )
+
     def purge_case(self, case_id: int, *, at: datetime) -> dict[str, int]:
         """Destroy the case's data keys (its own, ``case:<id>``, and each message's) and
         delete its rows; how many of each went. Registered prisoners are never touched."""
