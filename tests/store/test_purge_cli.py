@@ -108,3 +108,32 @@ def test_serve_purges_on_a_schedule(service: Service) -> None:
     finally:
         stop()
     assert _cases(service.engine) == 0
+
+
+def test_cases_message_commands(
+    store: Store, service: Service, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = str(service.case())
+    photo = tmp_path / "фото.jpg"
+    photo.write_bytes(b"\xff\xd8 jpeg")
+    add = ["cases", "message", "add", case_id, *store.cli_args]
+    status, out, err = run([*add, "--text", "Я здесь", "--direction", "in"], capsys, monkeypatch)
+    assert (status, err) == (0, ""), err
+    first = out.split()[-1]
+    status, out, err = run([*add, "--attach", str(photo)], capsys, monkeypatch)
+    assert status == 0, err
+    status, out, _ = run(
+        ["cases", "message", "list", case_id, *store.cli_args], capsys, monkeypatch
+    )
+    assert "Я здесь" in out and "фото.jpg (image/jpeg)" in out and "person" in out
+    delete = ["cases", "message", "delete", case_id, first, *store.cli_args]
+    status, out, err = run(delete, capsys, monkeypatch)
+    assert (status, err) == (0, "") and "deleted message" in out
+    status, out, _ = run(
+        ["cases", "message", "list", case_id, *store.cli_args], capsys, monkeypatch
+    )
+    assert "Я здесь" not in out and "фото.jpg" in out
+    status, _, err = run(delete, capsys, monkeypatch)
+    assert status != 0 and err.startswith("safeconduct: error: MESSAGE_ID: ")
+    status, _, err = run([*add, "--direction", "sideways", "--text", "x"], capsys, monkeypatch)
+    assert status != 0 and "--direction: " in err

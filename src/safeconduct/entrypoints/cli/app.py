@@ -288,6 +288,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.custody import custody_app
     from safeconduct.entrypoints.cli.export import export_command
     from safeconduct.entrypoints.cli.keys import keys_app
+    from safeconduct.entrypoints.cli.messages import message_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
     from safeconduct.entrypoints.cli.purge import purge_command
@@ -302,6 +303,7 @@ def _register_plugins() -> None:
     app.command("note")(note_command)
     app.command("signals")(signals_command)
     app.add_typer(users_app, name="users")
+    cases_app.add_typer(message_app, name="message")
     app.add_typer(cases_app, name="cases")
     app.add_typer(areas_app, name="areas")
     app.add_typer(custody_app, name="custody")

@@ -52,6 +52,11 @@ FLAGS: dict[str, str] = {
     "contact_days": "retention.contact_days",
     "ended_operation_days": "retention.ended_operation_days",
     "registration_handover_days": "retention.registration_handover_days",
+    # safeconduct cases message
+    "attachment": "--attach",
+    "attachment_name": "--attach",
+    "attachment_type": "--attach",
+    "message": "MESSAGE_ID",
 }
 
 
