@@ -229,6 +229,10 @@ def test_a_kept_export_is_downloaded_by_its_maker_until_it_expires_then_deleted(
     with pytest.raises(NotFoundError, match="expired"):
         download_export(late, again, actor=RITA)
     assert list(folder.iterdir()) == []
+    # Keeping a new export deletes those expired by then.
+    keep_export(xp, export_case(xp, case_id, password=SECRET, purpose="x", actor=RITA))
+    newer = keep_export(late, export_case(late, case_id, password=SECRET, purpose="x", actor=RITA))
+    assert {p.stem for p in folder.iterdir()} == {newer}
 
 
 # ----------------------------------------------------------------- pictures

@@ -506,9 +506,11 @@ def _export(
 
 
 def keep_export(ports: ExportPorts, export: Export) -> str:
-    """Keep ``export`` in the exports folder for download until it expires; its id."""
+    """Keep ``export`` in the exports folder for download until it expires; its id. The
+    exports expired by now are deleted first (besides the scheduled purge)."""
     if ports.kept is None:
         raise RuntimeError("these export ports keep no exports")
+    purge_expired_exports(ports)
     meta = {
         "id": export.id,
         "record": export.record,
