@@ -279,7 +279,6 @@ def _nobody(who: str) -> bool:
     return False
 
 
-_NOBODY = _nobody
 _NO_STATUS = frozenset({"status"})
 
 #: (METHOD, path) -> how the test calls it. Every route of the OpenAPI document is here.
@@ -331,9 +330,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/events"): _read(None, lambda s: "/api/events"),
     # Areas and the team belong to no case: nobody reads them as their own.
-    ("GET", "/api/areas"): _read("area", lambda s: "/api/areas", many=True, own=_NOBODY),
-    ("GET", "/api/areas/{area}"): _read("area", lambda s: "/api/areas/sample", own=_NOBODY),
-    ("POST", "/api/areas"): _write("area", lambda s: "/api/areas", None, {"petro"}, own=_NOBODY),
+    ("GET", "/api/areas"): _read("area", lambda s: "/api/areas", many=True, own=_nobody),
+    ("GET", "/api/areas/{area}"): _read("area", lambda s: "/api/areas/sample", own=_nobody),
+    ("POST", "/api/areas"): _write("area", lambda s: "/api/areas", None, {"petro"}, own=_nobody),
     ("GET", "/api/cases/{case_id}/assignments"): _read(
         "assignment", lambda s: f"/api/cases/{s.case_id}/assignments", many=True
     ),
@@ -355,7 +354,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         many=True,
         own=lambda who: False,
     ),
-    ("GET", "/api/team"): _read("team_member", lambda s: "/api/team", many=True, own=_NOBODY),
+    ("GET", "/api/team"): _read("team_member", lambda s: "/api/team", many=True, own=_nobody),
     ("POST", "/api/cases/{case_id}/arrival"): _write(
         "arrival",
         lambda s: f"/api/cases/{s.arrived_case()}/arrival",
@@ -647,6 +646,25 @@ def _refused_values(who: str) -> tuple[str, ...]:
     return refused
 
 
+_LINK = re.compile(r'href="(/board[^"#]*)')
+
+
+def _refused_links(browser: TestClient, who: str, urls: list[str]) -> list[str]:
+    """Links the pages that answer ``who`` offer to a page that refuses them."""
+    linked: dict[str, str] = {}
+    for url in urls:
+        answer = browser.get(url, follow_redirects=False)
+        if answer.status_code == 200 and answer.headers["content-type"].startswith("text/html"):
+            for target in _LINK.findall(answer.text):
+                linked.setdefault(target.replace("&amp;", "&"), url)
+    wrong = []
+    for target, where in sorted(linked.items()):
+        status = browser.get(target, follow_redirects=False).status_code
+        if status in (401, 403, 404):
+            wrong.append(f"{where} links {who} to {target}, which answers {status}")
+    return wrong
+
+
 def test_pages_show_no_value_the_api_refuses(scene: Scene, client_for: ClientFor) -> None:
     app = scene.client.app
     assert isinstance(app, FastAPI)
@@ -671,6 +689,7 @@ def test_pages_show_no_value_the_api_refuses(scene: Scene, client_for: ClientFor
                 for a in addresses
                 if any(value in a for value in personal)
             ]
+        wrong += _refused_links(browser, who, [url(scene) for url in PAGES.values()])
         if who in _REGISTRARS:  # the prisoner's page and the list show what they may read
             page = browser.get(f"/board/prisoners/{scene.prisoner_id}").text
             assert all(value in page for value in (SURNAME, SERVICE_NUMBER, PRISONER_NUMBER))
