@@ -197,10 +197,11 @@ def scene(
     app = client.app
     assert isinstance(app, FastAPI)
     app.state.event_stream_s = 0  # a stream answered 200 ends at once
-    s = Scene(client, ports, meeting)
+    # The person's meeting point: near the area's own one (which the areas page shows).
+    s = Scene(client, ports, GeoPoint(meeting.lat + 0.00123, meeting.lon + 0.00077))
     s.tokens = {name: sign_in(client, name) for name in ROLES}
     s.case_id = s.new_case()
-    body = operation_body(meeting)
+    body = operation_body(s.meeting)
     s.operation_id = int(s.post("petro", f"/api/cases/{s.case_id}/operation", body)["id"])
     s.job_id = int(s.post("petro", f"/api/operations/{s.operation_id}/plan", expect=202)["job_id"])
     assign_to_case(ports, s.case_id, "kyrylo", "crew", actor=CONSOLE)
@@ -636,9 +637,11 @@ def _page_routes(app: FastAPI) -> set[str]:
 _ADDRESS = re.compile(r'(?:href|action|src|hx-get|hx-post|data-[a-z-]+)="([^"]*)"')
 
 
-def _refused_values(who: str) -> tuple[str, ...]:
+def _refused_values(who: str, meeting: GeoPoint | None = None) -> tuple[str, ...]:
     roles = ROLES[who]
     refused: tuple[str, ...] = ()
+    if meeting is not None and not may_read("operation", "meeting_lat", roles, own=who in OWNERS):
+        refused += (f"{meeting.lat:.5f}", str(meeting.lat))
     if not may_read("prisoner", "surname", roles, own=who in OWNERS):
         refused += IDENTITY_VALUES
     if not may_read("receipt", "prisoner_name", roles, own=who in OWNERS):
@@ -675,7 +678,7 @@ def test_pages_show_no_value_the_api_refuses(scene: Scene, client_for: ClientFor
     for who in ROLES:
         browser = client_for()
         browser_sign_in(browser, who)
-        refused = _refused_values(who)
+        refused = _refused_values(who, scene.meeting)
         for path, url in PAGES.items():
             answer = browser.get(url(scene), follow_redirects=False)
             shown = answer.content.decode("utf-8", "replace")
@@ -690,6 +693,9 @@ def test_pages_show_no_value_the_api_refuses(scene: Scene, client_for: ClientFor
                 if any(value in a for value in personal)
             ]
         wrong += _refused_links(browser, who, [url(scene) for url in PAGES.values()])
+        if who in OWNERS:  # the case's own teams see where the person is met
+            section = browser.get(f"/board/cases/{scene.case_id}/operation").text
+            assert f"{scene.meeting.lat:.5f}" in section, who
         if who in _REGISTRARS:  # the prisoner's page and the list show what they may read
             page = browser.get(f"/board/prisoners/{scene.prisoner_id}").text
             assert all(value in page for value in (SURNAME, SERVICE_NUMBER, PRISONER_NUMBER))
