@@ -400,9 +400,11 @@ def test_a_running_service_follows_the_rotation(service: Service, engine: Engine
     case_id = service.case()
     service.say(case_id, "до ротации")
     # Another process (the purge job, the CLI) rotates the key file under the service.
+    index_key = read_key_file(service.key_file).index_key
     other = KeyFileRotation(service.key_file, SqlDataKeys(engine), settle_s=0.0)
     old_id, new_id, count = other.rotate()
     assert old_id != new_id and count >= 1
+    assert read_key_file(service.key_file).index_key == index_key  # blind indexes hold
     assert service.cipher.master_key_id == old_id  # not reloaded yet
     texts = [m.text for m in messages.list_messages(service.messages, case_id, actor=CONSOLE)]
     assert texts == ["до ротации"]
@@ -438,3 +440,26 @@ def test_an_interrupted_rotation_is_explained_and_finished(
     assert [m.text for m in messages.list_messages(fresh.messages, case_id, actor=CONSOLE)] == [
         "текст"
     ]
+
+
+def test_a_key_a_writer_wrapped_under_the_old_master_key_is_swept(
+    service: Service, engine: Engine
+) -> None:
+    old = AesGcmFieldCipher(read_key_file(service.key_file))
+    straggler = old.new_data_key("message:999")
+
+    class WriterMeanwhile(SqlDataKeys):
+        """A service that wrapped a new key with the old master key just as the re-wrap
+        committed (PostgreSQL lets its insert through once the table lock is gone)."""
+
+        def rewrap_all(self, rewrap: Any, *, only_master: str | None = None) -> int:
+            done = super().rewrap_all(rewrap, only_master=only_master)
+            if only_master is None:
+                self.add(straggler, at=T0)
+            return done
+
+    KeyFileRotation(service.key_file, WriterMeanwhile(engine), settle_s=0.0).rotate()
+    new_id = read_key_file(service.key_file).key_id
+    assert SqlDataKeys(engine).master_key_ids() == {new_id}
+    swept = SqlDataKeys(engine).get(straggler.id)
+    assert swept is not None and swept.master_key_id == new_id
