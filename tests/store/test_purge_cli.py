@@ -133,6 +133,15 @@ def test_cases_message_commands(
         ["cases", "message", "list", case_id, *store.cli_args], capsys, monkeypatch
     )
     assert "Я здесь" not in out and "фото.jpg" in out
+    status, out, err = run([*add, "--text", "и это", "--attach", str(photo)], capsys, monkeypatch)
+    third = out.split()[-1]
+    only = ["cases", "message", "delete", case_id, third, "--attachment-only", *store.cli_args]
+    status, out, err = run(only, capsys, monkeypatch)
+    assert (status, err) == (0, "") and "deleted the attachment" in out
+    status, out, _ = run(
+        ["cases", "message", "list", case_id, *store.cli_args], capsys, monkeypatch
+    )
+    assert out.count("фото.jpg") == 1 and "и это" in out
     status, _, err = run(delete, capsys, monkeypatch)
     assert status != 0 and err.startswith("safeconduct: error: MESSAGE_ID: ")
     status, _, err = run([*add, "--direction", "sideways", "--text", "x"], capsys, monkeypatch)

@@ -471,3 +471,36 @@ def test_a_key_a_writer_wrapped_under_the_old_master_key_is_swept(
     assert SqlDataKeys(engine).master_key_ids() == {new_id}
     swept = SqlDataKeys(engine).get(straggler.id)
     assert swept is not None and swept.master_key_id == new_id
+
+
+def test_an_attachment_is_deleted_alone(service: Service) -> None:
+    case_id = service.case()
+    mid = service.say(
+        case_id,
+        "вот фото",
+        attachment_name="лицо.jpg",
+        attachment_type="image/jpeg",
+        attachment=b"\xff\xd8 a face",
+    )
+    before = _sealed_rows(service.engine, case_id)[0]
+    kept = messages.delete_attachment(service.messages, case_id, mid, actor=CONSOLE, now=T0)
+    assert kept.text == "вот фото" and kept.attachment_name is None and kept.attachment is None
+    with service.engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT sealed_attachment, sealed_attachment_name, attachment_type, data_key_id "
+                "FROM case_messages WHERE id = :id"
+            ),
+            {"id": mid},
+        ).one()
+        old_key = connection.execute(
+            sa.text("SELECT wrapped_key, destroyed_at FROM data_keys WHERE id = :id"),
+            {"id": before[2].id},
+        ).one()
+    assert row[:3] == (None, None, None) and row[3] != before[2].id
+    assert old_key[0] is None and old_key[1] is not None  # the attachment's key is gone
+    listed = messages.list_messages(service.messages, case_id, actor=CONSOLE)
+    assert [(m.text, m.attachment_name) for m in listed] == [("вот фото", None)]
+    with pytest.raises(NotFoundError) as again:
+        messages.delete_attachment(service.messages, case_id, mid, actor=CONSOLE)
+    assert again.value.field == "attachment"

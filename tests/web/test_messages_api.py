@@ -55,6 +55,19 @@ def test_the_operator_writes_reads_and_deletes_messages(engine: Engine) -> None:
     assert got.headers["cache-control"] == "private, no-store"
     assert got.headers["content-type"] == "image/png"
 
+    refused = client.delete(f"{url}/{file_id}/attachment", headers=olga)
+    assert refused.status_code == 422 and refused.json()["field"] == "attachment"
+    with_text = client.post(
+        url,
+        data={"text": "и ещё", "direction": "in"},
+        files={"attachment": ("лицо.png", photo, "image/png")},
+        headers=olga,
+    ).json()["id"]
+    alone = client.delete(f"{url}/{with_text}/attachment", headers=olga)
+    assert alone.status_code == 200 and alone.json()["attachment_name"] is None
+    assert alone.json()["text"] == "и ещё"
+    assert client.get(f"{url}/{with_text}/attachment", headers=olga).status_code == 422
+    assert client.delete(f"{url}/{with_text}", headers=olga).status_code == 204
     gone = client.delete(f"{url}/{file_id}", headers=olga)
     assert gone.status_code == 204
     assert [m["id"] for m in client.get(url, headers=olga).json()] == [said.json()["id"]]

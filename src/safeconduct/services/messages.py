@@ -3,7 +3,8 @@
 The conversation is the operator's (``conversation``: operator W own, GUIDE §2); the
 console may do anything. Each message is sealed under its own data key, so deleting one
 destroys that key and leaves the case and every other message. Every read and change is
-audited (``message_add``, ``message_read``, ``message_delete``) with the record's id and the
+audited (``message_add``, ``message_read``, ``message_delete``,
+``message_attachment_delete``) with the record's id and the
 digest of what changed, never the words.
 """
 
@@ -186,3 +187,52 @@ def delete_message(
         audit.record(
             uow, actor, "message_delete", f"message:{message_id}", changed={"case": case_id}, at=at
         )
+
+
+def delete_attachment(
+    ports: MessagesPorts,
+    case: int | str,
+    message_id: int,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+) -> CaseMessage:
+    """Delete a message's attachment and keep its text: the text is sealed again under a
+    new data key and the old key destroyed, so the attachment opens for nobody. Returns the
+    message as it is now.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Not the case's operator.
+    NotFoundError
+        No such case, no such message in it (``field="message"``), or the message has no
+        attachment (``field="attachment"``).
+    InvalidValueError
+        ``field="attachment"``: the message has no text (delete the message instead).
+    """
+    require_right(actor, "write", _CLASS, own=True, what="delete attachments")
+    at = _now(now)
+    with ports.database.unit_of_work() as uow:
+        case_id = _case_id(uow, case, actor, "write")
+        if uow.messages.case_of(message_id) != case_id:
+            raise NotFoundError(f"case {case_id} has no message {message_id}", field="message")
+        current = uow.messages.get(message_id)
+        if current is not None and current.attachment_name is not None and not current.text:
+            raise InvalidValueError(
+                "this message is nothing but its attachment: delete the message",
+                field="attachment",
+            )
+        if not uow.messages.delete_attachment(message_id, at=at):
+            raise NotFoundError(f"message {message_id} has no attachment", field="attachment")
+        found = uow.messages.get(message_id)
+        audit.record(
+            uow,
+            actor,
+            "message_attachment_delete",
+            f"message:{message_id}",
+            changed={"case": case_id},
+            at=at,
+        )
+    assert found is not None
+    return found

@@ -1437,6 +1437,11 @@ class MessageRepository(Protocol):
         """Destroy the message's data key and delete it; whether there was one."""
         ...
 
+    def delete_attachment(self, message_id: int, *, at: datetime) -> bool:
+        """Delete the message's attachment alone (the text sealed again under a new key,
+        the old one destroyed); whether it had one."""
+        ...
+
 
 class MessagesUnitOfWork(CaseworkUnitOfWork, Protocol):
     """One transaction over the cases and their messages."""

@@ -159,6 +159,25 @@ class SqlMessages:
             )
         )
 
+    def delete_attachment(self, message_id: int, *, at: datetime) -> bool:
+        """Delete the message's attachment alone: its text is sealed again under a new data
+        key of the same owner and the old key destroyed, so the attachment (sealed under the
+        old key only) opens nowhere; whether there was one to delete."""
+        row = self._session.get(CaseMessageRow, message_id)
+        if row is None or row.sealed_attachment is None:
+            return False
+        text = self._open(row.sealed_text, "text", row.id, row.data_key_id)
+        destroy_keys(self._session, message_key_owner(message_id), at=at)
+        key = self._sealer.add_key(message_key_owner(message_id))
+        self._session.flush()
+        row.data_key_id = key.id
+        row.sealed_text = self._seal(text, "text", row.id, key.id)
+        row.sealed_attachment = None
+        row.sealed_attachment_name = None
+        row.attachment_type = None
+        self._session.flush()
+        return True
+
     def delete(self, message_id: int, *, at: datetime) -> bool:
         """Destroy the message's data key and delete its row; whether there was one."""
         row = self._session.get(CaseMessageRow, message_id)

@@ -126,14 +126,23 @@ def list_command(
 def delete_command(
     case: CaseArgument,
     message_id: Annotated[int, typer.Argument(help="The message's id (see list).")],
+    attachment_only: Annotated[
+        bool,
+        typer.Option("--attachment-only", help="Delete the attachment alone; keep the text."),
+    ] = False,
     data: DataOption = None,
     db: DbOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Delete one message and its attachment; the case and its other messages stay."""
+    """Delete one message and its attachment (or the attachment alone); the case and its
+    other messages stay."""
     from safeconduct.services.casework import CONSOLE
-    from safeconduct.services.messages import delete_message
+    from safeconduct.services.messages import delete_attachment, delete_message
 
     with _ports(data, db, key_file) as ports:
+        if attachment_only:
+            delete_attachment(ports, _case(case), message_id, actor=CONSOLE)
+            _out.print(f"deleted the attachment of message {message_id} (its key destroyed)")
+            return
         delete_message(ports, _case(case), message_id, actor=CONSOLE)
     _out.print(f"deleted message {message_id} (its key destroyed)")

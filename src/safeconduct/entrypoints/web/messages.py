@@ -7,7 +7,9 @@ time (the case's operator, GUIDE §2 ``conversation``).
   ``direction``, and optionally a file ``attachment``);
 - ``GET /api/cases/{case_id}/messages/{message_id}/attachment``: an attachment's bytes;
 - ``DELETE /api/cases/{case_id}/messages/{message_id}`` (204): delete one message and its
-  attachment (its data key destroyed); the case and its other messages stay.
+  attachment (its data key destroyed); the case and its other messages stay;
+- ``DELETE /api/cases/{case_id}/messages/{message_id}/attachment``: delete the attachment
+  alone (the text sealed again under a new key, the old key destroyed).
 """
 
 from __future__ import annotations
@@ -154,3 +156,16 @@ def delete_message(ports: Ports, actor: CurrentActor, case_id: int, message_id: 
     """Delete one message and its attachment (its operator); the case stays."""
     messages.delete_message(_ports(ports), case_id, message_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/cases/{case_id}/messages/{message_id}/attachment",
+    response_model=None,
+    responses={**_ERRORS, **answer(MessageOut)},
+)
+def delete_attachment(
+    ports: Ports, actor: CurrentActor, case_id: int, message_id: int
+) -> dict[str, Any]:
+    """Delete a message's attachment and keep its text (its operator); answers the message."""
+    found = messages.delete_attachment(_ports(ports), case_id, message_id, actor=actor)
+    return shown("message", MessageOut.of(found), actor, own=True)
