@@ -16,9 +16,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from safeconduct.adapters.files.area_uploads import FolderAreaLibrary
+from safeconduct.adapters.formats.export_archive import AesZipArchives, FolderExports
+from safeconduct.adapters.pdf.custody_documents import ReportlabCustodyDocuments
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import CONSOLE, AuthPolicy, CaseworkPorts, add_user
+from safeconduct.services.exports import ExportPorts
 from safeconduct.services.operations import OperationsPorts
 from tests.conftest import TEST_CIPHER
 from tests.operations import conftest as operations_conftest
@@ -85,6 +88,13 @@ def client_for(
             jobs=RecordingQueue(),
             folders=FolderAreaLibrary(),
             data_dir=data_folder(tmp_path / f"client-{len(clients)}", area_root),
+        )
+        # Exports kept in the test's own folder (never the default data folder).
+        app.state.exports = ExportPorts(
+            database=ports.database,  # type: ignore[arg-type]
+            documents=ReportlabCustodyDocuments(),
+            archives=AesZipArchives(),
+            kept=FolderExports(tmp_path / f"exports-{len(clients)}"),
         )
         client = TestClient(app, raise_server_exceptions=False)
         clients.append(client)

@@ -75,6 +75,16 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/custody/evacuation-lists"): _row(403, rita=200),
     ("GET", "/api/custody/nib/notifications.json"): _row(403, rita=200),
     ("GET", "/api/custody/nib/notifications.csv"): _row(403, rita=200),
+    # The conversation is its operator's alone (each change on a message of its own).
+    ("GET", "/api/cases/{case_id}/messages"): _row(403, olga=200),
+    ("POST", "/api/cases/{case_id}/messages"): _row(403, olga=201),
+    ("GET", "/api/cases/{case_id}/messages/{message_id}/attachment"): _row(403, olga=200),
+    ("DELETE", "/api/cases/{case_id}/messages/{message_id}/attachment"): _row(403, olga=200),
+    ("DELETE", "/api/cases/{case_id}/messages/{message_id}"): _row(403, olga=204),
+    # An export of olga's case: whoever reads its conversation or reception data (olga, and
+    # rita, who reads every case's reception record); the archive only for its maker.
+    ("POST", "/api/exports"): _row(403, olga=201, rita=201),
+    ("GET", "/api/exports/{export_id}.zip"): _row(403, olga=200),
 }
 
 
@@ -141,6 +151,29 @@ class _Scene:
         assert answer.status_code == 201, answer.text
         return case_id
 
+    def message(self) -> int:
+        """A new message with an attachment, by olga on her case."""
+        answer = self.client.post(
+            f"/api/cases/{self.case_id}/messages",
+            data={"text": "Я хочу сдаться", "direction": "in"},
+            # Not a picture: the test app's exports have no face blurring to apply.
+            files={"attachment": ("note.txt", b"meet at the mill", "text/plain")},
+            headers=bearer(self.tokens["olga"]),
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    def export(self) -> str:
+        """A new export of olga's case, made by olga."""
+        answer = self.client.post(
+            "/api/exports", json=self.export_body(), headers=bearer(self.tokens["olga"])
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    def export_body(self) -> dict[str, object]:
+        return {"case_id": self.case_id, "purpose": "ICRC tracing", "password": "x" * 16}
+
     def request_plan(self, operation_id: int) -> int:
         """The plan job petro asks for (queued only: no plan runs)."""
         answer = self.client.post(
@@ -164,8 +197,12 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         operation_id = scene.new_operation(scene.open_case())
     elif (method, path) == ("POST", "/api/cases/{case_id}/assignments"):
         case_id = scene.open_case()
-    elif method == "DELETE":
+    elif method == "DELETE" and "/assignments/" in path:
         case_id = scene.assigned_case()
+    if "{message_id}" in path:
+        path = path.replace("{message_id}", str(scene.message()))
+    if "{export_id}" in path:
+        path = path.replace("{export_id}", scene.export())
     url = (
         path.replace("{case_id}", str(case_id))
         .replace("{operation_id}", str(operation_id))
@@ -190,6 +227,11 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         return client.post(
             url, json={"user": "kyrylo", "role": "crew"}, headers=headers
         ).status_code
+    if method == "POST" and path.endswith("/messages"):
+        form = {"text": "Где встреча?", "direction": "in"}
+        return client.post(url, data=form, headers=headers).status_code
+    if method == "POST" and path == "/api/exports":
+        return client.post(url, json=scene.export_body(), headers=headers).status_code
     if method == "POST" and path.endswith("/operation"):
         body = operation_body(scene.meeting)
         return client.post(url, json=body, headers=headers).status_code

@@ -171,6 +171,13 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/custody/evacuation-lists"),
         ("GET", "/api/custody/nib/notifications.json"),
         ("GET", "/api/custody/nib/notifications.csv"),
+        ("GET", "/api/cases/{case_id}/messages"),
+        ("POST", "/api/cases/{case_id}/messages"),
+        ("GET", "/api/cases/{case_id}/messages/{message_id}/attachment"),
+        ("DELETE", "/api/cases/{case_id}/messages/{message_id}/attachment"),
+        ("DELETE", "/api/cases/{case_id}/messages/{message_id}"),
+        ("POST", "/api/exports"),
+        ("GET", "/api/exports/{export_id}.zip"),
     }
 )
 #: The routes anyone may call.
@@ -187,6 +194,8 @@ _PLACEHOLDERS = {
     "{user}": "kyrylo",
     "{number}": "R-000001",
     "{prisoner_id}": "1",
+    "{message_id}": "1",
+    "{export_id}": "0123456789abcdef0123456789abcdef",
 }
 #: Well-formed request bodies, so that only the missing sign-in can be what is refused.
 _BODIES: dict[tuple[str, str], dict[str, object]] = {

@@ -58,12 +58,15 @@ OWNERS = {"olga", "kyrylo", "roman"}
 SURNAME, FIRST_NAMES, SERVICE_NUMBER = "Зозуленко", "Мирослав", "ZX-778812"
 NEXT_OF_KIN, PLACE_OF_BIRTH = "Ганна Зозуленко-Верес, Полтава", "Гадяч"
 NAME_GIVEN, ESCORT = "Остап Ґалаґанчук", "Sgt. Dovbush-Yaremchuk"
+HANDLE = "@zozulia_tg_4471"  # the person's contact handle, in the conversation
 PRISONER_NUMBER = "PW-000001"
 
 #: What each class of the scene's personal data holds, and who may see it on a page.
 IDENTITY_VALUES = (SURNAME, FIRST_NAMES, SERVICE_NUMBER, NEXT_OF_KIN, PLACE_OF_BIRTH)
 IDENTITY_VALUES += (PRISONER_NUMBER,)
 RECEPTION_VALUES = (NAME_GIVEN, ESCORT)
+CONVERSATION_VALUES = (HANDLE,)
+PERSONAL_VALUES = (*IDENTITY_VALUES, *RECEPTION_VALUES, *CONVERSATION_VALUES)
 
 
 def _registration() -> dict[str, Any]:
@@ -97,6 +100,14 @@ def _arrival() -> dict[str, Any]:
 _ITEMS = [{"description": "Banknotes", "amount": "1500", "currency": "RUB"}]
 
 
+def _message() -> dict[str, str]:
+    return {"text": f"Пишите в Telegram {HANDLE}", "direction": "in"}
+
+
+def _export(case_id: int) -> dict[str, Any]:
+    return {"case_id": case_id, "purpose": "ICRC tracing", "password": "x" * 16}
+
+
 # ----------------------------------------------------------------- the scene
 
 
@@ -113,6 +124,8 @@ class Scene:
     job_id: int = 0
     prisoner_id: int = 0
     receipt: str = ""
+    message_id: int = 0
+    export_id: str = ""
     uploads: int = 0
 
     def headers(self, who: str) -> dict[str, str]:
@@ -146,6 +159,17 @@ class Scene:
         case_id = self.new_case()
         assign_to_case(self.ports, case_id, "kyrylo", "crew", actor=CONSOLE)
         return case_id
+
+    def new_message(self) -> int:
+        """A new message with an attachment, by olga on the scene's case."""
+        answer = self.client.post(
+            f"/api/cases/{self.case_id}/messages",
+            data=_message(),
+            files={"attachment": ("handle.txt", HANDLE.encode(), "text/plain")},
+            headers=self.headers("olga"),
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
 
     def new_prisoner(self) -> int:
         body = _registration() | {"surname": "Коваль", "service_number": "not given"}
@@ -217,6 +241,8 @@ def scene(
     event = {"event": "hospital_admission", "occurred_on": date.today().isoformat()}
     s.post("rita", f"/api/custody/prisoners/{s.prisoner_id}/events", event)
     s.post("rita", "/api/custody/receipts", {"prisoner_number": PRISONER_NUMBER, "items": _ITEMS})
+    s.message_id = s.new_message()
+    s.export_id = str(s.post("olga", "/api/exports", _export(s.case_id))["id"])
     return s
 
 
@@ -415,6 +441,41 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/custody/nib/notifications.csv"): _read(
         None, lambda s: "/api/custody/nib/notifications.csv"
     ),
+    # The conversation: its operator's alone.
+    ("GET", "/api/cases/{case_id}/messages"): _read(
+        "message", lambda s: f"/api/cases/{s.case_id}/messages", many=True
+    ),
+    ("POST", "/api/cases/{case_id}/messages"): _write(
+        "message", lambda s: f"/api/cases/{s.case_id}/messages", lambda s: _message(), {"olga"}
+    ),
+    ("GET", "/api/cases/{case_id}/messages/{message_id}/attachment"): _read(
+        None, lambda s: f"/api/cases/{s.case_id}/messages/{s.message_id}/attachment"
+    ),
+    ("DELETE", "/api/cases/{case_id}/messages/{message_id}/attachment"): _write(
+        "message",
+        lambda s: f"/api/cases/{s.case_id}/messages/{s.new_message()}/attachment",
+        None,
+        {"olga"},
+        fresh=lambda s: f"/api/cases/{s.case_id}/messages/{s.new_message()}/attachment",
+    ),
+    ("DELETE", "/api/cases/{case_id}/messages/{message_id}"): _write(
+        None,
+        lambda s: f"/api/cases/{s.case_id}/messages/{s.new_message()}",
+        None,
+        {"olga"},
+        fresh=lambda s: f"/api/cases/{s.case_id}/messages/{s.new_message()}",
+    ),
+    # Exports of the case: whoever reads its conversation or reception data; the archive
+    # only for its maker.
+    ("POST", "/api/exports"): _write(
+        "export",
+        lambda s: "/api/exports",
+        lambda s: _export(s.case_id),
+        {"olga", "roman", "rita", "ada"},
+    ),
+    ("GET", "/api/exports/{export_id}.zip"): _read(
+        None, lambda s: f"/api/exports/{s.export_id}.zip"
+    ),
 }
 
 
@@ -485,6 +546,8 @@ def _call(scene: Scene, method: str, path: str, who: str, url: str, body: Any = 
         return client.post(url, data={"username": name, "password": password})
     if path == "/api/areas" and method == "POST":
         return scene.upload(headers)
+    if path.endswith("/messages") and method == "POST":  # a form, as from a chat window
+        return client.post(url, data=body, headers=headers)
     return client.request(method, url, json=body, headers=headers)
 
 
@@ -542,7 +605,7 @@ def test_every_route_every_role_every_field(
     # Our logs never print personal data (uvicorn's access log prints addresses: below).
     assert caplog.records, "nothing was logged: the check below would be empty"
     logged = caplog.text
-    assert [v for v in (*IDENTITY_VALUES, *RECEPTION_VALUES) if v in logged] == []
+    assert [v for v in PERSONAL_VALUES if v in logged] == []
 
 
 def test_the_table_says_what_issue_13_says() -> None:
@@ -572,7 +635,9 @@ def test_the_table_says_what_issue_13_says() -> None:
     assert fields("prisoner", rg) == _all_fields("prisoner")
     # The auditor and the administrator: no personal content...
     for role in (au, ad):
-        for kind in KINDS - {"health", "token", "problem"}:
+        # (Public answers, and an export's description to its maker, whom the use case
+        # alone decides, are no content.)
+        for kind in KINDS - {"health", "token", "problem", "export"}:
             assert fields(kind, role) == set(), (role, kind)
     # ...unless also given a content role: the union.
     assert fields("prisoner", ad, rg) == _all_fields("prisoner")
@@ -601,6 +666,8 @@ PAGES: dict[str, Callable[[Scene], str]] = {
     ),
     "/board/nib/notifications.{suffix}": lambda s: "/board/nib/notifications.json",
     "/board/areas": lambda s: "/board/areas",
+    "/board/exports/new": lambda s: f"/board/exports/new?case_id={s.case_id}",
+    "/board/exports/{export_id}.zip": lambda s: f"/board/exports/{s.export_id}.zip",
     "/board/operations/{operation_id}/hillshade.png": lambda s: (
         f"/board/operations/{s.operation_id}/hillshade.png"
     ),
@@ -646,6 +713,8 @@ def _refused_values(who: str, meeting: GeoPoint | None = None) -> tuple[str, ...
         refused += IDENTITY_VALUES
     if not may_read("receipt", "prisoner_name", roles, own=who in OWNERS):
         refused += RECEPTION_VALUES
+    if not may_read("message", "text", roles, own=who in OWNERS):
+        refused += CONVERSATION_VALUES
     return refused
 
 
@@ -672,8 +741,9 @@ def test_pages_show_no_value_the_api_refuses(scene: Scene, client_for: ClientFor
     app = scene.client.app
     assert isinstance(app, FastAPI)
     assert _page_routes(app) == set(PAGES), "every board page needs a row in PAGES"
-    assert _refused_values("rita") == _refused_values("ada") == ()
-    assert _refused_values("roman") == IDENTITY_VALUES
+    assert _refused_values("rita") == _refused_values("ada") == CONVERSATION_VALUES
+    assert _refused_values("roman") == (*IDENTITY_VALUES, *CONVERSATION_VALUES)
+    assert _refused_values("olga") == (*IDENTITY_VALUES, *RECEPTION_VALUES)
     wrong = []
     for who in ROLES:
         browser = client_for()
@@ -686,7 +756,7 @@ def test_pages_show_no_value_the_api_refuses(scene: Scene, client_for: ClientFor
             # No address carries personal data, even for those who may read it: addresses
             # end up in access logs and browser histories.
             addresses = [*_ADDRESS.findall(shown), answer.headers.get("location", "")]
-            personal = (*IDENTITY_VALUES, *RECEPTION_VALUES)
+            personal = PERSONAL_VALUES
             wrong += [
                 f"{path} gives {who} the address {a!r}"
                 for a in addresses

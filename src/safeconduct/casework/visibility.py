@@ -36,6 +36,9 @@ from safeconduct.casework.roles import DATA_CLASSES, Role, can
 #: The class of fields anyone may read, signed in or not: the answer of the health check,
 #: a token issued to the one who signed in, an error's message.
 PUBLIC = "public"
+#: The class of fields that describe a record to the user who made it and to nobody else
+#: (the use case answers only its maker): an export's id, expiry and file names.
+MAKER = "maker"
 
 
 def _kind(kind: str, data_class: str, fields: Iterable[str]) -> dict[tuple[str, str], str]:
@@ -109,8 +112,9 @@ _JOB = (
     "finished_at",
 )
 
-#: (record kind, field name) -> data class (a key of :data:`~.roles.DATA_CLASSES`, or
-#: :data:`PUBLIC`). Every field of every JSON answer and of every page's record is here.
+#: (record kind, field name) -> data class (a key of :data:`~.roles.DATA_CLASSES`,
+#: :data:`PUBLIC` or :data:`MAKER`). Every field of every JSON answer and of every page's
+#: record is here.
 FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
     {
         # The service itself and signing in.
@@ -154,6 +158,9 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
         # A case's conversation with the person (its operator's): messages, attachments.
         **_kind("message", "conversation", ("id", "case_id", "at", "author", "direction")),
         **_kind("message", "conversation", ("text", "attachment_name", "attachment_type")),
+        # An export, to whoever made it (its content is what their roles read, encrypted).
+        **_kind("export", MAKER, ("id", "record", "expires_at", "faces_blurred", "files")),
+        **_kind("export", MAKER, ("download",)),
     }
 )
 
@@ -174,7 +181,7 @@ KINDS: frozenset[str] = frozenset(kind for kind, _ in FIELD_CLASSES)
 
 def _check_table() -> None:
     for (kind, name), data_class in FIELD_CLASSES.items():
-        if data_class != PUBLIC and data_class not in DATA_CLASSES:
+        if data_class not in (PUBLIC, MAKER) and data_class not in DATA_CLASSES:
             raise AssertionError(f"{kind}.{name}: unknown data class {data_class!r}")
     for (kind, name), inner in NESTED.items():
         if (kind, name) not in FIELD_CLASSES or inner not in KINDS:
@@ -211,7 +218,7 @@ def may_read(kind: str, name: str, roles: Iterable[Role], *, own: bool) -> bool:
         Whether the record's case is assigned to the user (or opened by them).
     """
     data_class = field_class(kind, name)
-    return data_class == PUBLIC or can(roles, "read", data_class, own=own)
+    return data_class in (PUBLIC, MAKER) or can(roles, "read", data_class, own=own)
 
 
 def readable_fields(kind: str, roles: Iterable[Role], *, own: bool) -> frozenset[str]:

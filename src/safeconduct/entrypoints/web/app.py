@@ -10,6 +10,8 @@ from safeconduct.entrypoints.web.areas import router as areas_router
 from safeconduct.entrypoints.web.assignments import router as assignments_router
 from safeconduct.entrypoints.web.custody import router as custody_router
 from safeconduct.entrypoints.web.errors import install_error_handlers
+from safeconduct.entrypoints.web.exports import router as exports_router
+from safeconduct.entrypoints.web.messages import router as messages_router
 from safeconduct.entrypoints.web.operations import router as operations_router
 from safeconduct.entrypoints.web.pages import mount_board
 from safeconduct.services.casework import CaseworkPorts
@@ -34,5 +36,7 @@ def create_app(ports: CaseworkPorts) -> FastAPI:
     app.include_router(areas_router)
     app.include_router(assignments_router)
     app.include_router(custody_router)
+    app.include_router(messages_router)
+    app.include_router(exports_router)
     mount_board(app)
     return app
