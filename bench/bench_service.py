@@ -396,7 +396,7 @@ def _pct(values: list[float], q: float) -> float:
 def fill(engine: sa.Engine, n_cases: int, n_operations: int) -> tuple[list[int], int]:
     """``n_cases`` cases and ``n_operations`` operations through the store; the
     operations' ids and the count of case events."""
-    database = SqlCaseworkDatabase(engine)
+    database = SqlCaseworkDatabase(engine, cipher=bootstrap.field_cipher(None))
     rng = random.Random(11)
     t = datetime(2026, 11, 1, tzinfo=UTC)
     case_ids: list[int] = []
@@ -626,6 +626,10 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-service-") as name:
         tmp = Path(name)
+        # Case codes are sealed: the store and every server here use one throw-away key file.
+        key_file = tmp / "bench.key"
+        bootstrap.write_new_key_file(key_file)
+        os.environ["SAFECONDUCT_KEY_FILE"] = str(key_file)
         if not args.skip_load:
             ok &= bench_load(args, tmp)
             print()

@@ -179,7 +179,8 @@ def casework_ports(
 
     engine = create_store_engine(resolve_database_url(data, db))
     try:
-        upgrade(engine)
+        # Revision 0012 seals the case codes already there with $SAFECONDUCT_KEY_FILE's key.
+        upgrade(engine, cipher=lambda: field_cipher(None))
     except BaseException:
         engine.dispose()
         raise

@@ -31,6 +31,7 @@ from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services import operations as ops
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.terrain.coords import GeoPoint
+from tests.conftest import TEST_CIPHER
 from tests.operations.conftest import data_folder, operation_body
 from tests.store.conftest import FAST_PASSWORDS
 
@@ -83,7 +84,9 @@ def service(
     area_root: Path,
 ) -> Iterator[Service]:
     backend, url, engine = module_db
-    casework = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    casework = CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     for name, role in USERS.items():
         add_user(casework, name, role, PASSWORD, actor=CONSOLE)
     base = tmp_path_factory.mktemp(f"plans-{backend}")

@@ -15,18 +15,23 @@ from safeconduct.adapters.store.audit import Ed25519Checkpoints
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.audit import AuditPorts, verify, write_periodic_checkpoint
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, open_case
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS
 
 
 @pytest.fixture
 def audit_ports(engine: Engine) -> AuditPorts:
-    return AuditPorts(database=SqlCaseworkDatabase(engine), checkpoints=Ed25519Checkpoints())
+    return AuditPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), checkpoints=Ed25519Checkpoints()
+    )
 
 
 def test_a_checkpoint_is_written_only_when_the_trail_grew(
     engine: Engine, audit_ports: AuditPorts, tmp_path: Path
 ) -> None:
-    casework = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    casework = CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     key, folder = tmp_path / "signing.key", tmp_path / "checkpoints"
     folder.mkdir()
     open_case(casework, language="ru", actor=CONSOLE)
@@ -43,7 +48,9 @@ def test_a_checkpoint_is_written_only_when_the_trail_grew(
 def test_the_job_runs_until_stopped(
     engine: Engine, audit_ports: AuditPorts, tmp_path: Path
 ) -> None:
-    casework = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+    casework = CaseworkPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     open_case(casework, language="ru", actor=CONSOLE)
     folder = tmp_path / "kept-elsewhere"
     stop = bootstrap.start_audit_checkpoints(

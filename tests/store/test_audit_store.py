@@ -53,6 +53,7 @@ from safeconduct.services.casework import (
     transition_case,
 )
 from safeconduct.services.custody import CustodyPorts
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import Store
 from tests.store.test_cli import run
 from tests.store.test_custody_store import FakeDocuments
@@ -67,11 +68,13 @@ OLGA = Actor("olga", (Role.OPERATOR,))
 
 
 def audit_ports(engine: sa.Engine) -> AuditPorts:
-    return AuditPorts(database=SqlCaseworkDatabase(engine), checkpoints=Ed25519Checkpoints())
+    return AuditPorts(
+        database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), checkpoints=Ed25519Checkpoints()
+    )
 
 
 def append(engine: sa.Engine, n: int, *, start: int = 0, action: str = "case.read") -> None:
-    database = SqlCaseworkDatabase(engine)
+    database = SqlCaseworkDatabase(engine, cipher=TEST_CIPHER)
     for i in range(start, start + n):
         with database.unit_of_work() as uow:
             audit.record(uow, ANNA, action, f"case:{i}", at=T0 + timedelta(minutes=i))
@@ -150,7 +153,7 @@ def test_an_intact_trail_verifies_and_its_checkpoints_hold(
 def test_appends_are_numbered_without_gaps_and_a_rollback_takes_its_entry(
     engine: sa.Engine,
 ) -> None:
-    database = SqlCaseworkDatabase(engine)
+    database = SqlCaseworkDatabase(engine, cipher=TEST_CIPHER)
     append(engine, 2)
     with pytest.raises(RuntimeError), database.unit_of_work() as uow:
         audit.record(uow, ANNA, "case.read", "case:9")
@@ -161,7 +164,7 @@ def test_appends_are_numbered_without_gaps_and_a_rollback_takes_its_entry(
 
 
 def test_concurrent_appends_never_chain_onto_the_same_entry(engine: sa.Engine) -> None:
-    database = SqlCaseworkDatabase(engine)
+    database = SqlCaseworkDatabase(engine, cipher=TEST_CIPHER)
     errors: list[BaseException] = []
 
     def writer(k: int) -> None:

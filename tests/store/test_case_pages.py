@@ -129,7 +129,9 @@ def test_a_case_that_changes_between_pages_moves_to_the_top_once(ports: Casework
     ]
 
 
-def test_a_page_is_one_query_of_the_cases_table(ports: CaseworkPorts, engine: sa.Engine) -> None:
+def test_a_page_is_one_query_of_the_cases_and_one_of_their_keys(
+    ports: CaseworkPorts, engine: sa.Engine
+) -> None:
     for i in range(3):
         case = open_case(ports, language="uk", now=T0 + timedelta(minutes=i), actor=CONSOLE)
         transition_case(ports, case.id, "schedule", actor="anna", now=T0 + timedelta(hours=i))
@@ -144,8 +146,11 @@ def test_a_page_is_one_query_of_the_cases_table(ports: CaseworkPorts, engine: sa
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1, statements
+    # The page's rows, then the data keys that open their sealed codes (revision 0012), in
+    # one query for the whole page: never one per case, never the timelines.
+    assert len(selects) == 2, statements
     assert "case_events" not in selects[0]
+    assert "FROM data_keys" in selects[1] and "IN (" in selects[1]
     assert len(page.items) == 2 and page.next is not None
 
 

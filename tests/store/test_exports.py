@@ -39,6 +39,7 @@ from safeconduct.services.exports import (
     keep_export,
     purge_expired_exports,
 )
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import Store
 from tests.store.test_custody_store import (  # noqa: F401 (fixtures)
     KYRYLO,
@@ -86,7 +87,9 @@ def _exports(store: Store) -> list[tuple[str, str, str | None]]:
 def _purposes(store: Store) -> list[str | None]:
     from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 
-    with SqlCaseworkDatabase(store.engine()).unit_of_work(read_only=True) as uow:
+    with SqlCaseworkDatabase(store.engine(), cipher=TEST_CIPHER).unit_of_work(
+        read_only=True
+    ) as uow:
         return [c.entry.purpose for c in uow.audit.all() if c.entry.action.startswith("export")]
 
 

@@ -20,6 +20,9 @@ from safeconduct.adapters.store.migrate import (
     upgrade,
 )
 from safeconduct.adapters.store.models import Base, UtcDateTime
+from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+from safeconduct.errors import BadFileError
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import Store
 
 TABLES = {
@@ -47,8 +50,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0009_keys.py",
         "0010_case_messages.py",
         "0011_sealed_custody_fields.py",
+        "0012_sealed_case_codes.py",
     ]
-    assert head_revision() == "0011"
+    assert head_revision() == "0012"
 
 
 def test_upgrade_from_an_empty_database(
@@ -225,3 +229,43 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
             connection.execute(sa.text("INSERT INTO user_roles (user_id, role) VALUES (9, 'crew')"))
     finally:
         engine.dispose()
+
+
+def test_0012_seals_the_case_codes_already_there_and_refuses_without_the_key(
+    store: Store,
+) -> None:
+    engine = store.engine()
+    upgrade(engine, "0011")
+    opened = datetime(2024, 5, 1, 8, 30, tzinfo=None if store.backend == "sqlite" else UTC)
+    with engine.begin() as connection:
+        for case_id, code in ((1, "7KDMTW3A"), (2, "22222222")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cases (id, case_code, language, channel, status, created_at, "
+                    "opened_by, last_changed_at) VALUES (:id, :code, 'ru', 'hotline', "
+                    "'contacted', :at, 'olga', :at)"
+                ),
+                {"id": case_id, "code": code, "at": opened},
+            )
+    # Without the key file: refused, naming it, and the database is left at 0011.
+    with pytest.raises(BadFileError) as refused:
+        upgrade(engine, "0012")
+    assert refused.value.field == "key_file" and "2 case(s)" in str(refused.value)
+    assert current_revision(engine) == "0011"
+    # With it: the codes are sealed, each under its case's own key, found by blind index.
+    upgrade(engine, "0012", cipher=lambda: TEST_CIPHER)
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("cases")}
+        owners = connection.execute(sa.text("SELECT owner FROM data_keys ORDER BY owner")).all()
+    assert "case_code" not in columns
+    assert [o for (o,) in owners] == ["case:1", "case:2"]
+    database = SqlCaseworkDatabase(engine, cipher=TEST_CIPHER)
+    with database.unit_of_work(read_only=True) as uow:
+        found = uow.cases.get("22222222")
+        assert found is not None and found.id == 2
+        assert [s.case_code for s in uow.cases.list_page(limit=10)] == ["22222222", "7KDMTW3A"]
+    # And back: the codes written in the clear again.
+    downgrade(engine, "0011", cipher=TEST_CIPHER)
+    with engine.connect() as connection:
+        codes = connection.execute(sa.text("SELECT case_code FROM cases ORDER BY id")).all()
+    assert [c for (c,) in codes] == ["7KDMTW3A", "22222222"]

@@ -28,6 +28,7 @@ from safeconduct.custody.health import HealthCategory
 from safeconduct.custody.nib import NibEvent
 from safeconduct.custody.record import Registration
 from safeconduct.errors import BadFileError
+from safeconduct.note.casecode import format_case_code
 from safeconduct.services import custody
 from safeconduct.services.casework import (
     CONSOLE,
@@ -131,8 +132,11 @@ def test_a_copy_of_the_database_holds_no_registered_identity(
 ) -> None:
     numbers = _register_all(cp)
     _record_custody(cp, numbers[0])
+    with cp.database.unit_of_work(read_only=True) as uow:
+        (case,) = uow.cases.list_page(limit=2)  # revision 0012: the case code sealed too
+    codes = [case.case_code, format_case_code(case.case_code)]
     copy = _copy_of(store, tmp_path)
-    for secret in [*_secrets(numbers), *CUSTODY_SECRETS]:
+    for secret in [*_secrets(numbers), *CUSTODY_SECRETS, *codes]:
         for form in _forms(secret):
             assert form not in copy, f"{secret!r} is in the copy in plain text"
     # The grep would see what is kept in the clear: the registrar's name and the language.

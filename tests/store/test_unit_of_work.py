@@ -11,6 +11,7 @@ from safeconduct.adapters.store import engine as store_engine
 from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.errors import ServiceBusyError
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import Store
 
 
@@ -37,7 +38,7 @@ def test_a_read_only_unit_of_work_is_one_read_only_snapshot_on_postgresql(
 ) -> None:
     if one_connection.dialect.name != "postgresql":
         pytest.skip("SQLite's read transaction holds one snapshot by itself")
-    database = SqlCaseworkDatabase(one_connection)
+    database = SqlCaseworkDatabase(one_connection, cipher=TEST_CIPHER)
     with database.unit_of_work(read_only=True) as uow:
         assert _transaction(uow) == ("repeatable read", "on")
     # The same pooled connection, given back: a writing unit of work is read committed.
@@ -50,7 +51,7 @@ def test_a_read_only_unit_of_work_is_one_read_only_snapshot_on_postgresql(
 def test_no_free_connection_is_a_busy_service_and_nothing_is_done(
     one_connection: sa.Engine,
 ) -> None:
-    database = SqlCaseworkDatabase(one_connection)
+    database = SqlCaseworkDatabase(one_connection, cipher=TEST_CIPHER)
     with (
         one_connection.connect(),  # someone holds the only connection
         pytest.raises(ServiceBusyError) as caught,

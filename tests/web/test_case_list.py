@@ -16,6 +16,7 @@ from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.entrypoints.web.pages import routes
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS, Store
 from tests.web.board_helpers import browser_sign_in
 from tests.web.conftest import PASSWORD, bearer, sign_in
@@ -126,7 +127,9 @@ def tiny_pool(store: Store, monkeypatch: pytest.MonkeyPatch) -> Engine:
 
 
 def test_no_free_database_connection_answers_503_with_retry_after(tiny_pool: Engine) -> None:
-    ports = CaseworkPorts(database=SqlCaseworkDatabase(tiny_pool), passwords=FAST_PASSWORDS)
+    ports = CaseworkPorts(
+        database=SqlCaseworkDatabase(tiny_pool, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+    )
     add_user(ports, "petro", "planner", PASSWORD, actor=CONSOLE)
     # Not entered as a context: no lifespan, so no plan worker polls for the connection.
     client = TestClient(create_app(ports), raise_server_exceptions=False)

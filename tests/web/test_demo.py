@@ -17,6 +17,7 @@ import pytest
 from safeconduct import bootstrap
 from safeconduct.casework.roles import Role
 from safeconduct.services.demo import fill_demo
+from tests.conftest import TEST_KEY_FILE
 
 _SERVE = "import sys; from safeconduct.entrypoints.cli.app import main; main(sys.argv[1:])"
 
@@ -36,6 +37,7 @@ def test_fill_demo_makes_users_and_a_planned_case(
 
     monkeypatch.delenv("SAFECONDUCT_DB", raising=False)
     ports = bootstrap.casework_ports(data=tmp_path)
+    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
     try:
         operations = bootstrap.operations_ports(ports, tmp_path)
         lines: list[str] = []

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from safeconduct import bootstrap
 from safeconduct.services.demo import Demo, fill_demo
+from tests.conftest import TEST_KEY_FILE
 from tests.operations.conftest import WINDOW_END, WINDOW_START
 from tests.web.board_helpers import browser_sign_in, csrf_of
 from tests.web.conftest import bearer, sign_in
@@ -25,6 +26,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
 
     folder = tmp_path_factory.mktemp("demo")
     ports = bootstrap.casework_ports(data=folder)
+    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
     operations = bootstrap.operations_ports(ports, folder)
     made = fill_demo(ports, operations)
     app = create_app(ports)

@@ -28,6 +28,7 @@ from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.services.ports import CaseChange
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS, Store
 from tests.web.board_helpers import browser_sign_in
 from tests.web.conftest import PASSWORD, bearer, sign_in
@@ -223,7 +224,9 @@ def test_two_server_processes_share_changes_through_postgresql(
     _postgres_only(store)
     apps = []
     for _ in range(2):  # two apps with brokers of their own: two server processes
-        ports = CaseworkPorts(database=SqlCaseworkDatabase(engine), passwords=FAST_PASSWORDS)
+        ports = CaseworkPorts(
+            database=SqlCaseworkDatabase(engine, cipher=TEST_CIPHER), passwords=FAST_PASSWORDS
+        )
         apps.append(TestClient(create_app(ports)))
     add_user(
         apps[0].app.state.ports, "olga", "operator", "correct horse battery staple", actor=CONSOLE
@@ -249,7 +252,9 @@ def test_ctrl_c_stops_the_server_while_a_board_listens(tmp_path: Path) -> None:
     """uvicorn waits for open responses before stopping; an event stream must end then."""
     data = tmp_path / "data"
     ports = CaseworkPorts(
-        database=SqlCaseworkDatabase(create_store_engine(f"sqlite:///{data / 'safeconduct.db'}")),
+        database=SqlCaseworkDatabase(
+            create_store_engine(f"sqlite:///{data / 'safeconduct.db'}"), cipher=TEST_CIPHER
+        ),
         passwords=FAST_PASSWORDS,
     )
     upgrade(ports.database.engine)  # type: ignore[attr-defined]

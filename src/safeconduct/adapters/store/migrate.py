@@ -9,7 +9,7 @@ processes starting at once do not both create the tables.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,6 +20,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from safeconduct.adapters.store.engine import database_errors
+from safeconduct.services.ports import FieldCipher
+
+#: The field cipher, or a function that reads it when a revision needs it (None: none).
+CipherSource = FieldCipher | Callable[[], FieldCipher | None]
 
 #: The folder holding ``env.py`` and ``versions/``.
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
@@ -28,10 +32,15 @@ MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 _UPGRADE_LOCK = 0x5AFEC0D0
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+def _config(
+    connection: sa.Connection | None = None, cipher: CipherSource | None = None
+) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    # A revision that must seal (or open) rows already there asks for the cipher, and only
+    # then: a missing or unreadable key file matters only to such an upgrade.
+    config.attributes["field_cipher"] = cipher
     return config
 
 
@@ -48,24 +57,31 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(
+    engine: Engine, revision: str = "head", *, cipher: CipherSource | None = None
+) -> None:
     """Bring the database up to ``revision`` (default: the newest); a no-op when it is there.
+
+    ``cipher`` (the key file's field cipher, or a function returning it) is given to the
+    revisions that seal rows already in the database (0012: case codes); without it such
+    a revision refuses a database holding those rows, and nothing is changed.
 
     Raises
     ------
     BadFileError
-        The database does not answer or cannot be read (``field="db"``).
+        The database does not answer or cannot be read (``field="db"``), or a revision
+        needs the key file (``field="key_file"``).
     """
     if revision == "head" and current_revision(engine) == head_revision():
         return
     with database_errors(engine.url), _locked(engine) as connection:
-        command.upgrade(_config(connection), revision)
+        command.upgrade(_config(connection, cipher), revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, *, cipher: CipherSource | None = None) -> None:
     """Take the database back to ``revision`` (``"base"``: empty); for tests and repairs."""
     with database_errors(engine.url), _locked(engine) as connection:
-        command.downgrade(_config(connection), revision)
+        command.downgrade(_config(connection, cipher), revision)
 
 
 @contextlib.contextmanager

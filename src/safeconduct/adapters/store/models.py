@@ -104,7 +104,7 @@ class UserRoleRow(Base):
 
 
 class CaseRow(Base):
-    """A surrender case: its code, language, channel and current status."""
+    """A surrender case: its code (sealed), language, channel and current status."""
 
     __tablename__ = "cases"
     # Revision 0005: the case list pages newest change first by (last_changed_at, id),
@@ -115,7 +115,12 @@ class CaseRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Revision 0012: the case code only as its keyed blind index (found by exact match,
+    # never by a plaintext column) and sealed under the case's data key (``case:<id>``).
+    # The key is made once the row has its id, in the same transaction.
+    code_index: Mapped[str] = mapped_column(String(64), unique=True)
+    data_key_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"), nullable=True)
+    sealed_code: Mapped[bytes] = mapped_column(LargeBinary)
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))

@@ -24,6 +24,7 @@ from safeconduct.adapters.store.models import (
     UserRow,
     UtcDateTime,
 )
+from safeconduct.adapters.store.sealing import Sealer, case_owner
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role
 from safeconduct.casework.status import CaseStatus
@@ -151,38 +152,60 @@ def _event_row(event: CaseEvent) -> CaseEventRow:
     )
 
 
-def _case(row: CaseRow) -> StoredCase:
-    case = Case(
-        case_code=row.case_code,
-        language=row.language,
-        channel=row.channel,
-        status=CaseStatus(row.status),
-        created_at=row.created_at,
-        events=tuple(_event(e) for e in row.events),
-    )
-    return StoredCase(id=row.id, case=case, opened_by=row.opened_by)
+#: The associated data of a sealed case code (revision 0012), and its blind index's kind.
+_CODE_TABLE, _CODE_COLUMN, _CODE_INDEX = "cases", "case_code", "case_code"
 
 
 class SqlCases:
     """The cases in the ``cases`` table, their timelines in ``case_events``.
 
+    Revision 0012: a case code is kept only as its keyed blind index (``code_index``: a case
+    is found by exact match, never by a plaintext column) and sealed under the case's data
+    key (``case:<id>``); every read opens it again.
+
     Parameters
     ----------
     session
         The unit of work's session.
+    sealer
+        The unit of work's sealer (the key file's cipher and the data keys it opened).
     lock
         Lock each case read (``SELECT ... FOR UPDATE`` on PostgreSQL) until the transaction
         ends: a unit of work that may change a case then reads its row and its events as
         one consistent state, and other writers of that case wait for it.
     """
 
-    def __init__(self, session: Session, *, lock: bool = False) -> None:
+    def __init__(self, session: Session, sealer: Sealer, *, lock: bool = False) -> None:
         self._session = session
+        self._sealer = sealer
         self._lock = lock
+
+    def _index(self, case_code: str) -> str:
+        return self._sealer.cipher.blind_index(_CODE_INDEX, case_code)
+
+    def _code(self, case_id: int, key_id: str | None, sealed: bytes) -> str:
+        if key_id is None:  # only inside add(), before the key is made
+            raise InvalidValueError(f"case {case_id} has no sealed code", field="case_code")
+        code = self._sealer.open(
+            sealed, table=_CODE_TABLE, column=_CODE_COLUMN, row_id=case_id, key_id=key_id
+        )
+        return str(code)
+
+    def _case(self, row: CaseRow) -> StoredCase:
+        case = Case(
+            case_code=self._code(row.id, row.data_key_id, row.sealed_code),
+            language=row.language,
+            channel=row.channel,
+            status=CaseStatus(row.status),
+            created_at=row.created_at,
+            events=tuple(_event(e) for e in row.events),
+        )
+        return StoredCase(id=row.id, case=case, opened_by=row.opened_by)
 
     def add(self, case: Case, *, opened_by: str = "console") -> StoredCase:
         row = CaseRow(
-            case_code=case.case_code,
+            code_index=self._index(case.case_code),
+            sealed_code=b"",  # sealed below, once the row has the id it is bound to
             opened_by=opened_by,
             language=case.language,
             channel=case.channel,
@@ -198,10 +221,17 @@ class SqlCases:
             raise InvalidValueError(
                 f"case {format_case_code(case.case_code)} exists already", field="case_code"
             ) from error
-        return _case(row)
+        key = self._sealer.owner_key(case_owner(row.id))
+        self._session.flush()  # the key's row first: the case's points to it
+        row.data_key_id = key.id
+        row.sealed_code = self._sealer.seal(
+            case.case_code, table=_CODE_TABLE, column=_CODE_COLUMN, row_id=row.id, key_id=key.id
+        )
+        self._session.flush()
+        return self._case(row)
 
     def _row(self, case_code: str) -> CaseRow | None:
-        query = sa.select(CaseRow).where(CaseRow.case_code == case_code)
+        query = sa.select(CaseRow).where(CaseRow.code_index == self._index(case_code))
         if self._lock:
             # Without the lock, PostgreSQL (read committed) could show the row before another
             # writer's commit and its events after it: a status and a timeline that disagree.
@@ -210,14 +240,14 @@ class SqlCases:
 
     def get(self, case_code: str) -> StoredCase | None:
         row = self._row(case_code)
-        return None if row is None else _case(row)
+        return None if row is None else self._case(row)
 
     def get_by_id(self, case_id: int) -> StoredCase | None:
         query = sa.select(CaseRow).where(CaseRow.id == case_id)
         if self._lock:
             query = query.with_for_update()
         row = self._session.scalars(query).one_or_none()
-        return None if row is None else _case(row)
+        return None if row is None else self._case(row)
 
     def save(self, case: Case) -> StoredCase:
         row = self._row(case.case_code)
@@ -226,7 +256,7 @@ class SqlCases:
                 f"there is no case {format_case_code(case.case_code)}", field="case_code"
             )
         stored = len(row.events)
-        if case.events[:stored] != _case(row).case.events:
+        if case.events[:stored] != self._case(row).case.events:
             raise _changed_meanwhile()
         # Compare-and-set on the status: of two writers that read the same case, the second
         # finds the status changed (PostgreSQL re-checks the row after the first commits).
@@ -244,7 +274,7 @@ class SqlCases:
         self._session.add_all(new_events)
         self._session.flush()
         self._session.expire(row)
-        return _case(row)
+        return self._case(row)
 
     def list_page(
         self,
@@ -262,10 +292,12 @@ class SqlCases:
         if after is not None:
             params["changed"], params["case_id"] = after
         query = _page_query(scoped=owner is not None, after=after is not None)
+        rows = list(self._session.execute(query, params))
+        self._sealer.prime(row.data_key_id for row in rows)  # one query for the page's keys
         return [
             CaseSummary(
                 id=row.id,
-                case_code=row.case_code,
+                case_code=self._code(row.id, row.data_key_id, row.sealed_code),
                 language=row.language,
                 channel=row.channel,
                 status=CaseStatus(row.status),
@@ -273,7 +305,7 @@ class SqlCases:
                 last_changed_at=row.last_changed_at,
                 opened_by=row.opened_by,
             )
-            for row in self._session.execute(query, params)
+            for row in rows
         ]
 
 
@@ -319,7 +351,8 @@ def _page_query(*, scoped: bool, after: bool) -> sa.Select[Any]:
 #: The columns of a :class:`CaseSummary`.
 _SUMMARY_COLUMNS = (
     CaseRow.id,
-    CaseRow.case_code,
+    CaseRow.data_key_id,
+    CaseRow.sealed_code,
     CaseRow.language,
     CaseRow.channel,
     CaseRow.status,

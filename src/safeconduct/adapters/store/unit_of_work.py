@@ -45,7 +45,6 @@ class SqlUnitOfWork:
     ) -> None:
         self.session = session
         self.users = SqlUsers(session)
-        self.cases = SqlCases(session, lock=not read_only)
         self.tokens = SqlTokens(session)
         # Revision 0004: operations and their plan jobs.
         self.operations = SqlOperations(session, lock=not read_only)
@@ -55,6 +54,8 @@ class SqlUnitOfWork:
         # Revision 0007: custody (prisoners of war).
         # Revision 0009: prisoners' records sealed with the key file's cipher.
         sealed = SealedPrisoners(session, cipher)
+        # Revision 0012: case codes sealed under each case's key, found by blind index.
+        self.cases = SqlCases(session, sealed, lock=not read_only)
         self.prisoners = SqlPrisoners(sealed, session, lock=not read_only)
         self.number_series = SqlNumberSeries(session)
         self.arrivals = SqlArrivals(sealed, session)  # 0011: sealed under the case's key
