@@ -22,6 +22,7 @@ import pytest
 
 from safeconduct.services.demo import Demo
 from tests.browser.conftest import _free_port
+from tests.conftest import TEST_KEY_FILE
 
 
 @dataclass
@@ -48,6 +49,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
     folder: Path = tmp_path_factory.mktemp("demo")
     ports = bootstrap.casework_ports(data=folder)
+    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
     operations = bootstrap.operations_ports(ports, folder)
     made = fill_demo(ports, operations)
     app = create_app(ports)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from safeconduct.adapters.store.migrate import current_revision, downgrade, upgrade
+from tests.conftest import TEST_CIPHER
 from tests.store.conftest import Store
 
 
@@ -51,10 +52,10 @@ def test_0004_from_0003_keeps_the_cases_and_adds_operations(store: Store) -> Non
         attempts = connection.execute(sa.text("SELECT attempts FROM plan_jobs")).scalar()
     assert attempts == 0
     # Revision 0005 adds a column to cases in place: the operation and its job stay.
-    upgrade(engine)
+    upgrade(engine, cipher=TEST_CIPHER)  # 0012 seals the case codes kept
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM plan_jobs")).scalar() == 1
-    downgrade(engine, "0003")
+    downgrade(engine, "0003", cipher=TEST_CIPHER)
     assert "operations" not in _tables(engine) and "plan_jobs" not in _tables(engine)
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM cases")).scalar() == 1

@@ -247,6 +247,23 @@ def test_0012_seals_the_case_codes_already_there_and_refuses_without_the_key(
                 ),
                 {"id": case_id, "code": code, "at": opened},
             )
+        connection.execute(
+            sa.text(
+                "INSERT INTO case_events (case_id, at, actor, transition, from_status, "
+                "to_status) VALUES (1, :at, 'petro', 'schedule', 'contacted', 'scheduled')"
+            ),
+            {"at": opened},
+        )
+        connection.execute(sa.text("UPDATE cases SET status = 'scheduled' WHERE id = 1"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO operations (id, case_id, area, meeting_lat, meeting_lon, "
+                "window_start, window_end, plan_status, artifacts, events, created_at, "
+                "updated_at) VALUES (1, 1, 'sample', 48.5, 38.0, :at, :at, 'none', '[]', "
+                "'[]', :at, :at)"
+            ),
+            {"at": opened},
+        )
     # Without the key file: refused, naming it, and the database is left at 0011.
     with pytest.raises(BadFileError) as refused:
         upgrade(engine, "0012")
@@ -257,7 +274,12 @@ def test_0012_seals_the_case_codes_already_there_and_refuses_without_the_key(
     with engine.connect() as connection:
         columns = {c["name"] for c in sa.inspect(engine).get_columns("cases")}
         owners = connection.execute(sa.text("SELECT owner FROM data_keys ORDER BY owner")).all()
-    assert "case_code" not in columns
+        # Changed in place: nothing that names a case cascaded away (a table copy would).
+        kept = [
+            connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
+            for name in ("case_events", "operations")
+        ]
+    assert "case_code" not in columns and kept == [1, 1]
     assert [o for (o,) in owners] == ["case:1", "case:2"]
     database = SqlCaseworkDatabase(engine, cipher=TEST_CIPHER)
     with database.unit_of_work(read_only=True) as uow:
@@ -269,3 +291,5 @@ def test_0012_seals_the_case_codes_already_there_and_refuses_without_the_key(
     with engine.connect() as connection:
         codes = connection.execute(sa.text("SELECT case_code FROM cases ORDER BY id")).all()
     assert [c for (c,) in codes] == ["7KDMTW3A", "22222222"]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM operations")).scalar() == 1

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -112,14 +113,17 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_last_changed_at_id", "last_changed_at", "id"),
         Index("ix_cases_opened_by_last_changed_at_id", "opened_by", "last_changed_at", "id"),
+        # Revision 0012 renamed case_code to code_index in place: the constraint kept its name.
+        UniqueConstraint("code_index", name="uq_cases_case_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Revision 0012: the case code only as its keyed blind index (found by exact match,
     # never by a plaintext column) and sealed under the case's data key (``case:<id>``).
-    # The key is made once the row has its id, in the same transaction.
-    code_index: Mapped[str] = mapped_column(String(64), unique=True)
-    data_key_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"), nullable=True)
+    # The key is made once the row has its id, in the same transaction; no foreign key
+    # names it (the revision changes the table in place, and keys are never deleted).
+    code_index: Mapped[str] = mapped_column(String(16))  # sealing.case_code_index
+    data_key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     sealed_code: Mapped[bytes] = mapped_column(LargeBinary)
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(16))

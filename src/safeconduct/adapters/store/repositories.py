@@ -24,7 +24,7 @@ from safeconduct.adapters.store.models import (
     UserRow,
     UtcDateTime,
 )
-from safeconduct.adapters.store.sealing import Sealer, case_owner
+from safeconduct.adapters.store.sealing import Sealer, case_code_index, case_owner
 from safeconduct.casework.case import Case, CaseEvent
 from safeconduct.casework.roles import Role
 from safeconduct.casework.status import CaseStatus
@@ -152,8 +152,8 @@ def _event_row(event: CaseEvent) -> CaseEventRow:
     )
 
 
-#: The associated data of a sealed case code (revision 0012), and its blind index's kind.
-_CODE_TABLE, _CODE_COLUMN, _CODE_INDEX = "cases", "case_code", "case_code"
+#: The associated data of a sealed case code (revision 0012).
+_CODE_TABLE, _CODE_COLUMN = "cases", "case_code"
 
 
 class SqlCases:
@@ -181,7 +181,7 @@ class SqlCases:
         self._lock = lock
 
     def _index(self, case_code: str) -> str:
-        return self._sealer.cipher.blind_index(_CODE_INDEX, case_code)
+        return case_code_index(self._sealer.cipher, case_code)
 
     def _code(self, case_id: int, key_id: str | None, sealed: bytes) -> str:
         if key_id is None:  # only inside add(), before the key is made

@@ -5,8 +5,9 @@ Revises: 0011
 
 ``cases.case_code`` goes. In its place:
 
-- ``code_index``: HMAC-SHA256 of the canonical code under the key file's index key
-  (unique), the only way a case is looked up by its code;
+- ``code_index``: the keyed blind index of the canonical code (the first 96 bits of its
+  HMAC-SHA256 under the key file's index key, 16 characters; unique), the only way a case
+  is looked up by its code;
 - ``sealed_code``: the code sealed under the case's data key (owner ``case:<id>``), bound to
   ``cases``/``case_code``/the row id, for showing it;
 - ``data_key_id``: that key.
@@ -16,6 +17,14 @@ upgrade is given the field cipher of ``$SAFECONDUCT_KEY_FILE`` when it is set (s
 :func:`safeconduct.adapters.store.migrate.upgrade`). Without it, a database holding cases
 is refused with a message and left as it was. A downgrade needs the cipher too, to write
 the codes back in the clear.
+
+Every change is made in place (``ADD COLUMN``, ``RENAME COLUMN``), never by copying the
+table as SQLite's batch mode would: dropping ``cases`` during a copy would cascade to every
+table that names a case (events, operations, teams, custody, messages) while foreign keys
+are enforced. So ``case_code`` is renamed to ``code_index``, keeping its type (16
+characters) and its unique constraint (and that constraint's name), and ``data_key_id``
+names its key without a foreign key (SQLite cannot drop a column that has one in place;
+data keys are destroyed, never deleted, so it cannot dangle).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
+from safeconduct.adapters.store.sealing import case_code_index
 from safeconduct.errors import BadFileError
 
 revision = "0012"
@@ -35,7 +45,6 @@ branch_labels = None
 depends_on = None
 
 _TABLE, _COLUMN = "cases", "case_code"  # the associated data of a sealed code
-_INDEX_KIND = "case_code"  # the blind index's kind (kept in step with SqlCases)
 
 
 def _cipher(what: str, cases: int) -> Any:
@@ -68,60 +77,74 @@ def _cipher(what: str, cases: int) -> Any:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
     rows = bind.execute(sa.text("SELECT id, case_code FROM cases ORDER BY id")).all()
     cipher = _cipher("seals", len(rows)) if rows else None
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("code_index", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("data_key_id", sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column("sealed_code", sa.LargeBinary(), nullable=True))
+    op.add_column("cases", sa.Column("data_key_id", sa.String(length=32), nullable=True))
+    # SQLite adds a NOT NULL column only with a default: a placeholder the fill overwrites
+    # at once (the store gives every new row its sealed code).
+    op.add_column(
+        "cases",
+        sa.Column(
+            "sealed_code",
+            sa.LargeBinary(),
+            server_default=sa.text("X''") if sqlite else None,
+            nullable=not sqlite,
+        ),
+    )
+    op.alter_column(
+        "cases",
+        "case_code",
+        new_column_name="code_index",
+        existing_type=sa.String(length=16),
+        existing_nullable=False,
+    )
     if cipher is not None:
-        keys = sa.table(
-            "data_keys",
-            sa.column("id"),
-            sa.column("owner"),
-            sa.column("wrapped_key"),
-            sa.column("master_key_id"),
-            sa.column("created_at", sa.DateTime(timezone=True)),
+        _seal_rows(bind, cipher, rows)
+    if not sqlite:
+        op.alter_column("cases", "sealed_code", existing_type=sa.LargeBinary(), nullable=False)
+
+
+def _seal_rows(bind: sa.Connection, cipher: Any, rows: list[Any]) -> None:
+    """Give each case of ``rows`` (id, code) a data key, its sealed code and blind index."""
+    keys = sa.table(
+        "data_keys",
+        sa.column("id"),
+        sa.column("owner"),
+        sa.column("wrapped_key"),
+        sa.column("master_key_id"),
+        sa.column("created_at"),
+    )
+    now = datetime.now(UTC)
+    for case_id, code in rows:
+        key = cipher.new_data_key(f"case:{case_id}")
+        bind.execute(
+            keys.insert().values(
+                id=key.id,
+                owner=key.owner,
+                wrapped_key=key.wrapped,
+                master_key_id=key.master_key_id,
+                created_at=now.replace(tzinfo=None) if bind.dialect.name == "sqlite" else now,
+            )
         )
-        now = datetime.now(UTC)
-        for case_id, code in rows:
-            key = cipher.new_data_key(f"case:{case_id}")
-            bind.execute(
-                keys.insert().values(
-                    id=key.id,
-                    owner=key.owner,
-                    wrapped_key=key.wrapped,
-                    master_key_id=key.master_key_id,
-                    created_at=now if bind.dialect.name != "sqlite" else now.replace(tzinfo=None),
-                )
-            )
-            sealed = cipher.encrypt(
-                json.dumps(code).encode("utf-8"),
-                table=_TABLE,
-                column=_COLUMN,
-                row=str(case_id),
-                key=key,
-            )
-            bind.execute(
-                sa.text(
-                    "UPDATE cases SET code_index = :index, data_key_id = :key, "
-                    "sealed_code = :sealed WHERE id = :id"
-                ),
-                {
-                    "index": cipher.blind_index(_INDEX_KIND, code),
-                    "key": key.id,
-                    "sealed": sealed,
-                    "id": case_id,
-                },
-            )
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_constraint("uq_cases_case_code", type_="unique")
-        batch.drop_column("case_code")
-        batch.alter_column("code_index", existing_type=sa.String(length=64), nullable=False)
-        batch.alter_column("sealed_code", existing_type=sa.LargeBinary(), nullable=False)
-        batch.create_unique_constraint("uq_cases_code_index", ["code_index"])
-        batch.create_foreign_key(
-            "fk_cases_data_key_id_data_keys", "data_keys", ["data_key_id"], ["id"]
+        sealed = cipher.encrypt(
+            json.dumps(code).encode("utf-8"),
+            table=_TABLE,
+            column=_COLUMN,
+            row=str(case_id),
+            key=key,
+        )
+        bind.execute(
+            sa.text(
+                "UPDATE cases SET code_index = :index, data_key_id = :key, "
+                "sealed_code = :sealed WHERE id = :id"
+            ),
+            {
+                "index": case_code_index(cipher, code),
+                "key": key.id,
+                "sealed": sealed,
+                "id": case_id,
+            },
         )
 
 
@@ -134,12 +157,16 @@ def downgrade() -> None:
         )
     ).all()
     cipher = _cipher("writes back", len(rows)) if rows else None
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("case_code", sa.String(length=16), nullable=True))
     if cipher is not None:
         from safeconduct.services.ports import WrappedDataKey
 
         for case_id, sealed, key_id, owner, wrapped, master in rows:
+            if wrapped is None:
+                raise BadFileError(
+                    f"case {case_id}'s data key was destroyed: its code cannot be written "
+                    "back; purge the case first",
+                    field="key_file",
+                )
             key = WrappedDataKey(
                 id=key_id, owner=owner, wrapped=bytes(wrapped), master_key_id=master
             )
@@ -149,14 +176,16 @@ def downgrade() -> None:
                 ).decode("utf-8")
             )
             bind.execute(
-                sa.text("UPDATE cases SET case_code = :code WHERE id = :id"),
+                sa.text("UPDATE cases SET code_index = :code WHERE id = :id"),
                 {"code": code, "id": case_id},
             )
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_constraint("fk_cases_data_key_id_data_keys", type_="foreignkey")
-        batch.drop_constraint("uq_cases_code_index", type_="unique")
-        batch.drop_column("sealed_code")
-        batch.drop_column("data_key_id")
-        batch.drop_column("code_index")
-        batch.alter_column("case_code", existing_type=sa.String(length=16), nullable=False)
-        batch.create_unique_constraint("uq_cases_case_code", ["case_code"])
+    op.alter_column(
+        "cases",
+        "code_index",
+        new_column_name="case_code",
+        existing_type=sa.String(length=16),
+        existing_nullable=False,
+    )
+    # SQLite >= 3.35 drops these in place (no index, key or constraint names them).
+    op.drop_column("cases", "sealed_code")
+    op.drop_column("cases", "data_key_id")
