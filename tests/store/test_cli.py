@@ -239,3 +239,26 @@ def test_cases_assign_and_unassign(
     unassign = ["cases", "unassign", "kyrylo", "--case-code", code, "--role", "crew"]
     status, out, _ = run([*unassign, *store.cli_args], capsys, monkeypatch)
     assert (status, out.strip()) == (0, "nobody is assigned")
+
+
+def test_cases_need_the_key_file_even_in_a_new_database(
+    store: Store,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Case codes are sealed (revision 0012): without a key file the case is refused in one
+    # line that says how to make one, and nothing is written.
+    monkeypatch.delenv("SAFECONDUCT_KEY_FILE")
+    status, out, err = run(["cases", "new", "--lang", "ru", *store.cli_args], capsys, monkeypatch)
+    assert status == 1 and out == ""
+    assert err.startswith("safeconduct: error: --key-file: ") and "keys init" in err
+    assert len(err.strip().splitlines()) == 1
+    key = tmp_path / "case.key"
+    assert run(["keys", "init", "--key-file", str(key)], capsys, monkeypatch)[0] == 0
+    new = ["cases", "new", "--lang", "ru", "--key-file", str(key), *store.cli_args]
+    status, out, _ = run(new, capsys, monkeypatch)
+    assert status == 0 and re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}\n", out)
+    listed = ["cases", "list", "--key-file", str(key), *store.cli_args]
+    status, listing, _ = run(listed, capsys, monkeypatch)
+    assert status == 0 and out.strip() in listing

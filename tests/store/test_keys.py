@@ -77,7 +77,10 @@ def test_the_store_is_tied_to_its_key_file_and_refuses_any_other(
     store: Store, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ports = _keys(store)
-    unlock(ports, None, actor=CONSOLE)  # nothing encrypted yet: no key file needed
+    # Even a new database needs its key file (case codes are sealed); nothing is written.
+    with pytest.raises(BadFileError, match="keys init") as refused:
+        unlock(ports, None, actor=CONSOLE)
+    assert refused.value.field == "key_file"
     assert _rows(store) == []
     right = _key_file(tmp_path, "right.key", capsys, monkeypatch)
     unlock(ports, _cipher(right), actor=CONSOLE)

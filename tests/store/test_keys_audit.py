@@ -46,7 +46,8 @@ def test_unlock_records_init_once_then_each_unlock_and_nothing_when_refused(
     store: Store,
 ) -> None:
     ports = _keys(store)
-    unlock(ports, None, actor=CONSOLE)  # no key file, nothing encrypted: no key used
+    with pytest.raises(BadFileError):  # no key file: refused, and nothing recorded
+        unlock(ports, None, actor=CONSOLE)
     assert _entries(store) == []
     right = AesGcmFieldCipher(new_master_key())
     record = f"key:{right.master_key_id}"

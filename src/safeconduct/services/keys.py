@@ -98,19 +98,26 @@ def key_record(cipher: FieldCipher) -> str:
     return f"key:{cipher.master_key_id}"
 
 
-def _check(uow: KeysUnitOfWork, cipher: FieldCipher | None, at: datetime) -> str | None:
+def _check(uow: KeysUnitOfWork, cipher: FieldCipher | None, at: datetime) -> str:
     """Check ``cipher`` against the database's keys in ``uow``; tie the database to it by
     a new check key when it holds none. Returns ``"key_init"`` when it was tied now,
-    ``"key_unlock"`` when it was tied before, None without a key file."""
+    ``"key_unlock"`` when it was tied before."""
     keys = uow.data_keys.live()
     if cipher is None:
+        # Every case's code is sealed (revision 0012): without a key file the store can
+        # hold no case, so it is refused from the first start, not at the first case.
         if keys:
             raise BadFileError(
                 "this database holds encrypted data: give its key file (or set "
                 "SAFECONDUCT_KEY_FILE)",
                 field="key_file",
             )
-        return None
+        raise BadFileError(
+            "personal data is kept encrypted and this database has no key file yet: make "
+            "one with `safeconduct keys init --key-file FILE`, keep a copy somewhere safe, "
+            "and give it (or set SAFECONDUCT_KEY_FILE)",
+            field="key_file",
+        )
     foreign = [key for key in keys if key.master_key_id != cipher.master_key_id]
     if foreign:
         raise BadFileError(
@@ -134,14 +141,13 @@ def unlock(ports: KeysPorts, cipher: FieldCipher | None, *, actor: Actor) -> Non
     Nothing is changed when it is refused. Given a key file and holding no check key yet,
     the database is tied to that key file by a new check key, audited as ``key_init``;
     every later unlock with it is audited as ``key_unlock`` (record ``key:<master key
-    id>``), in the transaction that checked it. Without a key file (a database holding no
-    encrypted data yet) no key is used and nothing is recorded.
+    id>``), in the transaction that checked it.
 
     Raises
     ------
     BadFileError
-        ``field="key_file"``: the database holds data keys and no key file was given, or
-        the key file given does not open them.
+        ``field="key_file"``: no key file was given (every case code is sealed, so even a
+        new database needs one), or the key file given does not open the database's keys.
     PermissionDeniedError
         Not at the console.
     """
@@ -149,9 +155,8 @@ def unlock(ports: KeysPorts, cipher: FieldCipher | None, *, actor: Actor) -> Non
     at = ports.clock()
     with ports.database.unit_of_work() as uow:
         action = _check(uow, cipher, at)
-        if action is not None:
-            assert cipher is not None
-            audit.record(uow, actor, action, key_record(cipher), at=at)
+        assert cipher is not None  # refused above otherwise
+        audit.record(uow, actor, action, key_record(cipher), at=at)
 
 
 def init(ports: KeysPorts, cipher: FieldCipher, *, actor: Actor) -> bool:
@@ -168,7 +173,6 @@ def init(ports: KeysPorts, cipher: FieldCipher, *, actor: Actor) -> bool:
     at = ports.clock()
     with ports.database.unit_of_work() as uow:
         action = _check(uow, cipher, at)
-        assert action is not None
         audit.record(uow, actor, action, key_record(cipher), at=at)
     return action == "key_init"
 

@@ -52,6 +52,16 @@ DbOption = Annotated[
         "postgresql+psycopg://user@host:5432/name (default: $SAFECONDUCT_DB if set).",
     ),
 ]
+#: The key file of the commands that open the store's personal data (case codes are sealed).
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="The key file made by `safeconduct keys init` (default: $SAFECONDUCT_KEY_FILE). "
+        "Personal data, case codes included, is encrypted with it.",
+        show_default=False,
+    ),
+]
 
 
 def open_database(data: Path | None, db: str | None) -> CaseworkPorts:
@@ -59,6 +69,20 @@ def open_database(data: Path | None, db: str | None) -> CaseworkPorts:
     from safeconduct import bootstrap
 
     return bootstrap.casework_ports(data=data, db=db)
+
+
+def open_store(data: Path | None, db: str | None, key_file: Path | None) -> CaseworkPorts:
+    """:func:`open_database`, then opened with its key file (refused, and closed, when the
+    key file is missing or another one)."""
+    from safeconduct import bootstrap
+
+    ports = open_database(data, db)
+    try:
+        bootstrap.unlock_store(ports, key_file)
+    except BaseException:
+        ports.database.close()
+        raise
+    return ports
 
 
 def format_time(moment: datetime) -> str:
@@ -93,11 +117,12 @@ def new_command(
     ] = "hotline",
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Open a new case and print its case code (XXXX-XXXX)."""
     from safeconduct.services.casework import CONSOLE, open_case
 
-    ports = open_database(data, db)
+    ports = open_store(data, db, key_file)
     try:
         case = open_case(ports, language=lang, channel=channel, actor=CONSOLE)
     finally:
@@ -106,11 +131,13 @@ def new_command(
 
 
 @cases_app.command("list")
-def list_command(data: DataOption = None, db: DbOption = None) -> None:
+def list_command(
+    data: DataOption = None, db: DbOption = None, key_file: KeyFileOption = None
+) -> None:
     """List every case, oldest first: code, language, channel, status, opened, last change."""
     from safeconduct.services.casework import CONSOLE, MAX_PAGE_SIZE, CaseSummary, list_cases
 
-    ports = open_database(data, db)
+    ports = open_store(data, db, key_file)
     cases: list[CaseSummary] = []
     try:
         after: str | None = None
@@ -152,13 +179,20 @@ def _print_team(assignments: list[Assignment]) -> None:
 
 
 def _change_team(
-    case_code: str, user: str, role: str, data: Path | None, db: str | None, *, add: bool
+    case_code: str,
+    user: str,
+    role: str,
+    data: Path | None,
+    db: str | None,
+    key_file: Path | None,
+    *,
+    add: bool,
 ) -> None:
     """Assign (or take off) ``user`` at the console, then print the case's team."""
     from safeconduct.services import casework
 
     change = casework.assign_to_case if add else casework.unassign_from_case
-    ports = open_database(data, db)
+    ports = open_store(data, db, key_file)
     try:
         team = change(ports, case_code, user, role, actor=casework.CONSOLE)
     finally:
@@ -173,10 +207,11 @@ def assign_command(
     role: Annotated[str, typer.Option("--role", help="crew or reception.")],
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Assign a crew member or a reception team member to a case; it becomes theirs to see.
     Prints everyone assigned."""
-    _change_team(case_code, user, role, data, db, add=True)
+    _change_team(case_code, user, role, data, db, key_file, add=True)
 
 
 @cases_app.command("unassign")
@@ -186,6 +221,7 @@ def unassign_command(
     role: Annotated[str, typer.Option("--role", help="crew or reception.")],
     data: DataOption = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Take a user off a case. Prints everyone still assigned."""
-    _change_team(case_code, user, role, data, db, add=False)
+    _change_team(case_code, user, role, data, db, key_file, add=False)

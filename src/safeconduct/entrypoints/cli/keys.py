@@ -16,7 +16,14 @@ from typing import Annotated
 
 import typer
 
-from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_database
+from safeconduct.entrypoints.cli.cases import (  # KeyFileOption: the other commands' import
+    DataOption,
+    DbOption,
+    KeyFileOption,
+    open_database,
+)
+
+__all__ = ["KeyFileOption", "keys_app"]
 
 keys_app = typer.Typer(
     help="The key file that protects personal data: make one, rotate it.",
@@ -24,16 +31,6 @@ keys_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-#: The key file of the commands that open the store (``serve``, ``worker``, ``custody``).
-KeyFileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--key-file",
-        help="The key file made by `safeconduct keys init` (default: $SAFECONDUCT_KEY_FILE). "
-        "Needed once the database holds encrypted data.",
-        show_default=False,
-    ),
-]
 
 
 @keys_app.command("init")
