@@ -515,25 +515,31 @@ def retention_ports(
     )
 
 
-def start_purge_job(ports: RetentionPorts, *, every_s: float) -> Callable[[], None]:
-    """Run the purge every ``every_s`` seconds on a background thread (as the console);
-    return the function that stops it."""
+def start_purge_job(
+    ports: RetentionPorts, *, every_s: float, exports: ExportPorts | None = None
+) -> Callable[[], None]:
+    """Run the purge every ``every_s`` seconds on a background thread (as the console),
+    and delete the kept ``exports`` that expired; return the function that stops it."""
     import logging
 
     from safeconduct.adapters.jobs.periodic import PeriodicTask
     from safeconduct.services.casework import CONSOLE
+    from safeconduct.services.exports import purge_expired_exports
     from safeconduct.services.retention import purge
 
     log = logging.getLogger("safeconduct.retention")
 
     def run() -> None:
         report = purge(ports, actor=CONSOLE)
+        expired = 0 if exports is None else purge_expired_exports(exports)
         log.info(
-            "purge: %d case(s) purged %s, %d due for hand-over, master key %s",
+            "purge: %d case(s) purged %s, %d due for hand-over, master key %s, "
+            "%d expired export(s) deleted",
             report.total_purged,
             report.purged,
             report.handover_due,
             "rotated" if report.rotated_to else "unchanged",
+            expired,
         )
 
     return PeriodicTask(run, every_s, name="safeconduct-purge").start()

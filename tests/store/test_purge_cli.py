@@ -146,3 +146,22 @@ def test_cases_message_commands(
     assert status != 0 and err.startswith("safeconduct: error: MESSAGE_ID: ")
     status, _, err = run([*add, "--direction", "sideways", "--text", "x"], capsys, monkeypatch)
     assert status != 0 and "--direction: " in err
+
+
+def test_purge_deletes_the_kept_exports_that_expired(
+    store: Store, service: Service, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.backend != "sqlite":
+        pytest.skip("kept exports live in the data folder, which --db has none of")
+    from safeconduct.adapters.formats.export_archive import FolderExports
+
+    old, new = "0" * 32, "f" * 32  # export ids: 32 hex digits
+    kept = FolderExports(Path(store.cli_args[1]) / "exports")
+    kept.keep(old, b"PK", {"expires_at": LONG_AGO.isoformat(), "maker": "rita"})
+    kept.keep(new, b"PK", {"expires_at": "2999-01-01T00:00:00+00:00", "maker": "rita"})
+    status, out, _ = run(["purge", "--dry-run", *store.cli_args], capsys, monkeypatch)
+    assert status == 0 and "export" not in out and kept.archive(old) == b"PK"
+    status, out, err = run(["purge", *store.cli_args], capsys, monkeypatch)
+    assert (status, err) == (0, ""), err
+    assert "deleted 1 expired export(s)" in out
+    assert kept.archive(old) is None and kept.archive(new) == b"PK"

@@ -51,6 +51,7 @@ def purge_command(
     master key is rotated after, in place in the key file (back up the new key file)."""
     from safeconduct import bootstrap
     from safeconduct.services.casework import CONSOLE
+    from safeconduct.services.exports import purge_expired_exports
     from safeconduct.services.retention import purge
 
     casework = open_database(data, db)
@@ -60,6 +61,8 @@ def purge_command(
             casework, key_file=key_file, settings=settings, data=data, db=db
         )
         report = purge(ports, dry_run=dry_run, actor=CONSOLE)
+        # The exports kept for download go once expired (they hold personal data too).
+        expired = 0 if dry_run else purge_expired_exports(bootstrap.export_ports(casework, data))
     finally:
         casework.database.close()
     verb = "would purge" if dry_run else "purged"
@@ -74,6 +77,8 @@ def purge_command(
     )
     if report.deleted:
         typer.echo("deleted: " + ", ".join(f"{k} {v}" for k, v in report.deleted.items()))
+    if expired:
+        typer.echo(f"deleted {expired} expired export(s) kept for download")
     if report.rotated_to is not None:
         typer.echo(
             f"master key rotated to {report.rotated_to}: copies of the database taken before "

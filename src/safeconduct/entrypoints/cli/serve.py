@@ -117,7 +117,11 @@ def serve_command(
         )
         stop_purges = lambda: None  # noqa: E731
         if purge_hours > 0:
-            stop_purges = bootstrap.start_purge_job(retention, every_s=purge_hours * 3600.0)
+            stop_purges = bootstrap.start_purge_job(
+                retention,
+                every_s=purge_hours * 3600.0,
+                exports=bootstrap.export_ports(ports, data),
+            )
             _say(f"purge of cases whose retention period is over every {purge_hours:g} h")
         try:
             uvicorn.run(create_app(ports), host=host, port=port, log_level="info")
