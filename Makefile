@@ -38,17 +38,19 @@ lint: $(STAMP)
 test: $(STAMP) static lint oracles browser
 	$(BIN)/pytest
 
-# GRASS GIS and GDAL's tools, the peers the oracle tests and benchmarks compare against.
-# Installed with apt (Debian/Ubuntu) when missing and we are root; otherwise left alone, and
-# the pytest summary says in one line how many oracle tests skipped.
+# GRASS GIS and GDAL's tools, the peers the oracle tests and benchmarks compare against, and
+# 7-Zip, which must open the encrypted exports. Installed with apt (Debian/Ubuntu) when
+# missing and we are root; otherwise left alone, and the pytest summary says in one line how
+# many oracle tests skipped.
 oracles:
-	@if command -v grass >/dev/null && command -v gdal_viewshed >/dev/null; then :; \
+	@if command -v grass >/dev/null && command -v gdal_viewshed >/dev/null && \
+		command -v 7z >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing GRASS GIS and GDAL (grass-core, gdal-bin) for the oracle tests"; \
+		echo "installing GRASS GIS, GDAL and 7-Zip (grass-core, gdal-bin, p7zip-full) for the oracle tests"; \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			grass-core gdal-bin >/dev/null || \
-		echo "apt-get could not install grass-core gdal-bin: the oracle tests will skip"; \
+			grass-core gdal-bin p7zip-full >/dev/null || \
+		echo "apt-get could not install grass-core gdal-bin p7zip-full: the oracle tests will skip"; \
 	else \
 		echo "GRASS GIS or gdal_viewshed missing and cannot install them (not root, or no apt):"; \
 		echo "the oracle tests will skip"; \
