@@ -197,7 +197,7 @@ def purge(
                 uow,
                 actor,
                 "key_rotate_after_purge",
-                f"master_key:{rotated_to}",
+                f"key:{rotated_to}",  # as every key operation (services.keys.key_record)
                 changed={"from": old_id, "to": rotated_to, "rewrapped": count},
                 at=at,
             )
