@@ -39,6 +39,7 @@ from safeconduct.services.casework import (
     transition_case,
 )
 from safeconduct.services.custody import CustodyPorts
+from safeconduct.services.messages import MessagesPorts, add_message
 from tests.conftest import TEST_CIPHER
 from tests.store.conftest import FAST_PASSWORDS, Store
 
@@ -82,6 +83,10 @@ CUSTODY_SECRETS = (
     "фото дочери Алины",
     "Посадка возле Старого Млина",
 )
+
+
+#: What a conversation holds: a chat handle, a phone number, an attachment's name and text.
+CHAT = ("@pavlo_kovalenko_1999", "+380 67 123 45 67", "Павло_паспорт.txt", "Ковальчук Павло, 1999")
 
 
 @pytest.fixture
@@ -135,8 +140,20 @@ def test_a_copy_of_the_database_holds_no_registered_identity(
     with cp.database.unit_of_work(read_only=True) as uow:
         (case,) = uow.cases.list_page(limit=2)  # revision 0012: the case code sealed too
     codes = [case.case_code, format_case_code(case.case_code)]
+    # The conversation (revision 0010): a contact handle, a phone number, an attachment.
+    add_message(
+        MessagesPorts(database=cp.database),  # type: ignore[arg-type]
+        case.id,
+        text=f"{CHAT[0]}, {CHAT[1]}",
+        direction="in",
+        attachment_name=CHAT[2],
+        attachment_type="text/plain",
+        attachment=CHAT[3].encode("utf-8"),
+        actor=CONSOLE,
+        now=NOW,
+    )
     copy = _copy_of(store, tmp_path)
-    for secret in [*_secrets(numbers), *CUSTODY_SECRETS, *codes]:
+    for secret in [*_secrets(numbers), *CUSTODY_SECRETS, *codes, *CHAT]:
         for form in _forms(secret):
             assert form not in copy, f"{secret!r} is in the copy in plain text"
     # The grep would see what is kept in the clear: the registrar's name and the language.
