@@ -1516,3 +1516,66 @@ class MasterKeyRotation(Protocol):
     def rotate(self) -> tuple[str, str, int]:
         """Rotate; the old and new master key ids and the number of keys re-wrapped."""
         ...
+
+
+# ----------------------------------------------------------------- chat channels (intake)
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A person's message as a chat channel delivers it, before the intake reads it.
+
+    The same fields as the intake's incoming message; ``kind`` is one of text, command,
+    sticker, photo, document, location, voice, video, other. ``sender`` is the channel's
+    handle of the conversation (a Telegram chat id); ``message_id`` is unique within the
+    channel. A location's coordinates are never carried: its ``text`` is empty. ``media`` is
+    None unless the channel downloaded the file; ``received_at`` is UTC.
+    """
+
+    channel: str
+    sender: str
+    message_id: str
+    text: str
+    kind: str
+    media: bytes | None
+    media_type: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ChatInput:
+    """One update of a chat channel: its position (to acknowledge once handled) and the
+    person's message, or None for an update the intake has no use for (a group's message,
+    a button press, a service note), acknowledged all the same."""
+
+    position: int
+    message: ChatMessage | None
+
+
+class ChatChannel(Protocol):
+    """A messenger the intake talks through (Telegram; later Signal, an SMS gateway, a web
+    form). The channel keeps what it delivered until acknowledged: an update handed out by
+    :meth:`receive` and never acknowledged comes back on a later call, so that no message is
+    lost when the intake fails before it committed one."""
+
+    name: str
+
+    def receive(self, timeout_s: float) -> Sequence[ChatInput]:
+        """The next updates in order, waiting up to ``timeout_s`` seconds for one (long
+        poll); empty when none came or the service was unavailable (the channel then waited
+        as long as the service asked, or backed off)."""
+        ...
+
+    def acknowledge(self, position: int) -> None:
+        """Mark every update up to ``position`` handled: the service may forget them."""
+        ...
+
+    def send(self, recipient: str, text: str, quick_replies: Sequence[str] = ()) -> str:
+        """Send ``text`` (with reply buttons) to ``recipient``; "sent", "retry" (the service
+        is unavailable now: try again later) or "refused" (never deliverable: the person
+        blocked the bot, the chat is gone)."""
+        ...
+
+    def close(self) -> None:
+        """Acknowledge to the service what was handled and release the connection."""
+        ...

@@ -1,0 +1,1 @@
+"""Chat channels the intake talks through (:class:`~safeconduct.services.ports.ChatChannel`)."""
