@@ -133,8 +133,14 @@ class FakeUser:
 
     def voice(self) -> int:
         return self._post(
-            {"voice": {"file_id": "v", "file_unique_id": "v1", "duration": 3,
-                       "mime_type": "audio/ogg"}}
+            {
+                "voice": {
+                    "file_id": "v",
+                    "file_unique_id": "v1",
+                    "duration": 3,
+                    "mime_type": "audio/ogg",
+                }
+            }
         )
 
     def replies(self) -> list[Sent]:
@@ -214,8 +220,9 @@ class FakeBotApi:
             found = self._users[chat_id] = FakeUser(self, chat_id, first_name, language_code)
         return found
 
-    def fail(self, method: str, kind: str, *, times: int = 1, retry_after: int = 1,
-             hang_s: float = 3.0) -> None:
+    def fail(
+        self, method: str, kind: str, *, times: int = 1, retry_after: int = 1, hang_s: float = 3.0
+    ) -> None:
         """Answer the next ``times`` calls of ``method`` with a failure of ``kind``."""
         with self._cond:
             self._failures.append(Failure(method, kind, times, retry_after, hang_s))
@@ -266,18 +273,24 @@ class FakeBotApi:
             self.calls.append(call)
         if len(parts) != 2 or parts[0] != f"bot{self.token}":
             call.status = 401
-            self._answer(request, 401, {"ok": False, "error_code": 401,
-                                        "description": "Unauthorized"})
+            self._answer(
+                request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
             return
         failure = self._take_failure(method)
         if failure is not None:
             if failure.kind == "429":
                 call.status = 429
-                self._answer(request, 429, {
-                    "ok": False, "error_code": 429,
-                    "description": f"Too Many Requests: retry after {failure.retry_after}",
-                    "parameters": {"retry_after": failure.retry_after},
-                })
+                self._answer(
+                    request,
+                    429,
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {failure.retry_after}",
+                        "parameters": {"retry_after": failure.retry_after},
+                    },
+                )
             elif failure.kind == "502":
                 call.status = 502
                 body = b"<html><body>502 Bad Gateway</body></html>"
@@ -294,16 +307,20 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             call.status = 404
-            self._answer(request, 404, {"ok": False, "error_code": 404,
-                                        "description": "Not Found: method not found"})
+            self._answer(
+                request,
+                404,
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+            )
             return
         status, result = handler(params)
         call.status = status
         if status == 200:
             self._answer(request, 200, {"ok": True, "result": result})
         else:
-            self._answer(request, status, {"ok": False, "error_code": status,
-                                           "description": str(result)})
+            self._answer(
+                request, status, {"ok": False, "error_code": status, "description": str(result)}
+            )
 
     def _take_failure(self, method: str) -> Failure | None:
         with self._cond:
@@ -339,9 +356,15 @@ class FakeBotApi:
     # ------------------------------------------------------------ methods
 
     def _api_getMe(self, params: dict[str, Any]) -> tuple[int, Any]:  # noqa: N802
-        return 200, {"id": BOT_ID, "is_bot": True, "first_name": "Safe conduct",
-                     "username": BOT_USERNAME, "can_join_groups": False,
-                     "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return 200, {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Safe conduct",
+            "username": BOT_USERNAME,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _api_deleteWebhook(self, params: dict[str, Any]) -> tuple[int, Any]:  # noqa: N802
         return 200, True
@@ -390,7 +413,11 @@ class FakeBotApi:
             "message_id": message_id,
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": user.first_name},
-            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Safe conduct",
-                     "username": BOT_USERNAME},
+            "from": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Safe conduct",
+                "username": BOT_USERNAME,
+            },
             "text": text,
         }

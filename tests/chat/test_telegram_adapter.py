@@ -69,14 +69,31 @@ def test_every_kind_of_message_is_mapped(api: FakeBotApi) -> None:
     user.location(48.1, 37.9)
     user.voice()
     user.say("🙂🙂🙂")
-    api.push_update({"message": {"message_id": 1, "date": 1, "text": "hi",
-                                 "chat": {"id": -100, "type": "group", "title": "g"}}})
+    api.push_update(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "text": "hi",
+                "chat": {"id": -100, "type": "group", "title": "g"},
+            }
+        }
+    )
     ch = channel(api)
     try:
         batch = ch.receive(0)
         kinds = [(i.message.kind if i.message else None) for i in batch]
-        assert kinds == ["text", "command", "sticker", "photo", "document", "location",
-                         "voice", "text", None]
+        assert kinds == [
+            "text",
+            "command",
+            "sticker",
+            "photo",
+            "document",
+            "location",
+            "voice",
+            "text",
+            None,
+        ]
         texts = [i.message.text for i in batch if i.message]
         assert texts[:6] == ["Хочу сдаться", "/start", "👍", "это я", "", ""]
         located = batch[5].message
@@ -143,9 +160,7 @@ def test_send_retries_as_asked_and_says_what_became_of_the_message(api: FakeBotA
         ch.close()
 
 
-def test_the_token_never_reaches_the_log(
-    api: FakeBotApi, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_token_never_reaches_the_log(api: FakeBotApi, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     api.user(505).say("hi")
     ch = channel(api)

@@ -207,8 +207,13 @@ class TelegramChannel:
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
         self._guard_loggers(
-            "telegram", "telegram.Bot", "telegram.request", "telegram.request.BaseRequest",
-            "telegram.request.HTTPXRequest", "httpx", "httpcore",
+            "telegram",
+            "telegram.Bot",
+            "telegram.request",
+            "telegram.request.BaseRequest",
+            "telegram.request.HTTPXRequest",
+            "httpx",
+            "httpcore",
         )
         self._timeout = request_timeout_s
         self._max_backoff = max_backoff_s
@@ -290,7 +295,9 @@ class TelegramChannel:
             if self._handled is not None and self._handled + 1 != self._offset:
                 self._run(
                     self._bot.get_updates(
-                        offset=self._handled + 1, timeout=0, limit=1,
+                        offset=self._handled + 1,
+                        timeout=0,
+                        limit=1,
                         allowed_updates=ALLOWED_UPDATES,
                     )
                 )
