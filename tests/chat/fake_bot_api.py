@@ -175,6 +175,7 @@ class FakeBotApi:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.closing = threading.Event()
+        self.blocked: set[int] = set()  # chats whose user blocked the bot (sendMessage: 403)
 
     # ------------------------------------------------------------ life cycle
 
@@ -395,6 +396,8 @@ class FakeBotApi:
             return 400, "Bad Request: message is too long"
         if chat_id not in self._users:
             return 400, "Bad Request: chat not found"
+        if chat_id in self.blocked:
+            return 403, "Forbidden: bot was blocked by the user"
         markup = params.get("reply_markup") or {}
         if isinstance(markup, str):
             markup = json.loads(markup)

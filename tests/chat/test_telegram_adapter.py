@@ -154,6 +154,9 @@ def test_send_retries_as_asked_and_says_what_became_of_the_message(api: FakeBotA
         api.fail("sendMessage", "502", times=2)
         assert ch.send("504", "again") == "retry"
         assert ch.send("404404", "nobody") == "refused"
+        api.blocked.add(504)
+        assert ch.send("504", "blocked") == "refused"
+        api.blocked.clear()
         assert ch.send("504", "x" * 9000) == "sent"
         assert [len(s.text) for s in api.sent_messages()[1:]] == [4096, 4096, 808]
     finally:
