@@ -56,6 +56,8 @@ class _State:
     unsent: deque[OutgoingMessage] = field(default_factory=deque)
     refused_outbox: set[int] = field(default_factory=set)
     reminders_at: float | None = None
+    channel_down: bool = False  # the channel answered "retry" in this round
+    backlog: bool = False  # messages wait in the outbox since a "retry": they go first
     failures: int = 0
 
 
@@ -123,19 +125,30 @@ def _incoming(calls: IntakeCalls, item: ChatInput) -> Any:
     )
 
 
-def _deliver(ports: ChannelPorts, state: _State, reply: OutgoingMessage) -> str:
+def _deliver(ports: ChannelPorts, state: _State, reply: OutgoingMessage, *, reply_to: bool) -> str:
+    """Send ``reply``; mark it sent in the outbox when it has an id there. A channel that
+    answered "retry" is not tried again before the next round (the order of the messages
+    is kept: the outbox gives them oldest first)."""
+    if state.channel_down:
+        return RETRY
     outcome = ports.channel.send(reply.recipient, reply.text, tuple(reply.quick_replies))
     if outcome == SENT:
-        if reply.outbox_id is not None:
-            state.calls.mark_sent(ports.intake, reply.outbox_id)
-            state.counts.outbox_sent += 1
-        else:
+        if reply_to:
             state.counts.replies_sent += 1
+        else:
+            state.counts.outbox_sent += 1
+        if reply.outbox_id is not None:
+            try:
+                state.calls.mark_sent(ports.intake, reply.outbox_id)
+            except Exception as error:  # sent twice at worst, once the outbox gives it again
+                _log.warning("could not mark outbox message sent: %s", type(error).__name__)
     elif outcome == REFUSED:
         state.counts.refused += 1
         if reply.outbox_id is not None:
             state.refused_outbox.add(reply.outbox_id)
         _log.warning("the channel refused a message for good (the person blocked the bot?)")
+    else:
+        state.channel_down = state.backlog = True
     return outcome
 
 
@@ -180,7 +193,7 @@ def _handle(ports: ChannelPorts, state: _State, batch: list[ChatInput], max_atte
         for reply in replies:
             if reply.outbox_id is None and state.unsent:
                 state.unsent.append(reply)  # keep the order behind what waits already
-            elif _deliver(ports, state, reply) == RETRY and reply.outbox_id is None:
+            elif _deliver(ports, state, reply, reply_to=True) == RETRY and reply.outbox_id is None:
                 state.unsent.append(reply)
     return True
 
@@ -189,13 +202,13 @@ def _flush(ports: ChannelPorts, state: _State) -> None:
     """Send the replies kept after a failed send, then the outbox, until the channel fails."""
 
     while state.unsent:
-        if _deliver(ports, state, state.unsent[0]) == RETRY:
+        if _deliver(ports, state, state.unsent[0], reply_to=True) == RETRY:
             return
         state.unsent.popleft()
     for reply in state.calls.pending_outbox(ports.intake, ports.channel.name):
         if reply.outbox_id in state.refused_outbox:
             continue
-        if _deliver(ports, state, reply) == RETRY:
+        if _deliver(ports, state, reply, reply_to=False) == RETRY:
             return
 
 
@@ -210,7 +223,15 @@ def run_round(
     """One round of the loop (see the module's description)."""
 
     state.counts.rounds += 1
+    state.channel_down = False
     batch = list(ports.channel.receive(poll_timeout_s))
+    if state.backlog and batch:
+        state.backlog = False
+        try:
+            _flush(ports, state)
+        except Exception as error:
+            _log.warning("the outbox failed: %s", type(error).__name__)
+        state.channel_down = False
     if _handle(ports, state, batch, max_attempts):
         state.failures = 0
     else:
