@@ -29,6 +29,7 @@ TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
     "case_assignments", "prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
     "case_prisoners", "audit_entries", "data_keys", "case_messages",
+    "intake_conversations", "intake_outbox", "intake_received",
 }  # fmt: skip
 
 
@@ -51,8 +52,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0010_case_messages.py",
         "0011_sealed_custody_fields.py",
         "0012_sealed_case_codes.py",
+        "0013_intake.py",
     ]
-    assert head_revision() == "0012"
+    assert head_revision() == "0013"
 
 
 def test_upgrade_from_an_empty_database(

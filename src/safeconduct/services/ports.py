@@ -1579,3 +1579,39 @@ class ChatChannel(Protocol):
     def close(self) -> None:
         """Acknowledge to the service what was handled and release the connection."""
         ...
+
+
+# ----------------------------------------------------------------- intake (revision 0013)
+
+
+@dataclass(frozen=True)
+class IntakeConversation:
+    """An intake conversation as stored (revision 0013); ``run`` and ``meeting`` are
+    JSON values, sealed in the store."""
+
+    case_id: int
+    channel: str
+    sender: str
+    run: dict[str, object]
+    status: str
+    created_at: datetime
+    meeting: dict[str, object] | None = None
+    flagged_reason: str | None = None
+    operator: str | None = None
+    last_in_at: datetime | None = None
+    last_out_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message in the intake outbox (revision 0013), opened."""
+
+    id: int
+    case_id: int
+    channel: str
+    kind: str
+    recipient: str
+    text: str
+    quick_replies: tuple[str, ...]
+    created_at: datetime
+    attempts: int

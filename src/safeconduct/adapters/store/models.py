@@ -421,3 +421,63 @@ class CaseMessageRow(Base):
     attachment_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
     sealed_attachment_name: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     sealed_attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class IntakeConversationRow(Base):
+    """A chat conversation of the intake bot, one per case it opened (revision 0013).
+
+    The sender is found by ``sender_index`` (keyed blind index of ``channel:handle``); the
+    handle, the flow run and the proposed meeting are sealed under the case's data key
+    (owner ``case:<id>``), bound to this table, their column and the case id.
+    """
+
+    __tablename__ = "intake_conversations"
+    __table_args__ = (
+        Index("ix_intake_conversations_sender_index", "sender_index"),
+        Index("ix_intake_conversations_status", "status"),
+    )
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_index: Mapped[str] = mapped_column(String(64))
+    data_key_id: Mapped[str] = mapped_column(String(32))
+    sealed_sender: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_run: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_meeting: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    flagged_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IntakeOutboxRow(Base):
+    """A message the channel adapter has to deliver (revision 0013), sealed under the
+    case's data key; ``sent_at`` set once delivered."""
+
+    __tablename__ = "intake_outbox"
+    __table_args__ = (Index("ix_intake_outbox_channel_sent_at", "channel", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    data_key_id: Mapped[str] = mapped_column(String(32))
+    sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IntakeReceivedRow(Base):
+    """The keyed blind index of a (channel, handle, message id) processed (revision
+    0013): a message the channel delivers twice is processed once."""
+
+    __tablename__ = "intake_received"
+
+    message_index: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

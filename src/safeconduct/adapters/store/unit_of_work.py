@@ -29,6 +29,7 @@ from safeconduct.adapters.store.custody import (
     SqlReceipts,
 )
 from safeconduct.adapters.store.engine import database_errors
+from safeconduct.adapters.store.intake import SqlIntake
 from safeconduct.adapters.store.messages import SqlMessages
 from safeconduct.adapters.store.operations import SqlOperations, SqlPlanJobs
 from safeconduct.adapters.store.repositories import SqlCases, SqlTokens, SqlUsers
@@ -69,6 +70,8 @@ class SqlUnitOfWork:
         # deletes (adapters/store/retention.py).
         self.messages = SqlMessages(sealed, session)
         self.retention = SqlRetention(session)
+        # Revision 0013: the intake's conversations, outbox and processed messages.
+        self.intake = SqlIntake(sealed, session)
 
 
 class SqlCaseworkDatabase:
