@@ -321,7 +321,7 @@ def _stored_text(message: IncomingMessage) -> str:
     # The person's words; of a file only its kind and size (the bytes are never kept).
     text = message.text[:MAX_TEXT]
     if message.kind in ("text", "command"):
-        return text
+        return text if text.strip() else "[empty]"
     size = 0 if message.media is None else len(message.media)
     note = f"[{message.kind}, {size} bytes, not kept]"
     return f"{note} {text}"[:MAX_TEXT] if text else note
@@ -382,7 +382,7 @@ def _queue(
                 at=at,
                 author=author,
                 direction="out",
-                text=reply.text[:MAX_TEXT],
+                text=reply.text[:MAX_TEXT] if reply.text.strip() else "[empty]",
             )
         )
         outbox_id = uow.intake.outbox_add(
