@@ -360,3 +360,51 @@ def test_every_step_is_audited(iports: intake.IntakePorts) -> None:
         )
     assert actions.count("intake.receive") == 2
     assert {"case.open", "intake.take_over", "intake.read"} <= set(actions)
+
+
+def _default_flow() -> Flow:
+    import json
+    from importlib import resources
+
+    from safeconduct.intake.flow import flow_from_json
+
+    text = resources.files("safeconduct.intake").joinpath("flows/default.json").read_text("utf-8")
+    return flow_from_json(json.loads(text))
+
+
+@pytest.mark.parametrize(("choice", "language"), [("1", "ru"), ("2", "uk"), ("3", "en")])
+def test_the_default_flow_ends_with_a_code_and_a_case_in_the_inbox(
+    ports: CaseworkPorts, clock: Clock, choice: str, language: str
+) -> None:
+    iports = intake.IntakePorts(
+        database=ports.database,  # type: ignore[arg-type]
+        flow=_default_flow(),
+        clock=clock,
+        rng=random.Random(3),
+    )
+    said: list[str] = []
+    for i, (text, kind) in enumerate(
+        [
+            ("/start", "command"),
+            (choice, "text"),
+            ("1", "text"),
+            ("3", "text"),
+            ("нет" if language == "ru" else "ні" if language == "uk" else "no", "text"),
+            ("04:00-05:00", "text"),
+            ("1", "text"),
+        ]
+    ):
+        replies = intake.receive(iports, _msg(text, kind=kind, at=AT + timedelta(minutes=i)))
+        said.extend(r.text for r in replies)
+    case_id = _case_ids(iports)[-1]
+    (entry,) = intake.inbox(iports, OLGA)
+    assert (entry.case_id, entry.status, entry.language) == (case_id, "waiting_operator", language)
+    intake.take_over(iports, case_id, OLGA)
+    view = intake.conversation(iports, case_id, OLGA)
+    assert view.summary["group_size"] == "3"
+    code = view.case_code
+    assert any(code in text or f"{code[:4]}-{code[4:]}" in text for text in said)
+    assert not any(intake.contains_coordinates(text) for text in said)
+    with iports.database.unit_of_work(read_only=True) as uow:
+        stored = uow.cases.get_by_id(case_id)
+    assert stored is not None and stored.case.language == language
