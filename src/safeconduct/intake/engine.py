@@ -348,6 +348,8 @@ class _Walk:
                 if node.router is not None and node.router.wait is not None:
                     return self.finish(node.uuid, RunStatus.WAITING, now)
             arrived = True
+            if node.router is None and not node.exits:
+                return self.finish(None, RunStatus.COMPLETED, now)
             exit_uuid = self.route(node, text)
             exit_ = next((e for e in node.exits if e.uuid == exit_uuid), None)
             if exit_ is None:

@@ -198,7 +198,8 @@ class Exit:
 
 @dataclass(frozen=True)
 class Node:
-    """Actions run in order, then the router (if any) picks an exit; else the only exit."""
+    """Actions run in order, then the router (if any) picks an exit; else the only exit (a
+    node without a router or exits ends the flow, as in goflow)."""
 
     uuid: str
     actions: tuple[Action, ...]
@@ -304,13 +305,13 @@ def parse_flow(data: Mapping[str, Any]) -> Flow:
         for lang, items in (data.get("localization") or {}).items()
     }
     base = data["language"]
-    languages = (base, *sorted(lang for lang in localization if lang != base))
+    languages = (base, *(lang for lang in localization if lang != base))
     nodes = tuple(
         Node(
             uuid=n["uuid"],
             actions=tuple(_action(a) for a in n.get("actions", ())),
             router=_router(n["router"]) if n.get("router") is not None else None,
-            exits=tuple(Exit(e["uuid"], e.get("destination_uuid")) for e in n["exits"]),
+            exits=tuple(Exit(e["uuid"], e.get("destination_uuid")) for e in n.get("exits", ())),
         )
         for n in data["nodes"]
     )

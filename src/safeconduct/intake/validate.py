@@ -126,12 +126,12 @@ def _graph_errors(flow: Flow) -> list[FlowError]:
                 )
         router = node.router
         if router is None:
-            if len(node.exits) != 1:
+            if len(node.exits) > 1:
                 add(
                     FlowError(
                         node.uuid,
                         f"{at}.exits",
-                        f"a node without a router needs exactly one exit, not {len(node.exits)}",
+                        f"a node without a router takes its only exit; it has {len(node.exits)}",
                     )
                 )
             continue
@@ -247,8 +247,10 @@ def _reach_errors(flow: Flow, index: Mapping[str, int]) -> list[FlowError]:
 
     # A way out: an exit to the end, or a handover action.
     def terminal(n: Node) -> bool:
-        return any(e.destination_uuid is None for e in n.exits) or any(
-            a.type == "handover" for a in n.actions
+        return (
+            not n.exits
+            or any(e.destination_uuid is None for e in n.exits)
+            or any(a.type == "handover" for a in n.actions)
         )
 
     can_end = {u for u, n in nodes.items() if terminal(n)}

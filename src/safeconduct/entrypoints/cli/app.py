@@ -287,6 +287,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.custody import custody_app
     from safeconduct.entrypoints.cli.export import export_command
+    from safeconduct.entrypoints.cli.intake import intake_app
     from safeconduct.entrypoints.cli.keys import keys_app
     from safeconduct.entrypoints.cli.messages import message_app
     from safeconduct.entrypoints.cli.mission import mission_app
@@ -294,6 +295,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.purge import purge_command
     from safeconduct.entrypoints.cli.serve import serve_command
     from safeconduct.entrypoints.cli.signals import signals_command
+    from safeconduct.entrypoints.cli.telegram import telegram_command
     from safeconduct.entrypoints.cli.upload import upload_command
     from safeconduct.entrypoints.cli.users import users_app
     from safeconduct.entrypoints.cli.worker import worker_command
@@ -313,6 +315,8 @@ def _register_plugins() -> None:
     app.command("purge")(purge_command)
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
+    intake_app.command("telegram")(telegram_command)
+    app.add_typer(intake_app, name="intake")
 
 
 _register_plugins()
