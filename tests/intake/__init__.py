@@ -1,0 +1,1 @@
+"""Tests of the intake flows: format, validator, engine, terminal chat."""
