@@ -13,6 +13,7 @@ from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import operation_body
 from tests.web.conftest import PASSWORD, USERS, bearer, sign_in
 from tests.web.custody_access import custody_call
+from tests.web.intake_scene import meeting_body, new_conversation
 from tests.web.test_auth import API_ROUTES, api_routes
 
 ANON = "(no token)"
@@ -81,6 +82,13 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/cases/{case_id}/messages/{message_id}/attachment"): _row(403, olga=200),
     ("DELETE", "/api/cases/{case_id}/messages/{message_id}/attachment"): _row(403, olga=200),
     ("DELETE", "/api/cases/{case_id}/messages/{message_id}"): _row(403, olga=204),
+    # Intake: operators read the inbox and take conversations over (each a fresh one);
+    # the conversation is then its operator's alone (olga's here).
+    ("GET", "/api/intake/inbox"): _row(403, olga=200, oleh=200),
+    ("GET", "/api/intake/conversations/{case_id}"): _row(403, olga=200),
+    ("POST", "/api/intake/conversations/{case_id}/takeover"): _row(403, olga=200, oleh=200),
+    ("POST", "/api/intake/conversations/{case_id}/replies"): _row(403, olga=201),
+    ("POST", "/api/intake/conversations/{case_id}/meeting"): _row(403, olga=201),
     # An export of olga's case: whoever reads its conversation or reception data (olga, and
     # rita, who reads every case's reception record); the archive only for its maker.
     ("POST", "/api/exports"): _row(403, olga=201, rita=201),
@@ -199,6 +207,8 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         case_id = scene.open_case()
     elif method == "DELETE" and "/assignments/" in path:
         case_id = scene.assigned_case()
+    if path.startswith("/api/intake/conversations/"):
+        case_id = new_conversation(client.app, take=not path.endswith("/takeover"))
     if "{message_id}" in path:
         path = path.replace("{message_id}", str(scene.message()))
     if "{export_id}" in path:
@@ -230,6 +240,10 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
     if method == "POST" and path.endswith("/messages"):
         form = {"text": "Где встреча?", "direction": "in"}
         return client.post(url, data=form, headers=headers).status_code
+    if method == "POST" and path.endswith("/replies"):
+        return client.post(url, json={"text": "Здравствуйте"}, headers=headers).status_code
+    if method == "POST" and path.endswith("/meeting"):
+        return client.post(url, json=meeting_body(), headers=headers).status_code
     if method == "POST" and path == "/api/exports":
         return client.post(url, json=scene.export_body(), headers=headers).status_code
     if method == "POST" and path.endswith("/operation"):

@@ -178,6 +178,11 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("DELETE", "/api/cases/{case_id}/messages/{message_id}"),
         ("POST", "/api/exports"),
         ("GET", "/api/exports/{export_id}.zip"),
+        ("GET", "/api/intake/inbox"),
+        ("GET", "/api/intake/conversations/{case_id}"),
+        ("POST", "/api/intake/conversations/{case_id}/takeover"),
+        ("POST", "/api/intake/conversations/{case_id}/replies"),
+        ("POST", "/api/intake/conversations/{case_id}/meeting"),
     }
 )
 #: The routes anyone may call.
@@ -201,6 +206,12 @@ _PLACEHOLDERS = {
 _BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/cases"): {"language": "ru"},
     ("POST", "/api/cases/{case_id}/transitions"): {"transition": "schedule"},
+    ("POST", "/api/intake/conversations/{case_id}/replies"): {"text": "Здравствуйте"},
+    ("POST", "/api/intake/conversations/{case_id}/meeting"): {
+        "option": "sample",
+        "window_start": "2026-12-01T05:00:00+00:00",
+        "window_end": "2026-12-01T06:00:00+00:00",
+    },
     ("POST", "/api/cases/{case_id}/assignments"): {"user": "kyrylo", "role": "crew"},
     ("POST", "/api/cases/{case_id}/operation"): {
         "area": "sample",

@@ -43,6 +43,7 @@ from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import operation_body
 from tests.web.board_helpers import browser_sign_in
 from tests.web.conftest import PASSWORD, USERS, ClientFor, bearer, sign_in
+from tests.web.intake_scene import meeting_body, new_conversation
 from tests.web.test_auth import api_routes
 
 ANON = "(no token)"
@@ -127,6 +128,7 @@ class Scene:
     message_id: int = 0
     export_id: str = ""
     uploads: int = 0
+    conversation: int = 0
 
     def headers(self, who: str) -> dict[str, str]:
         return bearer(self.tokens[who]) if who in self.tokens else {}
@@ -243,6 +245,7 @@ def scene(
     s.post("rita", "/api/custody/receipts", {"prisoner_number": PRISONER_NUMBER, "items": _ITEMS})
     s.message_id = s.new_message()
     s.export_id = str(s.post("olga", "/api/exports", _export(s.case_id))["id"])
+    s.conversation = new_conversation(client.app)
     return s
 
 
@@ -464,6 +467,41 @@ ROUTES: dict[tuple[str, str], Route] = {
         None,
         {"olga"},
         fresh=lambda s: f"/api/cases/{s.case_id}/messages/{s.new_message()}",
+    ),
+    # Intake: the operators' inbox; a conversation is its operator's (olga took it over).
+    ("GET", "/api/intake/inbox"): _read(
+        "intake_entry", lambda s: "/api/intake/inbox", many=True, own=lambda who: True
+    ),
+    ("GET", "/api/intake/conversations/{case_id}"): _read(
+        "intake_conversation",
+        lambda s: f"/api/intake/conversations/{s.conversation}",
+        own=lambda who: who == "olga",
+    ),
+    ("POST", "/api/intake/conversations/{case_id}/takeover"): _write(
+        "intake_entry",
+        lambda s: (
+            f"/api/intake/conversations/{new_conversation(s.client.app, take=False)}/takeover"
+        ),
+        None,
+        {"olga", "oleh"},
+        fresh=lambda s: (
+            f"/api/intake/conversations/{new_conversation(s.client.app, take=False)}/takeover"
+        ),
+        own=lambda who: True,
+    ),
+    ("POST", "/api/intake/conversations/{case_id}/replies"): _write(
+        "intake_outgoing",
+        lambda s: f"/api/intake/conversations/{s.conversation}/replies",
+        lambda s: {"text": "Здравствуйте, я оператор."},
+        {"olga"},
+        own=lambda who: who == "olga",
+    ),
+    ("POST", "/api/intake/conversations/{case_id}/meeting"): _write(
+        "intake_outgoing",
+        lambda s: f"/api/intake/conversations/{s.conversation}/meeting",
+        lambda s: meeting_body(),
+        {"olga"},
+        own=lambda who: who == "olga",
     ),
     # Exports of the case: whoever reads its conversation or reception data; the archive
     # only for its maker.

@@ -158,6 +158,16 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
         # A case's conversation with the person (its operator's): messages, attachments.
         **_kind("message", "conversation", ("id", "case_id", "at", "author", "direction")),
         **_kind("message", "conversation", ("text", "attachment_name", "attachment_type")),
+        # Intake (issue 14): the operator's inbox (no words), a conversation, a reply queued.
+        **_kind("intake_entry", "conversation", ("case_id", "channel", "status", "language")),
+        **_kind("intake_entry", "conversation", ("flagged_reason", "operator", "last_in_at")),
+        **_kind("intake_entry", "conversation", ("mine",)),
+        **_kind("intake_conversation", "conversation", ("case_id", "channel", "status")),
+        **_kind("intake_conversation", "conversation", ("flagged_reason", "language")),
+        **_kind("intake_conversation", "conversation", ("operator", "summary", "messages")),
+        **_kind("intake_conversation", "case_summary", ("case_code",)),
+        **_kind("intake_conversation", "meeting", ("meeting",)),
+        **_kind("intake_outgoing", "conversation", ("outbox_id", "channel", "text")),
         # An export, to whoever made it (its content is what their roles read, encrypted).
         **_kind("export", MAKER, ("id", "record", "expires_at", "faces_blurred", "files")),
         **_kind("export", MAKER, ("download",)),
@@ -172,6 +182,7 @@ NESTED: Mapping[tuple[str, str], str] = MappingProxyType(
         ("operation", "events"): "operation_event",
         ("area", "bounds"): "bounds",
         ("receipt", "items"): "receipt_item",
+        ("intake_conversation", "messages"): "message",
     }
 )
 
