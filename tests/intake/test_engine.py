@@ -199,3 +199,32 @@ def test_case_types(kind: str, args: list[str], text: str, value: str | None) ->
     else:
         assert step.run.results["group_size"] == value
         assert step.run.status is RunStatus.COMPLETED
+
+
+def test_a_wait_timeout_follows_its_category() -> None:
+    data = small_flow()
+    router = data["nodes"][0]["router"]
+    router["categories"].append({"uuid": "c-quiet", "name": "quiet", "exit_uuid": "x-quiet"})
+    router["wait"]["timeout"] = {"seconds": 600, "category_uuid": "c-quiet"}
+    data["nodes"][0]["exits"].append({"uuid": "x-quiet", "destination_uuid": "n-nudge"})
+    data["nodes"].append(
+        {
+            "uuid": "n-nudge",
+            "actions": [{"uuid": "a-nudge", "type": "send_msg", "text": "Still there?"}],
+            "exits": [{"uuid": "x-nudge", "destination_uuid": "n-ask"}],
+        }
+    )
+    data["localization"]["uk"]["a-nudge"] = {"text": ["Ви тут?"]}
+    flow = flow_from_json(data)
+    step = engine.start(flow, language="uk", now=NOW, case_code=CODE)
+    early = NOW + timedelta(seconds=599)
+    assert engine.timeout_if_due(flow, step.run, now=early, case_code=CODE) is None
+    nudged = engine.timeout_if_due(flow, step.run, now=NOW + timedelta(seconds=600), case_code=CODE)
+    assert nudged is not None
+    assert [r.text for r in nudged.replies] == ["Ви тут?", "Скільки?"]
+    assert nudged.run.results["group_size"] == "quiet"
+    assert nudged.run.status is RunStatus.WAITING and nudged.run.node_uuid == "n-ask"
+    # Past the flow's expiry it is an expiry, not a timeout.
+    assert (
+        engine.timeout_if_due(flow, step.run, now=NOW + timedelta(days=2), case_code=CODE) is None
+    )

@@ -1,7 +1,9 @@
 """The flow engine: pure functions from a flow, a run state and a reply to the next state.
 
 :func:`start` enters the flow's first node; :func:`resume` routes a reply from the node the run
-waits at and walks on to the next waiting node (or the end). The run state
+waits at and walks on to the next waiting node (or the end); :func:`timeout_if_due` follows a
+wait's ``timeout`` category and :func:`expire_if_due` marks a run quiet for longer than the
+flow's ``expire_after_minutes``. The run state
 (:class:`FlowRun`) is a frozen value the service seals and stores; :func:`run_to_json` /
 :func:`run_from_json` carry it.
 
@@ -335,6 +337,15 @@ class _Walk:
             self.results[router.result_name] = value or ""
         return chosen.exit_uuid
 
+    def follow(self, node: Node, exit_uuid: str | None, now: datetime) -> Step:
+        """Leave ``node`` by ``exit_uuid`` and walk on from its destination."""
+        exit_ = next((e for e in node.exits if e.uuid == exit_uuid), None)
+        if exit_ is None:
+            return self.finish(None, RunStatus.HANDED_OVER, now, handover=True)
+        if exit_.destination_uuid is None:
+            return self.finish(None, RunStatus.COMPLETED, now)
+        return self.walk(self.flow.node(exit_.destination_uuid), "", now, arrived=True)
+
     def walk(self, node: Node | None, text: str, now: datetime, *, arrived: bool) -> Step:
         """Walk from ``node``: run its actions unless the run already waits there
         (``arrived`` False), route, and go on until a wait, the end or the guard."""
@@ -397,6 +408,30 @@ def resume(flow: Flow, run: FlowRun, text: str, *, now: datetime, case_code: str
     if node is None or run.flow_uuid != flow.uuid:
         return walk.finish(None, RunStatus.HANDED_OVER, now, handover=True)
     return walk.walk(node, clean_input(text), now, arrived=False)
+
+
+def timeout_if_due(flow: Flow, run: FlowRun, *, now: datetime, case_code: str) -> Step | None:
+    """Follow the wait's timeout category when the run waits at a node whose ``wait`` has a
+    ``timeout`` and that many seconds passed since the last input; None otherwise (no timeout,
+    not yet due, or the run no longer waits). The reply, if any, is the timeout branch's."""
+    run = expire_if_due(run, now)
+    if run.status is not RunStatus.WAITING:
+        return None
+    node = flow.node(run.node_uuid)
+    wait = node.router.wait if node is not None and node.router is not None else None
+    if node is None or wait is None or wait.timeout is None or node.router is None:
+        return None
+    if now < run.last_input_at + timedelta(seconds=wait.timeout.seconds):
+        return None
+    category = next(
+        (c for c in node.router.categories if c.uuid == wait.timeout.category_uuid), None
+    )
+    walk = _Walk(flow, run, case_code)
+    if category is None:
+        return walk.finish(None, RunStatus.HANDED_OVER, now, handover=True)
+    if node.router.result_name:
+        walk.results[node.router.result_name] = category.name
+    return walk.follow(node, category.exit_uuid, now)
 
 
 def expire_if_due(run: FlowRun, now: datetime) -> FlowRun:
