@@ -228,3 +228,12 @@ def test_a_wait_timeout_follows_its_category() -> None:
     assert (
         engine.timeout_if_due(flow, step.run, now=NOW + timedelta(days=2), case_code=CODE) is None
     )
+
+
+def test_a_slow_pattern_is_skipped_not_run() -> None:
+    data = small_flow()
+    data["nodes"][0]["router"]["cases"][0].update(type="has_pattern", arguments=["^(a+)+$"])
+    flow = parse_flow(data)  # the validator refuses it
+    step = engine.start(flow, language="en", now=NOW, case_code=CODE)
+    step = engine.resume(flow, step.run, "a" * 40 + "!", now=NOW, case_code=CODE)
+    assert step.run.status is RunStatus.WAITING  # no match, asked again, and quickly

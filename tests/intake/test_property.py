@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from safeconduct.intake import engine
 from safeconduct.intake.engine import RunStatus
-from safeconduct.intake.flow import Flow, flow_from_json
+from safeconduct.intake.flow import Flow, flow_from_json, parse_flow
 from tests.intake.conftest import CODE, NOW, default_data
 
 FLOW: Flow = flow_from_json(default_data())
@@ -85,3 +85,39 @@ def test_no_sequence_of_replies_breaks_the_flow(
         if len(text.strip()) > 3 and not any(text.strip() in q for q in QUICK):
             assert all(text.strip() not in r.text for r in step.replies)
         assert engine.run_from_json(engine.run_to_json(step.run)) == step.run
+
+
+NODE_UUIDS = [n.uuid for n in FLOW.nodes]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rewiring=st.lists(
+        st.tuples(
+            st.integers(0, len(FLOW.nodes) - 1),
+            st.integers(0, 10),
+            st.one_of(st.none(), st.sampled_from([*NODE_UUIDS, "no-such-node"])),
+        ),
+        max_size=8,
+    ),
+    texts=st.lists(st.one_of(st.sampled_from(QUICK), st.text(max_size=30)), max_size=15),
+)
+def test_a_miswired_flow_still_never_leaves_the_graph(
+    rewiring: list[tuple[int, int, str | None]], texts: list[str]
+) -> None:
+    """Exits rewired at random (loops with no wait, exits to nowhere: flows the validator
+    refuses) still never make the engine raise, spin, or stop outside the graph."""
+    data = default_data()
+    for node_index, exit_index, destination in rewiring:
+        exits = data["nodes"][node_index]["exits"]
+        exits[exit_index % len(exits)]["destination_uuid"] = destination
+    flow = parse_flow(data)
+    step = engine.start(flow, language="uk", now=NOW, case_code=CODE)
+    for text in texts:
+        step = engine.resume(flow, step.run, text, now=NOW, case_code=CODE)
+        run = step.run
+        if run.status is RunStatus.WAITING:
+            assert flow.node(run.node_uuid) is not None
+        else:
+            assert run.node_uuid is None
+        assert all(LOCATION.search(r.text) is None for r in step.replies)

@@ -129,3 +129,13 @@ def test_not_a_flow_at_all(data: Any) -> None:
     assert validate_flow(data)
     with pytest.raises(InvalidValueError):
         flow_from_json(data)
+
+
+def test_a_pattern_that_can_take_exponential_time_is_refused() -> None:
+    data = small_flow()
+    data["nodes"][0]["router"]["cases"][0].update(type="has_pattern", arguments=["(a+)+$"])
+    assert any(
+        "nodes[0].router.cases[0].arguments: has_pattern needs a regular expression "
+        "(nested quantifiers" in e
+        for e in messages(data)
+    )

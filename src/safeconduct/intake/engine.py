@@ -47,7 +47,7 @@ from safeconduct.intake.flow import (
     SetContactLanguage,
     SetRunResult,
 )
-from safeconduct.intake.safety import looks_like_location
+from safeconduct.intake.safety import looks_like_location, slow_pattern
 from safeconduct.note.casecode import CODE_LENGTH, format_case_code
 
 #: Nodes walked for one input before the engine gives up and hands over.
@@ -219,7 +219,7 @@ def _test(flow: Flow, case: Case, language: str, text: str) -> str | None:
         found = _date(text)
         return found.isoformat() if found is not None else None
     if kind == "has_pattern":
-        if not args:
+        if not args or slow_pattern(args[0]):
             return None
         try:
             m = re.search(args[0], text[:MAX_PATTERN_INPUT], re.IGNORECASE)

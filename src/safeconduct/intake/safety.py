@@ -23,6 +23,17 @@ _MGRS = re.compile(r"\b\d{1,2}\s?[C-HJ-NP-X]\s?[A-HJ-NP-Z]{2}\s?\d{2,5}\s?\d{0,5
 _GEO_URI = re.compile(r"\bgeo:|maps\.google|goo\.gl/maps|openstreetmap\.org|@-?\d+\.\d+,", re.I)
 
 
+# A quantified group whose body is itself quantified, such as (a+)+ or (\w*)*: Python's regular
+# expressions have no time limit, and such a pattern takes exponential time on some replies.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+
+
+def slow_pattern(pattern: str) -> bool:
+    """True when the ``has_pattern`` regular expression nests quantifiers (``(a+)+``), which can
+    take exponential time on a crafted reply; the validator refuses it and the engine skips it."""
+    return _NESTED_QUANTIFIER.search(pattern) is not None
+
+
 def looks_like_location(text: str) -> bool:
     """True when ``text`` holds what reads as coordinates, a grid reference or a map link."""
     return any(p.search(text) is not None for p in (_DECIMAL_PAIR, _DEGREES, _DMS, _MGRS, _GEO_URI))

@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any
 
 from safeconduct.intake.flow import CASE_CODE_PLACEHOLDER, Flow, Node, parse_flow
-from safeconduct.intake.safety import looks_like_location
+from safeconduct.intake.safety import looks_like_location, slow_pattern
 
 _WORD_CASES = ("has_any_word", "has_all_words", "has_phrase")
 
@@ -184,6 +184,8 @@ def _graph_errors(flow: Flow) -> list[FlowError]:
                     re.compile(case.arguments[0] if case.arguments else "")
                     if not case.arguments:
                         raise re.error("missing")
+                    if slow_pattern(case.arguments[0]):
+                        raise re.error("nested quantifiers can take exponential time")
                 except re.error as e:
                     add(
                         FlowError(
