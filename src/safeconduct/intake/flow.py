@@ -221,7 +221,7 @@ class Flow:
     expire_after_minutes: int
     nodes: tuple[Node, ...]
     localization: Mapping[str, Mapping[str, Mapping[str, tuple[str, ...]]]] = field(
-        default_factory=dict
+        default_factory=dict, hash=False
     )
 
     @property
