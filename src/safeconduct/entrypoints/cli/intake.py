@@ -6,8 +6,8 @@ a flow (the package's default flow when none is given) with no messenger and no 
 line read on standard input is the person's message, each bot reply is printed as
 ``bot: TEXT`` (and its quick replies as ``     [1 Русский] [2 Українська]``). A fresh case code
 is drawn for the run (``--seed`` makes it reproducible). A line ``::wait MINUTES`` lets that
-much time pass without a message (to rehearse an expiry). At the end of the input the run's
-status and its answers, as an operator would see them, are printed.
+much time pass without a message (to rehearse a wait's timeout or the flow's expiry). At the
+end of the input the run's status and its answers, as an operator would see them, are printed.
 """
 
 from __future__ import annotations
@@ -141,6 +141,12 @@ def chat_command(
         line = raw.rstrip("\r\n")
         if line.startswith(_WAIT):
             now += timedelta(minutes=_wait_minutes(line))
+            timed_out = engine.timeout_if_due(chosen, run, now=now, case_code=code)
+            if timed_out is not None:
+                _print_step(timed_out)
+                run = timed_out.run
+                revealed = revealed or timed_out.revealed_case_code
+                continue
             expired = engine.expire_if_due(run, now)
             if expired.status is not run.status:
                 _out.print("-- expired: no reply in time")
