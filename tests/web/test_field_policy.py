@@ -705,6 +705,8 @@ PAGES: dict[str, Callable[[Scene], str]] = {
     "/board/nib/notifications.{suffix}": lambda s: "/board/nib/notifications.json",
     "/board/areas": lambda s: "/board/areas",
     "/board/exports/new": lambda s: f"/board/exports/new?case_id={s.case_id}",
+    "/board/intake": lambda s: "/board/intake",
+    "/board/intake/{case_id}": lambda s: f"/board/intake/{s.conversation}",
     "/board/exports/{export_id}.zip": lambda s: f"/board/exports/{s.export_id}.zip",
     "/board/operations/{operation_id}/hillshade.png": lambda s: (
         f"/board/operations/{s.operation_id}/hillshade.png"

@@ -121,6 +121,7 @@ def mount_board(app: FastAPI) -> None:
     from safeconduct.entrypoints.web.pages.area_pages import router as areas_router
     from safeconduct.entrypoints.web.pages.custody_pages import router as custody_router
     from safeconduct.entrypoints.web.pages.export_pages import router as exports_router
+    from safeconduct.entrypoints.web.pages.intake_pages import router as intake_router
     from safeconduct.entrypoints.web.pages.routes import router as pages_router
 
     _attach_feed(app)
@@ -131,6 +132,7 @@ def mount_board(app: FastAPI) -> None:
     app.include_router(areas_router)
     app.include_router(custody_router)
     app.include_router(exports_router)
+    app.include_router(intake_router)
     if not (STATIC_DIR / "vendor" / "htmx.min.js").is_file():
         log.warning(
             "htmx is missing from %s: run `make install` (python -m "
