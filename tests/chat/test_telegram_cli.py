@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +14,10 @@ import pytest
 from safeconduct.entrypoints.cli.errors import flag_for
 from safeconduct.entrypoints.cli.telegram import read_token
 from safeconduct.errors import BadFileError
+from tests.chat.fake_bot_api import FakeBotApi
+from tests.conftest import TEST_KEY_FILE
+
+CODE = re.compile(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}\b")
 
 
 def test_the_token_is_the_file_s_first_line(tmp_path: Path) -> None:
@@ -43,3 +52,48 @@ def test_a_token_file_others_can_read_is_warned_about(
     token_file.chmod(0o644)
     assert read_token(token_file) == "123:abc"
     assert "chmod 600" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- the command, end to end
+
+
+def _bot_process(api: FakeBotApi, tmp_path: Path, token: str) -> subprocess.Popen[str]:
+    token_file = tmp_path / "bot.token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    argv = [
+        str(Path(sys.executable).with_name("safeconduct")),
+        "intake", "telegram", "--token-file", str(token_file), "--api-url", api.url,
+        "--data", str(tmp_path / "data"), "--poll-timeout", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "SAFECONDUCT_KEY_FILE": str(TEST_KEY_FILE)}
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
+
+
+def test_the_bot_runs_until_stopped_and_never_shows_its_token(tmp_path: Path) -> None:
+    with FakeBotApi() as api:
+        process = _bot_process(api, tmp_path, api.token)
+        try:
+            user = api.user(801)
+            texts: list[str] = []
+            for answer in ["привет", "1", "1", "3", "нет", "ночью", "1"]:
+                texts.extend(user.chat(answer, timeout_s=60))
+            assert any(CODE.search(t) for t in texts)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "@safeconduct_test_bot" in out
+    assert "stopped: 7 messages taken" in out
+    assert api.token not in out + err
+    assert api.pending_updates() == []
+
+
+def test_a_token_the_api_refuses_is_named(tmp_path: Path) -> None:
+    with FakeBotApi() as api:
+        process = _bot_process(api, tmp_path, "42:not-this-bot")
+        out, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert err.startswith("safeconduct: error: --token-file: the Bot API refused the bot token")
+    assert "not-this-bot" not in out + err

@@ -10,12 +10,10 @@ the Bot API; SIGINT or SIGTERM stops it after the current poll (at most
 
 from __future__ import annotations
 
-import json
 import signal
 import stat
 import sys
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +21,7 @@ import typer
 from rich.console import Console
 
 from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_store
+from safeconduct.entrypoints.cli.intake import load_flow
 from safeconduct.entrypoints.cli.keys import KeyFileOption
 from safeconduct.errors import BadFileError
 
@@ -48,31 +47,6 @@ def read_token(path: Path) -> str:
     except OSError:
         pass
     return token
-
-
-def load_flow(path: Path | None) -> Any:
-    """The flow in ``path``, else the package's default flow."""
-    from safeconduct.intake.flow import flow_from_json
-
-    if path is None:
-        text = (
-            resources.files("safeconduct.intake")
-            .joinpath("flows/default.json")
-            .read_text(encoding="utf-8")
-        )
-        source = "default flow"
-    else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or "not UTF-8 text"
-            raise BadFileError(f"cannot read {path}: {reason}", field="flow") from None
-        source = str(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadFileError(f"{source} is not JSON: {error}", field="flow") from None
-    return flow_from_json(data)
 
 
 def intake_ports(database: Any, flow: Any) -> Any:
