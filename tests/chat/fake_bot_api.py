@@ -71,10 +71,10 @@ class FakeUser:
     language_code: str = "ru"
     _next_message: int = field(default=1)
 
-    def _post(self, body: dict[str, Any]) -> int:
+    def _post(self, body: dict[str, Any], at: float | None = None) -> int:
         message = {
             "message_id": self._next_message,
-            "date": int(time.time()),
+            "date": int(time.time() if at is None else at),
             "chat": {"id": self.chat_id, "type": "private", "first_name": self.first_name},
             "from": {
                 "id": self.chat_id,
@@ -87,14 +87,14 @@ class FakeUser:
         self._next_message += 1
         return self.server.push_update({"message": message})
 
-    def say(self, text: str) -> int:
-        """Write ``text``; the update's id."""
+    def say(self, text: str, at: float | None = None) -> int:
+        """Write ``text`` (dated ``at``, a Unix time: now by default); the update's id."""
         entities = (
             [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
             if text.startswith("/") and text.split()
             else []
         )
-        return self._post({"text": text, **({"entities": entities} if entities else {})})
+        return self._post({"text": text, **({"entities": entities} if entities else {})}, at)
 
     def sticker(self, emoji: str = "🙂") -> int:
         return self._post(

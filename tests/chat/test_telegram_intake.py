@@ -185,3 +185,27 @@ def test_bot_api_failures_lose_no_message_and_double_none(bot: Bot) -> None:
         assert len([s for s in person.replies() if CODE.search(s.text)]) == 1
     assert intake.pending_outbox(bot.ports, "telegram") == []
     assert {429, 502, 0} <= {c.status for c in api.calls}
+
+
+def test_a_person_who_goes_quiet_starts_over(bot: Bot) -> None:
+    user = bot.api.user(720)
+    converse(user, ["привет", "1", "1"])
+    # a day later (the default flow expires after 24 h), the bot starts again
+    later = time.time() + 25 * 3600
+    texts = [s.text for s in user.said(user.say("3", at=later))]
+    assert texts and texts[0].startswith("Здравствуйте. Выберите язык"), texts
+
+
+def test_an_operator_s_reply_reaches_the_person_once(bot: Bot) -> None:
+    user = bot.api.user(730)
+    converse(user, ANSWERS["ru"])
+    (entry,) = in_inbox(bot)
+    intake.take_over(bot.ports, entry.case_id, OPERATOR)
+    before = len(user.replies())
+    queued = intake.reply(bot.ports, entry.case_id, "Здравствуйте, это оператор.", OPERATOR)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and intake.pending_outbox(bot.ports, "telegram"):
+        time.sleep(0.1)
+    time.sleep(1.2)  # a round more: nothing is sent twice
+    assert [s.text for s in user.replies()[before:]] == [queued.text]
+    assert intake.pending_outbox(bot.ports, "telegram") == []
