@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from safeconduct.casework.roles import Role
 from safeconduct.errors import InvalidValueError, NotFoundError, PermissionDeniedError
@@ -408,3 +410,50 @@ def test_the_default_flow_ends_with_a_code_and_a_case_in_the_inbox(
     with iports.database.unit_of_work(read_only=True) as uow:
         stored = uow.cases.get_by_id(case_id)
     assert stored is not None and stored.case.language == language
+
+
+_INPUT = st.tuples(
+    st.one_of(
+        st.text(max_size=200),
+        st.sampled_from(["1", "2", "3", "/start", "да", "ні", "no", "3 человека", "😀", ""]),
+        st.sampled_from(["где дроны?", "where are your positions", "x" * 10_000]),
+    ),
+    st.sampled_from(intake.KINDS),
+    st.booleans(),  # delivered twice
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(script=st.lists(_INPUT, min_size=1, max_size=12))
+def test_no_message_sequence_breaks_the_bot_or_sends_a_place(
+    ports: CaseworkPorts, store: Any, script: list[tuple[str, str, bool]]
+) -> None:
+    if store.backend != "sqlite":
+        pytest.skip("the property runs on SQLite (each example writes)")
+    iports = intake.IntakePorts(
+        database=ports.database,  # type: ignore[arg-type]
+        flow=_default_flow(),
+        meeting_points=lambda: [POINT],
+    )
+    sender = f"prop-{next(_ids)}"
+    processed = 0
+    for i, (text, kind, twice) in enumerate(script):
+        message = _msg(text, sender=sender, kind=kind, at=AT + timedelta(seconds=7 * i))
+        for reply in intake.receive(iports, message):
+            assert not intake.contains_coordinates(reply.text)
+            assert "48.51" not in reply.text
+        processed += 1
+        if twice:
+            assert intake.receive(iports, message) == []
+    with iports.database.unit_of_work(read_only=True) as uow:
+        conversation = uow.intake.find_open("telegram", sender)
+        assert conversation is not None
+        received = [
+            m for m in uow.messages.list_for_case(conversation.case_id) if m.direction == "in"
+        ]
+    assert len(received) == processed
+    assert conversation.status in intake.STATUSES

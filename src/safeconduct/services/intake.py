@@ -440,6 +440,7 @@ def receive(ports: IntakePorts, message: IncomingMessage) -> list[OutgoingMessag
     at = _aware(message.received_at, "received_at")
     flow = ports.flow
     with ports.database.unit_of_work() as uow:
+        uow.intake.lock_sender(message.channel, message.sender)
         if uow.intake.seen(message.channel, message.sender, message.message_id):
             return []
         conversation = uow.intake.find_open(message.channel, message.sender)

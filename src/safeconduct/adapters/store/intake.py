@@ -57,6 +57,17 @@ class SqlIntake:
     def _message_index(self, channel: str, sender: str, message_id: str) -> str:
         return self._sealer.cipher.blind_index("chat_message", f"{channel}:{sender}:{message_id}")
 
+    def lock_sender(self, channel: str, sender: str) -> None:
+        """Hold the sender's lock until the transaction ends, so that two messages of one
+        new sender processed at once open one conversation, not two. PostgreSQL: a
+        transaction-level advisory lock on the sender's index; SQLite's writing unit of
+        work holds the database's write lock already."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:index))"),
+                {"index": self._sender_index(channel, sender)},
+            )
+
     # ------------------------------------------------------------ processed messages
 
     def seen(self, channel: str, sender: str, message_id: str) -> bool:
