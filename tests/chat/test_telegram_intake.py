@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ from safeconduct.services import intake
 from safeconduct.services.casework import Actor
 from safeconduct.services.intake_channel import ChannelCounts, ChannelPorts, run
 from tests.chat.fake_bot_api import FakeBotApi, FakeUser
+from tests.store.conftest import Store, store  # noqa: F401 (the store fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 
@@ -51,9 +53,10 @@ def default_flow() -> intake.Flow:
     return flow_from_json(json.loads(text))
 
 
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[Bot]:
-    casework = bootstrap.casework_ports(data=tmp_path / "data")
+@contextmanager
+def running_bot(data: Path | None, db: str | None) -> Iterator[Bot]:
+    """The bot's loop in a thread on the store ``data`` or ``db`` and a fake Bot API."""
+    casework = bootstrap.casework_ports(data=data, db=db)
     bootstrap.unlock_store(casework, None)
     ports = intake.IntakePorts(database=casework.database, flow=default_flow())  # type: ignore[arg-type]
     with FakeBotApi() as api:
@@ -78,6 +81,12 @@ def bot(tmp_path: Path) -> Iterator[Bot]:
             thread.join(20)
             casework.database.close()
         assert not thread.is_alive()
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Iterator[Bot]:
+    with running_bot(tmp_path / "data", None) as running:
+        yield running
 
 
 def converse(user: FakeUser, answers: list[str]) -> list[str]:
@@ -209,3 +218,16 @@ def test_an_operator_s_reply_reaches_the_person_once(bot: Bot) -> None:
     time.sleep(1.2)  # a round more: nothing is sent twice
     assert [s.text for s in user.replies()[before:]] == [queued.text]
     assert intake.pending_outbox(bot.ports, "telegram") == []
+
+
+def test_the_default_flow_on_each_store(store: Store) -> None:  # noqa: F811
+    data = Path(store.cli_args[1]) if store.cli_args[0] == "--data" else None
+    db = store.cli_args[1] if store.cli_args[0] == "--db" else None
+    with running_bot(data, db) as running:
+        user = running.api.user(740)
+        texts = converse(user, ANSWERS["uk"])
+        (code,) = [m.group(1) for t in texts if (m := CODE.search(t))]
+        (entry,) = in_inbox(running)
+        view = read(running, entry.case_id)
+        assert parse_case_code(view.case_code) == parse_case_code(code)
+        assert (view.language, view.summary.get("group_size")) == ("uk", "3")
