@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from safeconduct.adapters.chat.telegram import TelegramChannel, split_text
 from safeconduct.errors import BadFileError
@@ -182,3 +184,14 @@ def test_split_text_cuts_at_spaces() -> None:
     pieces = split_text("word " * 2000, limit=100)
     assert all(len(p) <= 100 for p in pieces)
     assert "".join(pieces).replace(" ", "") == "word" * 2000
+
+
+@given(
+    st.text(alphabet=st.sampled_from(["a", "ы", " ", "\n", "🙂", "漢"]), max_size=600),
+    st.integers(min_value=4, max_value=120),
+)
+def test_split_text_keeps_every_word_within_the_limit(text: str, limit: int) -> None:
+    pieces = split_text(text, limit=limit)
+    assert all(0 < len(p.encode("utf-16-le")) // 2 <= limit for p in pieces)
+    assert all(p.strip() for p in pieces)
+    assert "".join("".join(pieces).split()) == "".join(text.split())

@@ -153,18 +153,35 @@ def to_chat_input(update: Update, channel: str = "telegram") -> ChatInput:
     )
 
 
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts a message's characters."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters (Telegram's 4096), cut at a line
-    break or a space where there is one in the second half of a piece."""
+    """``text`` in pieces of at most ``limit`` UTF-16 code units (Telegram's 4096), cut at a
+    line break or a space where there is one in the second half of a piece; pieces that
+    are empty or blanks only are left out (Telegram refuses them)."""
     pieces: list[str] = []
     rest = text
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ") if cut < limit else rest[cut:]
-    pieces.append(rest)
+    while _units(rest) > limit:
+        n = units = 0
+        for char in rest:
+            width = 2 if ord(char) > 0xFFFF else 1
+            if units + width > limit:
+                break
+            units += width
+            n += 1
+        head = rest[:n]
+        cut = max(head.rfind("\n"), head.rfind(" "))
+        if cut > 0 and cut >= n // 2:
+            piece, rest = rest[:cut], rest[cut:].lstrip("\n ")
+        else:
+            piece, rest = head, rest[n:]
+        if piece.strip():
+            pieces.append(piece)
+    if rest.strip():
+        pieces.append(rest)
     return pieces
 
 
