@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from safeconduct.adapters.chat.telegram import TelegramChannel
 from safeconduct.services.intake_channel import ChannelCounts, ChannelPorts, IntakeCalls, run
@@ -196,3 +198,60 @@ def test_the_outbox_is_delivered_once_and_a_refused_message_is_not_retried(
     refused = [c for c in api.calls_of("sendMessage") if c.params.get("chat_id") == 999999]
     assert len(refused) == 1
     assert running.intake.reminders_calls >= 2
+
+
+FAILURES = st.lists(
+    st.tuples(
+        st.sampled_from(["getUpdates", "sendMessage"]),
+        st.sampled_from(["429", "502", "hang"]),
+        st.integers(min_value=1, max_value=2),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(failures=FAILURES, intake_failures=st.integers(min_value=0, max_value=2))
+def test_no_script_of_failures_loses_or_doubles_a_message(
+    failures: list[tuple[str, str, int]], intake_failures: int
+) -> None:
+    with FakeBotApi() as api:
+        echo = EchoIntake(fail_next=intake_failures)
+        channel = TelegramChannel(
+            api.token,
+            api_url=api.url,
+            request_timeout_s=0.5,
+            max_backoff_s=0.1,
+            sleep=lambda s: time.sleep(min(s, 0.1)),
+        )
+        channel.start()
+        for method, kind, times in failures:
+            api.fail(method, kind, times=times, hang_s=1.0)
+        stop = threading.Event()
+        ports = ChannelPorts(
+            intake=None, channel=channel, sleep=lambda s: time.sleep(min(s, 0.1)),
+            calls=echo.calls(),
+        )  # fmt: skip
+        thread = threading.Thread(
+            target=lambda: run(ports, stop=stop.is_set, poll_timeout_s=1, max_attempts=10),
+            daemon=True,
+        )
+        thread.start()
+        try:
+            users = [api.user(650), api.user(651)]
+            said = [(u, u.say(f"{n}-{u.chat_id}")) for n in range(3) for u in users]
+            for user, update in said:
+                user.said(update, timeout_s=30)
+        finally:
+            stop.set()
+            thread.join(15)
+        assert sorted(m.text for m in echo.committed) == sorted(
+            f"{n}-{u.chat_id}" for n in range(3) for u in users
+        )
+        assert api.pending_updates() == []
+        # the replies that could not go out wait in memory (the real intake keeps them in
+        # its outbox); what went out went once and in order
+        for user in users:
+            texts = [s.text for s in user.replies()]
+            expected = [f"got: {n}-{user.chat_id}" for n in range(3)]
+            assert texts == expected[: len(texts)]
