@@ -457,3 +457,50 @@ def test_no_message_sequence_breaks_the_bot_or_sends_a_place(
         ]
     assert len(received) == processed
     assert conversation.status in intake.STATUSES
+
+
+def test_a_quiet_person_gets_the_flows_nudge_once(ports: CaseworkPorts, clock: Clock) -> None:
+    data = {
+        "uuid": "f-nudge",
+        "name": "nudge",
+        "language": "ru",
+        "nodes": [
+            {
+                "uuid": "n-ask",
+                "actions": [{"type": "send_msg", "uuid": "a-ask", "text": "Сколько вас?"}],
+                "router": {
+                    "type": "switch",
+                    "operand": "@input.text",
+                    "result_name": "group_size",
+                    "cases": [],
+                    "categories": [
+                        {"uuid": "cat-o", "name": "Other", "exit_uuid": "e-o"},
+                        {"uuid": "cat-q", "name": "Quiet", "exit_uuid": "e-q"},
+                    ],
+                    "default_category_uuid": "cat-o",
+                    "wait": {"type": "msg", "timeout": {"seconds": 600, "category_uuid": "cat-q"}},
+                },
+                "exits": [
+                    {"uuid": "e-o", "destination_uuid": None},
+                    {"uuid": "e-q", "destination_uuid": "n-nudge"},
+                ],
+            },
+            {
+                "uuid": "n-nudge",
+                "actions": [{"type": "send_msg", "uuid": "a-n", "text": "Вы здесь?"}],
+                "exits": [{"uuid": "e-back", "destination_uuid": "n-ask"}],
+            },
+        ],
+    }
+    iports = intake.IntakePorts(
+        database=ports.database,  # type: ignore[arg-type]
+        flow=parse_flow(data),
+        clock=clock,
+        rng=random.Random(5),
+    )
+    intake.receive(iports, _msg("/start", kind="command"))
+    assert intake.due_reminders(iports, AT + timedelta(minutes=5)) == 0
+    assert intake.due_reminders(iports, AT + timedelta(minutes=11)) == 2  # nudge, question
+    assert intake.due_reminders(iports, AT + timedelta(minutes=12)) == 0
+    texts = [m.text for m in intake.pending_outbox(iports, "telegram")]
+    assert texts == ["Сколько вас?", "Вы здесь?", "Сколько вас?"]

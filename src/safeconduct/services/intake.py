@@ -572,13 +572,46 @@ def mark_sent(ports: IntakePorts, outbox_id: int) -> None:
 
 
 def due_reminders(ports: IntakePorts, now: datetime) -> int:
-    """Queue what is due: a reminder ``remind_before`` the agreed window, and a question
-    when the person has not confirmed a proposal ``confirm_after`` it went; each once
-    (idempotent). How many were queued."""
+    """Queue what is due: the flow's nudge when a person went quiet at a wait with a
+    timeout, a reminder ``remind_before`` the agreed window, and a question when the person
+    has not confirmed a proposal ``confirm_after`` it went; each once (idempotent). How
+    many messages were queued."""
     at = _aware(now, "now")
     limits = ports.limits
     queued = 0
     with ports.database.unit_of_work() as uow:
+        # The flow's own nudges: a wait's timeout followed when the person went quiet.
+        for conversation in uow.intake.list_by_status(("bot",)):
+            step = engine.timeout_if_due(
+                ports.flow,
+                _run(conversation),
+                now=at,
+                case_code=_case_code(uow, conversation.case_id),
+            )
+            if step is None:
+                continue
+            out = _queue(uow, conversation, step.replies, author=BOT.name, kind="bot", at=at)
+            handed = step.handover or step.run.status in (
+                engine.RunStatus.COMPLETED,
+                engine.RunStatus.HANDED_OVER,
+            )
+            uow.intake.save(
+                replace(
+                    conversation,
+                    run=engine.run_to_json(step.run),
+                    status="waiting_operator" if handed else conversation.status,
+                    last_out_at=at if out else conversation.last_out_at,
+                )
+            )
+            audit.record(
+                uow,
+                BOT,
+                "intake.timeout",
+                f"case:{conversation.case_id}",
+                changed={"replies": len(out)},
+                at=at,
+            )
+            queued += len(out)
         for conversation in uow.intake.with_meeting():
             meeting = dict(conversation.meeting or {})
             language = _language(conversation)
