@@ -55,10 +55,13 @@ class EchoIntake:
     outbox: dict[int, Outgoing] = field(default_factory=dict)
     marked: list[int] = field(default_factory=list)
     reminders_calls: int = 0
+    down: bool = False  # the store does not answer at all
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def receive(self, ports: Any, message: Incoming) -> list[Outgoing]:
         with self.lock:
+            if self.down:
+                raise ConnectionError("database unavailable")
             if self.fail_next > 0:
                 self.fail_next -= 1
                 raise ConnectionError("database unavailable")
@@ -71,6 +74,8 @@ class EchoIntake:
 
     def pending_outbox(self, ports: Any, channel: str) -> list[Outgoing]:
         with self.lock:
+            if self.down:
+                raise ConnectionError("database unavailable")
             return [o for i, o in sorted(self.outbox.items()) if i not in self.marked]
 
     def mark_sent(self, ports: Any, outbox_id: int) -> None:
@@ -159,6 +164,17 @@ def test_a_message_that_always_fails_is_dropped_and_the_rest_go_on(running: Runn
     user.say("boom")
     assert user.chat("after") == ["got: after"]
     assert [m.text for m in running.intake.committed] == ["after"]
+
+
+def test_a_store_outage_drops_nothing(running: Running) -> None:
+    user = running.api.user(604)
+    running.intake.down = True
+    update = user.say("during the outage")
+    time.sleep(3.0)  # more than max_attempts (3) tries
+    assert running.api.pending_updates() == [update]
+    running.intake.down = False
+    assert [s.text for s in user.said(update)] == ["got: during the outage"]
+    assert [m.text for m in running.intake.committed] == ["during the outage"]
 
 
 def test_bot_api_failures_lose_and_double_nothing(running: Running) -> None:

@@ -9,9 +9,10 @@ channel took it; and, once a minute, queue the reminders that fell due.
 Nothing the channel delivered is acknowledged before the intake committed it, so a crash,
 a database outage or a bug in between leaves the update with the channel, which delivers it
 again (the intake drops a message it already has, by its channel and message id). A message
-that fails ``max_attempts`` times in a row is acknowledged and counted as dropped (an error
-in the log, with its position and kind, never its content), so that one bad message cannot
-stop the hotline for everyone else.
+that fails ``max_attempts`` times in a row while the store still answers a read is
+acknowledged and counted as dropped (an error in the log, with its position and kind, never
+its content), so that one bad message cannot stop the hotline for everyone else; while the
+store does not answer, nothing is dropped and the loop backs off (up to 30 s) until it does.
 """
 
 from __future__ import annotations
@@ -152,6 +153,17 @@ def _deliver(ports: ChannelPorts, state: _State, reply: OutgoingMessage, *, repl
     return outcome
 
 
+def _store_answers(ports: ChannelPorts, state: _State) -> bool:
+    """Whether the intake's store answers a read (the outbox): a message that fails while
+    the store is down is the outage's, not its own, and is never dropped."""
+    try:
+        state.calls.pending_outbox(ports.intake, ports.channel.name)
+    except Exception as error:
+        _log.warning("the intake's store does not answer (%s)", type(error).__name__)
+        return False
+    return True
+
+
 def _handle(ports: ChannelPorts, state: _State, batch: list[ChatInput], max_attempts: int) -> bool:
     """Handle ``batch`` in order; False when an update failed and was left with the
     channel (the rest of the batch comes again with it)."""
@@ -167,7 +179,7 @@ def _handle(ports: ChannelPorts, state: _State, batch: list[ChatInput], max_atte
             state.counts.failed += 1
             tries = state.attempts.get(item.position, 0) + 1
             state.attempts[item.position] = tries
-            if tries >= max_attempts:
+            if tries >= max_attempts and _store_answers(ports, state):
                 _log.error(
                     "dropped update %d (%s) after %d failures (%s)",
                     item.position,
