@@ -195,3 +195,23 @@ def test_split_text_keeps_every_word_within_the_limit(text: str, limit: int) -> 
     assert all(0 < len(p.encode("utf-16-le")) // 2 <= limit for p in pieces)
     assert all(p.strip() for p in pieces)
     assert "".join("".join(pieces).split()) == "".join(text.split())
+
+
+def test_an_edit_is_a_new_message_and_a_button_press_is_ignored(api: FakeBotApi) -> None:
+    chat = {"id": 506, "type": "private", "first_name": "Ivan"}
+    api.push_update(
+        {"edited_message": {"message_id": 3, "date": 1, "edit_date": 100, "text": "трое",
+                            "chat": chat}}
+    )  # fmt: skip
+    api.push_update(
+        {"callback_query": {"id": "1", "chat_instance": "x", "data": "1",
+                            "from": {"id": 506, "is_bot": False, "first_name": "Ivan"}}}
+    )  # fmt: skip
+    ch = channel(api)
+    try:
+        edited, pressed = ch.receive(0)
+        assert edited.message is not None
+        assert (edited.message.message_id, edited.message.text) == ("506:3:edit:100", "трое")
+        assert pressed.message is None
+    finally:
+        ch.close()
