@@ -11,7 +11,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def default_flow() -> intake.Flow:
 
 
 @contextmanager
-def running_bot(data: Path | None, db: str | None) -> Iterator[Bot]:
+def running_bot(
+    data: Path | None, db: str | None, reminders_every_s: float = 60.0
+) -> Iterator[Bot]:
     """The bot's loop in a thread on the store ``data`` or ``db`` and a fake Bot API."""
     casework = bootstrap.casework_ports(data=data, db=db)
     bootstrap.unlock_store(casework, None)
@@ -70,7 +73,14 @@ def running_bot(data: Path | None, db: str | None) -> Iterator[Bot]:
             intake=ports, channel=channel, sleep=lambda s: time.sleep(min(s, 1.0))
         )
         thread = threading.Thread(
-            target=lambda: counts.append(run(loop_ports, stop=stop.is_set, poll_timeout_s=1)),
+            target=lambda: counts.append(
+                run(
+                    loop_ports,
+                    stop=stop.is_set,
+                    poll_timeout_s=1,
+                    reminders_every_s=reminders_every_s,
+                )
+            ),
             daemon=True,
         )
         thread.start()
@@ -231,3 +241,31 @@ def test_the_default_flow_on_each_store(store: Store) -> None:  # noqa: F811
         view = read(running, entry.case_id)
         assert parse_case_code(view.case_code) == parse_case_code(code)
         assert (view.language, view.summary.get("group_size")) == ("uk", "3")
+
+
+def test_a_meeting_goes_to_that_person_alone_and_a_reminder_follows(tmp_path: Path) -> None:
+    with running_bot(tmp_path / "data", None, reminders_every_s=0.3) as running:
+        person, other = running.api.user(750), running.api.user(751)
+        converse(person, ANSWERS["ru"])
+        (entry,) = in_inbox(running)
+        case_id = entry.case_id
+        intake.take_over(running.ports, case_id, OPERATOR)
+        converse(other, ANSWERS["ru"])
+        before = {u.chat_id: len(u.replies()) for u in (person, other)}
+        point = intake.MeetingOption(id="ferry", label="Ferry landing", lat=48.5, lon=35.1)
+        operator_ports = replace(running.ports, meeting_points=lambda: [point])
+        now = datetime.now(UTC)
+        sent = intake.send_meeting(
+            operator_ports, case_id, option="ferry", window_start=now + timedelta(minutes=20),
+            window_end=now + timedelta(minutes=50), actor=OPERATOR,
+        )  # fmt: skip
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len(person.replies()) < before[750] + 2:
+            time.sleep(0.1)
+        got = [s.text for s in person.replies()[before[750] :]]
+        assert got[0] == sent.text and "48.5" in got[0]
+        assert len(got) == 2  # the meeting, then the reminder (the window is 20 min away)
+        assert got[1].startswith("Напоминание")
+        time.sleep(1.0)  # a few reminder rounds more: the reminder went once
+        assert len(person.replies()) == before[750] + 2
+        assert len(other.replies()) == before[751]  # the other person got nothing
