@@ -230,7 +230,7 @@ def test_a_file_is_flagged_and_never_kept(iports: intake.IntakePorts, store: Any
     assert entry.flagged_reason == "file"
     intake.take_over(iports, entry.case_id, OLGA)
     view = intake.conversation(iports, entry.case_id, OLGA)
-    assert view.messages[0].text == f"[photo, {len(photo)} bytes, not kept]"
+    assert view.messages[0].text == f"[photo, {len(photo)} bytes, held for an operator]"
     assert view.messages[0].attachment_name is None
 
 

@@ -29,7 +29,7 @@ TABLES = {
     "users", "user_roles", "cases", "case_events", "api_tokens", "operations", "plan_jobs",
     "case_assignments", "prisoners", "prisoner_events", "arrivals", "receipts", "number_series",
     "case_prisoners", "audit_entries", "data_keys", "case_messages",
-    "intake_conversations", "intake_outbox", "intake_received",
+    "intake_conversations", "intake_outbox", "intake_received", "intake_pending_media",
 }  # fmt: skip
 
 
@@ -53,8 +53,9 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0011_sealed_custody_fields.py",
         "0012_sealed_case_codes.py",
         "0013_intake.py",
+        "0014_intake_pending_media.py",
     ]
-    assert head_revision() == "0013"
+    assert head_revision() == "0014"
 
 
 def test_upgrade_from_an_empty_database(

@@ -12,10 +12,14 @@ not send stays in the outbox (:func:`pending_outbox`), so a message acknowledged
 channel is never lost, and a message delivered twice is processed once.
 
 Safety: a sender who floods, probes for locations (where + drone/position/crew...) or sends
-files is flagged to an operator and the bot stops answering him; media is never kept (its
-kind and size only). The bot has no way to send a place: a meeting point goes out only by
-:func:`send_meeting`, an operator's action in that one conversation, with a line asking the
-person to delete the message after reading. An operator's free reply that holds
+files is flagged to an operator and the bot stops answering him; media is not kept unless
+an operator keeps it: a file the channel fetched is held sealed under a key of its own as
+pending (:func:`keep_media` makes it a case message's attachment, :func:`discard_media`
+destroys it, and :func:`due_reminders` destroys what nobody kept within
+``IntakeLimits.media_hold``); the message itself records the kind and size only. The
+bot has no way to send a place: a meeting point goes out only by :func:`send_meeting`,
+an operator's action in that one conversation, with a line asking the person to delete
+the message after reading. An operator's free reply that holds
 coordinates is refused.
 
 Rights: the bot acts as :data:`BOT` (a service actor, like the console). An operator works
@@ -34,14 +38,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from safeconduct.casework.case import Case
-from safeconduct.casework.message import MAX_TEXT, PERSON, CaseMessage
+from safeconduct.casework.message import MAX_ATTACHMENT, MAX_TEXT, PERSON, CaseMessage
 from safeconduct.errors import InvalidValueError, NotFoundError, PermissionDeniedError
 from safeconduct.intake import engine
 from safeconduct.intake.flow import Flow
 from safeconduct.services import audit
 from safeconduct.services.casework import Actor, console_as, require_right
 from safeconduct.services.ports import IntakeConversation as Conversation
-from safeconduct.services.ports import OutboxItem  # noqa: F401
+from safeconduct.services.ports import (
+    OutboxItem,  # noqa: F401
+    PendingMedia,
+)
 
 #: The bot as an actor: a service actor, recorded as the opener and author of its messages.
 BOT = console_as("intake-bot")
@@ -112,9 +119,13 @@ class IncomingMessage:
     kind
         One of :data:`KINDS`.
     media, media_type
-        The bytes and MIME type of a file sent; never kept (its kind and size only).
+        The bytes and MIME type of a file sent (None: not fetched); held pending until an
+        operator keeps or discards it.
     received_at
         When, time-zone aware.
+    media_size
+        The file's size in bytes as the channel told it (None: unknown; the bytes' length
+        when fetched).
     """
 
     channel: str
@@ -125,6 +136,7 @@ class IncomingMessage:
     media: bytes | None
     media_type: str | None
     received_at: datetime
+    media_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +167,15 @@ class IntakeLimits:
         How long before the agreed window a reminder goes.
     confirm_after
         How long after a meeting proposal, unanswered, the bot asks for a confirmation.
+    media_hold
+        How long a file the person sent is held for an operator to keep; then destroyed.
     """
 
     per_minute: int = 12
     default_language: str = "ru"
     remind_before: timedelta = timedelta(minutes=30)
     confirm_after: timedelta = timedelta(hours=1)
+    media_hold: timedelta = timedelta(hours=24)
 
 
 class IntakeDatabase(Protocol):
@@ -259,6 +274,7 @@ class ConversationView:
     summary: Mapping[str, str]
     messages: tuple[CaseMessage, ...]
     meeting: Mapping[str, Any] | None
+    media: tuple[PendingMedia, ...] = ()
 
 
 # ----------------------------------------------------------------- texts
@@ -317,14 +333,36 @@ def _check_message(message: IncomingMessage) -> None:
     _aware(message.received_at, "received_at")
 
 
+def _holds(message: IncomingMessage) -> bool:
+    # A file fetched, small enough to become an attachment: held for an operator.
+    return (
+        message.kind in FILE_KINDS
+        and message.media is not None
+        and 0 < len(message.media) <= MAX_ATTACHMENT
+    )
+
+
 def _stored_text(message: IncomingMessage) -> str:
-    # The person's words; of a file only its kind and size (the bytes are never kept).
+    # The person's words; of a file only its kind and size (the bytes are held apart).
     text = message.text[:MAX_TEXT]
     if message.kind in ("text", "command"):
         return text if text.strip() else "[empty]"
-    size = 0 if message.media is None else len(message.media)
-    note = f"[{message.kind}, {size} bytes, not kept]"
+    if message.media is not None:
+        size = f"{len(message.media)} bytes"
+    elif message.media_size is not None:
+        size = f"{message.media_size} bytes"
+    else:
+        size = "size unknown"
+    held = "held for an operator" if _holds(message) else "not kept"
+    note = f"[{message.kind}, {size}, {held}]"
     return f"{note} {text}"[:MAX_TEXT] if text else note
+
+
+def _media_type(value: str | None) -> str:
+    # A MIME type a case message's attachment accepts; anything else: octet-stream.
+    if value and "/" in value and len(value) <= 128 and not any(c.isspace() for c in value):
+        return value
+    return "application/octet-stream"
 
 
 def _run(conversation: Conversation) -> engine.FlowRun:
@@ -482,6 +520,16 @@ def receive(ports: IntakePorts, message: IncomingMessage) -> list[OutgoingMessag
             case_id=conversation.case_id,
             at=at,
         )
+        media_id: int | None = None
+        if _holds(message):
+            assert message.media is not None
+            media_id = uow.intake.media_add(
+                conversation.case_id,
+                kind=message.kind,
+                media_type=_media_type(message.media_type),
+                data=message.media,
+                at=at,
+            )
         status = conversation.status
         meeting = conversation.meeting
         if meeting is not None and not meeting.get("confirmed") and _YES.search(message.text):
@@ -531,6 +579,7 @@ def receive(ports: IntakePorts, message: IncomingMessage) -> list[OutgoingMessag
                 "text": message.text,
                 "flagged": reason,
                 "replies": len(out),
+                "media_pending": media_id,
             },
             at=at,
         )
@@ -580,6 +629,18 @@ def due_reminders(ports: IntakePorts, now: datetime) -> int:
     limits = ports.limits
     queued = 0
     with ports.database.unit_of_work() as uow:
+        # Files nobody kept within the hold: destroyed (their key with them), audited
+        # without content.
+        for held in uow.intake.media_older_than(at - limits.media_hold):
+            uow.intake.media_delete(held.id, at=at)
+            audit.record(
+                uow,
+                BOT,
+                "intake.media_expire",
+                f"case:{held.case_id}",
+                changed={"media": held.id, "kind": held.kind, "size": held.size},
+                at=at,
+            )
         # The flow's own nudges: a wait's timeout followed when the person went quiet.
         for conversation in uow.intake.list_by_status(("bot",)):
             step = engine.timeout_if_due(
@@ -705,6 +766,7 @@ def conversation(ports: IntakePorts, case_id: int, actor: Actor) -> Conversation
         found = _owned(uow, case_id, actor, "read", "read this conversation")
         code = _case_code(uow, case_id)
         messages = tuple(uow.messages.list_for_case(case_id, attachments=False))
+        media = tuple(uow.intake.media_list(case_id))
     run = _run(found)
     audit.record_read(ports.database, actor, "intake.read", f"case:{case_id}")  # type: ignore[arg-type]
     return ConversationView(
@@ -718,6 +780,7 @@ def conversation(ports: IntakePorts, case_id: int, actor: Actor) -> Conversation
         summary=engine.summary(ports.flow, run),
         messages=messages,
         meeting=found.meeting,
+        media=media,
     )
 
 
@@ -891,3 +954,93 @@ def send_meeting(
             at=at,
         )
     return out[0]
+
+
+# ----------------------------------------------------------------- files sent in
+
+_EXTENSIONS: Mapping[str, str] = {
+    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf",
+    "audio/ogg": "ogg", "audio/mpeg": "mp3", "video/mp4": "mp4",
+}  # fmt: skip
+
+
+def _held(uow: Any, case_id: int, media_id: int) -> PendingMedia:
+    held = uow.intake.media_get(media_id)
+    if held is None or held.case_id != case_id:
+        raise NotFoundError(
+            f"case {case_id} holds no file {media_id} (kept, discarded or expired)",
+            field="media_id",
+        )
+    return held
+
+
+def keep_media(ports: IntakePorts, case_id: int, media_id: int, actor: Actor) -> CaseMessage:
+    """Keep a file the person sent: it becomes the attachment of a case message of the
+    person's (sealed under that message's own key) and the held copy is destroyed. Audited
+    ``intake.media_keep``; the stored message, without its bytes.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Not this conversation's operator.
+    NotFoundError
+        ``field="case_id"``: no such conversation; ``field="media_id"``: no such file held.
+    """
+    _require(actor, "write", own=True, what="keep files sent in")
+    at = _aware(ports.clock(), "now")
+    with ports.database.unit_of_work() as uow:
+        _owned(uow, case_id, actor, "write", "keep files in this conversation")
+        held = _held(uow, case_id, media_id)
+        assert held.data is not None
+        extension = _EXTENSIONS.get(held.media_type, "bin")
+        stored = uow.messages.add(
+            CaseMessage(
+                id=None,
+                case_id=case_id,
+                at=held.received_at,
+                author=PERSON,
+                direction="in",
+                text=f"[{held.kind} kept by {actor.name}]",
+                attachment_name=f"{held.kind}-{held.id}.{extension}",
+                attachment_type=held.media_type,
+                attachment=held.data,
+            )
+        )
+        uow.intake.media_delete(media_id, at=at)
+        audit.record(
+            uow,
+            actor,
+            "intake.media_keep",
+            f"case:{case_id}",
+            changed={"media": media_id, "message": stored.id, "kind": held.kind,
+                     "size": held.size},
+            at=at,
+        )  # fmt: skip
+    return replace(stored, attachment=None)
+
+
+def discard_media(ports: IntakePorts, case_id: int, media_id: int, actor: Actor) -> None:
+    """Discard a file the person sent: its row deleted and its key destroyed. Audited
+    ``intake.media_discard`` (kind and size only).
+
+    Raises
+    ------
+    PermissionDeniedError
+        Not this conversation's operator.
+    NotFoundError
+        ``field="case_id"``: no such conversation; ``field="media_id"``: no such file held.
+    """
+    _require(actor, "write", own=True, what="discard files sent in")
+    at = _aware(ports.clock(), "now")
+    with ports.database.unit_of_work() as uow:
+        _owned(uow, case_id, actor, "write", "discard files in this conversation")
+        held = _held(uow, case_id, media_id)
+        uow.intake.media_delete(media_id, at=at)
+        audit.record(
+            uow,
+            actor,
+            "intake.media_discard",
+            f"case:{case_id}",
+            changed={"media": media_id, "kind": held.kind, "size": held.size},
+            at=at,
+        )

@@ -123,6 +123,7 @@ def _incoming(calls: IntakeCalls, item: ChatInput) -> Any:
         media=message.media,
         media_type=message.media_type,
         received_at=message.received_at,
+        media_size=message.media_size,
     )
 
 

@@ -1529,7 +1529,8 @@ class ChatMessage:
     sticker, photo, document, location, voice, video, other. ``sender`` is the channel's
     handle of the conversation (a Telegram chat id); ``message_id`` is unique within the
     channel. A location's coordinates are never carried: its ``text`` is empty. ``media`` is
-    None unless the channel downloaded the file; ``received_at`` is UTC.
+    None unless the channel downloaded the file; ``media_size`` is the file's size in bytes
+    as the channel told it (None: unknown); ``received_at`` is UTC.
     """
 
     channel: str
@@ -1540,6 +1541,7 @@ class ChatMessage:
     media: bytes | None
     media_type: str | None
     received_at: datetime
+    media_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -1615,3 +1617,17 @@ class OutboxItem:
     quick_replies: tuple[str, ...]
     created_at: datetime
     attempts: int
+
+
+@dataclass(frozen=True)
+class PendingMedia:
+    """A file a person sent, held sealed until an operator keeps or discards it (revision
+    0014); ``data`` None in a list read without the bytes. ``size`` in bytes."""
+
+    id: int
+    case_id: int
+    kind: str
+    media_type: str
+    size: int
+    received_at: datetime
+    data: bytes | None = None

@@ -9,6 +9,7 @@ the transaction.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -16,19 +17,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from safeconduct.adapters.store.keys import destroy_keys
 from safeconduct.adapters.store.models import (
     CaseMessageRow,
     CaseRow,
     IntakeConversationRow,
     IntakeOutboxRow,
+    IntakePendingMediaRow,
     IntakeReceivedRow,
 )
 from safeconduct.adapters.store.sealing import Sealer, case_owner
 from safeconduct.services.ports import IntakeConversation as Conversation
-from safeconduct.services.ports import OutboxItem
+from safeconduct.services.ports import OutboxItem, PendingMedia
 
 _CONVERSATIONS = "intake_conversations"
 _OUTBOX = "intake_outbox"
+_MEDIA = "intake_pending_media"
 
 #: The statuses in which a conversation is still going on (a new message joins it).
 OPEN_STATUSES: tuple[str, ...] = ("bot", "waiting_operator", "operator", "flagged")
@@ -327,3 +331,90 @@ class SqlIntake:
             .values(language=language)
             .execution_options(synchronize_session=False)
         )
+
+    # ------------------------------------------------------------ pending media (0014)
+
+    def media_add(
+        self,
+        case_id: int,
+        *,
+        kind: str,
+        media_type: str,
+        data: bytes,
+        at: datetime,
+    ) -> int:
+        """Hold a file the person sent, sealed under a data key of its own; its id."""
+        owner = f"intake_media:{case_id}:{secrets.token_hex(8)}"
+        key = self._sealer.add_key(owner)
+        self._session.flush()  # the key row before the row that names it
+        row = IntakePendingMediaRow(
+            case_id=case_id,
+            kind=kind,
+            media_type=media_type,
+            size=len(data),
+            key_owner=owner,
+            data_key_id=key.id,
+            sealed_media=b"",  # sealed below, once the row has its id
+            received_at=at,
+        )
+        self._session.add(row)
+        self._session.flush()
+        row.sealed_media = self._sealer.cipher.encrypt(
+            data, table=_MEDIA, column="media", row=str(row.id), key=key
+        )
+        self._session.flush()
+        return row.id
+
+    @staticmethod
+    def _media(row: IntakePendingMediaRow, data: bytes | None = None) -> PendingMedia:
+        return PendingMedia(
+            id=row.id,
+            case_id=row.case_id,
+            kind=row.kind,
+            media_type=row.media_type,
+            size=row.size,
+            received_at=row.received_at,
+            data=data,
+        )
+
+    def media_list(self, case_id: int) -> list[PendingMedia]:
+        """The files held for case ``case_id``, oldest first, without their bytes."""
+        rows = self._session.scalars(
+            sa.select(IntakePendingMediaRow)
+            .where(IntakePendingMediaRow.case_id == case_id)
+            .order_by(IntakePendingMediaRow.id)
+        )
+        return [self._media(row) for row in rows]
+
+    def media_get(self, media_id: int) -> PendingMedia | None:
+        """The held file ``media_id`` with its bytes, opened, or None."""
+        row = self._session.get(IntakePendingMediaRow, media_id)
+        if row is None:
+            return None
+        data = self._sealer.cipher.decrypt(
+            bytes(row.sealed_media),
+            table=_MEDIA,
+            column="media",
+            row=str(row.id),
+            key=self._sealer.key(row.data_key_id),
+        )
+        return self._media(row, data)
+
+    def media_delete(self, media_id: int, *, at: datetime) -> bool:
+        """Destroy the held file's key and delete its row; whether there was one."""
+        row = self._session.get(IntakePendingMediaRow, media_id)
+        if row is None:
+            return False
+        destroy_keys(self._session, row.key_owner, at=at)
+        self._session.delete(row)
+        self._session.flush()
+        return True
+
+    def media_older_than(self, before: datetime) -> list[PendingMedia]:
+        """The held files received before ``before``, without their bytes."""
+        rows = self._session.scalars(
+            sa.select(IntakePendingMediaRow)
+            .where(IntakePendingMediaRow.received_at < before)
+            .order_by(IntakePendingMediaRow.id)
+        )
+        return [self._media(row) for row in rows]

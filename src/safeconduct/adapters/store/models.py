@@ -481,3 +481,27 @@ class IntakeReceivedRow(Base):
     message_index: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IntakePendingMediaRow(Base):
+    """A file a person sent, held until an operator keeps or discards it (revision 0014).
+
+    ``sealed_media`` is encrypted under a data key of its own (owner ``key_owner``,
+    ``intake_media:<case id>:<random>``): discarding it destroys that key. ``kind``,
+    ``media_type`` and ``size`` (bytes) stay in the clear for the operator's list."""
+
+    __tablename__ = "intake_pending_media"
+    __table_args__ = (
+        Index("ix_intake_pending_media_case_id", "case_id"),
+        Index("ix_intake_pending_media_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    media_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    key_owner: Mapped[str] = mapped_column(String(64))
+    data_key_id: Mapped[str] = mapped_column(String(32))
+    sealed_media: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
