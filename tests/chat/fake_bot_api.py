@@ -4,7 +4,9 @@ and a record of every call.
 It is a real HTTP server (the standard library's, one thread per request) that answers
 ``/bot<token>/<method>`` as https://core.telegram.org/bots/api describes: ``getMe``,
 ``deleteWebhook``, ``getUpdates`` (long poll up to ``timeout`` seconds; an ``offset``
-confirms, and forgets, every update below it), ``sendMessage``; a wrong token gets 401.
+confirms, and forgets, every update below it), ``sendMessage``, ``getFile`` and the file
+download ``/file/bot<token>/<file_path>`` (files added by :meth:`FakeBotApi.add_file` or
+``FakeUser.photo(data=...)``); a wrong token gets 401.
 A scripted failure answers the next call(s) of a method with 429 (``retry_after``), 502,
 or holds the request without answering (a hang) for ``hang_s`` seconds.
 
@@ -22,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 BOT_ID = 7000001
 BOT_USERNAME = "safeconduct_test_bot"
@@ -112,9 +114,19 @@ class FakeUser:
             }
         )
 
-    def photo(self, caption: str | None = None) -> int:
-        size = {"file_id": "photo-file", "file_unique_id": "ph1", "width": 90, "height": 60}
-        return self._post({"photo": [size], **({"caption": caption} if caption else {})})
+    def photo(
+        self, caption: str | None = None, data: bytes | None = None, size: int | None = None
+    ) -> int:
+        """Send a photo; with ``data`` the server serves those bytes by ``getFile`` and the
+        file download URL; ``size`` the ``file_size`` told (default: the bytes' length)."""
+        file_id = "photo-file"
+        if data is not None:
+            file_id = self.server.add_file(data)
+        told = size if size is not None else (None if data is None else len(data))
+        photo = {"file_id": file_id, "file_unique_id": "ph1", "width": 90, "height": 60}
+        if told is not None:
+            photo["file_size"] = told
+        return self._post({"photo": [photo], **({"caption": caption} if caption else {})})
 
     def document(self, name: str = "map.pdf") -> int:
         return self._post(
@@ -176,6 +188,7 @@ class FakeBotApi:
         self._thread: threading.Thread | None = None
         self.closing = threading.Event()
         self.blocked: set[int] = set()  # chats whose user blocked the bot (sendMessage: 403)
+        self.files: dict[str, bytes] = {}  # file id -> bytes, served by getFile + download
 
     # ------------------------------------------------------------ life cycle
 
@@ -262,12 +275,39 @@ class FakeBotApi:
 
     # ------------------------------------------------------------ serving
 
+    def add_file(self, data: bytes) -> str:
+        """Hold ``data`` as a file the bot may fetch; its file id."""
+        with self._cond:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = data
+        return file_id
+
+    def _download(self, request: BaseHTTPRequestHandler, parts: list[str]) -> None:
+        # GET /file/bot<token>/files/<file id>: the file's bytes.
+        call = Call(method="download", params={"path": "/".join(parts[2:])}, at=time.monotonic())
+        with self._cond:
+            self.calls.append(call)
+        data = self.files.get(parts[-1]) if parts[1] == f"bot{self.token}" else None
+        if data is None:
+            call.status = 404
+            self._answer(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        call.status = 200
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path.split("?", 1)[0]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         params = self._params(request.headers.get("Content-Type") or "", raw)
         parts = path.strip("/").split("/")
+        if len(parts) == 4 and parts[0] == "file":
+            self._download(request, [unquote(part) for part in parts])
+            return
         method = parts[-1] if len(parts) == 2 else ""
         call = Call(method=method, params=params, at=time.monotonic())
         with self._cond:
@@ -355,6 +395,18 @@ class FakeBotApi:
         request.wfile.write(data)
 
     # ------------------------------------------------------------ methods
+
+    def _api_getFile(self, params: dict[str, Any]) -> tuple[int, Any]:  # noqa: N802
+        file_id = str(params.get("file_id", ""))
+        data = self.files.get(file_id)
+        if data is None:
+            return 400, "Bad Request: invalid file_id"
+        return 200, {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(data),
+            "file_path": f"files/{file_id}",
+        }
 
     def _api_getMe(self, params: dict[str, Any]) -> tuple[int, Any]:  # noqa: N802
         return 200, {

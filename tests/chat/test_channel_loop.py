@@ -33,6 +33,7 @@ class Incoming:
     media: bytes | None
     media_type: str | None
     received_at: datetime
+    media_size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -52,6 +53,10 @@ from safeconduct.errors import BadFileError
 from safeconduct.services.ports import ChatInput, ChatMessage
 
 _log = logging.getLogger(__name__)
+
+#: Largest file fetched from the Bot API, in bytes (a case message's attachment limit);
+#: a bigger one is not fetched, its size recorded from ``file_size``.
+MAX_MEDIA = 10 * 1024 * 1024
 
 #: The updates the bot asks for: a person's messages (new and edited).
 ALLOWED_UPDATES = ("message", "edited_message")
@@ -151,6 +156,25 @@ def to_chat_input(update: Update, channel: str = "telegram") -> ChatInput:
             received_at=at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC),
         ),
     )
+
+
+def media_file(message: Message) -> tuple[str, int | None] | None:
+    """The file id and told size (bytes, None: not told) of the file a message carries (a
+    photo's largest size), or None when it carries none a person would send as a file."""
+    if message.photo:
+        largest = message.photo[-1]
+        return largest.file_id, largest.file_size
+    for item in (
+        message.document,
+        message.voice,
+        message.audio,
+        message.video,
+        message.video_note,
+        message.animation,
+    ):
+        if item is not None:
+            return item.file_id, item.file_size
+    return None
 
 
 def _units(text: str) -> int:
@@ -369,7 +393,35 @@ class TelegramChannel:
             return []
         self._failures = 0
         self._offset = offset
-        return [to_chat_input(update, self.name) for update in updates]
+        return [self._with_media(update) for update in updates]
+
+    def _with_media(self, update: Update) -> ChatInput:
+        """The update as the intake reads it, with the file it carries fetched (``getFile``
+        and the file download URL) when the Bot API tells it is at most :data:`MAX_MEDIA`
+        bytes; otherwise, or when fetching fails, the size as told and no bytes."""
+        found = to_chat_input(update, self.name)
+        message = update.message or update.edited_message
+        if found.message is None or message is None:
+            return found
+        carried = media_file(message)
+        if carried is None:
+            return found
+        file_id, size = carried
+        media: bytes | None = None
+        if size is None or size <= MAX_MEDIA:
+            try:
+                file = self._run(self._bot.get_file(file_id))
+                if file.file_size is not None:
+                    size = file.file_size
+                if size is None or size <= MAX_MEDIA:
+                    data = bytes(self._run(file.download_as_bytearray()))
+                    if len(data) <= MAX_MEDIA:
+                        media, size = data, len(data)
+                    else:
+                        size = len(data)
+            except TelegramError as error:
+                _log.warning("could not fetch a file sent in: %s", type(error).__name__)
+        return replace(found, message=replace(found.message, media=media, media_size=size))
 
     def acknowledge(self, position: int) -> None:
         """The intake committed every update up to ``position``: the next poll names
