@@ -52,3 +52,40 @@ def meeting_body() -> dict[str, str]:
         "window_start": start.isoformat(),
         "window_end": (start + timedelta(hours=1)).isoformat(),
     }
+
+
+#: A photo a person sends in the web tests (its bytes never shown anywhere).
+PHOTO = b"\xff\xd8\xff\xe0" + b"SCENE-PHOTO-BYTES" * 8
+
+
+def new_media(app: Any) -> tuple[int, int]:
+    """A new conversation whose first message is a photo, held pending, taken over by olga;
+    its case id and the held file's id."""
+    assert isinstance(app, FastAPI)
+    ports = intake_ports_of(app)
+    sender = f"tg-scene-{next(_senders)}"
+    intake.receive(
+        ports,
+        intake.IncomingMessage(
+            channel="telegram",
+            sender=sender,
+            message_id="1",
+            text="",
+            kind="photo",
+            media=PHOTO,
+            media_type="image/jpeg",
+            received_at=datetime.now(UTC),
+        ),
+    )
+    with ports.database.unit_of_work(read_only=True) as uow:
+        found = uow.intake.find_open("telegram", sender)
+        assert found is not None
+        (held,) = uow.intake.media_list(found.case_id)
+    intake.take_over(ports, found.case_id, OLGA)
+    return int(found.case_id), held.id
+
+
+def media_url(app: Any, action: str) -> str:
+    """The address of ``action`` (keep, discard) on a new held photo."""
+    case_id, media_id = new_media(app)
+    return f"/api/intake/conversations/{case_id}/media/{media_id}/{action}"

@@ -13,7 +13,7 @@ from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import operation_body
 from tests.web.conftest import PASSWORD, USERS, bearer, sign_in
 from tests.web.custody_access import custody_call
-from tests.web.intake_scene import meeting_body, new_conversation
+from tests.web.intake_scene import meeting_body, new_conversation, new_media
 from tests.web.test_auth import API_ROUTES, api_routes
 
 ANON = "(no token)"
@@ -89,6 +89,8 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/intake/conversations/{case_id}/takeover"): _row(403, olga=200, oleh=200),
     ("POST", "/api/intake/conversations/{case_id}/replies"): _row(403, olga=201),
     ("POST", "/api/intake/conversations/{case_id}/meeting"): _row(403, olga=201),
+    ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/keep"): _row(403, olga=200),
+    ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/discard"): _row(403, olga=200),
     # An export of olga's case: whoever reads its conversation or reception data (olga, and
     # rita, who reads every case's reception record); the archive only for its maker.
     ("POST", "/api/exports"): _row(403, olga=201, rita=201),
@@ -207,7 +209,10 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         case_id = scene.open_case()
     elif method == "DELETE" and "/assignments/" in path:
         case_id = scene.assigned_case()
-    if path.startswith("/api/intake/conversations/"):
+    if "{media_id}" in path:
+        case_id, media_id = new_media(client.app)
+        path = path.replace("{media_id}", str(media_id))
+    elif path.startswith("/api/intake/conversations/"):
         case_id = new_conversation(client.app, take=not path.endswith("/takeover"))
     if "{message_id}" in path:
         path = path.replace("{message_id}", str(scene.message()))

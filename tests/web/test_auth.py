@@ -183,6 +183,8 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/intake/conversations/{case_id}/takeover"),
         ("POST", "/api/intake/conversations/{case_id}/replies"),
         ("POST", "/api/intake/conversations/{case_id}/meeting"),
+        ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/keep"),
+        ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/discard"),
     }
 )
 #: The routes anyone may call.
@@ -200,6 +202,7 @@ _PLACEHOLDERS = {
     "{number}": "R-000001",
     "{prisoner_id}": "1",
     "{message_id}": "1",
+    "{media_id}": "1",
     "{export_id}": "0123456789abcdef0123456789abcdef",
 }
 #: Well-formed request bodies, so that only the missing sign-in can be what is refused.

@@ -43,7 +43,7 @@ from safeconduct.terrain.coords import GeoPoint
 from tests.operations.conftest import operation_body
 from tests.web.board_helpers import browser_sign_in
 from tests.web.conftest import PASSWORD, USERS, ClientFor, bearer, sign_in
-from tests.web.intake_scene import meeting_body, new_conversation
+from tests.web.intake_scene import media_url, meeting_body, new_conversation
 from tests.web.test_auth import api_routes
 
 ANON = "(no token)"
@@ -501,6 +501,22 @@ ROUTES: dict[tuple[str, str], Route] = {
         lambda s: f"/api/intake/conversations/{s.conversation}/meeting",
         lambda s: meeting_body(),
         {"olga"},
+        own=lambda who: who == "olga",
+    ),
+    ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/keep"): _write(
+        "message",
+        lambda s: media_url(s.client.app, "keep"),
+        None,
+        {"olga"},
+        fresh=lambda s: media_url(s.client.app, "keep"),
+        own=lambda who: who == "olga",
+    ),
+    ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/discard"): _write(
+        "intake_media",
+        lambda s: media_url(s.client.app, "discard"),
+        None,
+        {"olga"},
+        fresh=lambda s: media_url(s.client.app, "discard"),
         own=lambda who: who == "olga",
     ),
     # Exports of the case: whoever reads its conversation or reception data; the archive

@@ -167,6 +167,9 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
         **_kind("intake_conversation", "conversation", ("operator", "summary", "messages")),
         **_kind("intake_conversation", "case_summary", ("case_code",)),
         **_kind("intake_conversation", "meeting", ("meeting",)),
+        **_kind("intake_conversation", "conversation", ("media",)),
+        **_kind("intake_media", "conversation", ("id", "kind", "media_type", "size")),
+        **_kind("intake_media", "conversation", ("received_at",)),
         **_kind("intake_outgoing", "conversation", ("outbox_id", "channel", "text")),
         # An export, to whoever made it (its content is what their roles read, encrypted).
         **_kind("export", MAKER, ("id", "record", "expires_at", "faces_blurred", "files")),
@@ -183,6 +186,7 @@ NESTED: Mapping[tuple[str, str], str] = MappingProxyType(
         ("area", "bounds"): "bounds",
         ("receipt", "items"): "receipt_item",
         ("intake_conversation", "messages"): "message",
+        ("intake_conversation", "media"): "intake_media",
     }
 )
 

@@ -716,6 +716,15 @@ def _require(actor: Actor, action: str, *, own: bool, what: str) -> None:
     require_right(actor, action, _CLASS, own=own, what=what)
 
 
+def may_read_conversations(actor: Actor) -> bool:
+    """Whether ``actor`` may open the intake inbox (operators, the console)."""
+    try:
+        _require(actor, "read", own=True, what="read the intake inbox")
+    except PermissionDeniedError:
+        return False
+    return True
+
+
 def _owned(uow: Any, case_id: int, actor: Actor, action: str, what: str) -> Conversation:
     conversation = uow.intake.get(case_id)
     if conversation is None:
@@ -1019,9 +1028,9 @@ def keep_media(ports: IntakePorts, case_id: int, media_id: int, actor: Actor) ->
     return replace(stored, attachment=None)
 
 
-def discard_media(ports: IntakePorts, case_id: int, media_id: int, actor: Actor) -> None:
+def discard_media(ports: IntakePorts, case_id: int, media_id: int, actor: Actor) -> PendingMedia:
     """Discard a file the person sent: its row deleted and its key destroyed. Audited
-    ``intake.media_discard`` (kind and size only).
+    ``intake.media_discard`` (kind and size only); what it was, without its bytes.
 
     Raises
     ------
@@ -1044,3 +1053,4 @@ def discard_media(ports: IntakePorts, case_id: int, media_id: int, actor: Actor)
             changed={"media": media_id, "kind": held.kind, "size": held.size},
             at=at,
         )
+    return replace(held, data=None)

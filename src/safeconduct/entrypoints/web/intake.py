@@ -8,7 +8,10 @@
 - ``POST /api/intake/conversations/{case_id}/replies`` (201): a reply, queued for the
   channel (a reply holding coordinates is refused: a place goes only as a meeting);
 - ``POST /api/intake/conversations/{case_id}/meeting`` (201): send an approved meeting
-  point (an area's meeting point) and window, with the line asking to delete it.
+  point (an area's meeting point) and window, with the line asking to delete it;
+- ``POST /api/intake/conversations/{case_id}/media/{media_id}/keep``: keep a file the
+  person sent (held pending until then): it becomes a case message's attachment;
+- ``POST /api/intake/conversations/{case_id}/media/{media_id}/discard``: destroy it.
 """
 
 from __future__ import annotations
@@ -103,6 +106,27 @@ class InboxEntryOut(BaseModel):
         return cls(**entry.__dict__)
 
 
+class MediaOut(BaseModel):
+    """A file the person sent, held until kept or discarded: no bytes, no preview (size in
+    bytes, time in UTC)."""
+
+    id: int
+    kind: str
+    media_type: str
+    size: int
+    received_at: datetime
+
+    @classmethod
+    def of(cls, media: intake.PendingMedia) -> MediaOut:
+        return cls(
+            id=media.id,
+            kind=media.kind,
+            media_type=media.media_type,
+            size=media.size,
+            received_at=media.received_at,
+        )
+
+
 class ConversationOut(BaseModel):
     """One conversation as its operator reads it."""
 
@@ -116,6 +140,7 @@ class ConversationOut(BaseModel):
     summary: dict[str, str]
     messages: list[MessageOut]
     meeting: dict[str, Any] | None
+    media: list[MediaOut]
 
     @classmethod
     def of(cls, view: intake.ConversationView) -> ConversationOut:
@@ -130,6 +155,7 @@ class ConversationOut(BaseModel):
             summary=dict(view.summary),
             messages=[MessageOut.of(m) for m in view.messages],
             meeting=None if view.meeting is None else dict(view.meeting),
+            media=[MediaOut.of(m) for m in view.media],
         )
 
 
@@ -223,3 +249,31 @@ def send_meeting(
         actor=actor,
     )
     return shown("intake_outgoing", _outgoing(sent), actor, own=True)
+
+
+@router.post(
+    "/conversations/{case_id}/media/{media_id}/keep",
+    response_model=None,
+    responses={**_ERRORS, **answer(MessageOut)},
+)
+def keep_media(
+    ports: IntakePortsDep, actor: CurrentActor, case_id: int, media_id: int
+) -> dict[str, Any]:
+    """Keep a file the person sent: the case message it became (the conversation's
+    operator)."""
+    kept = intake.keep_media(ports, case_id, media_id, actor)
+    return shown("message", MessageOut.of(kept), actor, own=True)
+
+
+@router.post(
+    "/conversations/{case_id}/media/{media_id}/discard",
+    response_model=None,
+    responses={**_ERRORS, **answer(MediaOut)},
+)
+def discard_media(
+    ports: IntakePortsDep, actor: CurrentActor, case_id: int, media_id: int
+) -> dict[str, Any]:
+    """Discard a file the person sent: destroyed with its key (the conversation's
+    operator); what it was."""
+    gone = intake.discard_media(ports, case_id, media_id, actor)
+    return shown("intake_media", MediaOut.of(gone), actor, own=True)

@@ -5,8 +5,10 @@
 - ``/board/intake/{case_id}``: a conversation the operator took over: the flow's answers as
   a summary, the messages, a reply form and the meeting proposal form (the approved points
   of the areas, a window); a conversation not yet taken has a "take over" button;
-- ``POST /board/intake/{case_id}/takeover``, ``.../replies``, ``.../meeting``: the actions,
-  each answered by the conversation page again (303), or by the refusal.
+- ``POST /board/intake/{case_id}/takeover``, ``.../replies``, ``.../meeting``,
+  ``.../media/{media_id}/keep`` and ``.../media/{media_id}/discard`` (a file the person
+  sent, held until kept): the actions, each answered by the conversation page again (303),
+  or by the refusal.
 
 Every POST checks its CSRF token first; :mod:`safeconduct.services.intake` decides who may
 do what and audits it. A meeting place is sent only from the meeting form, by the operator.
@@ -23,13 +25,21 @@ from starlette.datastructures import FormData
 
 from safeconduct.entrypoints.web.intake import intake_ports_of
 from safeconduct.entrypoints.web.pages import session as web_session
-from safeconduct.entrypoints.web.pages.routes import board_ports, refusal_page, render_page
+from safeconduct.entrypoints.web.pages.routes import (
+    board_ports,
+    refusal_page,
+    render_page,
+    templates,
+)
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
 from safeconduct.errors import InvalidValueError, PermissionDeniedError, SafeconductError
 from safeconduct.services import intake
 from safeconduct.services.casework import Actor
 
 router = APIRouter(include_in_schema=False)
+
+# The page header offers the inbox link to whoever may open it (base.html asks).
+templates.env.globals["may_see_intake"] = intake.may_read_conversations
 
 
 async def read_form(request: Request) -> FormData:
@@ -160,6 +170,28 @@ def meeting(request: Request, case_id: int, form: Form) -> Response:
         )
     except InvalidValueError as error:
         return _conversation_page(request, actor, token, case_id, error=error.message, status=422)
+    except SafeconductError as error:
+        return refusal_page(request, error, actor, token)
+    return _back(case_id)
+
+
+@router.post("/board/intake/{case_id}/media/{media_id}/keep")
+def keep_media(request: Request, case_id: int, media_id: int, form: Form) -> Response:
+    """Keep a file the person sent: it becomes a message's attachment."""
+    actor, token = _signed_in(request, form)
+    try:
+        intake.keep_media(intake_ports_of(request.app), case_id, media_id, actor)
+    except SafeconductError as error:
+        return refusal_page(request, error, actor, token)
+    return _back(case_id)
+
+
+@router.post("/board/intake/{case_id}/media/{media_id}/discard")
+def discard_media(request: Request, case_id: int, media_id: int, form: Form) -> Response:
+    """Discard a file the person sent: destroyed with its key."""
+    actor, token = _signed_in(request, form)
+    try:
+        intake.discard_media(intake_ports_of(request.app), case_id, media_id, actor)
     except SafeconductError as error:
         return refusal_page(request, error, actor, token)
     return _back(case_id)
