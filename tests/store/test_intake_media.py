@@ -154,3 +154,18 @@ def test_the_bytes_are_not_in_the_sqlite_file_after_discard(
     path = Path(sa.make_url(store.url).database or "")
     raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     assert b"PHOTO-OF-A-FACE" not in raw
+
+
+def test_a_purged_case_takes_its_held_files_keys(iports: intake.IntakePorts) -> None:
+    case_id = _send_photo(iports)
+    with iports.database.unit_of_work() as uow:
+        uow.retention.purge_case(case_id, at=AT + timedelta(days=31))
+    with iports.database.unit_of_work(read_only=True) as uow:
+        live = uow.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM data_keys WHERE owner LIKE 'intake_media:%'"
+                " AND destroyed_at IS NULL"
+            )
+        )
+        held = uow.session.scalar(sa.text("SELECT count(*) FROM intake_pending_media"))
+    assert (live, held) == (0, 0)

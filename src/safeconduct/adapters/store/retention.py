@@ -20,6 +20,7 @@ from safeconduct.adapters.store.models import (
     CaseMessageRow,
     CasePrisonerRow,
     CaseRow,
+    IntakePendingMediaRow,
     OperationRow,
     PlanJobRow,
     ReceiptRow,
@@ -129,6 +130,14 @@ class SqlRetention:
             session.scalars(sa.select(CaseMessageRow.id).where(CaseMessageRow.case_id == case_id))
         )
         owners = [case_key_owner(case_id)] + [message_key_owner(m) for m in message_ids]
+        # The files a person sent, held for an operator, each under a key of its own.
+        owners += list(
+            session.scalars(
+                sa.select(IntakePendingMediaRow.key_owner).where(
+                    IntakePendingMediaRow.case_id == case_id
+                )
+            )
+        )
         counts = {"data_keys": destroy_keys(session, owners, at=at)}
 
         def gone(name: str, statement: sa.Delete) -> None:
