@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -263,7 +264,14 @@ class TelegramChannel:
         self._failures = 0
         self._offset: int | None = None
         self._handled: int | None = None
+        # The Bot API calls run on an event loop of the channel's own thread: the caller may
+        # itself be inside a running loop (a web server, a test harness driving a browser),
+        # where run_until_complete on its thread is refused.
         self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="telegram-channel", daemon=True
+        )
+        self._thread.start()
         base = api_url.rstrip("/")
         self._bot = Bot(
             self._token,
@@ -301,7 +309,7 @@ class TelegramChannel:
     # ------------------------------------------------------------ life cycle
 
     def _run(self, coroutine: Any) -> Any:
-        return self._loop.run_until_complete(coroutine)
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def start(self) -> str:
         """Check the token (``getMe``) and drop a webhook, which would refuse long polling
@@ -347,6 +355,8 @@ class TelegramChannel:
         finally:
             with contextlib.suppress(TelegramError):
                 self._run(self._bot.shutdown())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
             self._loop.close()
             for logger in [logging.getLogger(n) for n in list(logging.root.manager.loggerDict)]:
                 if isinstance(logger, logging.Logger) and self._filter in logger.filters:

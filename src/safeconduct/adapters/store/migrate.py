@@ -32,9 +32,7 @@ MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 _UPGRADE_LOCK = 0x5AFEC0D0
 
 
-def _config(
-    connection: sa.Connection | None = None, cipher: CipherSource | None = None
-) -> Config:
+def _config(connection: sa.Connection | None = None, cipher: CipherSource | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -57,9 +55,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(
-    engine: Engine, revision: str = "head", *, cipher: CipherSource | None = None
-) -> None:
+def upgrade(engine: Engine, revision: str = "head", *, cipher: CipherSource | None = None) -> None:
     """Bring the database up to ``revision`` (default: the newest); a no-op when it is there.
 
     ``cipher`` (the key file's field cipher, or a function returning it) is given to the
