@@ -44,11 +44,12 @@ from safeconduct.intake import engine
 from safeconduct.intake.flow import Flow
 from safeconduct.services import audit
 from safeconduct.services.casework import Actor, console_as, require_right
-from safeconduct.services.ports import IntakeConversation as Conversation
 from safeconduct.services.ports import (
+    ChatMessage,
     OutboxItem,  # noqa: F401
     PendingMedia,
 )
+from safeconduct.services.ports import IntakeConversation as Conversation
 
 #: The bot as an actor: a service actor, recorded as the opener and author of its messages.
 BOT = console_as("intake-bot")
@@ -101,42 +102,11 @@ def probes_for_location(text: str) -> bool:
 # ----------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class IncomingMessage:
-    """One message from a person, as a channel adapter hands it over.
-
-    Attributes
-    ----------
-    channel
-        The channel's name (``telegram``).
-    sender
-        The person's handle or chat id on that channel.
-    message_id
-        The channel's id of the message (unique per sender): a message delivered twice
-        is processed once.
-    text
-        The words (``""`` for a sticker, a photo...).
-    kind
-        One of :data:`KINDS`.
-    media, media_type
-        The bytes and MIME type of a file sent (None: not fetched); held pending until an
-        operator keeps or discards it.
-    received_at
-        When, time-zone aware.
-    media_size
-        The file's size in bytes as the channel told it (None: unknown; the bytes' length
-        when fetched).
-    """
-
-    channel: str
-    sender: str
-    message_id: str
-    text: str
-    kind: str
-    media: bytes | None
-    media_type: str | None
-    received_at: datetime
-    media_size: int | None = None
+#: One message from a person, as a channel adapter hands it over: the port's value itself
+#: (:class:`~safeconduct.services.ports.ChatMessage`), so that a channel's message goes to
+#: :func:`receive` unchanged. A file's bytes (``media``) are held pending until an operator
+#: keeps or discards them; ``kind`` is one of :data:`KINDS`.
+IncomingMessage = ChatMessage
 
 
 @dataclass(frozen=True)
