@@ -358,7 +358,7 @@ def _open_case(uow: Any, ports: IntakePorts, at: datetime) -> tuple[int, str]:
                 BOT,
                 "case.open",
                 f"case:{stored.id}",
-                changed={"case_code": case.case_code, "channel": "chat"},
+                changed={"channel": "chat"},  # no code: its digest would confirm a guess
                 at=at,
             )
             return int(stored.id), str(case.case_code)
@@ -546,7 +546,9 @@ def receive(ports: IntakePorts, message: IncomingMessage) -> list[OutgoingMessag
                 "channel": message.channel,
                 "message_id": message.message_id,
                 "kind": message.kind,
-                "text": message.text,
+                # Never the words: the audit trail is kept in the clear and outlives a purge,
+                # and the digest of a short reply ("да") is found by guessing.
+                "length": len(message.text),
                 "flagged": reason,
                 "replies": len(out),
                 "media_pending": media_id,
@@ -837,7 +839,10 @@ def reply(ports: IntakePorts, case_id: int, text: str, actor: Actor) -> Outgoing
             uow, found, [engine.Reply(text=words)], author=actor.name, kind="operator", at=at
         )
         uow.intake.save(replace(found, status="operator", last_out_at=at))
-        audit.record(uow, actor, "intake.reply", f"case:{case_id}", changed={"text": words}, at=at)
+        # The reply's length only: the digest of a short text is found by guessing.
+        audit.record(
+            uow, actor, "intake.reply", f"case:{case_id}", changed={"length": len(words)}, at=at
+        )
     return out[0]
 
 
@@ -929,7 +934,8 @@ def send_meeting(
             actor,
             "intake.meeting_send",
             f"case:{case_id}",
-            changed=meeting,
+            # Not the place or window: among a few approved points, their digest is guessed.
+            changed={"sent_at": at},
             at=at,
         )
     return out[0]
