@@ -539,14 +539,14 @@ def list_prisoners_with_ids(ports: CustodyPorts, *, actor: Actor) -> list[tuple[
     return [(p.id, p.registration) for p in found]
 
 
-def prisoner_ids(ports: CustodyPorts, *, actor: Actor) -> dict[str, int]:
-    """Each prisoner number -> the prisoner's public id (``identity`` read): what web
-    addresses carry instead of the number, which is personal data and would otherwise land
-    in access logs and browser histories."""
+def prisoner_id_of(ports: CustodyPorts, number: str, *, actor: Actor) -> int | None:
+    """The public id of the prisoner with this number, or None (``identity`` read): what
+    web addresses carry instead of the number, which is personal data and would otherwise
+    land in access logs and browser histories. One blind-index look-up."""
     require_right(actor, "read", ("identity",), own=True, what="see prisoners")
     with ports.database.unit_of_work(read_only=True) as uow:
-        found = uow.prisoners.list_all()
-    return {p.registration.prisoner_number or "": p.id for p in found}
+        found = uow.prisoners.get(_canonical(ports.series, number))
+    return None if found is None else found.id
 
 
 def prisoner_number_of(ports: CustodyPorts, prisoner_id: int, *, actor: Actor) -> str:
@@ -560,10 +560,12 @@ def prisoner_number_of(ports: CustodyPorts, prisoner_id: int, *, actor: Actor) -
     PermissionDeniedError
         As usual.
     """
-    for number, found in prisoner_ids(ports, actor=actor).items():
-        if found == prisoner_id:
-            return number
-    raise NotFoundError(f"there is no prisoner {prisoner_id}", field="prisoner_id")
+    require_right(actor, "read", ("identity",), own=True, what="see prisoners")
+    with ports.database.unit_of_work(read_only=True) as uow:
+        found = uow.prisoners.get_by_id(prisoner_id)
+    if found is None or found.registration.prisoner_number is None:
+        raise NotFoundError(f"there is no prisoner {prisoner_id}", field="prisoner_id")
+    return found.registration.prisoner_number
 
 
 def prisoner_status(ports: CustodyPorts, number: str, *, actor: Actor) -> CustodyStatus:

@@ -773,6 +773,10 @@ class PrisonerRepository(Protocol):
         a unit of work that may write."""
         ...
 
+    def get_by_id(self, prisoner_id: int) -> StoredPrisoner | None:
+        """The prisoner stored under ``prisoner_id`` (his public id), or None."""
+        ...
+
     def list_all(self) -> list[StoredPrisoner]:
         """Every prisoner, by prisoner number."""
         ...

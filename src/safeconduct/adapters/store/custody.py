@@ -189,6 +189,10 @@ class SqlPrisoners:
         row = self._session.scalars(query).one_or_none()
         return None if row is None else self._sealed.prisoner(row)
 
+    def get_by_id(self, prisoner_id: int) -> StoredPrisoner | None:
+        row = self._session.get(PrisonerRow, prisoner_id)
+        return None if row is None else self._sealed.prisoner(row)
+
     def list_all(self) -> list[StoredPrisoner]:
         # Sorted here: the numbers are sealed, the database cannot order them.
         rows = self._sealed.prime_rows(list(self._session.scalars(sa.select(PrisonerRow))))

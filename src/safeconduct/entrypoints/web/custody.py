@@ -311,7 +311,7 @@ def _prisoner_record(
     from safeconduct.custody.record import registration_to_json
 
     if prisoner_id is None:
-        prisoner_id = custody.prisoner_ids(ports, actor=actor).get(number)
+        prisoner_id = custody.prisoner_id_of(ports, number, actor=actor)
         if prisoner_id is None:  # gone since: say so without the number (logs, answers)
             raise NotFoundError("the prisoner is no longer registered", field="prisoner_id")
     found = registration_to_json(custody.get_prisoner(ports, number, actor=actor))

@@ -506,7 +506,7 @@ def register_prisoner(request: Request, form: Form) -> Response:
         return _registration_page(
             request, actor, token, values=values, errors=errors, case=case, status=422
         )
-    found = custody.prisoner_ids(custody_ports_of(request.app), actor=actor).get(number)
+    found = custody.prisoner_id_of(custody_ports_of(request.app), number, actor=actor)
     return RedirectResponse(f"/board/prisoners/{found or ''}", status_code=303)
 
 
