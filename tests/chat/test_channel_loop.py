@@ -18,22 +18,10 @@ from hypothesis import strategies as st
 
 from safeconduct.adapters.chat.telegram import TelegramChannel
 from safeconduct.services.intake_channel import ChannelCounts, ChannelPorts, IntakeCalls, run
+from safeconduct.services.ports import ChatMessage
 from tests.chat.fake_bot_api import FakeBotApi
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
-
-
-@dataclass(frozen=True)
-class Incoming:
-    channel: str
-    sender: str
-    message_id: str
-    text: str
-    kind: str
-    media: bytes | None
-    media_type: str | None
-    received_at: datetime
-    media_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +38,7 @@ class EchoIntake:
     """Commits each message once (by its id) and answers "got: <text>"; fails the next
     ``fail_next`` calls, or every call on a text in ``poison``."""
 
-    committed: list[Incoming] = field(default_factory=list)
+    committed: list[ChatMessage] = field(default_factory=list)
     fail_next: int = 0
     poison: set[str] = field(default_factory=set)
     outbox: dict[int, Outgoing] = field(default_factory=dict)
@@ -59,7 +47,7 @@ class EchoIntake:
     down: bool = False  # the store does not answer at all
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def receive(self, ports: Any, message: Incoming) -> list[Outgoing]:
+    def receive(self, ports: Any, message: ChatMessage) -> list[Outgoing]:
         with self.lock:
             if self.down:
                 raise ConnectionError("database unavailable")
@@ -93,7 +81,6 @@ class EchoIntake:
             pending_outbox=self.pending_outbox,
             mark_sent=self.mark_sent,
             due_reminders=self.due_reminders,
-            incoming=Incoming,
         )
 
 

@@ -71,7 +71,6 @@ class IntakeCalls:
     pending_outbox: Callable[[Any, str], list[Any]]
     mark_sent: Callable[[Any, int], Any]
     due_reminders: Callable[[Any, datetime], int]
-    incoming: Callable[..., Any]
 
 
 def intake_calls() -> IntakeCalls:
@@ -83,7 +82,6 @@ def intake_calls() -> IntakeCalls:
         pending_outbox=intake.pending_outbox,
         mark_sent=intake.mark_sent,
         due_reminders=intake.due_reminders,
-        incoming=intake.IncomingMessage,
     )
 
 
@@ -109,22 +107,6 @@ def _now(intake: Any) -> datetime:
         return datetime.now(UTC)
     now = clock() if callable(clock) else clock.now()
     return now if isinstance(now, datetime) else datetime.now(UTC)
-
-
-def _incoming(calls: IntakeCalls, item: ChatInput) -> Any:
-    message = item.message
-    assert message is not None
-    return calls.incoming(
-        channel=message.channel,
-        sender=message.sender,
-        message_id=message.message_id,
-        text=message.text,
-        kind=message.kind,
-        media=message.media,
-        media_type=message.media_type,
-        received_at=message.received_at,
-        media_size=message.media_size,
-    )
 
 
 def _deliver(ports: ChannelPorts, state: _State, reply: OutgoingMessage, *, reply_to: bool) -> str:
@@ -175,7 +157,7 @@ def _handle(ports: ChannelPorts, state: _State, batch: list[ChatInput], max_atte
             state.counts.ignored += 1
             continue
         try:
-            replies = state.calls.receive(ports.intake, _incoming(state.calls, item))
+            replies = state.calls.receive(ports.intake, item.message)
         except Exception as error:
             state.counts.failed += 1
             tries = state.attempts.get(item.position, 0) + 1
