@@ -42,6 +42,7 @@ from safeconduct.casework.message import MAX_ATTACHMENT, MAX_TEXT, PERSON, CaseM
 from safeconduct.errors import InvalidValueError, NotFoundError, PermissionDeniedError
 from safeconduct.intake import engine
 from safeconduct.intake.flow import Flow
+from safeconduct.intake.safety import looks_like_location
 from safeconduct.services import audit
 from safeconduct.services.casework import Actor, console_as, require_right
 from safeconduct.services.ports import (
@@ -80,18 +81,11 @@ _TARGET = re.compile(
     r"войск\w*|військ\w*)(?!\w)",
     re.IGNORECASE,
 )
-# A place written out: decimal degrees, degrees-minutes, or an MGRS reference.
-_COORDINATES = re.compile(
-    r"(-?\d{1,3}[.,]\d{3,}\s*[,;/ ]\s*-?\d{1,3}[.,]\d{3,})"
-    r"|(\d{1,3}\s*°)"
-    r"|(\b\d{1,2}[C-HJ-NP-X]\s*[A-HJ-NP-Z]{2}\s*\d{2,5}\s*\d{2,5}\b)",
-    re.IGNORECASE,
-)
-
-
 def contains_coordinates(text: str) -> bool:
-    """Whether ``text`` writes out a place (decimal degrees, degrees, or MGRS)."""
-    return _COORDINATES.search(text) is not None
+    """Whether ``text`` writes out a place: the flow engine's own detector (decimal degrees,
+    degrees and minutes, MGRS, map links), so that an operator's reply is held to the same
+    rule as the bot's."""
+    return looks_like_location(text)
 
 
 def probes_for_location(text: str) -> bool:
