@@ -433,6 +433,177 @@ class VehicleLinks(Protocol):
         ...
 
 
+# ----------------------------------------------------------------- live leading
+# ``safeconduct lead`` flies a vehicle in GUIDED mode at the person's pace. The control loop
+# (services/leading.py) owns time and heartbeats; the vehicle adapter only talks MAVLink.
+
+
+class Clock(Protocol):
+    """Time for the control loop: the wall clock, or an accelerated one for ``rehearse --live``."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic scale (simulated seconds for an accelerated clock)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+        ...
+
+
+@dataclass(frozen=True)
+class VehicleState:
+    """What the vehicle last said about itself.
+
+    Attributes
+    ----------
+    time_s
+        :class:`Clock` time at which the newest message of this state arrived, seconds.
+    lat, lon
+        Position, WGS84 degrees (``GLOBAL_POSITION_INT``).
+    alt_rel_m
+        Altitude above home, metres.
+    alt_amsl_m
+        Altitude above mean sea level, metres.
+    velocity_ned_ms
+        Ground velocity ``(north, east, down)``, m/s.
+    heading_deg
+        Heading, degrees clockwise from true north.
+    mode
+        Flight mode name as the autopilot calls it (ArduCopter: ``GUIDED``, ``LOITER``,
+        ``RTL``, ``AUTO``, ``LAND``…; PX4: ``OFFBOARD``, ``HOLD``…).
+    armed
+        Whether the motors are armed.
+    battery_pct
+        Remaining battery, percent (``SYS_STATUS.battery_remaining``), ``None`` if unknown.
+    home
+        Home ``(lat, lon, alt_amsl_m)``, degrees and metres, ``None`` until ``HOME_POSITION``.
+    gimbal_pitch_deg, gimbal_yaw_deg
+        Camera attitude (``GIMBAL_DEVICE_ATTITUDE_STATUS`` or ``MOUNT_STATUS``): pitch degrees,
+        negative looking down; yaw degrees clockwise from the vehicle's nose. ``None`` if unknown.
+    """
+
+    time_s: float
+    lat: float
+    lon: float
+    alt_rel_m: float
+    alt_amsl_m: float
+    velocity_ned_ms: tuple[float, float, float]
+    heading_deg: float
+    mode: str
+    armed: bool
+    battery_pct: float | None = None
+    home: tuple[float, float, float] | None = None
+    gimbal_pitch_deg: float | None = None
+    gimbal_yaw_deg: float | None = None
+
+
+@dataclass(frozen=True)
+class GuidedTarget:
+    """One position-and-velocity target, as ``SET_POSITION_TARGET_GLOBAL_INT`` carries it.
+
+    ``lat``/``lon`` WGS84 degrees; ``alt_rel_m`` metres above home
+    (``MAV_FRAME_GLOBAL_RELATIVE_ALT``); ``velocity_ned_ms`` m/s (north, east, down);
+    ``yaw_deg`` degrees clockwise from true north.
+    """
+
+    lat: float
+    lon: float
+    alt_rel_m: float
+    velocity_ned_ms: tuple[float, float, float]
+    yaw_deg: float
+
+
+class GuidedVehicle(Protocol):
+    """One vehicle flown in GUIDED (ArduPilot) or Offboard (PX4) mode over MAVLink.
+
+    The adapter never sends anything on its own: no background thread sends heartbeats or
+    targets, so a hung control loop stops both and trips the vehicle's GCS failsafe.
+    """
+
+    autopilot: str
+    """``"ardupilot"`` or ``"px4"``, from the vehicle's heartbeat."""
+
+    def heartbeat(self) -> None:
+        """Send one GCS ``HEARTBEAT`` (the control loop calls this at 1 Hz or more)."""
+        ...
+
+    def poll(self) -> VehicleState | None:
+        """Read every message waiting (never blocks) and return the newest state, if any."""
+        ...
+
+    def read_parameters(self, names: Sequence[str], *, timeout_s: float = 5.0) -> dict[str, float]:
+        """Read ``names`` back from the vehicle (``PARAM_REQUEST_READ``); missing ones are left out."""
+        ...
+
+    def upload_fence(self, polygon_latlon: Sequence[tuple[float, float]]) -> None:
+        """Upload one inclusion polygon ``[(lat, lon), ...]`` degrees as the vehicle's fence."""
+        ...
+
+    def request_mode(self, mode: str) -> None:
+        """Ask for flight mode ``mode`` once (used only when the crew engages)."""
+        ...
+
+    def send_target(self, target: GuidedTarget) -> None:
+        """Send one ``SET_POSITION_TARGET_GLOBAL_INT`` (position and velocity)."""
+        ...
+
+    def last_echo(self) -> tuple[float, GuidedTarget] | None:
+        """The newest target the vehicle echoed (``POSITION_TARGET_GLOBAL_INT``) and its time."""
+        ...
+
+    def close(self) -> None:
+        """Close the link (and its telemetry log)."""
+        ...
+
+
+class GuidedVehicles(Protocol):
+    """Opens :class:`GuidedVehicle` links."""
+
+    def open(
+        self, connection: str, *, clock: Clock, tlog_path: PathLike | None = None,
+        timeout_s: float = 10.0,
+    ) -> GuidedVehicle:
+        """Connect to the vehicle on ``connection`` (a MAVLink URL) and wait for its heartbeat.
+
+        Raises :class:`~safeconduct.errors.SafeconductError` (field ``connection``) when the
+        URL is not a MAVLink URL or no vehicle answers within ``timeout_s`` seconds.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class LivePosition:
+    """A position shown on the board's live map.
+
+    ``kind`` is ``"drone"`` or ``"person"``; ``lat``/``lon`` WGS84 degrees; ``at`` ISO 8601
+    UTC; ``source`` says where it came from (``"vehicle"``, ``"crew_tap"``, ``"track"``,
+    ``"detector"``); ``label`` tells drones apart (``"lead"``, ``"relief"``).
+    """
+
+    kind: str
+    lat: float
+    lon: float
+    at: str
+    source: str
+    label: str = ""
+
+
+class LiveBoard(Protocol):
+    """The coordination service's live map for one operation (issue 9's service)."""
+
+    def publish(self, positions: Sequence[LivePosition], *, status: str = "") -> None:
+        """Show ``positions`` (and a one-line leading status) on the operation's live map."""
+        ...
+
+    def crew_taps(self) -> list[LivePosition]:
+        """The crew's taps marking the person since the last call, oldest first."""
+        ...
+
+    def engaged(self) -> bool:
+        """Whether the crew pressed "Start leading" on the board (and did not stop it)."""
+        ...
+
+
 # ----------------------------------------------------------------- casework
 # The coordination service's store. A use case opens one unit of work, reads and writes
 # through its repositories, and everything it wrote is committed together when it ends
