@@ -532,7 +532,7 @@ class GuidedVehicle(Protocol):
         ...
 
     def read_parameters(self, names: Sequence[str], *, timeout_s: float = 5.0) -> dict[str, float]:
-        """Read ``names`` back from the vehicle (``PARAM_REQUEST_READ``); missing ones are left out."""
+        """Read ``names`` back from the vehicle (``PARAM_REQUEST_READ``); missing ones left out."""
         ...
 
     def upload_fence(self, polygon_latlon: Sequence[tuple[float, float]]) -> None:
