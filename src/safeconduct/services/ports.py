@@ -604,6 +604,39 @@ class LiveBoard(Protocol):
         ...
 
 
+class PersonTracks(Protocol):
+    """Recorded walks of the person (``--person-track``), for rehearsals and tests."""
+
+    def read_person_track(self, path: PathLike) -> list[tuple[float, float, float]]:
+        """``(t_s, lat, lon)`` rows: seconds from the start of leading, WGS84 degrees, in
+        time order; a missing or malformed file is a one-line ``BadFileError``."""
+        ...
+
+
+class SimulatedVehicle(Protocol):
+    """A running vehicle simulator (``rehearse --live``)."""
+
+    connection: str
+    """The MAVLink URL the ground side opens."""
+
+    def stop(self) -> None:
+        """Stop the simulator."""
+        ...
+
+
+class SimulatedVehicles(Protocol):
+    """Starts vehicle simulators that speak MAVLink on 127.0.0.1."""
+
+    def start(
+        self, *, home: tuple[float, float, float], time_scale: float, safe: bool = True,
+        battery_drain_pct_per_s: float | None = None,
+    ) -> SimulatedVehicle:
+        """Start a copter hovering in GUIDED over ``home`` ``(lat, lon, alt_amsl_m)``,
+        running ``time_scale`` times faster than real time; ``safe`` sets the fence and
+        failsafe parameters leading demands."""
+        ...
+
+
 # ----------------------------------------------------------------- casework
 # The coordination service's store. A use case opens one unit of work, reads and writes
 # through its repositories, and everything it wrote is committed together when it ends
