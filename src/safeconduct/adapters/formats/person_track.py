@@ -32,9 +32,13 @@ def _number(text: str, where: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise BadFileError(f"{where}: {text!r} is not a number; write {what}") from None
+        raise BadFileError(
+            f"{where}: {text!r} is not a number; write {what}", field="person_track"
+        ) from None
     if not math.isfinite(value):
-        raise BadFileError(f"{where}: {text!r} is not a finite number; write {what}")
+        raise BadFileError(
+            f"{where}: {text!r} is not a finite number; write {what}", field="person_track"
+        )
     return value
 
 
@@ -44,10 +48,13 @@ def _iso(text: str, where: str) -> datetime:
     except ValueError:
         raise BadFileError(
             f"{where}: {text!r} is neither seconds nor an ISO 8601 time; write e.g. 12.5 "
-            "or 2026-11-27T21:00:05Z"
+            "or 2026-11-27T21:00:05Z",
+            field="person_track",
         ) from None
     if when.tzinfo is None:
-        raise BadFileError(f"{where}: {text!r} has no time zone; add Z or +HH:MM")
+        raise BadFileError(
+            f"{where}: {text!r} has no time zone; add Z or +HH:MM", field="person_track"
+        )
     return when
 
 
