@@ -137,22 +137,27 @@ def test_bad_settings_are_refused() -> None:
 
 # -- properties ----------------------------------------------------------------------------
 
-fix_strategy = st.tuples(
+# Each step moves from the previous fix: mostly a walk or a jog (some too fast), sometimes
+# a wild jump, from any source.
+step_strategy = st.tuples(
     st.floats(0.05, 5.0),  # time step from the previous fix, s
-    st.floats(-400.0, 400.0),  # x
-    st.floats(-400.0, 400.0),  # y
+    st.one_of(
+        st.tuples(st.floats(-4.0, 4.0), st.floats(-4.0, 4.0)),  # metres per second of dt
+        st.tuples(st.floats(-300.0, 300.0), st.floats(-300.0, 300.0)),  # a jump, m/s of dt
+    ),
     st.sampled_from(list(FixSource)),
 )
 
 
 @SETTINGS
-@given(st.lists(fix_strategy, min_size=2, max_size=60), st.floats(0.0, 8.0))
+@given(st.lists(step_strategy, min_size=2, max_size=60), st.floats(0.0, 8.0))
 def test_no_accepted_sequence_implies_a_speed_above_the_limit(steps, tolerance) -> None:
     gate = FixGate(tolerance_m=tolerance, max_speed_ms=2.5, history_s=30.0)
-    t = 0.0
+    t, x, y = 0.0, 0.0, 0.0
     epoch: list[PersonFix] = []  # accepted fixes since the last (re-)anchoring
-    for dt, x, y, source in steps:
+    for dt, (vx, vy), source in steps:
         t += dt
+        x, y = x + vx * dt, y + vy * dt
         fix = PersonFix(t, x, y, source)
         verdict = gate.offer(fix, now_s=t)
         if not verdict.accepted:
