@@ -41,6 +41,20 @@ class InvalidValueError(SafeconductError):
     """A value given is malformed, missing, or outside what it may be."""
 
 
+class SameFileError(InvalidValueError):
+    """An output names a file (or folder) that is also an input: writing it would destroy
+    the input. ``field`` is the output, ``input_field`` the input it would overwrite."""
+
+    def __init__(self, path: str, *, field: str, input_field: str) -> None:
+        super().__init__(
+            f"{path} is also the input {input_field}; writing it would destroy that input: "
+            "give another output",
+            field=field,
+        )
+        self.path = path
+        self.input_field = input_field
+
+
 class BadCoordinateError(InvalidValueError):
     """A point given as ``LAT,LON`` or MGRS cannot be parsed or is out of range."""
 

@@ -9,10 +9,11 @@ nothing). :class:`OperationSummary` holds the figures; ``summary.json`` is its J
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from safeconduct.note.catalog import parse_languages
 from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.models import ToblerModel
 from safeconduct.routing.route import Route, observer_specs, straight_leg_steps
+from safeconduct.services.areas import check_seed
 from safeconduct.services.mission import MissionPorts, load_drone, plan_mission, write_mission
 from safeconduct.services.note import NotePorts, make_note
 from safeconduct.services.planning import PlanningPorts, RouteRequest, plan_route_on, search_grids
@@ -329,9 +331,13 @@ def rehearse_operation(
     now
         The planning clock (time-zone aware); defaults to now.
     """
+    # The report folder may not be the area's folder: its hazards and observers would be
+    # replaced (the staging folder also refuses any output landing on an area file).
+    ports.planning.files.check_not_inputs({"out_dir": out_dir}, {"area_dir": area_dir})
     return _rehearse(
         ports, lambda: ports.areas.load_area(area_dir), out_dir, seed=seed, injured=injured,
         injured_pace=injured_pace, lang=lang, drone=drone, now=now, progress=progress,
+        protect={"area_dir": area_dir},
     )  # fmt: skip
 
 
@@ -369,8 +375,10 @@ def _rehearse(
     drone: str,
     now: datetime | None,
     progress: Callable[[str], None] | None,
+    protect: Mapping[str, PathLike | None] | None = None,
 ) -> OperationResult:
     # Every setting is checked before the area is read, and the area before the long work.
+    check_seed(seed)
     if injured_pace is None:
         injured_pace = INJURED_PLANNING_PACE
     _check_pace(injured_pace)
@@ -383,7 +391,7 @@ def _rehearse(
     files = ports.planning.files
     # The staging folder opens first, so an output that cannot be written is refused before
     # the long work; its files replace the output folder together at the end, or none do.
-    with files.staging_folder(out_dir, prefix=REHEARSAL_STAGING_PREFIX) as out:
+    with files.staging_folder(out_dir, prefix=REHEARSAL_STAGING_PREFIX, protect=protect) as out:
         result = _plan_and_rehearse(ports, area, out, profile, pace, injured, seed, lang, now, say)
     return OperationResult(Path(out_dir), *result)
 
@@ -480,11 +488,16 @@ def run_demo(
     ``summary.json``, route, mission files, note, map) into ``out_dir``; see
     :func:`rehearse_operation`.
     """
+    check_seed(seed)
     say = progress or (lambda _msg: None)
     folder = Path(out_dir)
-    say("generating the sample area")
-    area = ports.areas.write_sample_area(folder / "area")
-    return rehearse_operation(ports, area, folder, seed=seed, progress=say)
+    # One set: the area and the rehearsal are staged together and arrive together, so an
+    # error or Ctrl-C leaves no area without its report (and nothing at all in a new folder).
+    with ports.planning.files.staging_folder(folder, prefix=REHEARSAL_STAGING_PREFIX) as stage:
+        say("generating the sample area")
+        staged_area = ports.areas.write_sample_area(stage / "area")
+        result = rehearse_operation(ports, staged_area, stage, seed=seed, progress=say)
+    return dataclasses.replace(result, out_dir=folder)
 
 
 def _launch_point(area: Area, route: Route) -> GeoPoint:

@@ -88,6 +88,7 @@ def compute_viewshed(
     curvature
         Correct for earth curvature and refraction (as r.viewshed ``-c -r``).
     """
+    ports.files.check_not_inputs({"out_path": out_path}, {"dem_path": dem_path})
     ports.files.check_writable(out_path)
     dem = ports.rasters.read_dem(dem_path)
     dem.cell_of_lonlat(observer.lon, observer.lat, what="the observer", field="observer")
@@ -156,6 +157,9 @@ def compute_exposure(
 
     ``progress(done, total)`` is called after each observer.
     """
+    ports.files.check_not_inputs(
+        {"out_path": out_path}, {"dem_path": dem_path, "observers_path": observers_path}
+    )
     ports.files.check_writable(out_path)
     dem = ports.rasters.read_dem(dem_path)
     observers = ports.layers.read_observers(observers_path)
@@ -270,22 +274,31 @@ def plan_route_files(
 ) -> Route:
     """Plan a route from an area's files and write it as GeoJSON (and optionally a map PNG).
 
-    Every output is checked writable before the search starts, and each is written
-    atomically, so a failure leaves nothing half-written.
+    The outputs are one set: each is checked (no input among them, its folder writable)
+    before the search starts, both are written to staged files, and they move into place
+    together at the end; a failure or an interruption leaves neither.
     """
     request = request or RouteRequest()
-    ports.files.check_writable(out_path)
-    if map_path is not None:
-        ports.files.check_writable(map_path)
-    dem = ports.rasters.read_dem(dem_path)
-    reception = ports.layers.read_reception(reception_path)
-    hazards = ports.layers.read_hazards(hazards_path) if hazards_path is not None else []
-    observers = ports.layers.read_observers(observers_path) if observers_path is not None else []
-    grids = search_grids(
-        ports, dem, hazards, observers, target_height=request.target_height, progress=progress
-    )
-    route = plan_route_on(dem, grids, start, reception, observers, request, progress=progress)
-    ports.routes.write_route(route, out_path)
-    if map_path is not None:
-        ports.maps.render_route_map(map_path, dem, grids, route, observers)
+    inputs = {
+        "dem_path": dem_path,
+        "reception_path": reception_path,
+        "hazards_path": hazards_path,
+        "observers_path": observers_path,
+    }
+    ports.files.check_not_inputs({"out_path": out_path, "map_path": map_path}, inputs)
+    outputs = (out_path,) if map_path is None else (out_path, map_path)
+    with ports.files.output_set(*outputs) as staged:
+        dem = ports.rasters.read_dem(dem_path)
+        reception = ports.layers.read_reception(reception_path)
+        hazards = ports.layers.read_hazards(hazards_path) if hazards_path is not None else []
+        observers = (
+            ports.layers.read_observers(observers_path) if observers_path is not None else []
+        )
+        grids = search_grids(
+            ports, dem, hazards, observers, target_height=request.target_height, progress=progress
+        )
+        route = plan_route_on(dem, grids, start, reception, observers, request, progress=progress)
+        ports.routes.write_route(route, staged[0])
+        if map_path is not None:
+            ports.maps.render_route_map(staged[1], dem, grids, route, observers)
     return route

@@ -73,9 +73,24 @@ class Files(Protocol):
         ...
 
     def staging_folder(
-        self, out_dir: PathLike, prefix: str = ".staging-"
+        self,
+        out_dir: PathLike,
+        prefix: str = ".staging-",
+        protect: Mapping[str, PathLike | None] | None = None,
     ) -> contextlib.AbstractContextManager[Path]:
-        """A hidden folder whose files move into ``out_dir`` together on success, or not at all."""
+        """A hidden folder whose files move into ``out_dir`` together on success, or not at all;
+        nothing moves if a file would replace one of the inputs in ``protect`` (field: path)."""
+        ...
+
+    def output_set(self, *paths: PathLike) -> contextlib.AbstractContextManager[tuple[Path, ...]]:
+        """Staged paths for outputs that arrive together: each is checked (created) before
+        the work, and all move into place at the end, or none does."""
+        ...
+
+    def check_not_inputs(
+        self, outputs: Mapping[str, PathLike | None], inputs: Mapping[str, PathLike | None]
+    ) -> None:
+        """Refuse an output (field: path) that is the same file or folder as an input."""
         ...
 
     def write_text(self, path: PathLike, text: str) -> Path:

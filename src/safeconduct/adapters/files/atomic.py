@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from safeconduct.errors import BadFileError
+from safeconduct.errors import BadFileError, SameFileError
 
 
 def check_writable(path: str | os.PathLike[str], *, example: str | None = None) -> Path:
@@ -86,17 +88,29 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_folder(out_dir: str | os.PathLike[str], prefix: str = ".staging-") -> Iterator[Path]:
+def atomic_folder(
+    out_dir: str | os.PathLike[str],
+    prefix: str = ".staging-",
+    protect: Mapping[str, str | os.PathLike[str] | None] | None = None,
+) -> Iterator[Path]:
     """Yield a hidden staging folder; move what was written there into ``out_dir`` on success.
 
     For commands that write several files: either all of them arrive, or (on any error)
     none does and ``out_dir`` is left as it was. ``out_dir`` is created if missing (its
     parent must exist); existing files of the same names are replaced.
 
+    Parameters
+    ----------
+    protect
+        The command's inputs (library field to path): if a file about to be moved into
+        ``out_dir`` would replace one of them (or a folder holding one), nothing moves.
+
     Raises
     ------
     BadFileError
         If ``out_dir`` is a file, or it (or its parent) cannot be written.
+    SameFileError
+        An output would replace an input in ``protect`` (``field="out_dir"``).
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -110,19 +124,126 @@ def atomic_folder(out_dir: str | os.PathLike[str], prefix: str = ".staging-") ->
         raise BadFileError(f"cannot write to {parent}: {exc.strerror}") from exc
     try:
         yield staging
-        if out.is_dir():
-            for item in sorted(staging.iterdir()):
-                target = out / item.name
-                if target.is_dir() and not target.is_symlink():
-                    shutil.rmtree(target)
-                os.replace(item, target)
-            staging.rmdir()
-        else:
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
-            os.rename(staging, out)
+        if out.is_dir() and protect:
+            _refuse_replacing_inputs(out, staging, protect)
+        with _interrupts_deferred():
+            if out.is_dir():
+                for item in sorted(staging.iterdir()):
+                    target = out / item.name
+                    if target.is_dir() and not target.is_symlink():
+                        shutil.rmtree(target)
+                    os.replace(item, target)
+                staging.rmdir()
+            else:
+                os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
+                os.rename(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while files move into place, so a set arrives whole or not at all.
+
+    Only the main thread can set signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
+    """Yield a staged path for each output; on success all move into place, else none does.
+
+    Each staged file is created at once beside its final path (same folder, same suffix),
+    so an output that cannot be written (a missing or read-only folder, ``/proc``) is
+    refused before any work, and the final ``os.replace`` of each is atomic.
+
+    Raises
+    ------
+    BadFileError
+        An output cannot be written, or two outputs are the same file.
+    """
+    finals = [check_writable(p) for p in paths]
+    seen: dict[str, Path] = {}
+    for final in finals:
+        key = os.path.realpath(final)
+        if key in seen:
+            raise BadFileError(f"{seen[key]} and {final} are the same file; give two names")
+        seen[key] = final
+    staged: list[Path] = []
+    try:
+        for final in finals:
+            parent = final.parent if str(final.parent) else Path(".")
+            try:
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{final.name}.", suffix=f".staged{final.suffix}", dir=parent
+                )
+            except OSError as exc:
+                raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+            os.close(fd)
+            staged.append(Path(name))
+            os.chmod(name, 0o666 & ~_umask())
+        yield tuple(staged)
+        with _interrupts_deferred():
+            for tmp, final in zip(staged, finals, strict=True):
+                os.replace(tmp, final)
+    except BaseException:
+        for tmp in staged:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+
+
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist yet: compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_not_inputs(
+    outputs: Mapping[str, str | os.PathLike[str] | None],
+    inputs: Mapping[str, str | os.PathLike[str] | None],
+) -> None:
+    """Refuse an output that is one of the inputs (the same file or folder, however named).
+
+    ``outputs`` and ``inputs`` map each library field to its path (None: not given).
+
+    Raises
+    ------
+    SameFileError
+        Naming the output's field and the input's field.
+    """
+    for out_field, out_path in outputs.items():
+        if out_path is None:
+            continue
+        for in_field, in_path in inputs.items():
+            if in_path is not None and _same_file(out_path, in_path):
+                raise SameFileError(str(out_path), field=out_field, input_field=in_field)
+
+
+def _refuse_replacing_inputs(
+    out: Path, staging: Path, protect: Mapping[str, str | os.PathLike[str] | None]
+) -> None:
+    for item in staging.iterdir():
+        target = os.path.realpath(out / item.name)
+        for field, path in protect.items():
+            if path is None:
+                continue
+            where = os.path.realpath(path)
+            if where == target or where.startswith(target + os.sep):
+                raise SameFileError(str(out / item.name), field="out_dir", input_field=field)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
@@ -156,9 +277,24 @@ class AtomicFiles:
         return check_writable(path)
 
     def staging_folder(
-        self, out_dir: str | os.PathLike[str], prefix: str = ".staging-"
+        self,
+        out_dir: str | os.PathLike[str],
+        prefix: str = ".staging-",
+        protect: Mapping[str, str | os.PathLike[str] | None] | None = None,
     ) -> contextlib.AbstractContextManager[Path]:
-        return atomic_folder(out_dir, prefix=prefix)
+        return atomic_folder(out_dir, prefix=prefix, protect=protect)
+
+    def check_not_inputs(
+        self,
+        outputs: Mapping[str, str | os.PathLike[str] | None],
+        inputs: Mapping[str, str | os.PathLike[str] | None],
+    ) -> None:
+        check_not_inputs(outputs, inputs)
+
+    def output_set(
+        self, *paths: str | os.PathLike[str]
+    ) -> contextlib.AbstractContextManager[tuple[Path, ...]]:
+        return output_set(*paths)
 
     def write_text(self, path: str | os.PathLike[str], text: str) -> Path:
         return write_text_atomic(path, text)

@@ -22,6 +22,8 @@ always gives byte-identical GeoJSON and an identical DEM array.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import os
 from collections.abc import Callable
@@ -37,6 +39,7 @@ from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from safeconduct.adapters.files.atomic import atomic_folder
 from safeconduct.adapters.formats.layers import (
     write_hazards,
     write_meeting,
@@ -72,6 +75,9 @@ OBSERVERS_NAME = "observers.geojson"
 RECEPTION_NAME = "reception.geojson"
 MEETING_NAME = "meeting.geojson"
 LAUNCH_NAME = "launch.geojson"
+_AREA_FILES = frozenset(
+    (DEM_NAME, HAZARDS_NAME, OBSERVERS_NAME, RECEPTION_NAME, MEETING_NAME, LAUNCH_NAME)
+)
 #: The drone team launches on the friendly side, this far west of the bridge (metres).
 _LAUNCH_WEST_OF_BRIDGE_M = 400.0
 
@@ -698,14 +704,31 @@ def write_area(
         raise InvalidValueError(
             f"unknown area {area!r}; choose one of {', '.join(AREAS)}", field="area"
         )
+    if seed < 0:
+        raise InvalidValueError(f"give a whole number 0 or more, not {seed}", field="seed")
     folder = Path(out_dir)
-    if area == "synthetic":
-        return generate_sample_area(folder, seed=seed).describe()
-    from safeconduct.adapters.files.jacksboro import write_jacksboro_dem
+    try:  # as before: missing folders above the area are made
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadFileError(f"cannot create folder {folder.parent}: {exc.strerror}") from exc
+    # The area is one set: written into a staging folder and moved into place at the end, so
+    # an error or Ctrl-C leaves an earlier area in ``folder`` whole, never half replaced.
+    with atomic_folder(folder, prefix=".sample-") as staging:
+        if area == "synthetic":
+            summary = generate_sample_area(staging, seed=seed)
+            text = dataclasses.replace(summary, folder=folder).describe()
+        else:
+            from safeconduct.adapters.files.jacksboro import write_jacksboro_dem
 
-    folder.mkdir(parents=True, exist_ok=True)
-    path = write_jacksboro_dem(folder / DEM_NAME)
-    return (
-        f"wrote {path}: the Jacksboro fault DEM (USGS, via matplotlib's sample data), "
-        "344 x 403 cells of 3 arc-seconds on WGS84; commands reproject it to UTM 16N"
-    )
+            write_jacksboro_dem(staging / DEM_NAME)
+            text = (
+                f"wrote {folder / DEM_NAME}: the Jacksboro fault DEM (USGS, via matplotlib's "
+                "sample data), 344 x 403 cells of 3 arc-seconds on WGS84; commands reproject "
+                "it to UTM 16N"
+            )
+        written = {item.name for item in staging.iterdir()}
+    # Layers of an earlier area that this one lacks would be read with the new DEM.
+    for name in sorted(_AREA_FILES - written):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+    return text

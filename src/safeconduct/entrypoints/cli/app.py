@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from safeconduct import __version__
-from safeconduct.entrypoints.cli.display import LEG_VIEWS, route_table
+from safeconduct.entrypoints.cli.display import LEG_VIEWS, plain_console, route_table, status_line
 from safeconduct.entrypoints.cli.display import progress_bar as _progress_bar
 from safeconduct.entrypoints.cli.errors import exit_code_for, message_for
 from safeconduct.errors import InvalidValueError, SafeconductError
@@ -36,12 +35,15 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out_console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Verbatim consoles: user text (names, paths, options) is never read as markup or emoji.
+out_console = plain_console()
+err = plain_console(stderr=True)
 
 
 class _State:
     verbose: bool = False
+    #: The sub-command running (``route``, ``mission``), for the message on Ctrl-C.
+    command: str | None = None
 
 
 def _version(value: bool) -> None:
@@ -52,6 +54,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show details (and tracebacks) on errors.")
     ] = False,
@@ -62,6 +65,7 @@ def _root(
 ) -> None:
     """Plan and rehearse drone-guided surrender safely."""
     _State.verbose = verbose
+    _State.command = ctx.invoked_subcommand
 
 
 @app.command("point")
@@ -116,7 +120,7 @@ def viewshed_command(
     from safeconduct import bootstrap
     from safeconduct.services.planning import compute_viewshed
 
-    with err.status("computing the viewshed"):
+    with status_line(err, "computing the viewshed"):
         summary = compute_viewshed(
             bootstrap.planning_ports(),
             dem,
@@ -202,7 +206,7 @@ def route_command(
         knight=knight,
         target_height=target_height,
     )
-    with err.status("planning the route") as status:
+    with status_line(err, "planning the route") as say:
         route = plan_route_files(
             bootstrap.planning_ports(),
             dem,
@@ -213,7 +217,7 @@ def route_command(
             observers_path=observers,
             request=request,
             map_path=map_png,
-            progress=lambda stage: status.update(f"planning the route: {stage}"),
+            progress=say,
         )
     out_console.print(route_table(route, legs))
     out_console.print(f"wrote {out}" + (f" and {map_png}" if map_png else ""))
@@ -243,7 +247,7 @@ def rehearse_command(
     from safeconduct import bootstrap
     from safeconduct.services.operation import rehearse_operation
 
-    with err.status("rehearsing") as status:
+    with status_line(err, "rehearsing") as say:
         result = rehearse_operation(
             bootstrap.operation_ports(),
             area,
@@ -253,7 +257,7 @@ def rehearse_command(
             injured_pace=injured_pace,
             lang=lang,
             drone=drone,
-            progress=lambda stage: status.update(f"rehearsing: {stage}"),
+            progress=say,
         )
     out_console.print(result.describe())
 
@@ -269,12 +273,12 @@ def demo_command(
     from safeconduct import bootstrap
     from safeconduct.services.operation import run_demo
 
-    with err.status("demo") as status:
+    with status_line(err, "demo") as say:
         result = run_demo(
             bootstrap.operation_ports(),
             out_dir,
             seed=seed,
-            progress=lambda stage: status.update(f"demo: {stage}"),
+            progress=say,
         )
     out_console.print(result.describe())
     out_console.print(f"open {out_dir / 'report.html'} in a browser")
@@ -322,6 +326,24 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _interrupted() -> None:
+    what = f"{_State.command} " if _State.command else ""
+    err.print(
+        f"safeconduct: {what}interrupted before it finished; nothing was written "
+        "(outputs appear only when a command completes)"
+    )
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn user errors into one-line messages."""
     try:
@@ -336,8 +358,13 @@ def main(argv: list[str] | None = None) -> None:
             err.print("".join(traceback.format_exception(exc)))
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
-        err.print("safeconduct: interrupted; no output was left half-written")
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exc:
+        # Typer turns Ctrl-C inside a command into ``Exit(130)`` and exits quietly; the
+        # KeyboardInterrupt is still in the chain of exceptions that led here.
+        if _caused_by_interrupt(exc):
+            _interrupted()
+        raise
     finally:
         if argv is None:
             # The process ends here: spare it a last garbage collection over the ~200k

@@ -33,7 +33,7 @@ areas_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 @contextlib.contextmanager

@@ -30,8 +30,8 @@ audit_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 #: The environment variable naming the checkpoint signing key file.
 KEY_ENV = "SAFECONDUCT_AUDIT_KEY"

@@ -32,7 +32,7 @@ cases_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 #: ``--data DIR``, shared by every command that opens the database.
 DataOption = Annotated[

@@ -50,7 +50,7 @@ custody_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 #: The languages a document may be printed in (the prisoner's own is always added).
 _LANGS_HELP = "Languages of the document, comma-separated (ru, uk, en); the prisoner's own is "

@@ -1,4 +1,9 @@
-"""How the command line shows things: summary tables and progress bars (rich)."""
+"""How the command line shows things: summary tables, status lines and progress bars (rich).
+
+Every console here prints text as given: names, paths and options come from users and
+from layer files, so rich must never read ``[...]`` as markup or ``:name:`` as an emoji
+code (``[/x]`` would end in a traceback, ``:cross_mark:`` would print a cross).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,34 @@ from typing import TYPE_CHECKING
 from safeconduct.formatting import format_duration
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from safeconduct.routing.route import Route
+
+
+def plain_console(*, stderr: bool = False) -> Console:
+    """A console that prints text verbatim: no markup, no emoji codes, no highlighting."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def status_line(console: Console, what: str) -> Iterator[Callable[[str], None]]:
+    """Show a spinner with ``what``; yield ``say(stage)``, which shows ``what: stage``.
+
+    rich parses a status's text as markup whatever the console says, so both are handed
+    over as :class:`rich.text.Text` (a path or a name in them is shown as it is).
+    """
+    from rich.text import Text
+
+    with console.status(Text(what)) as status:
+
+        def say(stage: str) -> None:
+            status.update(Text(f"{what}: {stage}"))
+
+        yield say
 
 
 #: What ``route --legs`` accepts: legs as a walker follows them, or every leg.
@@ -82,7 +112,6 @@ def route_table(route: Route, legs: str = "walker") -> Table:
 @contextlib.contextmanager
 def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
     """Yield a ``progress(done, total)`` callback drawing a bar on stderr."""
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -91,9 +120,9 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
         TimeElapsedColumn,
     )
 
-    console = Console(stderr=True)
+    console = plain_console(stderr=True)
     columns = (
-        TextColumn(what),
+        TextColumn(what, markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -7,7 +7,7 @@ typed (``--pace-factor``), and the error's class becomes the exit status.
 
 from __future__ import annotations
 
-from safeconduct.errors import InvalidValueError, SafeconductError
+from safeconduct.errors import InvalidValueError, SafeconductError, SameFileError
 
 #: Exit status of each error class (the most specific class listed wins); others exit 1.
 EXIT_CODES: dict[type[SafeconductError], int] = {
@@ -35,6 +35,9 @@ FLAGS: dict[str, str] = {
     "map_path": "--map",
     "dem_path": "--dem",
     "route_path": "--route",
+    "reception_path": "--reception",
+    "hazards_path": "--hazards",
+    "observers_path": "--observers",
     # safeconduct custody (a registration record's own fields are named as its keys)
     "record": "RECORD",
     "registration": "RECORD",
@@ -75,6 +78,12 @@ def exit_code_for(error: SafeconductError) -> int:
 
 def message_for(error: SafeconductError) -> str:
     """One line for the terminal: the flag concerned (if any), then the library's message."""
+    if isinstance(error, SameFileError) and error.field:
+        output, source = flag_for(error.field), flag_for(error.input_field)
+        return (
+            f"{output}: {error.path} is also the input given as {source}; writing it would "
+            f"destroy that input: give {output} another path"
+        )
     if error.field:
         return f"{flag_for(error.field)}: {error.message}"
     return error.message

@@ -31,7 +31,7 @@ intake_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True, markup=False)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 _WAIT = "::wait"
 

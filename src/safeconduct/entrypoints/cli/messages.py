@@ -34,7 +34,7 @@ message_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 CaseArgument = Annotated[str, typer.Argument(help="The case code (XXXX-XXXX) or id.")]
 

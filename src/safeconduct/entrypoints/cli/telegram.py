@@ -25,8 +25,8 @@ from safeconduct.entrypoints.cli.intake import load_flow
 from safeconduct.entrypoints.cli.keys import KeyFileOption
 from safeconduct.errors import BadFileError
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def read_token(path: Path) -> str:

@@ -11,7 +11,7 @@ from rich.console import Console
 from safeconduct.adapters.mavlink.connections import ACCEPTED_CONNECTIONS
 from safeconduct.entrypoints.cli.display import progress_bar
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def upload_command(

@@ -31,7 +31,7 @@ users_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
+_out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 _ROLES = "operator, planner, crew, reception, registrar, auditor, admin"
 

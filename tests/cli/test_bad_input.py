@@ -1,0 +1,173 @@
+"""Bad input on the command line: one clean line, the right exit status, nothing written.
+
+Each test is named after a defect found by trying the commands as a hostile new user
+(issue 18); the siblings of each defect on the other commands are tested beside it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Run
+
+START = "48.59252,38.01946"  # the sample area's meeting point
+MARKUP_NAME = "Checkpoint [north gate] :cross_mark: A"
+
+
+def one_line_error(run: Run, code: int = 2) -> str:
+    """The single error line of a refused command (asserting the refusal's shape)."""
+    assert run.code == code, run
+    assert "Traceback" not in run.err
+    assert len(run.error_lines) == 1, run.err
+    line = run.error_lines[0]
+    assert line.startswith("safeconduct: error: ")
+    return line
+
+
+@pytest.fixture
+def area(sample_area: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample area (tests here may try to overwrite its files)."""
+    return Path(shutil.copytree(sample_area, tmp_path / "area"))
+
+
+# ---- 1. user text is never read as rich markup or emoji codes ----------------------------
+
+
+def test_point_with_rich_markup_in_the_argument_is_printed_verbatim(cli) -> None:
+    line = one_line_error(cli("point", "[/x]"))
+    assert "'[/x]'" in line
+
+
+def test_point_with_an_opening_markup_tag_is_printed_verbatim(cli) -> None:
+    line = one_line_error(cli("point", "[bold]x :cross_mark:"))
+    assert "'[bold]x :cross_mark:'" in line
+
+
+def test_reception_name_with_markup_and_emoji_codes_is_printed_verbatim(
+    cli, area: Path, tmp_path: Path
+) -> None:
+    doc = json.loads((area / "reception.geojson").read_text())
+    for feature in doc["features"]:
+        feature["properties"]["name"] = MARKUP_NAME
+    (area / "reception.geojson").write_text(json.dumps(doc))
+    args = ["route", "--dem", str(area / "dem.tif"), "--start", START,
+            "--reception", str(area / "reception.geojson"),
+            "--out", str(tmp_path / "r.geojson")]  # fmt: skip
+    run = cli(*args)
+    assert run.code == 0, run.err
+    assert f"Route to {MARKUP_NAME} (tobler)" in run.out
+
+
+def test_mission_release_with_an_emoji_code_is_printed_verbatim(cli, tmp_path: Path) -> None:
+    route = tmp_path / "route.geojson"
+    route.write_text("{}")
+    args = ["mission", "--route", str(route), "--launch", START,
+            "--out", str(tmp_path / "m"), "--release", "servo:abc:1500"]  # fmt: skip
+    run = cli(*args)
+    assert run.code != 0
+    assert "servo:abc:1500" in run.err
+    assert "🔤" not in run.err
+
+
+def test_status_line_shows_markup_in_a_path_verbatim() -> None:
+    from rich.console import Console
+
+    from safeconduct.entrypoints.cli.display import status_line
+
+    console = Console(file=io.StringIO(), force_terminal=True, markup=False, emoji=False)
+    with status_line(console, "demo [/x]") as say:
+        say("writing w/d/[/x]/area :cross_mark:")
+
+
+def test_demo_into_a_folder_named_with_markup_prints_its_path_verbatim(cli, tmp_path: Path) -> None:
+    (tmp_path / "w" / "[").mkdir(parents=True)
+    out = tmp_path / "w" / "[" / "x]"
+    run = cli("demo", "--out", str(out))
+    assert run.code == 0, run.err
+    assert f"open {out / 'report.html'} in a browser" in run.out
+    assert (out / "report.html").is_file() and (out / "area" / "dem.tif").is_file()
+
+
+# ---- 2. a negative seed -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["sample", "demo", "rehearse"])
+def test_negative_seed_is_refused_in_one_line_before_any_folder_is_made(
+    cli, command: str, sample_area: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "s"
+    extra = ["--area", str(sample_area)] if command == "rehearse" else []
+    line = one_line_error(cli(command, "--out", str(out), "--seed", "-1", *extra))
+    assert line == "safeconduct: error: --seed: give a whole number 0 or more, not -1"
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- 11. an output never overwrites an input --------------------------------------------
+
+
+def test_viewshed_output_on_its_own_dem_is_refused(cli, area: Path) -> None:
+    dem = area / "dem.tif"
+    before = dem.read_bytes()
+    line = one_line_error(
+        cli(
+            "viewshed", "--dem", str(dem), "--observer", START, "--out", str(area / "." / "dem.tif")
+        )
+    )
+    assert line.startswith("safeconduct: error: --out: ")
+    assert "--dem" in line
+    assert dem.read_bytes() == before
+
+
+def test_route_output_on_its_reception_layer_is_refused(cli, area: Path) -> None:
+    reception = area / "reception.geojson"
+    before = reception.read_bytes()
+    args = ["route", "--dem", str(area / "dem.tif"), "--start", START,
+            "--reception", str(reception), "--out", str(reception)]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert "--out" in line and "--reception" in line
+    assert reception.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("flag", "layer"), [("--hazards", "hazards.geojson"), ("--observers", "observers.geojson")]
+)
+def test_route_map_on_an_input_layer_is_refused(cli, area: Path, flag: str, layer: str) -> None:
+    before = (area / layer).read_bytes()
+    args = ["route", "--dem", str(area / "dem.tif"), "--start", START,
+            "--reception", str(area / "reception.geojson"), flag, str(area / layer),
+            "--out", str(area / "r.geojson"), "--map", str(area / layer)]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert "--map" in line and flag in line
+    assert (area / layer).read_bytes() == before
+    assert not (area / "r.geojson").exists()
+
+
+def test_route_map_and_output_on_one_file_are_refused(cli, area: Path) -> None:
+    args = ["route", "--dem", str(area / "dem.tif"), "--start", START,
+            "--reception", str(area / "reception.geojson"),
+            "--out", str(area / "r.geojson"), "--map", str(area / "r.geojson")]  # fmt: skip
+    run = cli(*args)
+    one_line_error(run, code=1)
+    assert not (area / "r.geojson").exists()
+
+
+def test_exposure_output_on_its_observers_layer_is_refused(cli, area: Path) -> None:
+    observers = area / "observers.geojson"
+    before = observers.read_bytes()
+    args = ["exposure", "--dem", str(area / "dem.tif"), "--observers", str(observers),
+            "--out", str(observers)]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert "--out" in line and "--observers" in line
+    assert observers.read_bytes() == before
+
+
+def test_rehearse_into_its_own_area_folder_is_refused(cli, area: Path) -> None:
+    before = {p.name: p.read_bytes() for p in area.iterdir()}
+    line = one_line_error(cli("rehearse", "--area", str(area), "--out", str(area)))
+    assert "--out" in line and "--area" in line
+    assert {p.name: p.read_bytes() for p in area.iterdir()} == before
