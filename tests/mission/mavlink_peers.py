@@ -5,6 +5,10 @@
 * :class:`FakeVehicle`: a small vehicle written with pymavlink, in a thread, for faults a real
   implementation will not produce on demand: ignored messages, legacy ``MISSION_REQUEST``,
   error ``MISSION_ACK``, ArduPilot's home in item 0, a corrupted read-back.
+* :class:`ArduPilotVehicle`: the same vehicle storing each item as ArduPilot's ``AP_Mission``
+  does, byte for byte (a 15-byte record: command, 16-bit ``p1``, 12 bytes of content), and
+  refusing what ``AP_Mission`` refuses. It is written from ``AP_Mission.cpp`` on its own,
+  apart from :mod:`safeconduct.mission.firmware_storage`, so that the two check each other.
 * :class:`UdpDropProxy`: a UDP relay that loses chosen messages, to put losses between our
   uploader and the real MAVSDK vehicle.
 """
@@ -13,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import queue
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -24,6 +30,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import common as mavlink2
 
@@ -244,7 +251,7 @@ class FakeVehicle:
             self.conn.mav.mission_count_send(*self._to(msg), len(self.mission), msg.mission_type)
         elif kind in ("MISSION_REQUEST_INT", "MISSION_REQUEST"):
             if msg.seq < len(self.mission):
-                fields = dict(self.mission[msg.seq])
+                fields = self._load(msg.seq, self.mission[msg.seq])
                 if msg.seq == 0 and self.home is not None:
                     lat, lon, alt = self.home
                     fields.update(x=round(lat * 1e7), y=round(lon * 1e7), z=alt, frame=0)
@@ -253,6 +260,16 @@ class FakeVehicle:
                 self.conn.mav.mission_item_int_send(*self._to(msg), **fields)
         elif kind == "MISSION_ACK":
             self.acks.append(msg.type)
+
+    # -- storage: an echo here; ArduPilotVehicle stores as AP_Mission does
+
+    def _store(self, fields: dict[str, Any]) -> dict[str, Any] | int:
+        """What the vehicle keeps of an item's fields, or a MAV_MISSION_RESULT refusal."""
+        return fields
+
+    def _load(self, seq: int, kept: dict[str, Any]) -> dict[str, Any]:
+        """The MISSION_ITEM_INT fields the vehicle sends back for what it kept."""
+        return dict(kept)
 
     def _item(self, msg: Any) -> None:
         incoming = self._incoming
@@ -268,7 +285,7 @@ class FakeVehicle:
             self._incoming = None
             self._ack(msg, self.refuse_item[1])
             return
-        incoming.append(
+        kept = self._store(
             {
                 "seq": msg.seq, "frame": msg.frame, "command": msg.command, "current": 0,
                 "autocontinue": msg.autocontinue, "param1": msg.param1, "param2": msg.param2,
@@ -276,11 +293,143 @@ class FakeVehicle:
                 "mission_type": msg.mission_type,
             }
         )
+        if isinstance(kept, int):
+            self._incoming = None
+            self._ack(msg, kept)
+            return
+        incoming.append(kept)
         if len(incoming) == self._expected:
             self.mission, self._incoming = incoming, None
             self._ack(msg, mavlink2.MAV_MISSION_ACCEPTED)
         else:
             self._request(msg, len(incoming))
+
+
+# ----------------------------------------------------------------------------- ArduPilot
+
+F32 = np.float32
+
+
+def _c_cast(value: float, fmt: str) -> int:
+    """A float assigned to a C integer of struct format ``fmt``: truncated toward zero,
+    then narrowed in two's complement (what gcc emits for x86 and ARM)."""
+    v = float(value)
+    whole = math.trunc(v) if math.isfinite(v) and abs(v) < 2**31 else -(2**31)
+    size = struct.calcsize("<" + fmt)
+    whole &= (1 << (8 * size)) - 1
+    if fmt.islower() and whole >= 1 << (8 * size - 1):
+        whole -= 1 << (8 * size)
+    return whole
+
+
+#: AP_Mission::stored_in_location.
+_AP_LOCATION = {16, 17, 18, 19, 21, 22, 30, 31, 82, 92, 179, 189, 191, 195, 201, 84, 85, 94}
+#: The content struct of each other command AP_Mission::mavlink_int_to_mission_cmd knows
+#: (AP_Mission.h): struct format and which params fill it, in order.
+_AP_CONTENT = {
+    20: ("", ()),  # NAV_RETURN_TO_LAUNCH
+    93: ("fbbb", (1, 2, 3, 4)),  # Navigation_Delay_Command
+    112: ("f", (1,)),  # Conditional_Delay_Command
+    115: ("ffbB", (1, 2, 3, 4)),  # Yaw_Command
+    178: ("Bff", (1, 2, 3)),  # Change_Speed_Command
+    183: ("BH", (1, 2)),  # Set_Servo_Command
+    211: ("BB", (1, 2)),  # Gripper_Command
+}
+#: Commands whose param4 may be NaN (AP_Mission::sanity_check_params).
+_AP_NAN_P4 = {16, 21, 22, 84}
+
+
+class ArduPilotVehicle(FakeVehicle):
+    """A :class:`FakeVehicle` that stores its mission as ArduPilot's ``AP_Mission`` does.
+
+    ``mavlink_int_to_mission_cmd`` packs each item into a 15-byte record (command id,
+    ``uint16 p1``, 12 bytes: a packed location, or the command's own struct), refusing
+    what it refuses (an unknown command, NaN where it is not allowed, a frame it does not
+    know); ``mission_cmd_to_mavlink_int`` unpacks it for the read-back. Item 0 comes back
+    as the vehicle's home (``home``). Keyword arguments are :class:`FakeVehicle`'s.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("autopilot", mavlink2.MAV_AUTOPILOT_ARDUPILOTMEGA)
+        kwargs.setdefault("home", (48.6029, 37.9851, 169.73))
+        super().__init__(**kwargs)
+
+    def _store(self, f: dict[str, Any]) -> dict[str, Any] | int:
+        cmd = f["command"]
+        params = [F32(f[f"param{i}"]) for i in range(1, 5)]
+        for i, p in enumerate(params):
+            if np.isinf(p) or (np.isnan(p) and not (i == 3 and cmd in _AP_NAN_P4)):
+                return mavlink2.MAV_MISSION_INVALID_PARAM1 + i
+        p1 = 0
+        if cmd in _AP_LOCATION:
+            if cmd not in (16, 17, 19, 21, 22, 195):
+                return mavlink2.MAV_MISSION_UNSUPPORTED  # not written down for this peer
+            flags = 0
+            if cmd in (16, 21, 22):
+                p1 = _c_cast(params[0], "H")
+            elif cmd == 17:
+                p1 = _c_cast(abs(params[2]), "H")
+                flags |= (params[2] < 0) << 2
+            elif cmd == 19:
+                p1 = _c_cast(params[0], "H")
+                flags |= (params[2] < 0) << 2 | (params[3] > 0) << 5
+            if cmd == 21 and not np.isnan(params[3]):
+                flags |= (params[3] < 0) << 2
+            z = F32(f["z"])
+            if np.isnan(z) or abs(z) >= 83000:
+                return mavlink2.MAV_MISSION_INVALID_PARAM7
+            frame = f["frame"]
+            if frame in (3, 6):
+                flags |= 1
+            elif frame in (10, 11):
+                flags |= 1 | 1 << 3
+            elif frame not in (0, 2, 5):
+                return mavlink2.MAV_MISSION_UNSUPPORTED_FRAME
+            alt_cm = _c_cast(F32(z * F32(100.0)), "i")
+            content = struct.pack("<B", flags) + struct.pack("<i", alt_cm)[:3]
+            content += struct.pack("<ii", f["x"], f["y"])
+        elif cmd in _AP_CONTENT:
+            fmt, which = _AP_CONTENT[cmd]
+            values = [
+                float(params[i - 1]) if c == "f" else _c_cast(params[i - 1], c)
+                for c, i in zip(fmt, which, strict=True)
+            ]
+            content = struct.pack("<" + fmt, *values)
+        else:
+            return mavlink2.MAV_MISSION_UNSUPPORTED
+        record = struct.pack("<BH", cmd, p1) + content.ljust(12, b"\0")
+        return {"record": record, "seq": f["seq"], "x": f["x"], "mission_type": 0}
+
+    def _load(self, seq: int, kept: dict[str, Any]) -> dict[str, Any]:
+        record: bytes = kept["record"]
+        cmd, p1 = struct.unpack("<BH", record[:3])
+        content = record[3:]
+        out: dict[str, Any] = {
+            "seq": seq, "frame": 0, "command": cmd, "current": 0, "autocontinue": 1,
+            "param1": 0.0, "param2": 0.0, "param3": 0.0, "param4": 0.0,
+            "x": 0, "y": 0, "z": 0.0, "mission_type": 0,
+        }  # fmt: skip
+        if cmd in _AP_LOCATION:
+            flags = content[0]
+            alt_cm = int.from_bytes(content[1:4], "little", signed=True)
+            lat, lng = struct.unpack("<ii", content[4:12])
+            out.update(x=lat, y=lng, z=float(F32(alt_cm) * F32(0.01)))
+            out["frame"] = (10 if flags & 8 else 3) if flags & 1 else 0
+            ccw, xtrack = bool(flags & 4), bool(flags & 32)
+            if cmd in (16, 22):
+                out["param1"] = float(p1)
+            elif cmd == 17:
+                out["param3"] = -float(p1) if ccw else float(p1)
+            elif cmd == 19:
+                out.update(param1=float(p1), param3=-1.0 if ccw else 1.0, param4=float(xtrack))
+            elif cmd == 21:
+                out.update(param1=float(p1), param4=-1.0 if ccw else 1.0)
+        else:
+            fmt, which = _AP_CONTENT[cmd]
+            values = struct.unpack("<" + fmt, content[: struct.calcsize("<" + fmt)])
+            for i, v in zip(which, values, strict=True):
+                out[f"param{i}"] = float(v)
+        return out
 
 
 def _msgid(datagram: bytes) -> int | None:

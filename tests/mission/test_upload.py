@@ -34,7 +34,13 @@ from safeconduct.adapters.mavlink.upload import (
 from safeconduct.entrypoints.cli.upload import upload_command
 from safeconduct.errors import BadFileError
 from safeconduct.mission.items import Command, Frame, MissionItem
-from tests.mission.mavlink_peers import FakeVehicle, MavsdkVehicle, UdpDropProxy, free_port
+from tests.mission.mavlink_peers import (
+    ArduPilotVehicle,
+    FakeVehicle,
+    MavsdkVehicle,
+    UdpDropProxy,
+    free_port,
+)
 
 NAN = math.nan
 FAST = {"timeout_s": 0.2, "heartbeat_timeout_s": 2.0}
@@ -290,9 +296,9 @@ def test_silent_vehicle_gives_up_after_the_retries_and_cancels() -> None:
 
 def test_ardupilot_home_in_item_0_is_not_a_difference() -> None:
     items = leading_mission(5)
-    with FakeVehicle(autopilot=mavlink2.MAV_AUTOPILOT_ARDUPILOTMEGA, home=(1.5, 2.5, 100)) as v:
+    with ArduPilotVehicle(home=(1.5, 2.5, 100)) as v:
         report = upload_and_verify(v.url, items, **FAST)
-    assert report.ok
+    assert report.ok, report.describe()
     assert report.notes and report.notes[0].startswith("item 0 is the vehicle's home")
 
 
@@ -307,7 +313,9 @@ def test_a_vehicle_holding_something_else_is_reported() -> None:
     assert not report.ok
     (diff,) = report.differences
     assert (diff.seq, diff.field) == (2, "alt")
-    assert "1 differences, first: item 2: alt sent 15.5, vehicle has 20.5" in report.describe()
+    assert report.describe() == (
+        "5 items sent, 5 read back, 1 difference: item 2: alt sent 15.5, the vehicle has 20.5"
+    )
 
 
 # ----------------------------------------------------------------------------- pure parts

@@ -22,12 +22,14 @@ file does; :func:`safeconduct.adapters.formats.mission_files.read_mission_file` 
 planned home of an ArduPilot ``.plan``, as QGroundControl does).
 PX4 and others fly item 0 like any other.
 :func:`upload_and_verify` therefore leaves item 0 out of the comparison when the vehicle's
-heartbeat says ArduPilot. Every request, the deprecated ``MISSION_REQUEST`` included, is
-answered with ``MISSION_ITEM_INT`` (latitude and longitude as degrees x 1e7): the float32
-``MISSION_ITEM`` would cost about half a metre, and every current autopilot accepts the
-integer form. We speak MAVLink 2 (``mission_type`` is a MAVLink 2 extension field) as system
-255, component 190 (``MAV_COMP_ID_MISSIONPLANNER``), and send a GCS heartbeat once a second
-while we wait, so that a vehicle listening on ``udpin`` learns where to answer.
+heartbeat says ArduPilot, and compares the rest with what the vehicle's firmware keeps of
+each item (:mod:`safeconduct.mission.firmware_storage`), chosen from the same heartbeat.
+Every request, the deprecated ``MISSION_REQUEST`` included, is answered with
+``MISSION_ITEM_INT`` (latitude and longitude as degrees x 1e7): the float32 ``MISSION_ITEM``
+would cost about half a metre, and every current autopilot accepts the integer form. We
+speak MAVLink 2 (``mission_type`` is a MAVLink 2 extension field) as system 255, component
+190 (``MAV_COMP_ID_MISSIONPLANNER``), and send a GCS heartbeat once a second while we wait,
+so that a vehicle listening on ``udpin`` learns where to answer.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from safeconduct.adapters.mavlink.connections import (
     parse_connection,
 )
 from safeconduct.errors import InvalidValueError
+from safeconduct.mission.firmware_storage import StorageRule, storage_for
 from safeconduct.mission.items import MissionItem
 from safeconduct.mission.transfer import (
     ALT_TOLERANCE_M,
@@ -56,6 +59,7 @@ from safeconduct.mission.transfer import (
     MissionUploadError,
     Progress,
     VerifyReport,
+    check_mavlink_id,
     compare_missions,
 )
 
@@ -179,6 +183,9 @@ class MissionLink:
     ------
     BadConnectionError
         If ``connection`` is malformed.
+    InvalidValueError
+        If the timeout, the retries or an id is out of range (ids are 1-255), before
+        anything is opened.
     MissionUploadError
         If the connection cannot be opened or no heartbeat comes in time.
     """
@@ -197,6 +204,8 @@ class MissionLink:
             raise InvalidValueError(f"must be positive, not {timeout_s:g} s", field="timeout_s")
         if retries < 0:
             raise InvalidValueError(f"must be 0 or more, not {retries}", field="retries")
+        check_mavlink_id(target_system, "target_system")
+        check_mavlink_id(target_component, "target_component")
         self.connection = connection
         self.timeout_s = float(timeout_s)
         self.retries = int(retries)
@@ -245,6 +254,11 @@ class MissionLink:
     def item0_is_home(self) -> bool:
         """Whether the vehicle keeps its home in item 0 (ArduPilot)."""
         return self.autopilot == mavlink2.MAV_AUTOPILOT_ARDUPILOTMEGA
+
+    @property
+    def storage(self) -> StorageRule:
+        """How the vehicle's firmware keeps mission items, from its heartbeat's autopilot."""
+        return storage_for(self.autopilot)
 
     @property
     def _mav(self) -> Any:
@@ -639,6 +653,7 @@ def upload_and_verify(
     target_component: int = 1,
     mission_type: int = mavlink2.MAV_MISSION_TYPE_MISSION,
     item0_is_home: bool | None = None,
+    storage: StorageRule | None = None,
     heartbeat_timeout_s: float | None = None,
     progress: Progress | None = None,
 ) -> VerifyReport:
@@ -652,6 +667,9 @@ heartbeat_timeout_s
     item0_is_home
         Leave item 0 out of the comparison; ``None`` decides from the vehicle's heartbeat
         (true for ArduPilot, which keeps its home there).
+    storage
+        What the vehicle keeps of each item (whole centimetres, whole seconds, ...);
+        ``None`` decides from the vehicle's heartbeat (ArduPilot, PX4, or an echo).
     progress
         ``progress(done, total)`` over both passes: total is twice the item count.
 
@@ -677,7 +695,8 @@ heartbeat_timeout_s
             progress=None if progress is None else lambda done, total: progress(n + done, 2 * n),
         )
         home = link.item0_is_home if item0_is_home is None else item0_is_home
-    return compare_missions(items, received, item0_is_home=home)
+        rule = link.storage if storage is None else storage
+    return compare_missions(items, received, item0_is_home=home, storage=rule)
 
 
 class MavlinkVehicleLinks:
