@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from safeconduct.services.operation import OperationPorts
     from safeconduct.services.operations import OperationsPorts
     from safeconduct.services.planning import PlanningPorts
-    from safeconduct.services.ports import Areas, CaseChangeFeed, FieldCipher
+    from safeconduct.services.ports import (
+        Areas,
+        CaseChangeFeed,
+        FieldCipher,
+        LiveBoard,
+        LiveRelay,
+    )
     from safeconduct.services.retention import RetentionPorts
     from safeconduct.services.signals import SignalsPorts
 
@@ -306,6 +312,33 @@ def case_change_feed(url: object) -> CaseChangeFeed:
     if parsed.get_backend_name() == "postgresql":
         return PostgresChangeBroker(parsed)
     return InProcessChangeBroker()
+
+
+def live_relay(url: object) -> LiveRelay:
+    """Where the server processes share the boards' live maps (never stored).
+
+    Parameters
+    ----------
+    url
+        The store's database URL: on PostgreSQL, ``NOTIFY``/``LISTEN`` between processes;
+        on SQLite, this process only.
+    """
+    import sqlalchemy as sa
+
+    from safeconduct.adapters.events.live import InProcessLiveRelay, PostgresLiveRelay
+
+    parsed = sa.make_url(str(url) if not isinstance(url, sa.URL) else url)
+    if parsed.get_backend_name() == "postgresql":
+        return PostgresLiveRelay(parsed)
+    return InProcessLiveRelay()
+
+
+def live_board(server_url: str, operation_id: int, token: str) -> LiveBoard:
+    """The live map of operation ``operation_id`` on the service at ``server_url``, for the
+    ``lead`` command (signed in with ``token``)."""
+    from safeconduct.adapters.service_client.live_board import HttpLiveBoard
+
+    return HttpLiveBoard(server_url, operation_id, token)
 
 
 # ----------------------------------------------------------------- operations

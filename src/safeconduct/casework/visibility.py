@@ -142,6 +142,12 @@ FIELD_CLASSES: Mapping[tuple[str, str], str] = MappingProxyType(
         **_kind("job_accepted", "plan", ("job_id", "status")),
         **_kind("area", "plan", _AREA),
         **_kind("bounds", "plan", ("west", "south", "east", "north")),
+        # The live map of a leading (issue 15): positions, status, engaged, the crew's taps.
+        **_kind("live_map", "live_positions", ("operation_id", "positions", "status")),
+        **_kind("live_map", "live_positions", ("engaged", "taps", "updated_at")),
+        **_kind("live_position", "live_positions", ("kind", "lat", "lon", "at", "source")),
+        **_kind("live_position", "live_positions", ("label",)),
+        **_kind("live_tap", "live_positions", ("id", "lat", "lon", "at")),
         # Reception: the arrival of a case's person and the receipts of what was taken.
         **_kind("arrival", "case_summary", ("case_id", "status")),
         **_kind("arrival", "reception", ("at", "place", "escorts", "people", "health")),
@@ -184,6 +190,8 @@ NESTED: Mapping[tuple[str, str], str] = MappingProxyType(
         ("case_page", "items"): "case_listed",
         ("operation", "events"): "operation_event",
         ("area", "bounds"): "bounds",
+        ("live_map", "positions"): "live_position",
+        ("live_map", "taps"): "live_tap",
         ("receipt", "items"): "receipt_item",
         ("intake_conversation", "messages"): "message",
         ("intake_conversation", "media"): "intake_media",

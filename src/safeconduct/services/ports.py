@@ -1348,6 +1348,79 @@ class CaseChangeFeed(CaseChanges, Protocol):
         ...
 
 
+# ----------------------------------------------------------------- live map
+# The board's live map of a leading (services/live.py): latest positions, the crew's taps
+# and the engaged flag, held in each server process's memory (never in the database) and
+# shared between processes by a relay (adapters/events/live.py).
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """One change of an operation's live map, as every server process applies it.
+
+    Attributes
+    ----------
+    id
+        Random id of the update: a process that applied it already (its own) skips it.
+    operation_id
+        The store's id of the operation.
+    kind
+        ``"positions"`` (the leader's positions and status), ``"tap"`` (a crew tap marking
+        the person: ``positions`` holds that one tap, ``id`` names it) or ``"engaged"``.
+    at
+        When it was made, ISO 8601 UTC.
+    positions
+        Positions (WGS84 degrees) it carries.
+    status
+        The leader's one-line status (``"positions"`` only).
+    engaged, engaged_at
+        The engaged flag as its maker knew it, and when that was last set (ISO 8601 UTC,
+        ``""`` never): the newest setting wins in every process.
+    """
+
+    id: str
+    operation_id: int
+    kind: str
+    at: str
+    positions: tuple[LivePosition, ...] = ()
+    status: str = ""
+    engaged: bool = False
+    engaged_at: str = ""
+
+
+class LiveRelay(Protocol):
+    """Carries live-map updates to every server process on the same database (best effort:
+    a lost update is repaired by the next one, a second later)."""
+
+    def publish(self, update: LiveUpdate) -> None:
+        """Send ``update`` to every subscribed process (this one included)."""
+        ...
+
+    def subscribe(self, receive: Callable[[LiveUpdate], None]) -> None:
+        """Call ``receive`` (from any thread) with every update published from now on."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening and free connections."""
+        ...
+
+
+class LiveUnitOfWork(OperationsUnitOfWork, Protocol):
+    """One transaction over operations, their cases' assignments and the audit trail."""
+
+    audit: AuditTrail
+
+
+class LiveDatabase(Protocol):
+    """The database the live-map use cases read operations from and audit into."""
+
+    def unit_of_work(
+        self, *, read_only: bool = False
+    ) -> contextlib.AbstractContextManager[LiveUnitOfWork]:
+        """A transaction: committed when the block ends normally, rolled back if it raises."""
+        ...
+
+
 # ----------------------------------------------------------------- areas of operations
 # The server's area folders as a library (services/area_library.py): summaries kept beside
 # each area so that listing them reads no DEM, and new areas written whole or not at all.

@@ -12,6 +12,7 @@ from safeconduct.entrypoints.web.custody import router as custody_router
 from safeconduct.entrypoints.web.errors import install_error_handlers
 from safeconduct.entrypoints.web.exports import router as exports_router
 from safeconduct.entrypoints.web.intake import router as intake_router
+from safeconduct.entrypoints.web.live import router as live_router
 from safeconduct.entrypoints.web.messages import router as messages_router
 from safeconduct.entrypoints.web.operations import router as operations_router
 from safeconduct.entrypoints.web.pages import mount_board
@@ -40,5 +41,6 @@ def create_app(ports: CaseworkPorts) -> FastAPI:
     app.include_router(messages_router)
     app.include_router(exports_router)
     app.include_router(intake_router)
+    app.include_router(live_router)
     mount_board(app)
     return app

@@ -1,0 +1,1 @@
+"""Clients of the coordination service's web API (the ``lead`` command's live map)."""
