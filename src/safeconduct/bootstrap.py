@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from safeconduct.services.custody import CustodyPorts
     from safeconduct.services.exports import ExportPorts
     from safeconduct.services.keys import KeysPorts
+    from safeconduct.services.leading import LeadPorts, LiveRehearsalPorts
     from safeconduct.services.mission import MissionPorts, UploadPorts
     from safeconduct.services.note import NotePorts
     from safeconduct.services.operation import OperationPorts
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from safeconduct.services.ports import (
         Areas,
         CaseChangeFeed,
+        Clock,
         FieldCipher,
         LiveBoard,
         LiveRelay,
@@ -151,6 +153,54 @@ def upload_ports() -> UploadPorts:
     from safeconduct.services.mission import UploadPorts
 
     return UploadPorts(mission_files=MissionFileReader(), vehicles=MavlinkVehicleLinks())
+
+
+# ----------------------------------------------------------------- live leading
+
+
+def lead_ports(
+    *,
+    clock: Clock | None = None,
+    server: str | None = None,
+    operation: int | None = None,
+    token: str | None = None,
+) -> LeadPorts:
+    """MAVLink vehicles (pymavlink), route and DEM files, person tracks, the clock (the wall
+    clock unless given), and the operation's live board when ``server`` is given."""
+    from safeconduct.adapters.clock import WallClock
+    from safeconduct.adapters.files.drone_profiles import DroneProfileFiles
+    from safeconduct.adapters.formats.person_track import CsvPersonTracks
+    from safeconduct.adapters.formats.route_geojson import GeoJsonRouteFiles
+    from safeconduct.adapters.gis.geotiff import RasterioRasters
+    from safeconduct.adapters.mavlink.guided import MavlinkGuidedVehicles
+    from safeconduct.services.leading import LeadPorts
+
+    board = None
+    if server is not None and operation is not None:
+        board = live_board(server, operation, token or "")
+    return LeadPorts(
+        vehicles=MavlinkGuidedVehicles(),
+        routes=GeoJsonRouteFiles(),
+        dems=RasterioRasters(),
+        clock=clock or WallClock(),
+        tracks=CsvPersonTracks(),
+        board=board,
+        profiles=DroneProfileFiles(),
+    )
+
+
+def live_rehearsal_ports(
+    *, speed: float, server: str | None = None, operation: int | None = None,
+    token: str | None = None,
+) -> LiveRehearsalPorts:  # fmt: skip
+    """:func:`lead_ports` on a clock ``speed`` times faster than real time, and simulated
+    copters on 127.0.0.1 running at the same rate."""
+    from safeconduct.adapters.clock import ScaledClock
+    from safeconduct.adapters.mavlink.simulated_vehicles import SimulatedCopters
+    from safeconduct.services.leading import LiveRehearsalPorts
+
+    ports = lead_ports(clock=ScaledClock(speed), server=server, operation=operation, token=token)
+    return LiveRehearsalPorts(lead=ports, simulators=SimulatedCopters())
 
 
 # ----------------------------------------------------------------- casework

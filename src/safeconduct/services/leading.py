@@ -41,15 +41,19 @@ from datetime import UTC, datetime
 import numpy as np
 
 from safeconduct.errors import InvalidValueError, OutOfRangeError, SafeconductError
+from safeconduct.guidance.handover import HandoverPlanner
 from safeconduct.guidance.leader import LeadController, LeadMode, LeadSettings
 from safeconduct.guidance.path import RoutePath
 from safeconduct.guidance.person_fixes import FixGate, FixSource, PersonFix
 from safeconduct.guidance.target_limits import TargetLimits, corridor_polygon
 from safeconduct.mission.clearance import DemTerrain
+from safeconduct.mission.energy import EnergyModel
 from safeconduct.mission.lead_route import LeadRoute
+from safeconduct.mission.profiles import DroneProfile
 from safeconduct.services.ports import (
     Clock,
     DemFiles,
+    DroneProfiles,
     GuidedTarget,
     GuidedVehicle,
     GuidedVehicles,
@@ -98,6 +102,9 @@ class LeadPorts:
         Reads ``--person-track`` files (None: no track may be given).
     board
         The operation's live map on the coordination service (None: no board).
+    profiles
+        Drone profiles, for the energy model that times the handover (None: the relief is
+        called at ``handover_battery_pct``).
     """
 
     vehicles: GuidedVehicles
@@ -106,6 +113,7 @@ class LeadPorts:
     clock: Clock
     tracks: PersonTracks | None = None
     board: LiveBoard | None = None
+    profiles: DroneProfiles | None = None
 
 
 @dataclass(frozen=True)
@@ -146,8 +154,12 @@ class LeadRequest:
         The controller's lead distance and the gap beyond which the drone waits, metres.
     pace_factor
         The person's pace as a fraction of the route's planned walking speed.
+    drone
+        The airframe's profile name or file: its energy model says when to call the relief
+        and when the leading vehicle must leave.
     handover_battery_pct
-        Call the relief when the leading vehicle's battery falls to this, percent.
+        Without profiles: call the relief when the leading vehicle's battery falls to this,
+        percent.
     stale_link_s
         With no message from the vehicle for this long, no target is sent, seconds.
     echo_timeout_s
@@ -184,6 +196,7 @@ class LeadRequest:
     lead_m: float = 15.0
     max_gap_m: float = 30.0
     pace_factor: float = 1.0
+    drone: str = "camera-900g"
     handover_battery_pct: float = 40.0
     stale_link_s: float = 2.0
     echo_timeout_s: float = 1.0
@@ -282,7 +295,14 @@ def _looks_like_mavlink(connection: str) -> bool:
     return bool(_NETWORK_URL.match(text) or _SERIAL_URL.match(text))
 
 
-def _check_request(request: LeadRequest) -> None:
+def check_request(request: LeadRequest) -> None:
+    """Refuse a bad setting, a URL that is not MAVLink, or ``assume_yes`` off 127.0.0.1.
+
+    Raises
+    ------
+    InvalidValueError
+        One line, with the field concerned.
+    """
     def bad(fld: str, msg: str) -> InvalidValueError:
         return InvalidValueError(msg, field=fld)
 
@@ -295,6 +315,7 @@ def _check_request(request: LeadRequest) -> None:
         "speed_cap_ms": request.speed_cap_ms,
         "rate_hz": request.rate_hz,
         "pace_factor": request.pace_factor,
+        "connect_timeout_s": request.connect_timeout_s,
     }
     for name, value in numbers.items():
         if not (math.isfinite(value) and value > 0):
@@ -507,6 +528,7 @@ class _Craft:
     last_echo_t: float = -math.inf
     echo_missing: bool = False
     stale: bool = False
+    resume_at: float = -math.inf  # after a silence, wait for a fresh heartbeat (its mode)
 
     @property
     def guided_mode(self) -> str:
@@ -598,6 +620,7 @@ class _Loop:
         report: Report,
         track: Sequence[tuple[float, float, float]],
         detections: Sequence[tuple[float, float, float]],
+        profile: DroneProfile | None = None,
     ) -> None:
         self.ports = ports
         self.req = request
@@ -621,6 +644,13 @@ class _Loop:
         )
         self.limits = geo.limits
         self.gate = FixGate(path=geo.path, max_offset_m=request.corridor_half_width_m * 1.5)
+        self.planner: HandoverPlanner | None = None
+        if profile is not None:
+            # The relief is connected, armed and flying before leading starts: no launch time.
+            self.planner = HandoverPlanner(
+                EnergyModel(profile), cruise_speed_ms=profile.cruise_speed_ms, relief_launch_s=0.0
+            )
+        self.last_assess = -math.inf
         self.t0 = 0.0
         self.engaged = True
         self.board_seen_engaged = False
@@ -711,7 +741,10 @@ class _Loop:
         if stale and not craft.stale:
             self.say(f"{craft.label}: no telemetry for {self.req.stale_link_s:g} s; targets held")
         elif craft.stale and not stale:
-            self.say(f"{craft.label}: telemetry back (mode {craft.state.mode})")
+            # The mode comes with the 1 Hz heartbeat: position may arrive first, so no
+            # target goes out until a heartbeat has surely told the mode after the silence.
+            craft.resume_at = now + 1.5
+            self.say(f"{craft.label}: telemetry back; targets resume only in GUIDED")
         craft.stale = stale
         mode = craft.state.mode
         if mode == craft.guided_mode and self.engaged and not craft.released:
@@ -736,7 +769,7 @@ class _Loop:
             got = echo[1]
             match = None
             for i, sent in enumerate(craft.pending):
-                if _same_target(sent.target, got):
+                if sent.t <= echo[0] and _same_target(sent.target, got, echo[0] - sent.t):
                     match = i
             if match is not None:
                 for _ in range(match + 1):
@@ -757,10 +790,11 @@ class _Loop:
                     f"{self.req.echo_timeout_s:g} s (refused by the fence, or lost)"
                 )
 
-    def may_send(self, craft: _Craft) -> bool:
+    def may_send(self, craft: _Craft, now: float) -> bool:
         st = craft.state
         return (
-            self.engaged
+            now >= craft.resume_at
+            and self.engaged
             and craft.owned
             and not craft.released
             and not craft.stale
@@ -773,7 +807,7 @@ class _Loop:
              face: np.ndarray | None) -> bool:  # fmt: skip
         """Clamp and send a target at map ``xy``; velocity ``speed`` m/s along the route."""
         st = craft.state
-        if st is None or st.home is None or not self.may_send(craft):
+        if st is None or st.home is None or not self.may_send(craft, now):
             return False
         vehicle_xy = self.geo.xy(st.lat, st.lon)
         try:
@@ -878,21 +912,51 @@ class _Loop:
             self.status = "leading"
             self.gaps.append(lead_s - self.ctl.person_s)
         sent = self.send(lead, now, self.geo.path.point_at(new_s), speed, new_s, face)
-        self.maybe_call_relief(now)
+        self.maybe_call_relief(now, pace)
         return sent
 
-    def maybe_call_relief(self, now: float) -> None:
+    def maybe_call_relief(self, now: float, pace: float) -> None:
         relief, st = self.relief, self.lead.state
-        if relief is None or self.phase != "lead" or st is None or st.battery_pct is None:
+        if self.phase != "lead" or st is None or st.battery_pct is None or st.home is None:
             return
-        if st.battery_pct > self.req.handover_battery_pct:
+        relay_s = self.ctl.person_s
+        why = f"battery {st.battery_pct:.0f}%"
+        if self.planner is not None:
+            if now - self.last_assess < 1.0:
+                return
+            self.last_assess = now
+            here = self.geo.xy(st.lat, st.lon)
+            home = self.geo.xy(st.home[0], st.home[1])
+            person = self.geo.path.point_at(self.ctl.person_s)
+            relief_d = 0.0
+            if relief is not None and relief.state is not None:
+                relief_d = float(np.hypot(*(self.geo.xy(relief.state.lat, relief.state.lon)
+                                            - person)))  # fmt: skip
+            decision = self.planner.assess(
+                battery_pct=min(max(st.battery_pct, 0.0), 100.0),
+                distance_home_m=float(np.hypot(*(here - home))),
+                path=self.geo.path,
+                person_s=min(max(self.ctl.person_s, 0.0), self.geo.path.length),
+                pace_ms=pace,
+                relief_distance_m=relief_d,
+            )
+            if decision.must_leave and relief is None:
+                self.say_once("must-leave", f"{self.lead.label}: {decision.reason}; no relief")
+                self.lead.link.request_mode("RTL")
+                self.lead.released = True
+                return
+            if not (decision.call_relief or decision.must_leave) or relief is None:
+                return
+            why = decision.reason
+        elif relief is None or st.battery_pct > self.req.handover_battery_pct:
             return
+        assert relief is not None
         self.phase = "relief"
-        self.relay_s = self.ctl.person_s
+        self.relay_s = relay_s
         self.status = "wait: the relief drone is coming"
         self.say(
-            f"{self.lead.label} battery {st.battery_pct:.0f}%: relief called to "
-            f"{self.relay_s:.0f} m along; the person is told to wait"
+            f"{self.lead.label} {why}; relief called to {self.relay_s:.0f} m along; "
+            "the person is told to wait"
         )
         if relief.state is not None and relief.state.mode != relief.guided_mode:
             relief.link.request_mode(relief.guided_mode)
@@ -923,12 +987,20 @@ class _Loop:
             self.status = "leading"
 
 
-def _same_target(a: GuidedTarget, b: GuidedTarget) -> bool:
-    """Whether an echoed target is the one sent (within the echo's integer resolution)."""
+def _same_target(sent: GuidedTarget, echo: GuidedTarget, age_s: float) -> bool:
+    """Whether an echo ``age_s`` seconds after sending is the target sent.
+
+    ArduCopter moves a position + velocity target on with its velocity between targets
+    (``AC_PosControl::input_pos_vel_accel_NE_cm``), so the echo may lie ahead of the sent
+    position by the velocity times the time since; a metre is allowed on top for the
+    integer and local-frame rounding.
+    """
+    north = (echo.lat - sent.lat) * 111_320.0
+    east = (echo.lon - sent.lon) * 111_320.0 * math.cos(math.radians(sent.lat))
+    speed = math.hypot(sent.velocity_ned_ms[0], sent.velocity_ned_ms[1])
     return (
-        abs(a.lat - b.lat) < 2e-6
-        and abs(a.lon - b.lon) < 2e-6
-        and abs(a.alt_rel_m - b.alt_rel_m) < 0.5
+        math.hypot(north, east) <= 1.0 + speed * max(age_s, 0.0)
+        and abs(sent.alt_rel_m - echo.alt_rel_m) < 1.0
     )
 
 
@@ -975,7 +1047,7 @@ def lead(
         No vehicle answers (field ``connection``), or the crew did not confirm.
     """
     say = report or (lambda _line: None)
-    _check_request(request)
+    check_request(request)
     if not request.assume_yes and confirm is None:
         raise InvalidValueError("leading needs the crew's confirmation", field="assume_yes")
     geo = _geometry(ports, request)
@@ -987,6 +1059,7 @@ def lead(
     detections: list[tuple[float, float, float]] = []
     if request.detections_path is not None and ports.tracks is not None:
         detections = ports.tracks.read_person_track(request.detections_path)
+    profile = ports.profiles.load_profile(request.drone) if ports.profiles is not None else None
     clock = ports.clock
     crafts: list[_Craft] = []
     try:
@@ -1010,7 +1083,7 @@ def lead(
             assert confirm is not None
             if not confirm(prompt):
                 raise SafeconductError("the crew did not confirm; no target was sent")
-        loop = _Loop(ports, request, geo, crafts, say, rows, detections)
+        loop = _Loop(ports, request, geo, crafts, say, rows, detections, profile)
         return _run(loop)
     finally:
         for craft in crafts:
@@ -1235,6 +1308,7 @@ __all__ = [
     "LiveRehearsalPorts",
     "UnsafeVehicleError",
     "check_parameters",
+    "check_request",
     "connection_host",
     "lead",
     "rehearse_live",

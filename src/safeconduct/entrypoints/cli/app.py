@@ -242,6 +242,22 @@ def rehearse_command(
     ] = None,
     lang: Annotated[str, typer.Option(help="Language of the dropped note.")] = "ru",
     drone: Annotated[str, typer.Option(help="Drone profile name or .toml file.")] = "camera-900g",
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Then lead the route live: the real MAVLink adapter against simulated "
+            "copters and a simulated walker, in accelerated time.",
+        ),
+    ] = False,
+    speed: Annotated[float, typer.Option(help="With --live: times faster than real.")] = 10.0,
+    server: Annotated[
+        str | None,
+        typer.Option(help="With --live: show it on this service's board (SAFECONDUCT_TOKEN)."),
+    ] = None,
+    operation: Annotated[
+        int | None, typer.Option(help="With --live and --server: the operation id.")
+    ] = None,
 ) -> None:
     """Plan an operation (route, sorties, note), rehearse it in simulation, write a report."""
     from safeconduct import bootstrap
@@ -260,6 +276,33 @@ def rehearse_command(
             progress=say,
         )
     out_console.print(result.describe())
+    if live:
+        _rehearse_live(area, out, seed, injured, speed, server, operation)
+
+
+def _rehearse_live(
+    area: Path, out: Path, seed: int, injured: bool, speed: float, server: str | None,
+    operation: int | None,
+) -> None:  # fmt: skip
+    """``rehearse --live``: lead the planned route with simulated vehicles and walker."""
+    import os
+
+    from safeconduct import bootstrap
+    from safeconduct.services.leading import rehearse_live
+
+    token = os.environ.get("SAFECONDUCT_TOKEN")
+    if server is not None and (operation is None or not token):
+        raise InvalidValueError(
+            "the board needs an operation id and the token in SAFECONDUCT_TOKEN", field="server"
+        )
+    ports = bootstrap.live_rehearsal_ports(
+        speed=speed, server=server, operation=operation, token=token
+    )
+    summary = rehearse_live(
+        ports, out / "route.geojson", area / "dem.tif", speed=speed, seed=seed,
+        injured=injured, report=lambda line: out_console.print(line, markup=False),
+    )  # fmt: skip
+    out_console.print(summary.describe())
 
 
 @app.command("demo")
@@ -293,6 +336,7 @@ def _register_plugins() -> None:
     from safeconduct.entrypoints.cli.export import export_command
     from safeconduct.entrypoints.cli.intake import intake_app
     from safeconduct.entrypoints.cli.keys import keys_app
+    from safeconduct.entrypoints.cli.lead import lead_command
     from safeconduct.entrypoints.cli.messages import message_app
     from safeconduct.entrypoints.cli.mission import mission_app
     from safeconduct.entrypoints.cli.note import note_command
@@ -319,6 +363,7 @@ def _register_plugins() -> None:
     app.command("purge")(purge_command)
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
+    app.command("lead")(lead_command)
     intake_app.command("telegram")(telegram_command)
     app.add_typer(intake_app, name="intake")
 

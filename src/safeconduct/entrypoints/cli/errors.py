@@ -38,6 +38,15 @@ FLAGS: dict[str, str] = {
     "reception_path": "--reception",
     "hazards_path": "--hazards",
     "observers_path": "--observers",
+    # safeconduct lead
+    "height_agl_m": "--height",
+    "min_agl_m": "--min-height",
+    "max_agl_m": "--max-height",
+    "rate_hz": "--rate",
+    "assume_yes": "--yes",
+    "corridor_half_width_m": "--corridor",
+    "speed_cap_ms": "--max-speed",
+    "connect_timeout_s": "--timeout",
     # safeconduct custody (a registration record's own fields are named as its keys)
     "record": "RECORD",
     "registration": "RECORD",
