@@ -8,9 +8,12 @@ vehicle (:class:`FakeVehicle`) and a lossy UDP relay in front of MAVSDK.
 from __future__ import annotations
 
 import math
+import pickle
 import struct
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,8 +35,17 @@ from safeconduct.adapters.mavlink.upload import (
     upload_mission,
 )
 from safeconduct.entrypoints.cli.upload import upload_command
-from safeconduct.errors import BadFileError
+from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.mission.firmware_storage import (
+    ARDUPILOT,
+    ARDUPILOT_LOCATION_COMMANDS,
+    PX4,
+    ardupilot_altitude,
+    ardupilot_keeps,
+    px4_keeps,
+)
 from safeconduct.mission.items import Command, Frame, MissionItem
+from safeconduct.mission.transfer import MissionMismatchError
 from tests.mission.mavlink_peers import (
     ArduPilotVehicle,
     FakeVehicle,
@@ -416,3 +428,340 @@ def test_upload_use_case_goes_through_its_ports(tmp_path: Path) -> None:
     with pytest.raises(MissionMismatchError, match="counts differ") as info:
         upload_mission(other, mission, "udpout:127.0.0.1:9")
     assert isinstance(info.value, MissionUploadError) and not info.value.report.ok
+
+
+# ----------------------------------------------------------------------------- firmware storage
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``safeconduct ARGS`` through the console entry point: exit status, stdout, stderr."""
+    from safeconduct.entrypoints.cli.app import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    captured = capsys.readouterr()
+    code = info.value.code
+    # The transient progress bar leaves an empty line on a stderr that is not a terminal.
+    err = "\n".join(line for line in captured.err.splitlines() if line.strip())
+    return (0 if code is None else int(code)), captured.out, err
+
+
+NOW = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def sample_sortie_files(
+    sample_area: Path, tmp_path_factory: pytest.TempPathFactory
+) -> list[Path]:
+    """Every sortie file (.waypoints and .plan) of the sample area's mission, as
+    ``safeconduct mission`` writes them for ArduPilot, launched from the reception point."""
+    from safeconduct import bootstrap
+    from safeconduct.adapters.formats.layers import read_reception
+    from safeconduct.services.mission import plan_mission_files
+    from safeconduct.terrain.coords import GeoPoint
+    from tests.mission.mission_helpers import sample_route_path
+
+    reception = read_reception(sample_area / "reception.geojson")[0]
+    out = tmp_path_factory.mktemp("sample-mission") / "mission"
+    plan_mission_files(
+        bootstrap.mission_ports(),
+        sample_route_path(str(sample_area)),
+        GeoPoint(reception.lat, reception.lon),
+        out,
+        dem_path=sample_area / "dem.tif",
+        meeting_time=NOW + timedelta(hours=1),
+        now=NOW,
+    )
+    files = sorted(out.glob("sortie-*.waypoints")) + sorted(out.glob("sortie-*.plan"))
+    assert len(files) >= 4
+    return files
+
+
+def test_the_sample_mission_passes_against_a_vehicle_that_stores_as_ardupilot(
+    sample_sortie_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19: "45 items sent, 45 read back, 17 differences" against ArduCopter 4.6."""
+    from safeconduct.adapters.formats.mission_files import read_mission_file
+
+    with ArduPilotVehicle() as vehicle:
+        for path in sample_sortie_files:
+            n = len(read_mission_file(path).items)
+            code, out, err = run_cli(
+                ["mission", "upload", "--connection", vehicle.url, str(path), "--timeout", "1"],
+                capsys,
+            )
+            assert code == 0, err
+            assert f"{n} items sent, {n} read back, all match as ArduPilot keeps them" in out
+        # What it holds is not what was sent: compared as an echo, the storage shows.
+        items = read_mission_file(sample_sortie_files[0]).items
+        held = download_mission(vehicle.url, timeout_s=1.0)
+    echo = compare_missions(items, held, item0_is_home=True)
+    assert {d.field for d in echo.differences} >= {"frame", "param3"}
+
+
+def first_seq(path: Path, command: int) -> int:
+    from safeconduct.adapters.formats.mission_files import read_mission_file
+
+    items = read_mission_file(path).items
+    return next(i for i, it in enumerate(items) if i > 0 and it.command == command)
+
+
+def test_a_changed_altitude_fails_in_one_line(
+    sample_sortie_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = sample_sortie_files[0]
+    seq = first_seq(path, Command.NAV_WAYPOINT)
+
+    def higher(s: int, fields: dict) -> None:
+        if s == seq:
+            fields["z"] += 5.0
+
+    with ArduPilotVehicle(tamper=higher) as vehicle:
+        code, out, err = run_cli(
+            ["mission", "upload", "--connection", vehicle.url, str(path), "--timeout", "1"],
+            capsys,
+        )
+    assert code == 1
+    assert "Traceback" not in out + err
+    (line,) = err.splitlines()
+    assert line.startswith("safeconduct: error: the vehicle does not hold the mission sent: ")
+    assert f", 1 difference: item {seq}: alt sent " in line
+    assert line.endswith("; upload it again, and if it persists do not fly it")
+
+
+def test_a_changed_command_fails_in_one_line_and_every_difference_is_listed(
+    sample_sortie_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = sample_sortie_files[0]
+    speed = first_seq(path, Command.DO_CHANGE_SPEED)
+    seq = first_seq(path, Command.NAV_WAYPOINT)
+
+    def changed(s: int, fields: dict) -> None:
+        if s == speed:
+            fields["command"] = int(Command.DO_SET_SERVO)
+        if s == seq:
+            fields["y"] += 20  # 2e-6 degree: about 15 cm east
+
+    with ArduPilotVehicle(tamper=changed) as vehicle:
+        code, out, err = run_cli(
+            ["mission", "upload", "--connection", vehicle.url, str(path), "--timeout", "1"],
+            capsys,
+        )
+    assert code == 1 and "Traceback" not in out + err
+    (line,) = err.splitlines()
+    first = min(seq, speed)
+    assert ", 2 differences, the first: " in line
+    assert "the vehicle holds 2 differences:" in out
+    assert f"  item {speed}: command sent 178, the vehicle has 183" in out
+    assert f"  item {seq}: lon sent " in out
+    assert line.count("item ") == 1 and f"the first: item {first}:" in line
+
+
+@pytest.mark.parametrize("value", ["300", "0", "-1", "256"])
+def test_target_system_outside_1_to_255_is_refused_in_one_line(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18 item 14: ``--target-system 300`` was not checked (MAVLink ids are 1-255)."""
+    missing = tmp_path / "none.waypoints"  # the id is checked before the file and the link
+    code, _out, err = run_cli(
+        ["mission", "upload", "--connection", "udpout:127.0.0.1:9", str(missing),
+         "--target-system", value],
+        capsys,
+    )  # fmt: skip
+    assert code == 2
+    assert err.splitlines() == [
+        f"safeconduct: error: --target-system: must be a MAVLink id from 1 to 255, not {value}; "
+        "the vehicle's SYSID_THISMAV (ArduPilot) or MAV_SYS_ID (PX4) parameter holds it"
+    ]
+
+
+def test_the_link_refuses_a_system_id_outside_1_to_255() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        MissionLink("udpout:127.0.0.1:9", target_system=300)
+    assert info.value.field == "target_system"
+
+
+def test_a_mismatch_error_survives_pickling() -> None:
+    """The error is rebuilt from its report, not from its message (copy, pickle, workers)."""
+    report = compare_missions([MissionItem(16, alt=10.0)], [MissionItem(16, alt=12.0)])
+    error = MissionMismatchError(report)
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) and again.report == report
+    assert again.detail == "item 0: alt sent 10, the vehicle has 12"
+
+
+def test_ardupilot_keeps_what_the_issue_measured() -> None:
+    """ArduCopter 4.6 sent back 19.1999989 for 19.21, 76.5099945 for 76.52, 127 s for
+    127.5 s of loiter, 1 for a loiter's param3 of 0, and frame 0 without a position."""
+    assert f32(ardupilot_altitude(19.21)) == f32(19.1999989)
+    assert f32(ardupilot_altitude(76.52)) == f32(76.5099945)
+    loiter = ardupilot_keeps(
+        MissionItem(Command.NAV_LOITER_TIME, 3, (127.5, 0, 0, 0), lat=48.5, lon=37.9, alt=26.21)
+    )
+    assert loiter.params == (127.0, 0.0, 1.0, 0.0) and loiter.frame == 3
+    for command in (Command.DO_CHANGE_SPEED, Command.CONDITION_YAW, Command.NAV_DELAY,
+                    Command.DO_GRIPPER, Command.NAV_RETURN_TO_LAUNCH):  # fmt: skip
+        kept = ardupilot_keeps(MissionItem(command, Frame.MISSION, (1, 2, 3, 4)))
+        assert (kept.frame, kept.lat, kept.lon, kept.alt) == (0, 0.0, 0.0, 0.0)
+    assert ardupilot_keeps(MissionItem(16, 6, (2.9, 5, 5, NAN), alt=10)).params == (2, 0, 0, 0)
+    assert ardupilot_keeps(MissionItem(22, 10, alt=30)).frame == 10
+    assert ardupilot_keeps(MissionItem(16, 2, alt=30)).frame == 0  # MISSION: absolute
+    assert ardupilot_keeps(MissionItem(16, autocontinue=False)).autocontinue
+
+
+def test_px4_keeps_its_own_way() -> None:
+    """PX4 (mavlink_mission.cpp): *_INT frames back, yaw wrapped to 0-360, float seconds,
+    and frame 2 items echoed."""
+    wp = px4_keeps(MissionItem(16, 3, (2.5, 1.0, 7.0, -90.0), lat=48.5, lon=37.9, alt=26.21))
+    assert wp.frame == 6 and wp.params == (2.5, 1.0, 0.0, 270.0) and wp.alt == f32(26.21)
+    loiter = px4_keeps(MissionItem(19, 0, (127.5, 3, 0, -2), lat=1, lon=2, alt=3))
+    assert loiter.frame == 5 and loiter.params == (127.5, 1.0, 0.0, 0.0)
+    speed = px4_keeps(MissionItem(178, 2, (1, 0.93, -1, 0)))
+    assert speed.frame == 2 and speed.params == (1.0, f32(0.93), -1.0, 0.0)
+    back = MissionItem(16, 6, (2.5, 1.0, 0.0, 270.0004), lat=48.5, lon=37.9, alt=f32(26.21))
+    sent = MissionItem(16, 3, (2.5, 1.0, 7.0, -90.0), lat=48.5, lon=37.9, alt=26.21)
+    assert compare_missions([sent], [back], storage=PX4).ok
+    report = compare_missions([sent], [replace(back, params=(2.5, 1.0, 0.0, 90.0))], storage=PX4)
+    assert [d.field for d in report.differences] == ["param4"]
+
+
+def test_the_ardupilot_vehicle_refuses_what_ap_mission_refuses() -> None:
+    with ArduPilotVehicle() as vehicle, pytest.raises(MissionUploadError) as info:
+        upload_mission(
+            vehicle.url, [MissionItem(16), MissionItem(178, 2, (1, NAN, -1, 0))], **FAST
+        )
+    assert "at item 1: MAV_MISSION_INVALID_PARAM2" in str(info.value)
+
+
+# Items the planner can build, for ArduPilot: its commands, with params in the ranges their
+# fields hold (whole numbers where the firmware keeps an integer, NaN only as a waypoint's or
+# take-off's yaw), degrees and metres on the 1e-6 grid the planner rounds to.
+def _six(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.integers(round(lo * 1e6), round(hi * 1e6)).map(lambda k: k / 1e6)
+
+
+_seconds = st.one_of(st.integers(0, 3600).map(float), _six(0, 3600))
+_position = {
+    "lat": _six(-89, 89),
+    "lon": _six(-179, 179),
+    "alt": _six(-400, 5000),
+    "frame": st.sampled_from([0, 3, 6, 10]),
+}
+_anything = _six(-1e4, 1e4)
+buildable_items = st.one_of(
+    st.builds(MissionItem, command=st.just(16), params=st.tuples(
+        _seconds, _anything, _anything, st.one_of(st.just(NAN), _six(-360, 360))), **_position),
+    st.builds(MissionItem, command=st.just(19), params=st.tuples(
+        _seconds, _anything, _anything, _anything), **_position),
+    st.builds(MissionItem, command=st.just(17), params=st.tuples(
+        _anything, _anything, _six(-500, 500), _anything), **_position),
+    st.builds(MissionItem, command=st.just(22), params=st.tuples(
+        st.integers(0, 90).map(float), _anything, _anything, st.just(NAN)), **_position),
+    st.builds(MissionItem, command=st.just(195), params=st.tuples(
+        _anything, _anything, _anything, _anything), **_position),
+    st.builds(MissionItem, command=st.just(93), frame=st.just(2), params=st.tuples(
+        _seconds, st.integers(-1, 23).map(float), st.integers(-1, 59).map(float),
+        st.integers(-1, 59).map(float))),
+    st.builds(MissionItem, command=st.just(115), frame=st.just(2), params=st.tuples(
+        _six(0, 360), _six(0, 90), st.sampled_from([-1.0, 0.0, 1.0]), st.sampled_from([0.0, 1.0]))),
+    st.builds(MissionItem, command=st.just(178), frame=st.just(2), params=st.tuples(
+        st.sampled_from([0.0, 1.0]), _six(0, 30), st.sampled_from([-1.0, 0.0, 50.0]), _anything)),
+    st.builds(MissionItem, command=st.just(183), frame=st.just(2), params=st.tuples(
+        st.integers(1, 16).map(float), st.integers(800, 2200).map(float), _anything, _anything)),
+    st.builds(MissionItem, command=st.just(211), frame=st.just(2), params=st.tuples(
+        st.integers(1, 4).map(float), st.sampled_from([0.0, 1.0]), _anything, _anything)),
+    st.builds(MissionItem, command=st.just(20), frame=st.sampled_from([2, 3])),
+)  # fmt: skip
+
+
+def _wire(item: MissionItem, seq: int) -> dict:
+    return {
+        "seq": seq, "frame": int(item.frame), "command": int(item.command), "current": 0,
+        "autocontinue": int(item.autocontinue), "param1": f32(item.params[0]),
+        "param2": f32(item.params[1]), "param3": f32(item.params[2]),
+        "param4": f32(item.params[3]), "x": round(item.lat * 1e7), "y": round(item.lon * 1e7),
+        "z": f32(item.alt), "mission_type": 0,
+    }  # fmt: skip
+
+
+def _unwire(f: dict) -> MissionItem:
+    return MissionItem(
+        f["command"], f["frame"], (f["param1"], f["param2"], f["param3"], f["param4"]),
+        lat=f["x"] / 1e7, lon=f["y"] / 1e7, alt=f["z"], autocontinue=bool(f["autocontinue"]),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ap_store() -> Iterator[ArduPilotVehicle]:
+    """An ArduPilotVehicle used only for its storage (never started: no traffic)."""
+    vehicle = ArduPilotVehicle()
+    try:
+        yield vehicle
+    finally:
+        vehicle.conn.close()
+
+
+def held_by_ardupilot(vehicle: ArduPilotVehicle, item: MissionItem, seq: int = 1) -> MissionItem:
+    kept = vehicle._store(_wire(item, seq))
+    assert not isinstance(kept, int), f"AP_Mission refuses {item}: result {kept}"
+    return _unwire(vehicle._load(seq, kept))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(st.lists(buildable_items, min_size=1, max_size=8))
+def test_what_ardupilot_holds_is_no_difference(
+    ap_store: ArduPilotVehicle, items: list[MissionItem]
+) -> None:
+    """The rule written down matches the independent AP_Mission peer, item by item."""
+    held = [held_by_ardupilot(ap_store, it, seq) for seq, it in enumerate(items)]
+    report = compare_missions(items, held, storage=ARDUPILOT)
+    assert report.ok, report.describe()
+    for item, h in zip(items, held, strict=True):
+        kept = ardupilot_keeps(item)
+        assert (kept.command, kept.frame, kept.autocontinue) == (h.command, h.frame, True)
+        assert kept.alt == h.alt and kept.lat == h.lat and kept.lon == h.lon
+
+
+_changes = st.one_of(
+    st.tuples(st.just("alt"), st.integers(1, 10_000).map(lambda k: k / 100) | st.floats(0.02, 100)),
+    st.tuples(st.just("lat"), st.integers(2, 10_000)),
+    st.tuples(st.just("lon"), st.integers(2, 10_000)),
+    st.tuples(st.just("command"), st.sampled_from([16, 19, 22, 93, 178, 211])),
+    st.tuples(st.just("param"), st.integers(1, 100)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(buildable_items, _changes, st.booleans())
+def test_a_change_beyond_the_firmware_quantum_is_reported(
+    ap_store: ArduPilotVehicle, item: MissionItem, change: tuple[str, float], down: bool
+) -> None:
+    """Altitude by 1 cm or more, a position by 2e-7 degree or more, another command, a
+    param the firmware keeps changed by 1 or more: each is a difference of that field."""
+    held = held_by_ardupilot(ap_store, item)
+    field, amount = change
+    sign = -1 if down else 1
+    has_position = item.command in ARDUPILOT_LOCATION_COMMANDS
+    if field == "alt" and has_position:
+        changed = replace(held, alt=held.alt + sign * amount)
+    elif field in ("lat", "lon") and has_position:
+        value = getattr(held, field) + sign * amount * 1e-7
+        if abs(value) > (90 if field == "lat" else 180):
+            return
+        changed = replace(held, **{field: value})
+    elif field == "command" and int(amount) != held.command:
+        changed = replace(held, command=int(amount))
+        field = "command"
+    elif field == "param":
+        i = next((i for i, p in enumerate(held.params) if p != 0 and not math.isnan(p)), 0)
+        params = list(held.params)
+        params[i] = (0.0 if math.isnan(params[i]) else params[i]) + sign * amount
+        changed = replace(held, params=tuple(params))
+        field = f"param{i + 1}"
+    else:
+        return
+    report = compare_missions([item], [changed], storage=ARDUPILOT)
+    assert not report.ok
+    assert field in {d.field for d in report.differences}, report.describe()
