@@ -95,6 +95,16 @@ ACCESS: dict[tuple[str, str], dict[str, int]] = {
     # rita, who reads every case's reception record); the archive only for its maker.
     ("POST", "/api/exports"): _row(403, olga=201, rita=201),
     ("GET", "/api/exports/{export_id}.zip"): _row(403, olga=200),
+    # The live map of a leading, on an operation with kyrylo (crew) and roman (reception)
+    # assigned: planners read every one, the crew writes its own, reception reads its own.
+    ("POST", "/api/operations/{operation_id}/live/positions"): _row(403, kyrylo=200),
+    ("GET", "/api/operations/{operation_id}/live"): _row(403, petro=200, kyrylo=200, roman=200),
+    ("POST", "/api/operations/{operation_id}/live/taps"): _row(403, kyrylo=201),
+    ("POST", "/api/operations/{operation_id}/live/engage"): _row(403, kyrylo=200),
+    ("POST", "/api/operations/{operation_id}/live/disengage"): _row(403, kyrylo=200),
+    ("GET", "/api/operations/{operation_id}/live/events"): _row(
+        403, petro=200, kyrylo=200, roman=200
+    ),
 }
 
 
@@ -108,6 +118,7 @@ class _Scene:
     case_id: int = 0
     operation_id: int = 0
     job_id: int = 0
+    led_id: int = 0
     uploads: list[str] = field(default_factory=list)
     sample_files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
@@ -161,6 +172,20 @@ class _Scene:
         assert answer.status_code == 201, answer.text
         return case_id
 
+    def led_operation(self) -> int:
+        """An operation whose case has kyrylo (crew) and roman (reception) assigned (made
+        once)."""
+        if not self.led_id:
+            case_id = self.assigned_case()
+            answer = self.client.post(
+                f"/api/cases/{case_id}/assignments",
+                json={"user": "roman", "role": "reception"},
+                headers=bearer(self.tokens["petro"]),
+            )
+            assert answer.status_code == 201, answer.text
+            self.led_id = self.new_operation(case_id)
+        return self.led_id
+
     def message(self) -> int:
         """A new message with an attachment, by olga on her case."""
         answer = self.client.post(
@@ -209,6 +234,8 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         case_id = scene.open_case()
     elif method == "DELETE" and "/assignments/" in path:
         case_id = scene.assigned_case()
+    elif "/live" in path:
+        operation_id = scene.led_operation()
     if "{media_id}" in path:
         case_id, media_id = new_media(client.app)
         path = path.replace("{media_id}", str(media_id))
@@ -251,6 +278,12 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         return client.post(url, json=meeting_body(), headers=headers).status_code
     if method == "POST" and path == "/api/exports":
         return client.post(url, json=scene.export_body(), headers=headers).status_code
+    if method == "POST" and path.endswith("/live/positions"):
+        drone = {"kind": "drone", "lat": 48.5, "lon": 35.0, "source": "vehicle"}
+        body = {"positions": [drone | {"at": "2026-12-01T05:00:00+00:00"}]}
+        return client.post(url, json=body, headers=headers).status_code
+    if method == "POST" and path.endswith("/live/taps"):
+        return client.post(url, json={"lat": 48.5, "lon": 35.0}, headers=headers).status_code
     if method == "POST" and path.endswith("/operation"):
         body = operation_body(scene.meeting)
         return client.post(url, json=body, headers=headers).status_code

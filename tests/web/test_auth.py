@@ -185,6 +185,12 @@ API_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/intake/conversations/{case_id}/meeting"),
         ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/keep"),
         ("POST", "/api/intake/conversations/{case_id}/media/{media_id}/discard"),
+        ("POST", "/api/operations/{operation_id}/live/positions"),
+        ("GET", "/api/operations/{operation_id}/live"),
+        ("POST", "/api/operations/{operation_id}/live/taps"),
+        ("POST", "/api/operations/{operation_id}/live/engage"),
+        ("POST", "/api/operations/{operation_id}/live/disengage"),
+        ("GET", "/api/operations/{operation_id}/live/events"),
     }
 )
 #: The routes anyone may call.
@@ -216,6 +222,18 @@ _BODIES: dict[tuple[str, str], dict[str, object]] = {
         "window_end": "2026-12-01T06:00:00+00:00",
     },
     ("POST", "/api/cases/{case_id}/assignments"): {"user": "kyrylo", "role": "crew"},
+    ("POST", "/api/operations/{operation_id}/live/positions"): {
+        "positions": [
+            {
+                "kind": "drone",
+                "lat": 48.5,
+                "lon": 35.0,
+                "at": "2026-12-01T05:00:00+00:00",
+                "source": "vehicle",
+            }
+        ]
+    },
+    ("POST", "/api/operations/{operation_id}/live/taps"): {"lat": 48.5, "lon": 35.0},
     ("POST", "/api/cases/{case_id}/operation"): {
         "area": "sample",
         "meeting_lat": 48.5,

@@ -105,6 +105,11 @@ def _message() -> dict[str, str]:
     return {"text": f"Пишите в Telegram {HANDLE}", "direction": "in"}
 
 
+def _drone() -> dict[str, Any]:
+    at = "2026-11-27T06:30:00+02:00"
+    return {"kind": "drone", "lat": 48.5, "lon": 35.0, "at": at, "source": "vehicle"}
+
+
 def _export(case_id: int) -> dict[str, Any]:
     return {"case_id": case_id, "purpose": "ICRC tracing", "password": "x" * 16}
 
@@ -529,6 +534,32 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/exports/{export_id}.zip"): _read(
         None, lambda s: f"/api/exports/{s.export_id}.zip"
+    ),
+    # The live map of a leading: planners read it, the case's crew writes it, its
+    # reception team reads it; nobody else.
+    ("POST", "/api/operations/{operation_id}/live/positions"): _write(
+        "live_map",
+        lambda s: f"/api/operations/{s.operation_id}/live/positions",
+        lambda s: {"positions": [_drone()], "status": "leading"},
+        {"kyrylo"},
+    ),
+    ("GET", "/api/operations/{operation_id}/live"): _read(
+        "live_map", lambda s: f"/api/operations/{s.operation_id}/live"
+    ),
+    ("POST", "/api/operations/{operation_id}/live/taps"): _write(
+        "live_tap",
+        lambda s: f"/api/operations/{s.operation_id}/live/taps",
+        lambda s: {"lat": s.meeting.lat, "lon": s.meeting.lon},
+        {"kyrylo"},
+    ),
+    ("POST", "/api/operations/{operation_id}/live/engage"): _write(
+        "live_map", lambda s: f"/api/operations/{s.operation_id}/live/engage", None, {"kyrylo"}
+    ),
+    ("POST", "/api/operations/{operation_id}/live/disengage"): _write(
+        "live_map", lambda s: f"/api/operations/{s.operation_id}/live/disengage", None, {"kyrylo"}
+    ),
+    ("GET", "/api/operations/{operation_id}/live/events"): _read(
+        None, lambda s: f"/api/operations/{s.operation_id}/live/events"
     ),
 }
 
