@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         CaseChangeFeed,
         Clock,
         FieldCipher,
+        GuidedVehicles,
         LiveBoard,
         LiveRelay,
     )
@@ -156,6 +157,13 @@ def upload_ports() -> UploadPorts:
 
 
 # ----------------------------------------------------------------- live leading
+
+
+def guided_vehicles() -> GuidedVehicles:
+    """Vehicles flown in GUIDED (ArduPilot) or Offboard (PX4) over MAVLink (pymavlink)."""
+    from safeconduct.adapters.mavlink.guided import MavlinkGuidedVehicles
+
+    return MavlinkGuidedVehicles()
 
 
 def lead_ports(
