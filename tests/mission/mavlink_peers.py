@@ -8,7 +8,8 @@
 * :class:`ArduPilotVehicle`: the same vehicle storing each item as ArduPilot's ``AP_Mission``
   does, byte for byte (a 15-byte record: command, 16-bit ``p1``, 12 bytes of content), and
   refusing what ``AP_Mission`` refuses. It is written from ``AP_Mission.cpp`` on its own,
-  apart from :mod:`safeconduct.mission.firmware_storage`, so that the two check each other.
+  apart from :mod:`safeconduct.mission.firmware_storage`, so that the two check each other;
+  :class:`Px4Vehicle` likewise stores as PX4's ``mavlink_mission.cpp`` does.
 * :class:`UdpDropProxy`: a UDP relay that loses chosen messages, to put losses between our
   uploader and the real MAVSDK vehicle.
 """
@@ -429,6 +430,110 @@ class ArduPilotVehicle(FakeVehicle):
             values = struct.unpack("<" + fmt, content[: struct.calcsize("<" + fmt)])
             for i, v in zip(which, values, strict=True):
                 out[f"param{i}"] = float(v)
+        return out
+
+
+# ----------------------------------------------------------------------------- PX4
+
+#: parse_mavlink_mission_item: commands taken with a position (frames 0, 3, 5, 6) ...
+_PX4_POSITION = {16, 17, 19, 21, 22, 31, 195, 84, 85}
+#: ... and without one (frame 2).
+_PX4_NO_POSITION = {20, 93, 112, 114, 177, 178, 179, 189, 197, 206, 211}
+
+
+def _px4_wrap_2pi(x: np.float32) -> np.float32:
+    """PX4's ``wrap_2pi``: ``x - range * floor((x - low) / range)`` in float32."""
+    two_pi = F32(2.0 * np.pi)
+    if F32(0) <= x < two_pi or np.isnan(x):
+        return x
+    return F32(x - two_pi * F32(np.floor(x * (F32(1) / two_pi))))
+
+
+class Px4Vehicle(FakeVehicle):
+    """A :class:`FakeVehicle` that stores its mission as PX4's ``mavlink_mission.cpp`` does.
+
+    ``parse_mavlink_mission_item`` fills a ``mission_item_s`` (latitude and longitude as
+    doubles, ``float params[7]`` shared with the named fields, the yaw in radians, flags);
+    ``format_mavlink_mission_item`` builds the read-back from it, with the ``*_INT``
+    frames. It refuses a command it does not take in the frame given. Written from the PX4
+    source on its own, apart from :mod:`safeconduct.mission.firmware_storage`.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("autopilot", mavlink2.MAV_AUTOPILOT_PX4)
+        super().__init__(**kwargs)
+
+    def _store(self, f: dict[str, Any]) -> dict[str, Any] | int:
+        cmd, frame = f["command"], f["frame"]
+        p = [F32(f[f"param{i}"]) for i in range(1, 5)]
+        item: dict[str, Any] = {"cmd": cmd, "autocontinue": f["autocontinue"]}
+        params = [F32(0)] * 7
+        if frame in (0, 3, 5, 6):
+            if cmd not in _PX4_POSITION:
+                return mavlink2.MAV_MISSION_UNSUPPORTED
+            item.update(lat=f["x"] * 1e-7, lon=f["y"] * 1e-7, relative=frame in (3, 6))
+            params[6] = F32(f["z"])  # altitude
+            yaw = _px4_wrap_2pi(F32(p[3] * F32(np.pi / 180.0)))
+            if cmd == 16:
+                params[0], params[1], params[3] = p[0], p[1], yaw
+            elif cmd == 17:
+                params[2], params[3] = p[2], yaw
+            elif cmd == 19:
+                params[0], params[2] = p[0], p[2]
+                item.update(force_heading=bool(p[1] > 0), xtrack=bool(p[3] > 0))
+            elif cmd in (21, 22, 84, 85):
+                params[3] = yaw
+                item["land_precision"] = int(p[1]) & 0xFF if cmd == 21 else 0
+            elif cmd == 31:
+                params[2] = p[1]
+                item.update(force_heading=bool(p[0] > 0), xtrack=bool(p[3] > 0))
+            item["frame"] = "global"
+        elif frame == 2:
+            if cmd not in _PX4_NO_POSITION:
+                return mavlink2.MAV_MISSION_UNSUPPORTED
+            params = [*p, F32(float(f["x"])), F32(float(f["y"])), F32(f["z"])]
+            item["frame"] = "mission"
+        else:
+            return mavlink2.MAV_MISSION_UNSUPPORTED_FRAME
+        item["params"] = params
+        return item
+
+    def _load(self, seq: int, kept: dict[str, Any]) -> dict[str, Any]:
+        cmd, params = kept["cmd"], kept["params"]
+        out: dict[str, Any] = {
+            "seq": seq, "command": cmd, "current": 0, "autocontinue": kept["autocontinue"],
+            "param1": 0.0, "param2": 0.0, "param3": 0.0, "param4": 0.0, "mission_type": 0,
+        }  # fmt: skip
+        if kept["frame"] == "mission":
+            out.update(
+                frame=2, param1=float(params[0]), param2=float(params[1]),
+                param3=float(params[2]), param4=float(params[3]),
+                x=round(float(params[4])), y=round(float(params[5])), z=float(params[6]),
+            )  # fmt: skip
+            return out
+        out.update(
+            frame=6 if kept["relative"] else 5, x=round(kept["lat"] * 1e7),
+            y=round(kept["lon"] * 1e7), z=float(params[6]),
+        )  # fmt: skip
+        degrees = float(F32(params[3] * F32(180.0 / np.pi)))
+        if cmd == 16:
+            out.update(param1=float(params[0]), param2=float(params[1]), param4=degrees)
+        elif cmd == 17:
+            out.update(param3=float(params[2]), param4=degrees)
+        elif cmd == 19:
+            out.update(
+                param1=float(params[0]), param2=float(kept["force_heading"]),
+                param3=float(params[2]), param4=float(kept["xtrack"]),
+            )  # fmt: skip
+        elif cmd == 21:
+            out.update(param2=float(kept["land_precision"]), param4=degrees)
+        elif cmd in (22, 84, 85):
+            out["param4"] = degrees
+        elif cmd == 31:
+            out.update(
+                param1=float(kept["force_heading"]), param2=float(params[2]),
+                param4=float(kept["xtrack"]),
+            )  # fmt: skip
         return out
 
 
