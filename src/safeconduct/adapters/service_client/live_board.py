@@ -83,7 +83,9 @@ class HttpLiveBoard:
         self._pending: dict[str, Any] | None = None
         self._engaged = False
         self._engaged_seen_at: float | None = None  # monotonic time of the last answer
-        self._refused = False
+        # Refusals of reading the map, and of posting to it (a token that is not the
+        # operation's crew's reads as not engaged even where it may read the map).
+        self._refused = {"read": False, "write": False}
         self._taps: list[LivePosition] = []
         self._seen_taps: set[str] = set()
         #: Requests that failed (no answer, or an error answer) since the start.
@@ -128,7 +130,7 @@ class HttpLiveBoard:
         """Whether the crew has engaged (see the module docstring for a lost link)."""
         self._start()
         with self._lock:
-            if self._refused or self._engaged_seen_at is None:
+            if any(self._refused.values()) or self._engaged_seen_at is None:
                 return False
             if time.monotonic() - self._engaged_seen_at > self.hold_s:
                 return False
@@ -152,10 +154,9 @@ class HttpLiveBoard:
                 body, self._pending = self._pending, None
             try:
                 if body is not None:
-                    answer = self._http.post(path + "/positions", json=body)
+                    self._take(self._http.post(path + "/positions", json=body), "write")
                 else:
-                    answer = self._http.get(path)
-                self._take(answer)
+                    self._take(self._http.get(path), "read")
             except httpx.HTTPError as error:
                 self._problem(f"{type(error).__name__}: {error}".strip())
             except Exception as error:  # never let the thread die silently
@@ -168,7 +169,7 @@ class HttpLiveBoard:
             self.problems += 1
             self.last_problem = " ".join(text.split())[:200]
 
-    def _take(self, answer: httpx.Response) -> None:
+    def _take(self, answer: httpx.Response, what: str) -> None:
         if answer.status_code >= 400:
             try:
                 detail = str(answer.json().get("detail", ""))
@@ -177,12 +178,14 @@ class HttpLiveBoard:
             self._problem(f"the board answered {answer.status_code}: {detail}")
             if answer.status_code in _REFUSALS:
                 with self._lock:
-                    self._refused = True
+                    self._refused[what] = True
             return
         data = answer.json()
         with self._lock:
             self.answers += 1
-            self._refused = False
+            self._refused[what] = False
+            if what == "write":  # who may post may read
+                self._refused["read"] = False
             self._engaged = bool(data.get("engaged", False))
             self._engaged_seen_at = time.monotonic()
             for tap in data.get("taps", []):
