@@ -11,12 +11,16 @@ import math
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pymavlink.dialects.v20 import ardupilotmega as mavlink2
+from shapely.geometry import Point, Polygon
 
 from safeconduct.adapters.mavlink.simulated_copter import (
     COPTER_MODES,
     SAFE_LEADING_PARAMS,
     SimulatedCopter,
+    _outside_polygon,
 )
 from tests.vehicle.gcs import POS_MASK, POSVEL_MASK, VEL_MASK, RawGcs, offset, square_around
 
@@ -313,3 +317,41 @@ def test_gimbal_attitude_and_battery_are_reported(gcs: RawGcs) -> None:
     assert pitch == pytest.approx(-45.0, abs=0.01)
     sys_status = gcs.wait_for("SYS_STATUS")
     assert 90 <= sys_status.battery_remaining <= 100
+
+
+# ----------------------------------------------------------------- properties of the fence rule
+
+_coords = st.floats(min_value=-500.0, max_value=500.0, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    vertices=st.lists(st.tuples(_coords, _coords), min_size=3, max_size=12),
+    point=st.tuples(_coords, _coords),
+)
+def test_polygon_outside_agrees_with_shapely(
+    vertices: list[tuple[float, float]], point: tuple[float, float]
+) -> None:
+    """``Polygon_outside`` (even-odd rule) says what shapely says for simple polygons, away
+    from the boundary where rounding decides."""
+    polygon = Polygon(vertices)
+    assume(polygon.is_valid and polygon.area > 1.0)
+    assume(polygon.exterior.distance(Point(point)) > 1e-6)
+    assert _outside_polygon(point, vertices) == (not polygon.contains(Point(point)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lat=st.floats(min_value=-80.0, max_value=80.0),
+    lon=st.floats(min_value=-179.0, max_value=179.0),
+    north=st.floats(min_value=-3000.0, max_value=3000.0),
+    east=st.floats(min_value=-3000.0, max_value=3000.0),
+)
+def test_local_frame_round_trips(lat: float, lon: float, north: float, east: float) -> None:
+    """Metres from home to degrees and back (Location::offset / get_distance_NE) to a mm."""
+    vehicle = SimulatedCopter(home=(lat, lon, 0.0))
+    try:
+        back = vehicle._ne(*vehicle._latlon(north, east))
+    finally:
+        vehicle.stop()
+    assert back == pytest.approx((north, east), abs=1e-3)
