@@ -166,8 +166,8 @@ ARDUPILOT_LOCATION_COMMANDS = frozenset(
 
 def _ardupilot_params(item: MissionItem) -> tuple[float, float, float, float] | None:
     """param1-4 as ``mission_cmd_to_mavlink_int`` sends back what
-    ``mavlink_int_to_mission_cmd`` stored (ArduCopter's build); None for a command not
-    written down here."""
+    ``mavlink_int_to_mission_cmd`` stored (ArduCopter's build), in the ``Mission_Command``
+    content structs of ``AP_Mission.h``; None for a command not written down here."""
     p1, p2, p3, p4 = (float32(p) for p in item.params)
     cmd = int(item.command)
     if cmd in (
@@ -233,9 +233,10 @@ def ardupilot_altitude(alt_m: float) -> float:
 
     ``mavlink_int_to_mission_cmd``: ``location.alt = packet.z * 100.0f`` (an ``int32``
     bit field: truncated toward zero, so 19.21 m is kept as 1920 cm);
-    ``mission_cmd_to_mavlink_int``: ``packet.z = location.alt * 0.01f``, 19.1999989 m, the
-    value ArduCopter 4.6 sent back in the flight of issue 19 (76.52 m came back as
-    76.5099945; dividing by ``100.0f`` would give 19.2000008 and 76.5100021 instead).
+    ``mission_cmd_to_mavlink_int`` sends back ``location.alt`` times ``0.01f`` in float32:
+    19.1999989 m, the value ArduCopter 4.6 sent back in the flight of issue 19 (76.52 m
+    came back as 76.5099945). An older source divides by ``100.0f``, which would give
+    19.2000008 and 76.5100021; both are within the comparison's half centimetre.
     """
     centimetres = c_int(float32(float32(alt_m) * 100.0), 32, signed=True)
     return float32(centimetres * float32(0.01))
@@ -387,8 +388,6 @@ class StorageRule:
     angle_params
         ``command -> param indexes (0-3)`` compared as angles, modulo 360 degrees, within
         ``angle_tolerance_deg`` (PX4 converts yaw to radians and back in float32).
-    item0_is_home
-        The vehicle keeps its home position in item 0 (ArduPilot).
     """
 
     name: str
@@ -396,13 +395,12 @@ class StorageRule:
     alt_tolerance_m: float
     angle_params: dict[int, tuple[int, ...]]
     angle_tolerance_deg: float = 1e-3
-    item0_is_home: bool = False
 
 
 #: Quantum of latitude and longitude in ``MISSION_ITEM_INT``: 1e-7 degree (about 1.1 cm).
 LATLON_QUANTUM_DEG = 1e-7
 
-ARDUPILOT = StorageRule("ArduPilot", ardupilot_keeps, 0.005, {}, item0_is_home=True)
+ARDUPILOT = StorageRule("ArduPilot", ardupilot_keeps, 0.005, {})
 PX4 = StorageRule(
     "PX4",
     px4_keeps,
