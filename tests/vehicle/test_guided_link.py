@@ -249,3 +249,19 @@ def test_unwritable_tlog_is_refused(
             sim.connection, clock=clock, tlog_path=tmp_path / "missing" / "x.tlog"
         )
     assert info.value.field == "tlog_path"
+
+
+def test_a_generic_mavlink_autopilot_is_refused(tmp_path: Path, clock: ScaledClock) -> None:
+    """MAVSDK's vehicle side, an independent MAVLink peer, says MAV_AUTOPILOT_GENERIC:
+    neither ArduPilot's nor PX4's rules apply, so leading refuses it in one line."""
+    from tests.mission.mavlink_peers import MavsdkVehicle
+
+    vehicle = MavsdkVehicle("udp", tmp_path / "mavsdk.log")
+    try:
+        with pytest.raises(VehicleLinkError) as info:
+            MavlinkGuidedVehicles().open(vehicle.url, clock=clock, timeout_s=10.0 * SCALE)
+    finally:
+        vehicle.stop()
+    assert info.value.field == "connection"
+    assert "neither ArduPilot nor PX4" in info.value.message
+    assert "\n" not in info.value.message
