@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run
+from tests.cli.conftest import Run, run_process
 
 START = "48.59252,38.01946"  # the sample area's meeting point
 MARKUP_NAME = "Checkpoint [north gate] :cross_mark: A"
@@ -171,3 +171,99 @@ def test_rehearse_into_its_own_area_folder_is_refused(cli, area: Path) -> None:
     line = one_line_error(cli("rehearse", "--area", str(area), "--out", str(area)))
     assert "--out" in line and "--area" in line
     assert {p.name: p.read_bytes() for p in area.iterdir()} == before
+
+
+# ---- 12. errors stay one line when FFmpeg or mediapipe print first -----------------------
+
+
+def test_damaged_video_is_one_line_without_ffmpeg_moov_atom_lines(cli, tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    from tests.signals.inputs import render_signal_video
+
+    whole = render_signal_video(tmp_path / "whole.mp4").read_bytes()
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(whole[:2000])  # the header survives, the index (moov) does not
+    run = run_process("signals", str(damaged), "--out", str(tmp_path / "out"))
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        f"safeconduct: error: cannot read video {damaged}; is it a video file OpenCV can decode?"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_ffmpeg_opencv_and_libpng_lines_are_chatter_but_abseil_errors_are_kept() -> None:
+    from safeconduct.adapters.vision.native_logs import drop_chatter
+
+    captured = (
+        b"[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f3ec60a400] moov atom not found\n"
+        b"[ WARN:0@0.012] global cap.cpp:175 open VIDEOIO(FFMPEG): backend failed\n"
+        b"libpng warning: iCCP: known incorrect sRGB profile\n"
+        b"W0000 00:00:1795781554.786218  13224 inference_feedback_manager.cc:114] x\n"
+        b"E0000 00:00:1795781554.786218  13224 graph.cc:1] a real error\n"
+    )
+    assert (
+        drop_chatter(captured) == b"E0000 00:00:1795781554.786218  13224 graph.cc:1] a real error\n"
+    )
+
+
+# ---- 14. smaller ones -------------------------------------------------------------------
+
+
+def test_start_at_the_reception_point_says_the_person_is_already_there(
+    cli, area: Path, tmp_path: Path
+) -> None:
+    reception = json.loads((area / "reception.geojson").read_text())["features"][0]
+    lon, lat = reception["geometry"]["coordinates"][:2]
+    args = ["route", "--dem", str(area / "dem.tif"), "--start", f"{lat},{lon}",
+            "--reception", str(area / "reception.geojson"),
+            "--out", str(tmp_path / "r.geojson")]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert line.startswith("safeconduct: error: --start: the person is already at the reception")
+    assert not (tmp_path / "r.geojson").exists()
+
+
+@pytest.mark.parametrize("form", ["separate", "equals"])
+def test_empty_out_is_refused_instead_of_writing_into_the_current_folder(
+    cli, area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = ["--out", ""] if form == "separate" else ["--out="]
+    args = ["route", "--dem", str(area / "dem.tif"), "--start", START,
+            "--reception", str(area / "reception.geojson"), *out]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert line == "safeconduct: error: --out is empty; give a file or folder name"
+    assert list(tmp_path.iterdir()) == [area]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sample", "--out", ""],
+        ["rehearse", "--area", "", "--out", "x"],
+        ["note", "--lang", "ru", "--out", ""],
+        ["signals", ""],
+        ["mission", "--route", "", "--launch", START, "--out", "m"],
+    ],
+    ids=["sample", "rehearse", "note", "signals", "mission"],
+)
+def test_empty_paths_are_refused_on_every_command(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    line = one_line_error(cli(*args))
+    assert line.endswith(" is empty; give a file or folder name")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nan_route_position_names_the_expected_form(cli, tmp_path: Path) -> None:
+    route = tmp_path / "route.geojson"
+    route.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"segments": [{}]}, "geometry": {"type": "LineString", '
+        '"coordinates": [[38.0, 48.5, 1.0], [NaN, 48.5, 1.0]]}}]}'
+    )
+    args = ["mission", "--route", str(route), "--launch", START,
+            "--out", str(tmp_path / "m")]  # fmt: skip
+    line = one_line_error(cli(*args), code=1)
+    assert "position 1 is not [lon, lat, elevation] in degrees" in line
+    assert not (tmp_path / "m").exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from safeconduct.errors import InvalidValueError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.routing.kernels import SearchGrids
 from safeconduct.routing.route import Route, observer_specs, plan_route, prepare_search_grids
@@ -242,8 +243,15 @@ def plan_route_on(
     *,
     progress: Progress | None = None,
 ) -> Route:
-    """Plan the safest route on grids already built by :func:`search_grids` (values only)."""
-    return plan_route(
+    """Plan the safest route on grids already built by :func:`search_grids` (values only).
+
+    Raises
+    ------
+    InvalidValueError
+        ``field="start"``: the start is already at a reception point (in its grid cell), so
+        there is nothing to walk; a route of one position is no line (RFC 7946 3.1.4).
+    """
+    route = plan_route(
         dem,
         start,
         reception,
@@ -257,6 +265,14 @@ def plan_route_on(
         search_grids=grids,
         progress=progress,
     )
+    if len(route.waypoints) < 2:
+        raise InvalidValueError(
+            f"the person is already at the reception point {route.reception.name!r} "
+            f"(the start lies in its {dem.cell_size[0]:g} m cell): there is no route to walk; "
+            "hand over there, or give the start where the person actually is",
+            field="start",
+        )
+    return route
 
 
 def plan_route_files(

@@ -28,12 +28,28 @@ from typing import BinaryIO
 QUIET_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 #: Lines dropped: Abseil/glog INFO and WARNING lines, Abseil's pre-initialisation notice,
-#: and TensorFlow Lite's ``INFO:`` / ``WARNING:`` / ``VERBOSE:`` lines. ``E`` and ``F``
-#: lines and TFLite ``ERROR:`` lines are kept: they may explain a failure.
+#: and TensorFlow Lite's ``INFO:`` / ``WARNING:`` / ``VERBOSE:`` lines; and, around OpenCV's
+#: video and image calls, FFmpeg's lines (``[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55f3ec60a400] moov
+#: atom not found``), OpenCV's own log lines (``[ WARN:0@0.012] global cap.cpp ...``) and
+#: libpng's warnings: safeconduct says in its own one line what went wrong with the file.
+#: Abseil ``E`` and ``F`` lines and TFLite ``ERROR:`` lines are kept: they may explain a
+#: failure. ``--verbose`` (:func:`show_native_logs`) keeps every line.
 CHATTER = re.compile(
     rb"^(?:[IW]\d{4} [\d:.]+\s+\d+ [^\]\s]+:\d+\] .*"
-    rb"|(?:INFO|WARNING|VERBOSE): .*)$"
+    rb"|(?:INFO|WARNING|VERBOSE): .*"
+    rb"|\[[^\]@]+ @ 0x[0-9a-fA-F]+\] .*"
+    rb"|\[ ?(?:WARN|INFO|DEBUG|ERROR|FATAL):\d+@[\d.]+\] .*"
+    rb"|libpng (?:warning|error): .*)$"
 )
+
+_show_all = False
+
+
+def show_native_logs(show: bool = True) -> None:
+    """Pass every captured native line on, chatter included (the command line's
+    ``--verbose``), so a failure inside FFmpeg or mediapipe can be diagnosed."""
+    global _show_all
+    _show_all = show
 
 
 def quiet_env() -> None:
@@ -96,7 +112,7 @@ class _Capture:
             captured = self._sink.read() or b""
             self._sink.seek(0)
             self._sink.truncate()
-        _write_all(2, drop_chatter(captured))
+        _write_all(2, captured if _show_all else drop_chatter(captured))
 
 
 _CAPTURE = _Capture()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from safeconduct.adapters.vision.native_logs import quiet_native_logs
 from safeconduct.adapters.vision.pose import require_cv2
 from safeconduct.errors import BadFileError, InvalidValueError
 from safeconduct.signals.gestures import FACE, SKELETON_EDGES, Keypoints
@@ -46,7 +47,8 @@ def source_fps(source: Path, fps: float | None) -> float:
     if source.is_dir():
         return DEFAULT_FOLDER_FPS
     cv2 = require_cv2()
-    cap = cv2.VideoCapture(str(source))
+    with quiet_native_logs():  # FFmpeg writes "moov atom not found" and the like to fd 2
+        cap = cv2.VideoCapture(str(source))
     try:
         native = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
     finally:
@@ -81,12 +83,14 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
             )
         rate = source_fps(source, fps)
         for i, path in enumerate(files):
-            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            with quiet_native_logs():  # libpng and OpenCV warn on fd 2
+                img = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if img is None:
                 raise BadFileError(f"cannot read image {path}; is it a valid picture?")
             yield i / rate, img
         return
-    cap = cv2.VideoCapture(str(source))
+    with quiet_native_logs():
+        cap = cv2.VideoCapture(str(source))
     try:
         if not cap.isOpened():
             raise BadFileError(f"cannot read video {source}; is it a video file OpenCV can decode?")
@@ -96,7 +100,8 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
         i = 0
         n = 0
         while True:
-            ok, frame = cap.read()
+            with quiet_native_logs():  # a damaged frame makes the decoder complain
+                ok, frame = cap.read()
             if not ok:
                 break
             t = i / native
@@ -230,7 +235,8 @@ class VideoWriter:
         if self._writer is None:
             h, w = frame.shape[:2]
             fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
+            with quiet_native_logs():
+                self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
             if not self._writer.isOpened():
                 raise BadFileError(f"cannot write video {self.path}")
         self._writer.write(frame)

@@ -18,7 +18,7 @@ import typer
 from safeconduct import __version__
 from safeconduct.entrypoints.cli.display import LEG_VIEWS, plain_console, route_table, status_line
 from safeconduct.entrypoints.cli.display import progress_bar as _progress_bar
-from safeconduct.entrypoints.cli.errors import exit_code_for, message_for
+from safeconduct.entrypoints.cli.errors import FLAGS, exit_code_for, message_for
 from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.terrain.coords import ACCEPTED_FORMS, parse_point
@@ -66,6 +66,10 @@ def _root(
     """Plan and rehearse drone-guided surrender safely."""
     _State.verbose = verbose
     _State.command = ctx.invoked_subcommand
+    if verbose:  # FFmpeg's and mediapipe's own lines too, for diagnosing a failure
+        from safeconduct.adapters.vision.native_logs import show_native_logs
+
+        show_native_logs()
 
 
 @app.command("point")
@@ -371,6 +375,40 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+def _refuse_empty_paths(args: list[str]) -> None:
+    """Refuse an empty file or folder name: ``Path("")`` is the current folder, so
+    ``--out ""`` would write there. Only the given command's path parameters count."""
+    import typer.main
+    from typer.models import TyperPath
+
+    command = typer.main.get_command(app)
+    positional, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        subcommands = getattr(command, "commands", None)
+        if subcommands and not positional and arg in subcommands:
+            command = subcommands[arg]
+        elif arg == "--":
+            positional += args[i + 1 :]
+            break
+        elif arg.startswith("-") and len(arg) > 1:
+            name, eq, value = arg.partition("=")
+            option = next((p for p in command.params if name in p.opts), None)
+            takes_value = option is not None and not getattr(option, "is_flag", False)
+            if takes_value and not eq and i + 1 < len(args):
+                i, value = i + 1, args[i + 1]
+            if takes_value and value == "" and isinstance(option.type, TyperPath):
+                raise InvalidValueError(f"{name} is empty; give a file or folder name")
+        else:
+            positional.append(arg)
+        i += 1
+    arguments = [p for p in command.params if p.param_type_name == "argument"]
+    for param, value in zip(arguments, positional, strict=False):
+        if value == "" and isinstance(param.type, TyperPath):
+            shown = FLAGS.get(param.name or "") or (param.name or "").upper()
+            raise InvalidValueError(f"{shown} is empty; give a file or folder name")
+
+
 def _caused_by_interrupt(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -392,7 +430,10 @@ def _interrupted() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn user errors into one-line messages."""
     try:
-        app(args=argv, prog_name="safeconduct")
+        args = sys.argv[1:] if argv is None else list(argv)
+        if "" in args or any(a.startswith("--") and a.endswith("=") for a in args):
+            _refuse_empty_paths(args)
+        app(args=args, prog_name="safeconduct")
     except SafeconductError as exc:
         err.print(f"safeconduct: error: {message_for(exc)}")
         if _State.verbose:
