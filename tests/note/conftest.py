@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,12 @@ from safeconduct.services.note import NotePorts, NoteSummary, make_note
 
 CODE = "7KDM-TW3K"
 HOTLINE = "+380 66 000 00 00"
+#: "Now" for the rendered notes: their meeting time (14 March 2025) is ahead of it, as the
+#: note demands of any meeting time.
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+#: A day surely ahead for the command line, whose clock cannot be set (Kyiv's winter time).
+FUTURE_MARCH_14 = "2099-03-14"
 
 
 @pytest.fixture(scope="package")
@@ -42,4 +49,5 @@ def leaflet(tmp_path_factory: pytest.TempPathFactory, ports: NotePorts) -> NoteS
         tz="Europe/Kyiv",
         meeting_point="37U DQ 12345 67890",
         png=True,
+        now=NOW,
     )

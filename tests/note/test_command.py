@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from safeconduct.entrypoints.cli.note import note_command
 from safeconduct.errors import InvalidValueError
 
+from .conftest import FUTURE_MARCH_14
+
 app = typer.Typer()
 app.command("note")(note_command)
 app.command("other")(lambda: None)  # two commands, so "note" is a sub-command as in the CLI
@@ -42,7 +44,7 @@ def test_note_command_leaflet_with_meeting(tmp_path: Path) -> None:
             "--hotline",
             "+380 66 000 00 00",
             "--meeting-time",
-            "2025-03-14T06:30",
+            f"{FUTURE_MARCH_14}T06:30",
             "--tz",
             "Europe/Kyiv",
             "--meeting-point",

@@ -86,7 +86,10 @@ def test_fps_error_names_the_flag(tmp_path: Path) -> None:
     pytest.importorskip("mediapipe")
     result = run_signals(str(tmp_path), "--fps", "-1")
     assert result.stdout == ""
-    assert result.stderr.splitlines() == ["safeconduct: error: --fps: must be positive, got -1.0"]
+    assert result.stderr.splitlines() == [
+        "safeconduct: error: --fps: -1 frames per second is out of range; "
+        "give a frame rate over 0, up to 240 frames per second"
+    ]
     assert result.returncode == 2
 
 

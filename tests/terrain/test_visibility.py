@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from safeconduct.errors import OutOfRangeError
+from safeconduct.errors import InvalidValueError, OutOfRangeError
 from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.visibility import (
     EARTH_RADIUS_M,
@@ -181,11 +181,13 @@ def test_observer_off_the_grid_or_on_nodata_is_refused() -> None:
 def test_unusable_numbers_are_refused() -> None:
     dem = make_dem(np.zeros((10, 10)))
     xy = xy_of(dem, 5, 5)
-    with pytest.raises(OutOfRangeError, match="range"):
+    # Settings out of their range are usage errors naming the setting (safeconduct.limits).
+    with pytest.raises(InvalidValueError, match="range") as info:
         viewshed(dem, xy, max_distance=-1.0)
-    with pytest.raises(OutOfRangeError, match="observer height"):
+    assert info.value.field == "max_distance"
+    with pytest.raises(InvalidValueError, match="observer height"):
         viewshed(dem, xy, observer_height=float("nan"))
-    with pytest.raises(OutOfRangeError, match="range"):
+    with pytest.raises(InvalidValueError, match="observer 1: range_m"):
         exposure(dem, [ObserverSpec(*xy, height_m=2.0, range_m=float("nan"))])
     # An unlimited range is the whole grid.
     whole = exposure(dem, [ObserverSpec(*xy, height_m=2.0, range_m=float("inf"))])

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from safeconduct.errors import InvalidValueError, OutOfRangeError, UnreachableError
+from safeconduct.limits import check_meeting_time
 from safeconduct.mission.builder import (
     BuildContext,
     SortieBuilder,
@@ -152,18 +153,9 @@ def plan_sorties(
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise InvalidValueError("must be time-zone aware", field="now")
-    if meeting_time is not None and meeting_time.tzinfo is None:
-        raise InvalidValueError(
-            "has no time zone; add one, e.g. 2024-05-01T05:30+03:00 or ...Z",
-            field="meeting_time",
-        )
-    if meeting_time is not None and meeting_time <= now:
-        raise OutOfRangeError(
-            f"{meeting_time.isoformat(timespec='minutes')} is already past "
-            f"(now {now.astimezone(meeting_time.tzinfo).isoformat(timespec='minutes')}); "
-            "agree a new time",
-            field="meeting_time",
-        )
+    if meeting_time is not None:
+        # The note's rule too: not past, not centuries ahead (a mistyped year).
+        check_meeting_time(meeting_time, now)
     wind = settings.wind_ms
     if wind is not None and wind > profile.max_wind_ms:
         raise OutOfRangeError(

@@ -8,6 +8,7 @@ names fonts by the plain strings below, which the renderer maps to font files.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Protocol
 
 #: Body text (DejaVu Sans).
@@ -18,6 +19,28 @@ SANS_BOLD = "SafeconductSans-Bold"
 MONO_BOLD = "SafeconductMono-Bold"
 #: Every typeface a note uses.
 TYPEFACES = (SANS, SANS_BOLD, MONO_BOLD)
+#: Unicode bidirectional classes the note cannot set: its lines run left to right, glyph by
+#: glyph, with no bidi reordering and no Arabic joining, so these would print reversed and
+#: (Arabic) unjoined. R: Hebrew and the like; AL: Arabic letters; AN: Arabic-Indic digits.
+RIGHT_TO_LEFT = frozenset({"R", "AL", "AN"})
+
+
+def right_to_left_scripts(text: str) -> list[str]:
+    """The right-to-left scripts in ``text`` the note cannot set, by name, in order of first use.
+
+    ``"الخط ١٢٣"`` -> ``["Arabic"]``, ``"קו חם"`` -> ``["Hebrew"]``; ``[]`` for text the note
+    sets correctly. The script is the first word of the character's Unicode name
+    (``ARABIC LETTER ALEF``, ``ARABIC-INDIC DIGIT ONE`` -> Arabic).
+    """
+    scripts: list[str] = []
+    for ch in text:
+        if unicodedata.bidirectional(ch) not in RIGHT_TO_LEFT:
+            continue
+        word = unicodedata.name(ch, "right-to-left").split()[0].split("-")[0]
+        script = word.capitalize()
+        if script not in scripts:
+            scripts.append(script)
+    return scripts
 
 
 class TextMeasure(Protocol):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from safeconduct.errors import InvalidValueError, UnreachableError
+from safeconduct.limits import Range
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.routing.kernels import SearchGrids, least_cost_path, step_costs_along
 from safeconduct.routing.models import RWalkModel, ToblerModel
@@ -24,7 +25,7 @@ from safeconduct.routing.simplify import path_cells_between, simplify_path
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.layers import HazardGrids, Observer, ReceptionPoint
-from safeconduct.terrain.visibility import ObserverSpec, exposure
+from safeconduct.terrain.visibility import TARGET_HEIGHT, ObserverSpec, exposure
 
 ModelName = Literal["tobler", "rwalk"]
 MODELS: tuple[str, ...] = ("tobler", "rwalk")
@@ -99,6 +100,37 @@ class Route:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
+#: Personal pace, a multiplier on a fit walker's speed: 1 fit, 0.5 injured or exhausted.
+PACE_FACTOR = Range(0.0, 2.0, "", "a pace factor (1 = fit, 0.5 = injured or exhausted)",
+                    lo_open=True)  # fmt: skip
+#: Steepest walkable slope, degrees.
+MAX_SLOPE = Range(0.0, 90.0, "degrees", "a slope limit", lo_open=True, hi_open=True)
+#: Seconds of walking one second in view of one observer is worth (kept far from overflow).
+RISK_WEIGHT = Range(0.0, 100_000.0, "", "a risk weight (seconds of walking per second in view)")
+
+
+def check_settings(
+    *,
+    model: str = "tobler",
+    pace_factor: float = 1.0,
+    risk_weight: float = DEFAULT_RISK_WEIGHT,
+    max_slope_deg: float | None = None,
+    target_height: float = 1.7,
+) -> None:
+    """Check a route's settings before any work, each against its one range.
+
+    Raises
+    ------
+    InvalidValueError
+        An unknown model, or a setting out of :data:`PACE_FACTOR`, :data:`RISK_WEIGHT`,
+        :data:`MAX_SLOPE` or :data:`~safeconduct.terrain.visibility.TARGET_HEIGHT`
+        (``field`` names it). The target height is checked with or without observers.
+    """
+    make_model(model, pace_factor=pace_factor, max_slope_deg=max_slope_deg)
+    RISK_WEIGHT.check(risk_weight, field="risk_weight")
+    TARGET_HEIGHT.check(target_height, field="target_height")
+
+
 def make_model(
     name: str, *, pace_factor: float = 1.0, max_slope_deg: float | None = None
 ) -> ToblerModel | RWalkModel:
@@ -119,16 +151,9 @@ def make_model(
         raise InvalidValueError(
             f"unknown model {name!r}; choose one of {', '.join(MODELS)}", field="model"
         )
-    if not (0.0 < pace_factor <= 2.0) or not math.isfinite(pace_factor):
-        raise InvalidValueError(
-            f"{pace_factor:g} is out of range; give a factor in (0, 2] "
-            "(1 = fit, 0.5 = injured or exhausted)",
-            field="pace_factor",
-        )
-    if max_slope_deg is not None and not (0.0 < max_slope_deg < 90.0):
-        raise InvalidValueError(
-            f"{max_slope_deg:g} degrees is not between 0 and 90", field="max_slope_deg"
-        )
+    PACE_FACTOR.check(pace_factor, field="pace_factor")
+    if max_slope_deg is not None:
+        MAX_SLOPE.check(max_slope_deg, field="max_slope_deg")
     if name == "rwalk":
         return RWalkModel()
     return ToblerModel(pace_factor=pace_factor, max_slope_deg=max_slope_deg)
@@ -247,9 +272,9 @@ def plan_route(
         Bad settings; a start or reception point off the DEM or on nodata; no admissible
         route (barriers or the slope limit enclose the start or every reception point).
     """
+    check_settings(model=model, pace_factor=pace_factor, risk_weight=risk_weight,
+                   max_slope_deg=max_slope_deg, target_height=target_height)  # fmt: skip
     walk_model = make_model(model, pace_factor=pace_factor, max_slope_deg=max_slope_deg)
-    if not (risk_weight >= 0.0 and math.isfinite(risk_weight)):
-        raise InvalidValueError(f"{risk_weight:g} must be a number >= 0", field="risk_weight")
     if not reception:
         raise InvalidValueError("no reception points given; add at least one Point to the layer")
     say = progress or (lambda _msg: None)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from safeconduct.errors import InvalidValueError
+from safeconduct import limits
 from safeconduct.mission.clearance import DemTerrain
 from safeconduct.mission.lead_route import LeadRoute, RouteLeg
 from safeconduct.mission.planner import plan_sorties
@@ -110,26 +110,15 @@ def lead_route_from(route: Route) -> LeadRoute:
 def parse_meeting_time(text: str) -> datetime:
     """Read an ISO 8601 time with a time zone (``2024-05-01T05:30+03:00``, ``...Z``).
 
+    The note reads its meeting time the same way (:func:`safeconduct.limits.parse_meeting_time`).
+
     Raises
     ------
     InvalidValueError
-        Not ISO 8601, or no time zone (a meeting time must not depend on the laptop's
-        clock setting); field ``meeting_time``.
+        Not ISO 8601, no time zone (a meeting time must not depend on the laptop's clock
+        setting), or out of the calendar's range; field ``meeting_time``.
     """
-    try:
-        t = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidValueError(
-            f"cannot read {text!r}; give ISO 8601 with a time zone, "
-            "e.g. 2024-05-01T05:30+03:00 or 2024-05-01T02:30Z",
-            field="meeting_time",
-        ) from exc
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise InvalidValueError(
-            f"{text!r} has no time zone; add one, e.g. {text.strip()}+03:00 or {text.strip()}Z",
-            field="meeting_time",
-        )
-    return t
+    return limits.parse_meeting_time(text)
 
 
 def load_drone(

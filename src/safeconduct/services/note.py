@@ -16,9 +16,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from safeconduct import limits
 from safeconduct.errors import InvalidValueError
+from safeconduct.limits import check_meeting_time, parse_time_zone
 from safeconduct.note import catalog
 from safeconduct.note.casecode import format_case_code, generate_case_code, parse_case_code
 from safeconduct.note.layout import (
@@ -31,7 +32,7 @@ from safeconduct.note.layout import (
     layout_page,
 )
 from safeconduct.note.qr import qr_payload
-from safeconduct.note.typefaces import SANS
+from safeconduct.note.typefaces import SANS, right_to_left_scripts
 from safeconduct.services.ports import NoteFiles, NoteFonts, NotePdf, NotePreviews
 from safeconduct.terrain.coords import GeoPoint, parse_point
 
@@ -40,7 +41,7 @@ PathLike = str | os.PathLike[str]
 DEFAULT_SIZE = {"drop": "card", "leaflet": "a6"}
 #: Longest hotline text printed (a telephone number, a chat handle or a short address).
 HOTLINE_MAX = 60
-ISO_EXAMPLE = "2025-03-14T06:30+02:00"
+ISO_EXAMPLE = limits.ISO_EXAMPLE
 #: Resolution of the PNG previews, dots per inch.
 PREVIEW_DPI = 300
 
@@ -171,6 +172,7 @@ def render_note(
     tz: str | None = None,
     hotline: str | None = None,
     png: bool = False,
+    now: dt.datetime | None = None,
 ) -> RenderedNote:
     """Render a safe-conduct note in memory: a PDF, one page per language, and PNG previews.
 
@@ -201,6 +203,10 @@ def render_note(
         Contact printed on the leaflet and carried by the QR code.
     png
         Also render a :data:`PREVIEW_DPI` PNG preview of each page.
+    now
+        The present (aware; default: the clock): a meeting time must be after it, and
+        within a century, by the mission's own rule
+        (:func:`safeconduct.limits.check_meeting_time`).
 
     Raises
     ------
@@ -209,6 +215,8 @@ def render_note(
         case code (naming the wrong character when it can); a meeting time without a zone;
         a hotline that cannot be printed; a note that does not fit its paper. Its ``field``
         names the parameter concerned (``"langs"``, ``"meeting_time"``, ...).
+    OutOfRangeError
+        The meeting time is past or more than a century ahead (``field="meeting_time"``).
     """
     if kind not in KINDS:
         raise InvalidValueError(
@@ -237,6 +245,8 @@ def render_note(
             "the drop card is for someone the drone has already met",
             field="meeting_time" if moment is not None else "meeting_point",
         )
+    if moment is not None:
+        check_meeting_time(moment, now or dt.datetime.now(dt.UTC))
 
     content = NoteContent(
         kind=kind,
@@ -284,6 +294,7 @@ def make_note(
     tz: str | None = None,
     hotline: str | None = None,
     png: bool = False,
+    now: dt.datetime | None = None,
 ) -> NoteSummary:
     """Write a safe-conduct note (a PDF, one page per language) and optional PNG previews.
 
@@ -318,6 +329,7 @@ def make_note(
         tz=tz,
         hotline=hotline,
         png=png,
+        now=now,
     )
     png_paths = [out.with_name(f"{out.stem}-{i}.png") for i in range(1, len(note.pngs) + 1)]
     ports.files.write_files([(out, note.pdf), *zip(png_paths, note.pngs, strict=True)])
@@ -352,6 +364,16 @@ def _check_hotline(hotline: str | None, fonts: NoteFonts) -> str | None:
             f"give at most {HOTLINE_MAX} (a number, a chat handle or a short address)",
             field="hotline",
         )
+    # Checked before the glyphs: the fonts have Arabic and Hebrew letters, but the note sets
+    # each line left to right without joining, so such text would print reversed.
+    scripts = right_to_left_scripts(text)
+    if scripts:
+        raise InvalidValueError(
+            f"the note cannot print {' or '.join(scripts)} script (written right to left, "
+            "it would come out reversed); give the contact in Latin or Cyrillic letters "
+            "and Western digits",
+            field="hotline",
+        )
     # The hotline is set in the regular and the bold face; both cover the same letters.
     lacking = fonts.missing_glyphs(text, SANS)
     if lacking:
@@ -370,14 +392,15 @@ def parse_meeting_time(
 
     A time with an offset is converted to ``tz`` when given, else kept at its offset; a time
     without one is local time in ``tz``. Local times that a clock change skips or repeats
-    are refused (give the offset to say which is meant).
+    are refused (give the offset to say which is meant). The reading is the mission's own
+    (:func:`safeconduct.limits.parse_meeting_time`).
 
     Raises
     ------
     InvalidValueError
-        Unreadable, no zone at all, or a local time that does not exist or is ambiguous in
-        ``tz`` (``field="meeting_time"``); an unknown zone, or ``tz`` without a time
-        (``field="tz"``).
+        Unreadable, no zone at all, a local time that does not exist or is ambiguous in
+        ``tz``, or out of the calendar's range (``field="meeting_time"``); an unknown zone,
+        or ``tz`` without a time (``field="tz"``).
     """
     if value is None:
         if tz is not None:
@@ -385,54 +408,8 @@ def parse_meeting_time(
                 "names the zone of the meeting time; give the meeting time too", field="tz"
             )
         return None
-    if isinstance(value, dt.datetime):
-        moment = value
-        shown = value.isoformat()
-    else:
-        shown = value.strip()
-        try:
-            moment = dt.datetime.fromisoformat(shown)
-        except ValueError:
-            raise InvalidValueError(
-                f"cannot read {shown!r}; give ISO 8601 such as {ISO_EXAMPLE}",
-                field="meeting_time",
-            ) from None
-    zone = _zone(tz) if tz is not None else None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        if zone is None:
-            raise InvalidValueError(
-                f"{shown!r} has no time zone; add an offset ({ISO_EXAMPLE}) "
-                "or name the time zone it is in (such as Europe/Kyiv)",
-                field="meeting_time",
-            )
-        local = moment.replace(tzinfo=zone)
-        round_trip = local.astimezone(dt.UTC).astimezone(zone)
-        if round_trip.replace(tzinfo=None) != moment:
-            raise InvalidValueError(
-                f"{shown!r} does not exist in {tz} (the clocks skip it); give another time",
-                field="meeting_time",
-            )
-        if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
-            raise InvalidValueError(
-                f"{shown!r} happens twice in {tz} (the clocks go back); "
-                f"add the offset to say which, as in {ISO_EXAMPLE}",
-                field="meeting_time",
-            )
-        return local
-    return moment.astimezone(zone) if zone is not None else moment
-
-
-def _zone(name: str) -> ZoneInfo:
-    text = name.strip()
-    try:
-        if not text or text.startswith(("/", ".")) or ".." in text:
-            raise ValueError
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValueError(
-            f"unknown time zone {name!r}; give an IANA name such as Europe/Kyiv or Europe/Moscow",
-            field="tz",
-        ) from None
+    zone = parse_time_zone(tz) if tz is not None else None
+    return limits.parse_meeting_time(value, zone)
 
 
 def _meeting_point(value: str | GeoPoint | None) -> GeoPoint | None:
@@ -445,6 +422,13 @@ def _check_glyphs(page: PageLayout, fonts: NoteFonts) -> None:
     """Refuse a page with a character its font lacks (it would print as a blank box)."""
     for item in page.items:
         if isinstance(item, TextItem):
+            scripts = right_to_left_scripts(item.text)
+            if scripts:
+                raise InvalidValueError(
+                    f"the {page.lang} catalogue is in {' or '.join(scripts)} script, which "
+                    "the note cannot set (its lines run left to right, unjoined)",
+                    field="langs",
+                )
             lacking = fonts.missing_glyphs(item.text, item.font)
             if lacking:
                 raise InvalidValueError(

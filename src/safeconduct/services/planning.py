@@ -19,12 +19,26 @@ import numpy as np
 from safeconduct.errors import InvalidValueError
 from safeconduct.routing import DEFAULT_RISK_WEIGHT
 from safeconduct.routing.kernels import SearchGrids
-from safeconduct.routing.route import Route, observer_specs, plan_route, prepare_search_grids
+from safeconduct.routing.route import (
+    Route,
+    check_settings,
+    observer_specs,
+    plan_route,
+    prepare_search_grids,
+)
 from safeconduct.services.ports import Files, Layers, Maps, Rasters, RouteFiles
 from safeconduct.terrain.coords import GeoPoint
 from safeconduct.terrain.dem import Dem
 from safeconduct.terrain.layers import Hazard, Observer, ReceptionPoint
-from safeconduct.terrain.visibility import HIDDEN, OUTSIDE, VISIBLE, exposure, viewshed
+from safeconduct.terrain.visibility import (
+    HIDDEN,
+    OUTSIDE,
+    TARGET_HEIGHT,
+    VISIBLE,
+    check_view,
+    exposure,
+    viewshed,
+)
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[str], None]
@@ -89,6 +103,7 @@ def compute_viewshed(
     curvature
         Correct for earth curvature and refraction (as r.viewshed ``-c -r``).
     """
+    check_view(observer_height, target_height, max_distance)
     ports.files.check_not_inputs({"out_path": out_path}, {"dem_path": dem_path})
     ports.files.check_writable(out_path)
     dem = ports.rasters.read_dem(dem_path)
@@ -158,6 +173,7 @@ def compute_exposure(
 
     ``progress(done, total)`` is called after each observer.
     """
+    TARGET_HEIGHT.check(target_height, field="target_height")
     ports.files.check_not_inputs(
         {"out_path": out_path}, {"dem_path": dem_path, "observers_path": observers_path}
     )
@@ -231,6 +247,12 @@ class RouteRequest:
     max_slope_deg: float | None = None
     knight: bool = False
     target_height: float = 1.7
+
+    def __post_init__(self) -> None:
+        # Before any file is read: each setting against its one range.
+        check_settings(model=self.model, pace_factor=self.pace_factor,
+                       risk_weight=self.risk_weight, max_slope_deg=self.max_slope_deg,
+                       target_height=self.target_height)  # fmt: skip
 
 
 def plan_route_on(

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from safeconduct.errors import InvalidValueError
 from safeconduct.services.ports import (
     Files,
     FrameImaging,
@@ -32,6 +31,7 @@ from safeconduct.services.ports import (
 )
 from safeconduct.signals.detector import (
     ACTION_TEXT,
+    FRAME_RATE,
     NO_SIGNAL_TEXT,
     Alert,
     DetectorConfig,
@@ -316,15 +316,16 @@ def detect_signals(
     Raises
     ------
     InvalidValueError
-        ``fps`` not positive (``field="fps"``).
+        ``fps`` not a number in :data:`~safeconduct.signals.detector.FRAME_RATE`
+        (``field="fps"``).
     BadFileError
         Missing source, unreadable video, empty folder, output not writable.
     MissingExtraError
         mediapipe or OpenCV not installed.
     """
     ports.poses.require()
-    if fps is not None and not fps > 0:
-        raise InvalidValueError(f"must be positive, got {fps}", field="fps")
+    if fps is not None:
+        FRAME_RATE.check(fps, field="fps")
     src = Path(source)
     rate = ports.frames.frame_rate(src, fps)
     pipeline = SignalPipeline(ports, tiles=tiles, static=False, config=config)

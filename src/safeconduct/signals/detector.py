@@ -28,7 +28,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from safeconduct.limits import Range
 from safeconduct.signals.gestures import ArmsState, PoseState
+
+#: Frames per second of a folder of images, or the most analysed of a video: an infinite or
+#: absurd rate gives every frame the same time (no signal can last) and hangs the writer.
+FRAME_RATE = Range(0.0, 240.0, "frames per second", "a frame rate", lo_open=True)
 
 ACTION_TEXT = (
     "surrender signalled — person is hors de combat, do not engage; "

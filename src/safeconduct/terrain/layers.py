@@ -21,14 +21,14 @@ area besides its DEM:
                                                               applied there)
     ============  ==========================================  =================================
 
-    Optional properties: ``name`` (string), ``buffer_m`` (metres >= 0, default 0: the
+    Optional properties: ``name`` (string), ``buffer_m`` (metres, 0 to 10 000, default 0: the
     geometry is widened by this much on every side; for water and roads give half the
     width), ``speed_factor`` (woodland only; in (0, 1]).
 
 ``observers.geojson``
     Hostile observation posts: Points with ``name``, ``height_m`` (eye height above
-    ground, metres, default 1.75), ``range_m`` (metres, default 5000) and ``weight``
-    (relative importance >= 0, default 1).
+    ground, metres, 0 to 1000, default 1.75), ``range_m`` (metres, over 0 up to 1000 km,
+    default 5000) and ``weight`` (relative importance, 0 to 1000, default 1).
 
 ``reception.geojson``
     Reception points: Points with ``name``.
@@ -49,6 +49,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
+
+from safeconduct.limits import Range
+from safeconduct.terrain.visibility import OBSERVER_HEIGHT, OBSERVER_RANGE, OBSERVER_WEIGHT
 
 #: Accepted ``properties.kind`` values of a hazard feature.
 HAZARD_KINDS: tuple[str, ...] = ("minefield", "impassable", "water", "woodland", "road", "path")
@@ -85,10 +88,17 @@ def _check_lonlat(lon: float, lat: float) -> None:
         raise ValueError(f"({lon}, {lat}) is outside lon [-180, 180] / lat [-90, 90]")
 
 
-def _check_nonneg(name: str, value: float, *, strict: bool = False) -> None:
-    if not math.isfinite(value) or value < 0 or (strict and value == 0):
-        bound = "> 0" if strict else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound} (got {value})")
+#: Widening of a hazard on every side, metres (10 km is wider than any front line's belt).
+BUFFER = Range(0.0, 10_000.0, "m", "a buffer width")
+#: Walking-speed multiplier inside woodland.
+SPEED_FACTOR = Range(0.0, 1.0, "", "a walking-speed factor", lo_open=True)
+
+
+def _check(name: str, value: float, rng: Range) -> None:
+    """Refuse an attribute out of its range; the reader adds the file and the feature."""
+    problem = rng.problem(value)
+    if problem is not None:
+        raise ValueError(f"{name}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -118,9 +128,9 @@ class Observer:
 
     def __post_init__(self) -> None:
         _check_lonlat(self.lon, self.lat)
-        _check_nonneg("height_m", self.height_m)
-        _check_nonneg("range_m", self.range_m, strict=True)
-        _check_nonneg("weight", self.weight)
+        _check("height_m", self.height_m, OBSERVER_HEIGHT)
+        _check("range_m", self.range_m, OBSERVER_RANGE)
+        _check("weight", self.weight, OBSERVER_WEIGHT)
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,7 @@ class Hazard:
     def __post_init__(self) -> None:
         if self.kind not in HAZARD_KINDS:
             raise ValueError(f"unknown kind {self.kind!r}; use one of {', '.join(HAZARD_KINDS)}")
-        _check_nonneg("buffer_m", self.buffer_m)
+        _check("buffer_m", self.buffer_m, BUFFER)
         gtype = self.geometry.geom_type
         allowed = _KIND_GEOMETRIES[self.kind]
         if gtype not in allowed:
@@ -185,8 +195,7 @@ class Hazard:
         if self.speed_factor is not None:
             if self.kind != "woodland":
                 raise ValueError(f"speed_factor applies to woodland only, not to {self.kind}")
-            if not (math.isfinite(self.speed_factor) and 0 < self.speed_factor <= 1):
-                raise ValueError(f"speed_factor must be in (0, 1] (got {self.speed_factor})")
+            _check("speed_factor", self.speed_factor, SPEED_FACTOR)
 
     @property
     def effective_speed_factor(self) -> float:

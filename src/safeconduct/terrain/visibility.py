@@ -49,7 +49,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from safeconduct.errors import OutOfRangeError
+from safeconduct.errors import InvalidValueError
+from safeconduct.limits import Range
 from safeconduct.terrain.dem import Dem
 
 VISIBLE: int = 1
@@ -69,6 +70,17 @@ _TIE = 1e-8
 #: c0 + sx*x), or with ``swap`` (r0 + sx*x, c0 + sy*y); x >= 1 runs along the major axis and
 #: 0 <= y <= x along the minor one.
 _OCTANTS = np.array([(s, a, b) for s in (0, 1) for a in (1, -1) for b in (1, -1)], dtype=np.int64)
+
+#: An observer's eye above the ground, metres: a negative one under-reports exposure (the
+#: unsafe direction); 1000 m covers a mast, a tower block or a tethered balloon.
+OBSERVER_HEIGHT = Range(0.0, 1000.0, "m", "an observer height (eye above the ground)")
+#: The watched person's head above the ground, metres (1.7 standing, 0 lying down).
+TARGET_HEIGHT = Range(0.0, 10.0, "m", "a target height (the person's head above the ground)")
+#: An observer's range, metres (beyond the horizon of any mast; unlimited is ``inf``/None).
+OBSERVER_RANGE = Range(0.0, 1_000_000.0, "m", "an observer range", lo_open=True)
+#: How much being in view of one observer counts; kept small so that sums of many stay
+#: far from float32's overflow.
+OBSERVER_WEIGHT = Range(0.0, 1000.0, "", "an observer weight (relative importance)")
 
 
 @dataclass(frozen=True)
@@ -600,14 +612,32 @@ def _observer_cell(dem: Dem, observer_xy: tuple[float, float]) -> tuple[int, int
     return dem.cell_of_xy(x, y, what=f"observer ({x:.1f}, {y:.1f})")
 
 
-def _check(observer_height: float, target_height: float, max_distance: float | None) -> None:
-    for name, v in (("observer height", observer_height), ("target height", target_height)):
-        if not math.isfinite(v):
-            raise OutOfRangeError(f"the {name} must be a number of metres, not {v}")
-    if max_distance is not None and not (max_distance >= 0.0):
-        raise OutOfRangeError(
-            f"the range must be a non-negative number of metres, not {max_distance}"
-        )
+def check_view(
+    observer_height: float, target_height: float, max_distance: float | None = None
+) -> None:
+    """Check a viewshed's heights and range, metres, before any work.
+
+    Raises
+    ------
+    InvalidValueError
+        Out of :data:`OBSERVER_HEIGHT`, :data:`TARGET_HEIGHT` or :data:`OBSERVER_RANGE`
+        (``max_distance`` None or ``inf`` is unlimited); ``field`` names the setting.
+    """
+    OBSERVER_HEIGHT.check(observer_height, field="observer_height")
+    TARGET_HEIGHT.check(target_height, field="target_height")
+    if max_distance is not None and max_distance != math.inf:  # inf: unlimited, as None
+        OBSERVER_RANGE.check(max_distance, field="max_distance")
+
+
+def _check_observer(i: int, o: ObserverSpec) -> None:
+    """Check observer ``i`` (0-based) of an exposure sum; the error names it."""
+    checks = ((OBSERVER_HEIGHT, o.height_m, "height_m"), (OBSERVER_WEIGHT, o.weight, "weight"))
+    if o.range_m != math.inf:
+        checks += ((OBSERVER_RANGE, o.range_m, "range_m"),)
+    for rng, value, name in checks:
+        problem = rng.problem(value)
+        if problem is not None:
+            raise InvalidValueError(f"observer {i + 1}: {name}: {problem}", field="observers")
 
 
 def _compute(
@@ -711,15 +741,17 @@ def viewshed(
     Raises
     ------
     OutOfRangeError
-        If the observer lies off the grid or on a nodata cell, or a height or the range is not
-        a usable number of metres.
+        If the observer lies off the grid or on a nodata cell.
+    InvalidValueError
+        A height or the range is not a number within :data:`OBSERVER_HEIGHT`,
+        :data:`TARGET_HEIGHT` or :data:`OBSERVER_RANGE` (``field`` names it).
 
     Notes
     -----
     Agrees with GRASS ``r.viewshed -b`` (``-c -r`` when ``curvature``) on the same heights; see
     the module docstring for the model.
     """
-    _check(observer_height, target_height, max_distance)
+    check_view(observer_height, target_height, max_distance)
     rc = _observer_cell(dem, observer_xy)
     return _compute(
         np.ascontiguousarray(dem.elevation, dtype=np.float64),
@@ -765,11 +797,14 @@ def exposure(
     Raises
     ------
     OutOfRangeError
-        If an observer lies off the grid or on a nodata cell, or a height or range is not a
-        usable number of metres.
+        If an observer lies off the grid or on a nodata cell.
+    InvalidValueError
+        The target height, or an observer's height, range or weight, is out of its range
+        (:data:`TARGET_HEIGHT`, ...; an observer's error names it, ``field="observers"``).
     """
-    for o in observers:
-        _check(o.height_m, target_height, o.range_m)
+    TARGET_HEIGHT.check(target_height, field="target_height")
+    for i, o in enumerate(observers):
+        _check_observer(i, o)
     cells = [_observer_cell(dem, (o.x, o.y)) for o in observers]
     total = np.zeros(dem.shape, dtype=np.float32)
     rows, cols = dem.shape

@@ -118,8 +118,10 @@ def atomic_folder(
     parent = out if out.is_dir() else out.parent
     if not parent.is_dir():
         raise BadFileError(f"cannot write {out}: folder {parent} does not exist; create it first")
+    _remove_stale_staging(parent, prefix)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+        # The process id in the name lets a later run remove it if this one is killed.
+        staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise BadFileError(f"cannot write to {parent}: {exc.strerror}") from exc
     try:
@@ -140,6 +142,35 @@ def atomic_folder(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _remove_stale_staging(parent: Path, prefix: str) -> None:
+    """Remove staging folders ``<prefix><pid>-*`` in ``parent`` left by dead processes.
+
+    A process killed outright (SIGKILL, a power cut) cannot clean up; the next run on the
+    same folder does. A folder whose process still runs, or that is not ours, is left.
+    """
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        pid, dash, _ = entry.name.removeprefix(prefix).partition("-")
+        if not (entry.name.startswith(prefix) and dash and pid.isdigit()) or entry.is_symlink():
+            continue
+        if not entry.is_dir() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or not a process id we can judge: keep it
+    return True
 
 
 @contextlib.contextmanager

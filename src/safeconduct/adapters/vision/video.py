@@ -15,7 +15,8 @@ import numpy as np
 
 from safeconduct.adapters.vision.native_logs import quiet_native_logs
 from safeconduct.adapters.vision.pose import require_cv2
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import BadFileError
+from safeconduct.signals.detector import FRAME_RATE
 from safeconduct.signals.gestures import FACE, SKELETON_EDGES, Keypoints
 
 PathLike = str | os.PathLike[str]
@@ -34,16 +35,15 @@ def source_fps(source: Path, fps: float | None) -> float:
     Raises
     ------
     InvalidValueError
-        If ``fps`` is not positive (``field="fps"``).
+        If ``fps`` is out of :data:`~safeconduct.signals.detector.FRAME_RATE`
+        (``field="fps"``).
     BadFileError
         If ``source`` does not exist.
     """
     if not source.exists():
         raise BadFileError(f"{source} does not exist; give a video file or a folder of images")
     if fps is not None:
-        if fps <= 0:
-            raise InvalidValueError(f"must be positive, got {fps}", field="fps")
-        return fps
+        return FRAME_RATE.check(fps, field="fps")
     if source.is_dir():
         return DEFAULT_FOLDER_FPS
     cv2 = require_cv2()
@@ -70,7 +70,8 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
     Raises
     ------
     BadFileError
-        If the source is missing, unreadable, or holds no frames.
+        If the source is missing, unreadable, or holds no frames, or a folder holds images
+        of more than one size (named when reached).
     """
     cv2 = require_cv2()
     if not source.exists():
@@ -82,11 +83,21 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
                 f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)}); give a folder of frames"
             )
         rate = source_fps(source, fps)
+        first: tuple[Path, tuple[int, ...]] | None = None
         for i, path in enumerate(files):
             with quiet_native_logs():  # libpng and OpenCV warn on fd 2
                 img = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if img is None:
                 raise BadFileError(f"cannot read image {path}; is it a valid picture?")
+            # One size for all: the tracker compares boxes across frames, and the video
+            # writer would drop a frame of another size without a word.
+            if first is None:
+                first = (path, img.shape)
+            elif img.shape != first[1]:
+                raise BadFileError(
+                    f"{path} is {_size(img.shape)} but {first[0].name} is "
+                    f"{_size(first[1])}; give frames of one size (resize them first)"
+                )
             yield i / rate, img
         return
     with quiet_native_logs():
@@ -115,6 +126,10 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
             raise BadFileError(f"cannot read video {source}: no frames could be decoded")
     finally:
         cap.release()
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return f"{shape[1]} x {shape[0]} px"
 
 
 def bright_patch(frame: np.ndarray, center: tuple[float, float], radius_px: float) -> bool:
@@ -227,10 +242,11 @@ class VideoWriter:
         self.path = path
         self.fps = fps
         self._writer = None
+        self._size = (0, 0)
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
-        """Append one BGR frame."""
+        """Append one BGR frame (one of another size than the first is scaled to it)."""
         cv2 = require_cv2()
         if self._writer is None:
             h, w = frame.shape[:2]
@@ -239,6 +255,10 @@ class VideoWriter:
                 self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
             if not self._writer.isOpened():
                 raise BadFileError(f"cannot write video {self.path}")
+            self._size = (w, h)
+        if (frame.shape[1], frame.shape[0]) != self._size:
+            # OpenCV would drop it silently; the video keeps every frame analysed.
+            frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
         self._writer.write(frame)
         self.frames += 1
 
