@@ -6,12 +6,17 @@ appends its mission items and advances the sortie's clock and energy meter with 
 that the times and energies the planner reports are those of the items it writes. The
 steps follow the procedure of the guide (section 1):
 
-1. ``NAV_TAKEOFF`` to the transit height; ``DO_CHANGE_SPEED`` to cruise speed;
+1. ``DO_GRIPPER`` grab (the first sortie, with a gripper: the release is then the one
+   the plan means), ``NAV_TAKEOFF`` to the transit height; ``DO_CHANGE_SPEED`` to cruise
+   speed;
 2. transit to the meeting point at a safe height (points inserted where the ground rises,
    or where it falls further than the maximum height above ground allows, with a DEM);
 3. descend to the drop height and release the note (``DO_GRIPPER`` or ``DO_SET_SERVO``),
    wait a moment (``NAV_DELAY``) for it to fall;
-4. climb to the leading height and wait for the surrender signal (``NAV_LOITER_TIME``);
+4. climb to the leading height and wait for the surrender signal: by default
+   ``NAV_LOITER_UNLIM``, until the crew confirms the signal and advances the mission
+   (the clock and the energy allow ``signal_wait_s`` for it); with
+   ``timed_acknowledge``, ``NAV_LOITER_TIME`` of ``signal_wait_s``;
 5. acknowledge: rise and descend ``ack_rise_m``, twice;
 6. lead: per route leg a ``DO_CHANGE_SPEED`` to the leg's expected walking speed, the
    heading along the route (``CONDITION_YAW`` before each leg on ArduPilot, waypoint
@@ -25,12 +30,20 @@ steps follow the procedure of the guide (section 1):
    home and does not follow the ground; the explicit return leg keeps the clearance.)
 
 A relief sortie flies 1-2 to its holding point beyond the waiting point, descends to the
-leading height, waits for the handover, acknowledges, and goes on from 6. No I/O here.
+leading height, waits for the handover, acknowledges, and goes on from 6.
+
+The clock is ArduCopter's (:mod:`~safeconduct.mission.timing`): each transit, climb and
+descent leg is the firmware's S-curve at the parameter file's speeds and accelerations
+(horizontal speed within what the tilt limit holds), corners between legs flown without
+stopping as ``AC_WPNav`` blends them, take-off and landing as the firmware runs them.
+Leading legs take the route's walking time. Loiter, hold and delay times are whole
+seconds, rounded up (:func:`~safeconduct.mission.items.whole_seconds`). No I/O here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from pyproj import Geod
 
@@ -43,11 +56,21 @@ from safeconduct.mission.items import (
     MissionItem,
     round_item,
     round_value,
+    whole_seconds,
 )
 from safeconduct.mission.lead_route import LeadRoute
 from safeconduct.mission.profiles import DroneProfile
 from safeconduct.mission.settings import MissionSettings, Release
 from safeconduct.mission.sorties import Phase
+from safeconduct.mission.timing import (
+    START_FROM_REST_LAG_S,
+    FlightParameters,
+    Leg,
+    corner_overlap,
+    landing_time,
+    make_leg,
+    takeoff_time,
+)
 from safeconduct.terrain.coords import GeoPoint
 
 _GEOD = Geod(ellps="WGS84")
@@ -77,6 +100,9 @@ class BuildContext:
     release: Release
     settings: MissionSettings
     holds: list[float]
+    flight: FlightParameters
+    #: Horizontal speed the drone holds at the tilt limit, m/s (caps every commanded speed).
+    speed_cap_ms: float = math.inf
 
 
 class SortieBuilder:
@@ -107,6 +133,9 @@ class SortieBuilder:
         self.track_clearance = track_clearance
         self.min_clearance: float | None = None
         self.max_height: float | None = None
+        # The last waypoint leg, while nothing that takes time has followed it: the next
+        # leg may blend with it through the corner (see ``_motion``).
+        self._last: tuple[Leg, float] | None = None
 
     # bookkeeping
     def phase(self, name: str) -> None:
@@ -126,6 +155,48 @@ class SortieBuilder:
         self.t += seconds
         self.e += self.ctx.energy.energy_wh(power_w, seconds) + self.ctx.energy.climb_wh(climb_m)
 
+    def _wait(self, seconds: float, power_w: float) -> None:
+        """Time that stops the drone (hold, loiter, delay): no corner blends across it."""
+        self._spend(seconds, power_w)
+        self._last = None
+
+    def _shift_back(self, seconds: float, power_w: float) -> None:
+        """Move "now" back by ``seconds``: the item changed that much earlier.
+
+        Marks and phase boundaries set at "now" (between the two legs of a corner) move
+        with it, and the energy of those seconds goes to the next phase.
+        """
+        now, e_back = self.t, self.ctx.energy.energy_wh(power_w, seconds)
+        self.t -= seconds
+        self.e -= e_back
+        for key, value in self.marks.items():
+            if value == now:
+                self.marks[key] = self.t
+        if self.phases and self.phases[-1].end_s == now:
+            last = self.phases[-1]
+            self.phases[-1] = replace(last, end_s=self.t, energy_wh=last.energy_wh - e_back)
+        if self._open is not None and self._open[1] == now:
+            self._open = (self._open[0], self.t, self._open[2] - e_back)
+
+    def _motion(self, leg: Leg, power_w: float, climb_m: float, *, fast: bool) -> None:
+        """Fly ``leg`` as ArduCopter does: blended with the last leg, or from rest.
+
+        ``fast``: this leg's waypoint has no hold, so the leg after it may blend in.
+        """
+        fp = self.ctx.flight
+        if leg.duration_s <= 0.0:
+            self._last = None
+            return
+        blend = 0.0
+        if self._last is not None:
+            prev, prev_power = self._last
+            blend = corner_overlap(prev, leg, fp)
+            if blend > 0.0:
+                self._shift_back(blend, prev_power)
+        lag = 0.0 if blend > 0.0 else START_FROM_REST_LAG_S
+        self._spend(leg.duration_s - blend + lag, power_w, climb_m)
+        self._last = (leg, power_w) if fast else None
+
     def _add(self, item: MissionItem) -> None:
         self.items.append(round_item(item))
 
@@ -138,17 +209,28 @@ class SortieBuilder:
         return self.heading if self.ctx.firmware == "px4" else 0.0
 
     def _vertical_time(self, dz: float) -> float:
-        p = self.ctx.profile
-        return dz / p.climb_rate_ms if dz >= 0 else -dz / p.descent_rate_ms
+        fp = self.ctx.flight
+        return dz / fp.speed_up_ms if dz >= 0 else -dz / fp.speed_down_ms
+
+    def _cruise(self) -> float:
+        """The horizontal speed the drone holds now: commanded, within the tilt limit."""
+        return min(self.speed or self.ctx.profile.cruise_speed_ms, self.ctx.speed_cap_ms)
 
     # flight
+    def grab(self) -> None:
+        """Close the gripper on the note before take-off (nothing for a servo release)."""
+        item = self.ctx.release.grab_item()
+        if item is not None:
+            self._add(item)
+
     def takeoff(self, agl_m: float, towards: tuple[float, float]) -> None:
         self.heading = bearing((self.lon, self.lat), towards)
         alt = self.ctx.terrain.altitude(self.lon, self.lat, agl_m)
         dz = alt - self.alt
         self.alt = alt
         self._nav(Command.NAV_TAKEOFF, (0.0, 0.0, 0.0, self._yaw_param()))
-        self._spend(self._vertical_time(dz), self.ctx.energy.hover_power_w, dz)
+        self._last = None
+        self._spend(takeoff_time(dz, self.ctx.flight), self.ctx.energy.hover_power_w, dz)
 
     def set_speed(self, speed_ms: float) -> None:
         speed_ms = round_value(speed_ms)
@@ -173,9 +255,9 @@ class SortieBuilder:
         Points are inserted where the ground rises into the leg, and where it falls more
         than ``max_height_agl_m`` below it (with a DEM).
 
-        The horizontal time is ``duration_s`` when given (leading: the route's walking
-        time), else distance / the current speed; a steep sub-leg takes as long as its
-        climb or descent at the profile's vertical rates.
+        The time is ``duration_s`` when given (leading: the route's walking time; a steep
+        sub-leg takes as long as its climb or descent at the vertical speeds), else the
+        firmware's S-curve for each sub-leg, blended through the corners.
         """
         ctx = self.ctx
         target = (round_value(lon), round_value(lat))
@@ -197,12 +279,9 @@ class SortieBuilder:
         dists = [distance(a[:2], b[:2]) for a, b in zip(froms, points, strict=True)]
         total = sum(dists)
         prev = start
+        hold_s = whole_seconds(hold_s)
         for k, (p, d) in enumerate(zip(points, dists, strict=True)):
             last = k == len(points) - 1
-            if duration_s is not None:
-                horizontal = duration_s * (d / total if total > 0 else 1.0 / len(points))
-            else:
-                horizontal = d / (self.speed or ctx.profile.cruise_speed_ms)
             dz = p[2] - prev[2]
             if self.track_clearance:
                 heights = ctx.terrain.height_range(prev, p)
@@ -213,33 +292,50 @@ class SortieBuilder:
                     else:
                         self.min_clearance = min(self.min_clearance, low)
                         self.max_height = max(self.max_height, high)
+            leg_bearing = bearing(prev[:2], p[:2]) if d > 0.5 else self.heading
             self.lon, self.lat, self.alt = p
             hold = hold_s if last else 0.0
             self._nav(Command.NAV_WAYPOINT, (hold, 0.0, 0.0, self._yaw_param()))
-            self._spend(max(horizontal, self._vertical_time(dz)), power_w, dz)
+            if duration_s is not None:
+                horizontal = duration_s * (d / total if total > 0 else 1.0 / len(points))
+                self._spend(max(horizontal, self._vertical_time(dz)), power_w, dz)
+                self._last = None
+            else:
+                leg = make_leg(d, dz, leg_bearing, ctx.flight, self._cruise())
+                self._motion(leg, power_w, dz, fast=not hold)
             if hold:
-                self._spend(hold, ctx.energy.lead_power_w)
+                self._wait(hold, ctx.energy.lead_power_w)
             prev = p
 
     def vertical(self, agl_m: float, hold_s: float = 0.0) -> None:
         """Climb or descend over the current point to ``agl_m`` above the ground."""
+        hold_s = whole_seconds(hold_s)
         alt = self.ctx.terrain.altitude(self.lon, self.lat, agl_m)
         dz = alt - self.alt
         self.alt = alt
         self._nav(Command.NAV_WAYPOINT, (hold_s, 0.0, 0.0, self._yaw_param()))
         power = self.ctx.energy.hover_power_w
-        self._spend(self._vertical_time(dz), power, dz)
+        leg = make_leg(0.0, dz, self.heading, self.ctx.flight, self._cruise())
+        self._motion(leg, power, dz, fast=not hold_s)
         if hold_s:
-            self._spend(hold_s, power)
+            self._wait(hold_s, power)
 
     def loiter(self, seconds: float) -> None:
-        seconds = round_value(max(seconds, 0.0))
+        """``NAV_LOITER_TIME`` here for ``seconds``, rounded up to a whole second."""
+        seconds = whole_seconds(seconds)
         self._nav(Command.NAV_LOITER_TIME, (seconds, 0.0, 0.0, 0.0))
-        self._spend(seconds, self.ctx.energy.lead_power_w)
+        self._wait(seconds, self.ctx.energy.lead_power_w)
+
+    def loiter_until_advanced(self, allow_s: float) -> None:
+        """``NAV_LOITER_UNLIM`` here: the crew advances the mission; ``allow_s`` is planned."""
+        self._nav(Command.NAV_LOITER_UNLIM, (0.0, 0.0, 0.0, 0.0))
+        self._wait(whole_seconds(allow_s), self.ctx.energy.lead_power_w)
 
     def delay(self, seconds: float) -> None:
+        """``NAV_DELAY`` of ``seconds``, rounded up to a whole second."""
+        seconds = whole_seconds(seconds)
         self._add(MissionItem(Command.NAV_DELAY, Frame.MISSION, (seconds, -1.0, -1.0, -1.0)))
-        self._spend(seconds, self.ctx.energy.hover_power_w)
+        self._wait(seconds, self.ctx.energy.hover_power_w)
 
     def release(self) -> None:
         self._add(self.ctx.release.item())
@@ -259,7 +355,7 @@ class SortieBuilder:
                     power_w=ctx.energy.cruise_power_w)  # fmt: skip
         self.phase("land")
         self._add(MissionItem(Command.NAV_RETURN_TO_LAUNCH, _frame(Command.NAV_RETURN_TO_LAUNCH)))
-        self._spend(self._vertical_time(-self.alt), ctx.energy.hover_power_w)
+        self._wait(landing_time(self.alt, ctx.flight), ctx.energy.hover_power_w)
         self.alt = 0.0
         self.close()
 
@@ -310,10 +406,17 @@ def waypoint_holds(route: LeadRoute, settings: MissionSettings) -> list[float]:
     return holds
 
 
-def launch_and_transit(ctx: BuildContext, point: tuple[float, float]) -> SortieBuilder:
-    """Take off and fly at cruise speed and transit height to ``point``; mark the arrival."""
+def launch_and_transit(
+    ctx: BuildContext, point: tuple[float, float], *, grab: bool = False
+) -> SortieBuilder:
+    """Take off and fly at cruise speed and transit height to ``point``; mark the arrival.
+
+    ``grab``: close the gripper on the note first (the sortie that drops it).
+    """
     s = ctx.settings
     b = SortieBuilder(ctx)
+    if grab:
+        b.grab()
     b.phase("take off")
     b.takeoff(s.transit_height_m, point)
     b.phase("transit")
@@ -325,14 +428,17 @@ def launch_and_transit(ctx: BuildContext, point: tuple[float, float]) -> SortieB
 
 def start_first(ctx: BuildContext) -> SortieBuilder:
     s = ctx.settings
-    b = launch_and_transit(ctx, ctx.route.point_at(0.0))
+    b = launch_and_transit(ctx, ctx.route.point_at(0.0), grab=True)
     b.phase("drop note")
     b.vertical(s.drop_height_m, s.drop_hold_s)
     b.release()
     b.delay(s.after_release_s)
     b.phase("wait for signal")
     b.vertical(s.lead_height_m)
-    b.loiter(s.signal_wait_s)
+    if s.timed_acknowledge:
+        b.loiter(s.signal_wait_s)
+    else:
+        b.loiter_until_advanced(s.signal_wait_s)
     b.phase("acknowledge")
     b.acknowledge()
     b.mark("lead_start")

@@ -7,6 +7,7 @@ builds lists of them; the exporters and the uploader read them. No I/O here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
@@ -20,6 +21,7 @@ class Command(IntEnum):
     """MAV_CMD values a leading mission uses (MAVLink common.xml)."""
 
     NAV_WAYPOINT = 16  # p1 = hold seconds, p4 = yaw (PX4)
+    NAV_LOITER_UNLIM = 17  # loiter until the ground station sets the next item
     NAV_LOITER_TIME = 19  # p1 = seconds
     NAV_RETURN_TO_LAUNCH = 20
     NAV_TAKEOFF = 22
@@ -44,6 +46,7 @@ class Frame(IntEnum):
 NAV_COMMANDS = frozenset(
     {
         Command.NAV_WAYPOINT,
+        Command.NAV_LOITER_UNLIM,
         Command.NAV_LOITER_TIME,
         Command.NAV_RETURN_TO_LAUNCH,
         Command.NAV_TAKEOFF,
@@ -83,6 +86,17 @@ class MissionItem:
     def __post_init__(self) -> None:
         if len(self.params) != 4:
             raise ValueError("a mission item has exactly four params (param1-param4)")
+
+
+def whole_seconds(seconds: float) -> float:
+    """``seconds`` rounded up to a whole second, as a float (``0.0`` for none).
+
+    ArduPilot keeps loiter and hold times in whole seconds (``AP_Mission`` stores
+    ``NAV_LOITER_TIME`` and waypoint holds as integers), so every file writes them whole;
+    up, because a hold or a wait that lasts a little longer never leaves the person
+    unguided sooner.
+    """
+    return float(math.ceil(round(max(seconds, 0.0), 6)))
 
 
 def round_value(value: float) -> float:

@@ -15,9 +15,13 @@ leaves, acknowledges like the first sortie, and leads on. The route is cut into 
 stretches as the energy allows, and the stretches are then evened out, so that no relief
 leads only a short remainder; waiting points prefer a point out of every observer's view.
 
-Note on the signal wait: a mission cannot see the signal. The loiter ends after
-``signal_wait_s`` whether or not the person has signalled; the crew watching the video
-must hold the drone (LOITER or GUIDED) if they have not. No I/O here.
+Note on the signal wait: a mission cannot see the signal. By default the first sortie
+loiters at the meeting point (``NAV_LOITER_UNLIM``) until the crew, watching the video,
+confirms the signal and advances the mission; only then does it acknowledge and lead.
+How long that takes is unknown: the clock and the energy allow ``signal_wait_s`` for it,
+and every later time (leading, the reliefs' launches) holds only if the signal comes
+within it. With ``timed_acknowledge`` the loiter ends after ``signal_wait_s`` whether or
+not anyone signalled. No I/O here.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from safeconduct.mission.clearance import FlatTerrain, Terrain
 from safeconduct.mission.energy import EnergyModel, furthest_affordable
 from safeconduct.mission.items import MissionItem, round_value
 from safeconduct.mission.lead_route import LeadRoute
+from safeconduct.mission.parameters import flight_parameters
 from safeconduct.mission.profiles import DroneProfile
 from safeconduct.mission.settings import (
     FIRMWARE_MAX_ITEMS,
@@ -49,6 +54,7 @@ from safeconduct.mission.settings import (
     check_firmware,
 )
 from safeconduct.mission.sorties import MissionPlan, Sortie
+from safeconduct.mission.timing import FlightParameters, tilt_limited_speed
 from safeconduct.terrain.coords import GeoPoint
 
 #: A leg higher above the ground than the maximum by less than this is rounding, metres.
@@ -99,6 +105,7 @@ def plan_sorties(
     firmware: str = "ardupilot",
     release: Release | None = None,
     settings: MissionSettings | None = None,
+    flight: FlightParameters | None = None,
 ) -> MissionPlan:
     """Plan the sorties that lead ``route``, with relays where one sortie is not enough.
 
@@ -124,6 +131,11 @@ def plan_sorties(
         How the note is released (default: gripper).
     settings
         Heights, waits and margins (defaults: :class:`MissionSettings`).
+    flight
+        The vehicle parameters the clock assumes; default: those the sortie's parameter
+        file sets (:func:`~safeconduct.mission.parameters.flight_parameters`). Pass
+        :data:`~safeconduct.mission.timing.ARDUPILOT_DEFAULTS` to time a drone that keeps
+        ArduPilot's defaults.
 
     Returns
     -------
@@ -164,9 +176,17 @@ def plan_sorties(
             field="wind_ms",
         )
     energy = EnergyModel(profile)
+    fp = flight or flight_parameters(profile)
+    cap = tilt_limited_speed(profile.mass_kg, profile.drag_area_m2, fp.angle_max_deg)
     ctx = BuildContext(route, launch, profile, energy, terrain, firmware, release, settings,
-                       waypoint_holds(route, settings))  # fmt: skip
+                       waypoint_holds(route, settings), fp, cap)  # fmt: skip
     warnings: list[str] = []
+    if cap < profile.cruise_speed_ms:
+        warnings.append(
+            f"at a {fp.angle_max_deg:g} degree tilt limit the {profile.name} holds only "
+            f"{cap:.1f} m/s, not its {profile.cruise_speed_ms:g} m/s cruise speed; the times "
+            "are planned at the slower speed"
+        )
     if not terrain.has_dem:
         warnings.append(
             "no DEM: heights are relative to the launch point with no terrain compensation "
@@ -205,6 +225,7 @@ def plan_sorties(
         or sorties[0].arrival_time + timedelta(seconds=settings.arrival_margin_s),
         sorties=tuple(sorties),
         warnings=tuple(warnings),
+        flight=flight,
     )
 
 
@@ -438,6 +459,7 @@ def _put_on_the_clock(
                 reserve_required_wh=ctx.energy.reserve_wh,
                 min_clearance_m=b.min_clearance,
                 max_height_agl_m=b.max_height,
+                drop_height_agl_m=s.drop_height_m if n == 1 else None,
             )
         )
     # How long the person waits at each waiting point: from reaching it (lag behind the

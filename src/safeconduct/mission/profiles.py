@@ -20,6 +20,16 @@ required, so a profile says everything the energy model assumes::
     max_mission_items = 700     # most mission items the vehicle stores
     climb_rate_ms = 3.0         # vertical speeds used in missions, m/s
     descent_rate_ms = 2.0
+    max_tilt_deg = 45.0         # tilt limit the crew sets (ArduPilot ANGLE_MAX), degrees
+    accel_ms2 = 2.5             # horizontal acceleration in missions (WPNAV_ACCEL), m/s^2
+    land_speed_ms = 0.5         # the last 10 m of a landing (LAND_SPEED), m/s
+    drag_area_m2 = 0.082        # drag coefficient x frontal area, m^2 (sets the top speed)
+
+The last four are optional (older profiles lack them): they default to ArduPilot's own
+defaults (30 degrees, 2.5 m/s^2, 0.5 m/s) and a pessimistic 0.1 m^2 of drag area. The
+flight parameters (``climb_rate_ms`` to ``land_speed_ms``) are what the sortie's parameter
+file sets on the drone, and what the planner's clock assumes
+(:mod:`~safeconduct.mission.timing`).
 """
 
 from __future__ import annotations
@@ -62,7 +72,18 @@ class DroneProfile:
     max_mission_items
         Most mission items the vehicle stores (home included on ArduPilot).
     climb_rate_ms, descent_rate_ms
-        Vertical speeds used in missions, metres per second.
+        Vertical speeds used in missions, metres per second (``WPNAV_SPEED_UP``,
+        ``WPNAV_SPEED_DN`` and ``LAND_SPEED_HIGH`` in the parameter file).
+    max_tilt_deg
+        The tilt limit (``ANGLE_MAX``), degrees: with ``drag_area_m2`` it caps the speed
+        the drone can hold.
+    accel_ms2
+        Horizontal acceleration in missions (``WPNAV_ACCEL``), m/s^2.
+    land_speed_ms
+        Descent speed of the last 10 m of a landing (``LAND_SPEED``), m/s.
+    drag_area_m2
+        Drag coefficient times frontal area, square metres: at the tilt limit the drag
+        equals the thrust's horizontal part, which sets the fastest speed held.
     """
 
     name: str
@@ -79,6 +100,14 @@ class DroneProfile:
     max_mission_items: int
     climb_rate_ms: float
     descent_rate_ms: float
+    max_tilt_deg: float = 30.0
+    accel_ms2: float = 2.5
+    land_speed_ms: float = 0.5
+    drag_area_m2: float = 0.1
+
+
+#: Fields a profile may leave out, with the value then used (see the module docstring).
+OPTIONAL_FIELDS = ("max_tilt_deg", "accel_ms2", "land_speed_ms", "drag_area_m2")
 
 
 # Accepted ranges: (low, high, low inclusive). Loose enough for any small multirotor,
@@ -97,6 +126,12 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "max_mission_items": (10, 65535, True),
     "climb_rate_ms": (0.2, 10.0, True),
     "descent_rate_ms": (0.2, 10.0, True),
+    # ArduPilot's ANGLE_MAX range is 10-80 degrees; above 70 no multirotor holds height.
+    "max_tilt_deg": (10.0, 70.0, True),
+    "accel_ms2": (0.5, 10.0, True),
+    # ArduPilot's LAND_SPEED range: 30-200 cm/s.
+    "land_speed_ms": (0.3, 2.0, True),
+    "drag_area_m2": (0.001, 5.0, True),
 }
 
 
@@ -130,6 +165,8 @@ def parse_profile(text: str, source: str) -> DroneProfile:
     values: dict[str, Any] = {}
     for name in known:
         if name not in data:
+            if name in OPTIONAL_FIELDS:
+                continue
             raise BadFileError(f"drone profile {source}: field {name!r} is missing; add it")
         values[name] = _checked(name, data[name], source)
     return DroneProfile(**values)
@@ -155,4 +192,4 @@ def _checked(name: str, value: Any, source: str) -> Any:
     return value if name == "max_mission_items" else float(value)
 
 
-__all__ = ["DEFAULT_PROFILE", "DroneProfile", "parse_profile"]
+__all__ = ["DEFAULT_PROFILE", "OPTIONAL_FIELDS", "DroneProfile", "parse_profile"]

@@ -55,6 +55,10 @@ def check_firmware(firmware: str) -> str:
     return firmware
 
 
+#: Servo output of the gripper when ``--release gripper`` names none (AUX 1 on a Pixhawk).
+GRIPPER_DEFAULT_CHANNEL = 9
+
+
 @dataclass(frozen=True)
 class Release:
     """How the note is released: a gripper, or a servo moved to a PWM value.
@@ -62,28 +66,40 @@ class Release:
     Attributes
     ----------
     kind
-        ``"gripper"`` (``DO_GRIPPER`` 1, release) or ``"servo"`` (``DO_SET_SERVO``).
+        ``"gripper"`` (``DO_GRIPPER`` gripper 1: grab before take-off, release over the
+        meeting point) or ``"servo"`` (``DO_SET_SERVO``).
     channel, pwm
-        Servo output channel (1-32) and pulse width in microseconds (500-2500).
+        Servo output channel (1-32) and pulse width in microseconds (500-2500); for a
+        gripper, the servo output it is wired to (0: :data:`GRIPPER_DEFAULT_CHANNEL`).
     """
 
     kind: Literal["gripper", "servo"] = "gripper"
     channel: int = 0
     pwm: int = 0
 
+    @property
+    def gripper_channel(self) -> int:
+        """The gripper's servo output (``SERVOn_FUNCTION`` = 28 in the parameter file)."""
+        return self.channel or GRIPPER_DEFAULT_CHANNEL
+
     @classmethod
     def parse(cls, text: str) -> Release:
-        """Read ``gripper`` or ``servo:CHANNEL:PWM`` (e.g. ``servo:9:1900``).
+        """Read ``gripper``, ``gripper:CHANNEL`` or ``servo:CHANNEL:PWM`` (``servo:9:1900``).
 
         Raises
         ------
         InvalidValueError
-            Neither form, or a channel or PWM out of range (field ``release``).
+            None of these forms, or a channel or PWM out of range (field ``release``).
         """
         spec = text.strip().lower()
         if spec == "gripper":
             return cls("gripper")
         parts = spec.split(":")
+        if len(parts) == 2 and parts[0] == "gripper" and parts[1].isdigit():
+            channel = int(parts[1])
+            if not 1 <= channel <= 32:
+                raise InvalidValueError(f"servo channel {channel} is not 1-32", field="release")
+            return cls("gripper", channel)
         if len(parts) == 3 and parts[0] == "servo" and parts[1].isdigit() and parts[2].isdigit():
             channel, pwm = int(parts[1]), int(parts[2])
             if not 1 <= channel <= 32:
@@ -92,7 +108,8 @@ class Release:
                 raise InvalidValueError(f"PWM {pwm} is not 500-2500 microseconds", field="release")
             return cls("servo", channel, pwm)
         raise InvalidValueError(
-            f"cannot read {text!r}; give gripper or servo:CHANNEL:PWM (e.g. servo:9:1900)",
+            f"cannot read {text!r}; give gripper, gripper:CHANNEL or servo:CHANNEL:PWM "
+            "(e.g. servo:9:1900)",
             field="release",
         )
 
@@ -104,8 +121,22 @@ class Release:
             Command.DO_SET_SERVO, Frame.MISSION, (float(self.channel), float(self.pwm), 0.0, 0.0)
         )
 
+    def grab_item(self) -> MissionItem | None:
+        """The item that closes the gripper on the note before take-off (None for a servo).
+
+        ArduPilot runs the one DO command before the first NAV command when the mission
+        starts (``AP_Mission::advance_current_nav_cmd``), and still counts the mission as
+        starting with a take-off (``AP_Mission::starts_with_takeoff_cmd`` skips DO items):
+        so the release later is the one the plan means, not a no-op on an open gripper.
+        """
+        if self.kind != "gripper":
+            return None
+        return MissionItem(Command.DO_GRIPPER, Frame.MISSION, (1.0, 1.0, 0.0, 0.0))
+
     def __str__(self) -> str:
-        return "gripper" if self.kind == "gripper" else f"servo:{self.channel}:{self.pwm}"
+        if self.kind == "gripper":
+            return f"gripper:{self.channel}" if self.channel else "gripper"
+        return f"servo:{self.channel}:{self.pwm}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +162,14 @@ class MissionSettings:
     drop_hold_s, after_release_s
         Hover before releasing the note (to steady) and after it (to let it fall).
     signal_wait_s
-        How long the drone waits for the surrender signal at leading height.
+        How long the drone may wait for the surrender signal at leading height, seconds.
+        By default the drone loiters until the crew confirms the signal
+        (``NAV_LOITER_UNLIM``) and this is the wait the energy and the clock allow for;
+        with ``timed_acknowledge`` it is the loiter's fixed length.
+    timed_acknowledge
+        False (default): wait for the crew to confirm the signal (they advance the
+        mission), then acknowledge. True: acknowledge after ``signal_wait_s`` whether or
+        not anyone saw a signal (the rise and dip then does not mean "you were seen").
     ack_rise_m, ack_hold_s
         The acknowledgement: rise this much and come back, twice, pausing this long.
     arrival_margin_s
@@ -169,6 +207,7 @@ class MissionSettings:
     drop_hold_s: float = 3.0
     after_release_s: float = 3.0
     signal_wait_s: float = 300.0
+    timed_acknowledge: bool = False
     ack_rise_m: float = 3.0
     ack_hold_s: float = 1.0
     arrival_margin_s: float = 60.0

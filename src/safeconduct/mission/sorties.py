@@ -15,7 +15,8 @@ from safeconduct.mission.energy import EnergyModel
 from safeconduct.mission.items import Command, Frame, MissionItem, round_item
 from safeconduct.mission.lead_route import LeadRoute
 from safeconduct.mission.profiles import DroneProfile
-from safeconduct.mission.settings import VEHICLE_PARAMETERS, MissionSettings, Release
+from safeconduct.mission.settings import MissionSettings, Release
+from safeconduct.mission.timing import FlightParameters
 from safeconduct.terrain.coords import GeoPoint
 
 
@@ -81,6 +82,9 @@ class Sortie:
         Highest height above the DEM along the transit, leading and return legs, metres
         (None without a DEM); at most ``MissionSettings.max_height_agl_m`` unless the plan
         warns.
+    drop_height_agl_m
+        Height above the ground at which the note is released (the first sortie; None
+        for a relief): a deliberate descent below the clearance of the legs, metres.
     """
 
     number: int
@@ -106,6 +110,7 @@ class Sortie:
     reserve_required_wh: float
     min_clearance_m: float | None
     max_height_agl_m: float | None = None
+    drop_height_agl_m: float | None = None
 
     @property
     def role(self) -> str:
@@ -117,7 +122,8 @@ class Sortie:
         """The flown positions ``(lon, lat, alt above home)``, launch to landing."""
         pts: list[Position] = [(self.launch.lon, self.launch.lat, 0.0)]
         for it in self.items:
-            if it.command in (Command.NAV_WAYPOINT, Command.NAV_TAKEOFF, Command.NAV_LOITER_TIME):
+            if it.command in (Command.NAV_WAYPOINT, Command.NAV_TAKEOFF, Command.NAV_LOITER_TIME,
+                              Command.NAV_LOITER_UNLIM):  # fmt: skip
                 p = (it.lon, it.lat, it.alt)
                 if p != pts[-1]:
                     pts.append(p)
@@ -151,6 +157,9 @@ class MissionPlan:
         In launch order.
     warnings
         Things the crew must know (no DEM, a waiting point in view, ...).
+    flight
+        The vehicle parameters the clock was computed with (None: those the parameter
+        file sets, from the profile).
     """
 
     route: LeadRoute
@@ -163,6 +172,7 @@ class MissionPlan:
     meeting_time: datetime
     sorties: tuple[Sortie, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    flight: FlightParameters | None = None
 
     @property
     def energy(self) -> EnergyModel:
@@ -193,8 +203,14 @@ class MissionPlan:
 
     @property
     def vehicle_parameters(self) -> dict[str, tuple[float, str]]:
-        """Parameters every drone must hold for these missions: ``{name: (value, why)}``."""
-        return dict(VEHICLE_PARAMETERS.get(self.firmware, {}))
+        """Parameters every drone must hold for these missions: ``{name: (value, why)}``.
+
+        What each sortie's parameter file sets: the flight figures the clock assumes,
+        ``WP_YAW_BEHAVIOR`` and the gripper's (see :mod:`~safeconduct.mission.parameters`).
+        """
+        from safeconduct.mission.parameters import vehicle_parameters
+
+        return vehicle_parameters(self.firmware, self.profile, self.release)
 
     def schedule(self) -> dict[str, Any]:
         """The schedule as JSON-ready plain data; see :func:`~.schedule.schedule_document`."""
