@@ -53,9 +53,12 @@ master as of 2025; paths relative to the repository root):
 * GCS failsafe: ``ArduCopter/events.cpp`` ``Copter::failsafe_gcs_check``: only with
   ``FS_GCS_ENABLE`` != 0, only once a GCS was seen, and only ``HEARTBEAT`` from system
   ``SYSID_MYGCS`` (default 255) counts as seen (``GCS_MAVLINK::handle_heartbeat`` ->
-  ``sysid_mygcs_seen``); after ``FS_GCS_TIMEOUT`` seconds ``failsafe_gcs_on_event`` takes the
-  action of ``FS_GCS_ENABLE`` (1 RTL, 3/4 SmartRTL -> here RTL / LAND, 5 LAND, 6 RTL,
-  7 LAND), LAND if RTL is impossible, disarm if landed. ArduPilot's default is 0 (off)!
+  ``sysid_mygcs_seen``; RC overrides and ``MANUAL_CONTROL`` count too in ArduPilot, the
+  simulator takes neither); after ``FS_GCS_TIMEOUT`` seconds ``failsafe_gcs_on_event`` takes
+  the action of ``FS_GCS_ENABLE`` (1 RTL, 3/4 SmartRTL -> here RTL / LAND, 5 LAND, 6 RTL,
+  7 brake -> here LAND), disarm if landed; the mode stays when contact returns.
+  ``FS_OPTIONS`` is not simulated (its default, 0, changes nothing here). ArduPilot's
+  default ``FS_GCS_ENABLE`` is 0 (off)!
 * Battery: ``libraries/AP_BattMonitor/AP_BattMonitor_Backend.cpp`` ``update_failsafes``: low
   when the remaining capacity falls below ``BATT_LOW_MAH`` (critical ``BATT_CRT_MAH``), then
   ``Copter::handle_battery_failsafe`` (``events.cpp``) takes ``BATT_FS_LOW_ACT`` /
