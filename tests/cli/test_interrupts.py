@@ -1,0 +1,98 @@
+"""Ctrl-C: exit status 130, one line saying what was interrupted, nothing written (issue 18,
+item 13). Each command runs in a child process that gets a real SIGINT once its long work
+has begun (its staged outputs have appeared), as a user's Ctrl-C would arrive."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from safeconduct.services.operation import REHEARSAL_STAGING_PREFIX
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+START = "48.59252,38.01946"
+
+
+def interrupt_once_started(args: list[str], started, limit_s: float = 240.0):
+    """Run ``safeconduct ARGS``; send SIGINT as soon as ``started()`` is true; return the run.
+
+    Returns None if the command ended before its work was seen to begin (nothing to test).
+    """
+    code = "from safeconduct.entrypoints.cli.app import main; main()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + limit_s
+    try:
+        while not started():
+            if child.poll() is not None or time.monotonic() > deadline:
+                child.communicate()
+                return None
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=limit_s)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    return child.returncode, out, err
+
+
+def hidden(folder: Path, prefix: str) -> bool:
+    return any(p.name.startswith(prefix) for p in folder.iterdir())
+
+
+def test_ctrl_c_during_rehearse_exits_130_saying_what_was_interrupted(
+    sample_area: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = interrupt_once_started(
+        ["rehearse", "--area", str(sample_area), "--out", str(out)],
+        lambda: hidden(tmp_path, REHEARSAL_STAGING_PREFIX),
+    )
+    if result is None:
+        pytest.skip("the rehearsal ended before it could be interrupted")
+    code, _out, err = result
+    assert code == 130
+    assert err.strip().splitlines() == [
+        "safeconduct: rehearse interrupted before it finished; nothing was written "
+        "(outputs appear only when a command completes)"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_route_leaves_neither_route_nor_map(
+    sample_area: Path, tmp_path: Path
+) -> None:
+    args = ["route", "--dem", str(sample_area / "dem.tif"), "--start", START,
+            "--reception", str(sample_area / "reception.geojson"),
+            "--out", str(tmp_path / "r.geojson"), "--map", str(tmp_path / "r.png")]  # fmt: skip
+    result = interrupt_once_started(args, lambda: hidden(tmp_path, ".r.geojson."))
+    if result is None:
+        pytest.skip("the route was planned before it could be interrupted")
+    code, _out, err = result
+    assert code == 130
+    assert "route interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_demo_leaves_no_half_area(tmp_path: Path) -> None:
+    result = interrupt_once_started(
+        ["demo", "--out", str(tmp_path / "d")],
+        lambda: hidden(tmp_path, REHEARSAL_STAGING_PREFIX),
+    )
+    if result is None:
+        pytest.skip("the demo ended before it could be interrupted")
+    code, _out, err = result
+    assert code == 130
+    assert "demo interrupted" in err
+    assert list(tmp_path.iterdir()) == []

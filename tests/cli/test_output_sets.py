@@ -1,0 +1,134 @@
+"""A command's outputs are one set: all of them arrive, or none does (issue 18, item 3).
+
+Every output path is checked before the long work, the outputs are written to staged
+files, and they move into place together at the end; an error or Ctrl-C in between leaves
+nothing new and an earlier output (an area written before) untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from safeconduct import bootstrap
+from safeconduct.adapters.files import sample_area as sample_module
+from safeconduct.adapters.files.atomic import output_set
+from safeconduct.errors import BadFileError
+from safeconduct.services import operation
+from safeconduct.services.planning import plan_route_files
+from safeconduct.terrain.coords import GeoPoint
+from tests.cli.conftest import Run
+
+START = "48.59252,38.01946"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too) by relative path, with its bytes."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_route_with_an_unwritable_map_fails_before_the_route_is_written(
+    cli, sample_area: Path, tmp_path: Path
+) -> None:
+    args = ["route", "--dem", str(sample_area / "dem.tif"), "--start", START,
+            "--reception", str(sample_area / "reception.geojson"),
+            "--out", str(tmp_path / "r.geojson"), "--map", "/proc/r.png"]  # fmt: skip
+    run: Run = cli(*args)
+    assert run.code == 1
+    assert run.error_lines == [
+        "safeconduct: error: cannot write /proc/r.png: No such file or directory"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+class _InterruptedMaps:
+    """The real maps, but Ctrl-C arrives while the map is drawn."""
+
+    def render_route_map(self, *args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_map_is_drawn_leaves_neither_route_nor_map(
+    sample_area: Path, tmp_path: Path
+) -> None:
+    ports = dataclasses.replace(bootstrap.planning_ports(), maps=_InterruptedMaps())
+    with pytest.raises(KeyboardInterrupt):
+        plan_route_files(
+            ports,
+            sample_area / "dem.tif",
+            GeoPoint(48.59252, 38.01946),
+            sample_area / "reception.geojson",
+            tmp_path / "r.geojson",
+            map_path=tmp_path / "r.png",
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_set_moves_every_file_or_none(tmp_path: Path) -> None:
+    with output_set(tmp_path / "a.txt", tmp_path / "b.txt") as (a, b):
+        a.write_text("a")
+        b.write_text("b")
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == []
+    assert (tmp_path / "a.txt").read_text() == "a" and (tmp_path / "b.txt").read_text() == "b"
+    with pytest.raises(RuntimeError), output_set(tmp_path / "a.txt", tmp_path / "c.txt") as (a, _c):
+        a.write_text("new")
+        raise RuntimeError
+    assert (tmp_path / "a.txt").read_text() == "a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_output_set_refuses_two_outputs_on_one_file(tmp_path: Path) -> None:
+    with (
+        pytest.raises(BadFileError, match="same file"),
+        output_set(tmp_path / "a.txt", tmp_path / "." / "a.txt"),
+    ):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_sample_over_an_existing_area_leaves_the_old_area_intact(
+    sample_area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    area = Path(shutil.copytree(sample_area, tmp_path / "a2"))
+    before = snapshot(tmp_path)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # after the new DEM and hazards were written
+
+    monkeypatch.setattr(sample_module, "write_reception", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sample_module.write_area(area, seed=7)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_dem_only_sample_over_a_synthetic_area_leaves_no_stale_layers(
+    sample_area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeconduct.adapters.files import jacksboro
+
+    area = Path(shutil.copytree(sample_area, tmp_path / "a"))
+
+    def tiny_dem(path: Path) -> Path:
+        path.write_bytes(b"dem")
+        return path
+
+    monkeypatch.setattr(jacksboro, "write_jacksboro_dem", tiny_dem)
+    sample_module.write_area(area, area="jacksboro")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "dem.tif"]
+
+
+def test_interrupted_demo_leaves_no_half_area(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # after the area, the route and the mission were written
+
+    monkeypatch.setattr(operation, "make_note", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        operation.run_demo(bootstrap.operation_ports(), tmp_path / "demo")
+    assert list(tmp_path.iterdir()) == []
