@@ -58,44 +58,61 @@ def vehicle_parameters(
     if firmware == "ardupilot":
         out.update(VEHICLE_PARAMETERS["ardupilot"])
         cm = 100.0
-        out.update({
-            "WPNAV_SPEED": (round(fp.speed_ms * cm), "cruise speed, cm/s"),
-            "WPNAV_SPEED_UP": (round(fp.speed_up_ms * cm), "climb speed, cm/s"),
-            "WPNAV_SPEED_DN": (round(fp.speed_down_ms * cm), "descent speed, cm/s"),
-            "WPNAV_ACCEL": (round(fp.accel_ms2 * cm), "horizontal acceleration, cm/s/s"),
-            "WPNAV_ACCEL_Z": (round(fp.accel_z_ms2 * cm), "vertical acceleration, cm/s/s"),
-            "ANGLE_MAX": (round(fp.angle_max_deg * cm),
-                          "tilt limit, centidegrees: enough to hold the cruise speed"),
-            "LAND_SPEED_HIGH": (round(fp.land_descent_ms * cm),
-                                "landing descent above LAND_ALT_LOW, cm/s"),
-            "LAND_ALT_LOW": (round(fp.land_alt_low_m * cm), "slow landing below this, cm"),
-            "LAND_SPEED": (round(fp.land_speed_ms * cm), "final landing speed, cm/s"),
-            "RTL_LOITER_TIME": (round(fp.rtl_loiter_s * 1000), "hover over home before landing, ms"),
-        })  # fmt: skip
+        out.update(
+            {
+                "WPNAV_SPEED": (round(fp.speed_ms * cm), "cruise speed, cm/s"),
+                "WPNAV_SPEED_UP": (round(fp.speed_up_ms * cm), "climb speed, cm/s"),
+                "WPNAV_SPEED_DN": (round(fp.speed_down_ms * cm), "descent speed, cm/s"),
+                "WPNAV_ACCEL": (round(fp.accel_ms2 * cm), "horizontal acceleration, cm/s/s"),
+                "WPNAV_ACCEL_Z": (round(fp.accel_z_ms2 * cm), "vertical acceleration, cm/s/s"),
+                "ANGLE_MAX": (
+                    round(fp.angle_max_deg * cm),
+                    "tilt limit, centidegrees: enough to hold the cruise speed",
+                ),
+                "LAND_SPEED_HIGH": (
+                    round(fp.land_descent_ms * cm),
+                    "landing descent above LAND_ALT_LOW, cm/s",
+                ),
+                "LAND_ALT_LOW": (round(fp.land_alt_low_m * cm), "slow landing below this, cm"),
+                "LAND_SPEED": (round(fp.land_speed_ms * cm), "final landing speed, cm/s"),
+                "RTL_LOITER_TIME": (
+                    round(fp.rtl_loiter_s * 1000),
+                    "hover over home before landing, ms",
+                ),
+            }
+        )
         if release.kind == "gripper":
-            out.update({
-                "GRIP_ENABLE": (1, "gripper on: without it DO_GRIPPER does nothing"),
-                "GRIP_TYPE": (GRIP_TYPE_SERVO, "servo gripper"),
-                f"SERVO{release.gripper_channel}_FUNCTION": (
-                    SERVO_FUNCTION_GRIPPER, f"the gripper on servo output {release.gripper_channel}"),
-                "GRIP_GRAB": (GRIP_GRAB_PWM, "closed (holding the note), microseconds"),
-                "GRIP_RELEASE": (GRIP_RELEASE_PWM, "open (note released), microseconds"),
-            })  # fmt: skip
+            out.update(
+                {
+                    "GRIP_ENABLE": (1, "gripper on: without it DO_GRIPPER does nothing"),
+                    "GRIP_TYPE": (GRIP_TYPE_SERVO, "servo gripper"),
+                    f"SERVO{release.gripper_channel}_FUNCTION": (
+                        SERVO_FUNCTION_GRIPPER,
+                        f"the gripper on servo output {release.gripper_channel}",
+                    ),
+                    "GRIP_GRAB": (GRIP_GRAB_PWM, "closed (holding the note), microseconds"),
+                    "GRIP_RELEASE": (GRIP_RELEASE_PWM, "open (note released), microseconds"),
+                }
+            )
         return out
     out.update(VEHICLE_PARAMETERS.get(firmware, {}))
-    out.update({
-        "MPC_XY_CRUISE": (round(fp.speed_ms, 2), "cruise speed, m/s"),
-        "MPC_Z_V_AUTO_UP": (round(fp.speed_up_ms, 2), "climb speed, m/s"),
-        "MPC_Z_V_AUTO_DN": (round(fp.speed_down_ms, 2), "descent speed, m/s"),
-        "MPC_ACC_HOR": (round(fp.accel_ms2, 2), "horizontal acceleration, m/s/s"),
-        "MPC_TILTMAX_AIR": (round(fp.angle_max_deg, 1), "tilt limit, degrees"),
-        "MPC_LAND_SPEED": (round(fp.land_speed_ms, 2), "final landing speed, m/s"),
-    })  # fmt: skip
+    out.update(
+        {
+            "MPC_XY_CRUISE": (round(fp.speed_ms, 2), "cruise speed, m/s"),
+            "MPC_Z_V_AUTO_UP": (round(fp.speed_up_ms, 2), "climb speed, m/s"),
+            "MPC_Z_V_AUTO_DN": (round(fp.speed_down_ms, 2), "descent speed, m/s"),
+            "MPC_ACC_HOR": (round(fp.accel_ms2, 2), "horizontal acceleration, m/s/s"),
+            "MPC_TILTMAX_AIR": (round(fp.angle_max_deg, 1), "tilt limit, degrees"),
+            "MPC_LAND_SPEED": (round(fp.land_speed_ms, 2), "final landing speed, m/s"),
+        }
+    )
     if release.kind == "gripper":
-        out.update({
-            "PD_GRIPPER_EN": (1, "gripper on: without it DO_GRIPPER does nothing"),
-            "PD_GRIPPER_TYPE": (0, "servo gripper"),
-        })  # fmt: skip
+        out.update(
+            {
+                "PD_GRIPPER_EN": (1, "gripper on: without it DO_GRIPPER does nothing"),
+                "PD_GRIPPER_TYPE": (0, "servo gripper"),
+            }
+        )
     return out
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from safeconduct.mission.items import whole_seconds
+
 if TYPE_CHECKING:
     from safeconduct.mission.sorties import MissionPlan
 
@@ -20,9 +22,16 @@ def schedule_document(plan: MissionPlan) -> dict[str, Any]:
 
     Times are ISO 8601 with the zone they were given in (to the second), energies
     watt-hours, distances and heights metres, points ``lon``/``lat`` WGS84 degrees.
-    ``vehicle_parameters`` lists what every drone must be set to (``{name: value}``).
+    ``vehicle_parameters`` lists what every drone must be set to (``{name: value}``, as
+    each sortie's ``parameter_file`` sets it); ``signal`` says whether the first sortie
+    waits for the crew's confirmation (``"confirmed by the crew"``, the mission advanced
+    by hand) or acknowledges after a fixed wait (``"timed, without confirmation"``), and
+    the wait the times allow; ``preflight_checks`` and ``clearance`` are the crew's lines.
     """
+    from safeconduct.mission.crew import clearance_lines, preflight_checks, signal_lines
+
     model = plan.energy
+    st = plan.settings
 
     def iso(t: datetime) -> str:
         return t.isoformat(timespec="seconds")
@@ -45,6 +54,10 @@ def schedule_document(plan: MissionPlan) -> dict[str, Any]:
         "release": str(plan.release),
         "terrain": "dem" if plan.home_amsl_m is not None else "none (relative heights)",
         "airframes": plan.airframes,
+        "signal": {"acknowledge": "timed, without confirmation" if st.timed_acknowledge
+                   else "confirmed by the crew",
+                   "wait_allowed_s": int(whole_seconds(st.signal_wait_s)),
+                   "notes": signal_lines(plan)},
         "sorties": [
             {
                 "sortie": s.number,
@@ -70,6 +83,8 @@ def schedule_document(plan: MissionPlan) -> dict[str, Any]:
                 else round(s.min_clearance_m, 1),
                 "max_height_agl_m": None if s.max_height_agl_m is None
                 else round(s.max_height_agl_m, 1),
+                "drop_height_agl_m": s.drop_height_agl_m,
+                "parameter_file": f"sortie-{s.number}.parm",
                 "mission_items": len(s.items) + (plan.firmware == "ardupilot"),
                 "phases": [
                     {"name": p.name,
@@ -82,6 +97,8 @@ def schedule_document(plan: MissionPlan) -> dict[str, Any]:
             for s in plan.sorties
         ],
         "vehicle_parameters": {k: v for k, (v, _) in plan.vehicle_parameters.items()},
+        "preflight_checks": preflight_checks(plan),
+        "clearance": clearance_lines(plan),
         "warnings": list(plan.warnings),
     }  # fmt: skip
 

@@ -239,7 +239,12 @@ class MissionSettings:
         }
         for name, (value, low, high) in checks.items():
             if not (math.isfinite(value) and low <= value <= high):
-                raise InvalidValueError(f"{value:g} is outside {low:g}-{high:g}", field=name)
+                unit = "s" if name.endswith("_s") else "m"
+                raise InvalidValueError(
+                    f"{value:g} {unit} is outside {low:g}-{high:g} {unit}; give a value in that "
+                    "range",
+                    field=name,
+                )
         if self.wind_ms is not None and not (math.isfinite(self.wind_ms) and self.wind_ms >= 0):
             raise InvalidValueError(f"{self.wind_ms:g} must be a speed >= 0 m/s", field="wind_ms")
         if self.transit_height_m < self.lead_height_m:

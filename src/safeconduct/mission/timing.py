@@ -178,8 +178,9 @@ def tilt_limited_speed(mass_kg: float, drag_area_m2: float, angle_max_deg: float
     )
 
 
-def kinematic_limit(horizontal_m: float, vertical_m: float, max_xy: float,
-                    max_up: float, max_down: float) -> float:  # fmt: skip
+def kinematic_limit(
+    horizontal_m: float, vertical_m: float, max_xy: float, max_up: float, max_down: float
+) -> float:
     """The speed (or acceleration) limit along a leg, as ``AP_Math::kinematic_limit``.
 
     The leg runs ``horizontal_m`` across and ``vertical_m`` up (negative: down); the
@@ -250,45 +251,79 @@ class SCurve:
         dt = t - t0
         tj = end - t0
         if kind == 0:
-            return (a0 + jm * dt, v0 + a0 * dt + 0.5 * jm * dt * dt,
-                    p0 + v0 * dt + 0.5 * a0 * dt * dt + jm * dt**3 / 6.0)  # fmt: skip
+            return (
+                a0 + jm * dt,
+                v0 + a0 * dt + 0.5 * jm * dt * dt,
+                p0 + v0 * dt + 0.5 * a0 * dt * dt + jm * dt**3 / 6.0,
+            )
         alpha, beta = jm * 0.5, math.pi / tj
         if kind == 1:
             a = a0 + alpha * dt - alpha / beta * math.sin(beta * dt)
-            v = (v0 + a0 * dt + alpha * 0.5 * dt * dt + alpha / beta**2 * math.cos(beta * dt)
-                 - alpha / beta**2)  # fmt: skip
-            p = (p0 + v0 * dt + 0.5 * a0 * dt * dt - alpha / beta**2 * dt + alpha * dt**3 / 6.0
-                 + alpha / beta**3 * math.sin(beta * dt))  # fmt: skip
+            v = (
+                v0
+                + a0 * dt
+                + alpha * 0.5 * dt * dt
+                + alpha / beta**2 * math.cos(beta * dt)
+                - alpha / beta**2
+            )
+            p = (
+                p0
+                + v0 * dt
+                + 0.5 * a0 * dt * dt
+                - alpha / beta**2 * dt
+                + alpha * dt**3 / 6.0
+                + alpha / beta**3 * math.sin(beta * dt)
+            )
             return a, v, p
         at = alpha * tj
         vt = alpha * (tj * tj * 0.5 - 2.0 / beta**2)
         pt = alpha * (-tj / beta**2 + tj**3 / 6.0)
         u = dt + tj
         a = (a0 - at) + alpha * u - alpha / beta * math.sin(beta * u)
-        v = ((v0 - vt) + (a0 - at) * dt + 0.5 * alpha * u * u + alpha / beta**2 * math.cos(beta * u)
-             - alpha / beta**2)  # fmt: skip
-        p = ((p0 - pt) + (v0 - vt) * dt + 0.5 * (a0 - at) * dt * dt - alpha / beta**2 * u
-             + alpha / 6.0 * u**3 + alpha / beta**3 * math.sin(beta * u))  # fmt: skip
+        v = (
+            (v0 - vt)
+            + (a0 - at) * dt
+            + 0.5 * alpha * u * u
+            + alpha / beta**2 * math.cos(beta * u)
+            - alpha / beta**2
+        )
+        p = (
+            (p0 - pt)
+            + (v0 - vt) * dt
+            + 0.5 * (a0 - at) * dt * dt
+            - alpha / beta**2 * u
+            + alpha / 6.0 * u**3
+            + alpha / beta**3 * math.sin(beta * u)
+        )
         return a, v, p
 
 
-def _path_times(sm: float, jm: float, am: float, vm: float, length: float
-                ) -> tuple[float, float, float, float, float]:  # fmt: skip
+def _path_times(
+    sm: float, jm: float, am: float, vm: float, length: float
+) -> tuple[float, float, float, float, float]:
     """``SCurve::calculate_path`` for a start at rest: ``(Jm, tj, t2, t4, t6)``."""
     tj = jm * math.pi / (2.0 * sm)
     at = min(am, vm / (2.0 * tj), length / (4.0 * tj * tj))
 
     def t4_of(am: float, jm: float, tj: float) -> float:
-        disc = (am**4 / 4.0 + am * am * jm * jm * tj * tj / 4.0 + am * jm * jm * length * 2.0
-                + am**3 * jm * tj / 2.0)  # fmt: skip
+        disc = (
+            am**4 / 4.0
+            + am * am * jm * jm * tj * tj / 4.0
+            + am * jm * jm * length * 2.0
+            + am**3 * jm * tj / 2.0
+        )
         root = math.sqrt(max(disc, 0.0))
         hi = (am * am * -1.5 + root - am * jm * tj * 1.5) / (am * jm)
         lo = (am * am * -1.5 - root - am * jm * tj * 1.5) / (am * jm)
         return max(min(-(-vm + am * tj + am * am / jm) / am, max(hi, lo)), 0.0)
 
     if abs(at) < jm * tj:
-        tj = min(tj, (length * math.pi / (8.0 * sm)) ** 0.25,
-                 (vm * math.pi / (4.0 * sm)) ** (1.0 / 3.0), math.sqrt(am * math.pi / (2.0 * sm)))
+        tj = min(
+            tj,
+            (length * math.pi / (8.0 * sm)) ** 0.25,
+            (vm * math.pi / (4.0 * sm)) ** (1.0 / 3.0),
+            math.sqrt(am * math.pi / (2.0 * sm)),
+        )
         jm = 2.0 * sm * tj / math.pi
         am = jm * tj
         if vm <= 2.0 * am * tj or length <= 4.0 * am * tj * tj:
@@ -297,7 +332,11 @@ def _path_times(sm: float, jm: float, am: float, vm: float, length: float
     if vm < am * tj + am * am / jm or length < (am**3 + am * jm * am * tj * 2.0) / (jm * jm) + (
         am * tj * tj
     ):
-        x = -(jm * jm) * length / 2.0 + jm**3 * tj**3 * 8.0 / 27.0 - jm * tj * (jm * jm * tj * tj) / 3.0
+        x = (
+            -(jm * jm) * length / 2.0
+            + jm**3 * tj**3 * 8.0 / 27.0
+            - jm * tj * (jm * jm * tj * tj) / 3.0
+        )
         y = jm * jm * tj * tj / 9.0
         r = math.sqrt(max(x * x - y**3, 0.0))
         cube = (r - x) ** (1.0 / 3.0) if r - x > 0 else 0.0
@@ -366,7 +405,7 @@ def scurve(length_m: float, vel_max: float, accel_max: float, jerk: float, snap:
     segs[-1] = (end[0], end[1], end[2], 0.0, end[4], end[5])  # remove numerical errors
     for _ in range(7):
         add(0, 0.0, 0.0)
-    t_end, _, _, _, v_top, p_top = segs[-1]
+    _, _, _, _, v_top, p_top = segs[-1]
     t15 = max(0.0, (length_m - 2.0 * p_top) / v_top) if v_top > 0 else 0.0
     add(0, t15, 0.0)
     jerk_pulse(-jm, t6)
@@ -414,8 +453,13 @@ class Leg:
         return self.east * h, self.north * h, self.vertical_m / length
 
 
-def make_leg(horizontal_m: float, vertical_m: float, bearing_deg: float,
-             fp: FlightParameters, cruise_ms: float) -> Leg:  # fmt: skip
+def make_leg(
+    horizontal_m: float,
+    vertical_m: float,
+    bearing_deg: float,
+    fp: FlightParameters,
+    cruise_ms: float,
+) -> Leg:
     """The :class:`Leg` across ``horizontal_m`` and up ``vertical_m`` on ``bearing_deg``.
 
     ``cruise_ms`` is the horizontal speed the vehicle holds: the commanded speed within
@@ -423,8 +467,7 @@ def make_leg(horizontal_m: float, vertical_m: float, bearing_deg: float,
     """
     length = math.hypot(horizontal_m, vertical_m)
     vel = kinematic_limit(horizontal_m, vertical_m, cruise_ms, fp.speed_up_ms, fp.speed_down_ms)
-    acc = kinematic_limit(horizontal_m, vertical_m, fp.wp_accel_ms2, fp.accel_z_ms2,
-                          fp.accel_z_ms2)  # fmt: skip
+    acc = kinematic_limit(horizontal_m, vertical_m, fp.wp_accel_ms2, fp.accel_z_ms2, fp.accel_z_ms2)
     curve = scurve(round(length, 3), round(vel, 4), round(acc, 4), fp.jerk_ms3, fp.snap_ms4)
     b = math.radians(bearing_deg)
     east, north = (math.sin(b), math.cos(b)) if horizontal_m > 0 else (0.0, 0.0)
@@ -459,8 +502,11 @@ def corner_overlap(this: Leg, nxt: Leg, fp: FlightParameters, step_s: float = 0.
             pos = [u1[i] * (p1 - c1.length_m) + u2[i] * p2 for i in range(3)]
             vel_xy = math.hypot(u1[0] * v1 + u2[0] * v2, u1[1] * v1 + u2[1] * v2)
             acc_xy = math.hypot(u1[0] * a1 + u2[0] * a2, u1[1] * a1 + u2[1] * a2)
-            if (math.hypot(*pos) < fp.wp_radius_m and vel_xy < speed_min
-                    and acc_xy < fp.corner_accel_ms2):  # fmt: skip
+            if (
+                math.hypot(*pos) < fp.wp_radius_m
+                and vel_xy < speed_min
+                and acc_xy < fp.corner_accel_ms2
+            ):
                 return remaining * 0.5
         t += step_s
     return 0.0
@@ -507,14 +553,16 @@ def takeoff_time(height_m: float, fp: FlightParameters) -> float:
     if height_m <= 0.0:
         return 0.0
     start = fp.spool_s + fp.takeoff_slew_s * 0.9
-    climb = _climb_time(round(height_m, 2), fp.speed_up_ms, fp.speed_down_ms, fp.accel_z_ms2,
-                        fp.jerk_z_ms3)  # fmt: skip
+    climb = _climb_time(
+        round(height_m, 2), fp.speed_up_ms, fp.speed_down_ms, fp.accel_z_ms2, fp.jerk_z_ms3
+    )
     return start + climb
 
 
 @lru_cache(maxsize=1024)
-def _descent_time(height_m: float, fast: float, slow: float, low: float, accel: float,
-                  jerk: float, p: float) -> float:  # fmt: skip
+def _descent_time(
+    height_m: float, fast: float, slow: float, low: float, accel: float, jerk: float, p: float
+) -> float:
     pos, vel, acc, t = height_m, 0.0, 0.0, 0.0
     target_low = max(low, 1.0)
     while pos > 0.0 and t < 3600.0:
@@ -535,8 +583,15 @@ def landing_time(height_m: float, fp: FlightParameters) -> float:
     never slower than ``LAND_SPEED``, shaped with ``WPNAV_ACCEL_Z`` and ``PSC_JERK_Z``;
     then :data:`TOUCHDOWN_TO_DISARM_S`.
     """
-    descent = _descent_time(round(max(height_m, 0.0), 2), fp.land_descent_ms, fp.land_speed_ms,
-                            fp.land_alt_low_m, fp.accel_z_ms2, fp.jerk_z_ms3, fp.pos_z_p)  # fmt: skip
+    descent = _descent_time(
+        round(max(height_m, 0.0), 2),
+        fp.land_descent_ms,
+        fp.land_speed_ms,
+        fp.land_alt_low_m,
+        fp.accel_z_ms2,
+        fp.jerk_z_ms3,
+        fp.pos_z_p,
+    )
     return fp.rtl_loiter_s + descent + TOUCHDOWN_TO_DISARM_S
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from safeconduct import limits
 from safeconduct.mission.clearance import DemTerrain
+from safeconduct.mission.crew import clearance_lines, preflight_checks, signal_lines
 from safeconduct.mission.lead_route import LeadRoute, RouteLeg
 from safeconduct.mission.planner import plan_sorties
 from safeconduct.mission.profiles import DEFAULT_PROFILE, DroneProfile
@@ -249,28 +250,37 @@ class MissionSummary:
         ]
         if self.removed:
             lines.append("removed stale " + ", ".join(p.name for p in self.removed))
-        lines += vehicle_parameter_lines(plan.firmware)
+        lines += signal_lines(plan)
+        lines += clearance_lines(plan)
+        lines += [f"before each launch: {c}" for c in preflight_checks(plan)]
+        lines += vehicle_parameter_lines(plan)
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
-def vehicle_parameter_lines(firmware: str) -> list[str]:
+def vehicle_parameter_lines(plan: MissionPlan | str) -> list[str]:
     """One line per parameter every drone must hold for these missions, for the crew.
 
-    ``["set on every drone (ArduPilot): WP_YAW_BEHAVIOR = 0 (never change yaw, ...)"]``.
+    ``["set on every drone (ArduPilot, in sortie-N.parm): WP_YAW_BEHAVIOR = 0 (never
+    change yaw, ...)", ...]``; given only a firmware name, its fixed parameters.
     """
+    if isinstance(plan, str):
+        firmware, params = plan, dict(VEHICLE_PARAMETERS.get(plan, {}))
+    else:
+        firmware, params = plan.firmware, plan.vehicle_parameters
     name = {"ardupilot": "ArduPilot", "px4": "PX4"}.get(firmware, firmware)
     return [
-        f"set on every drone ({name}): {param} = {value:g} ({why})"
-        for param, (value, why) in VEHICLE_PARAMETERS.get(firmware, {}).items()
+        f"set on every drone ({name}, in sortie-N.parm): {param} = {value:g} ({why})"
+        for param, (value, why) in params.items()
     ]
 
 
 def write_mission(ports: MissionPorts, plan: MissionPlan, out_dir: PathLike) -> MissionSummary:
     """Write the files of ``plan`` into ``out_dir``, all or nothing.
 
-    ``sortie-N.plan`` and ``sortie-N.waypoints`` per sortie, ``mission.geojson`` and
-    ``schedule.json``; sortie files of an earlier, longer plan in the folder are removed.
+    ``sortie-N.plan``, ``sortie-N.waypoints`` and ``sortie-N.parm`` (the vehicle
+    parameters) per sortie, ``mission.geojson`` and ``schedule.json``; sortie files of an
+    earlier, longer plan in the folder are removed.
 
     Raises
     ------

@@ -5,6 +5,8 @@ writes into the output folder:
 
 - ``sortie-N.plan`` (QGroundControl) and ``sortie-N.waypoints`` (``QGC WPL 110``) per
   sortie, planned home = the launch point;
+- ``sortie-N.parm`` per sortie: the vehicle parameters its timing assumes
+  (:mod:`~safeconduct.adapters.formats.param_file`), for the crew to load;
 - ``mission.geojson``: every sortie's flight path, the launch, drop, waiting and
   reception points, for maps (:mod:`~safeconduct.adapters.formats.mission_geojson`);
 - ``schedule.json``: :func:`~safeconduct.mission.schedule.schedule_document`.
@@ -25,12 +27,13 @@ from pathlib import Path
 
 from safeconduct.adapters.files.atomic import atomic_folder
 from safeconduct.adapters.formats.mission_geojson import write_mission_geojson
+from safeconduct.adapters.formats.param_file import param_file_text
 from safeconduct.adapters.formats.qgc_plan import write_qgc_plan
 from safeconduct.adapters.formats.qgc_wpl import write_wpl
 from safeconduct.mission.schedule import schedule_document
 from safeconduct.mission.sorties import MissionPlan
 
-_SORTIE_FILE = re.compile(r"^sortie-(\d+)\.(plan|waypoints)$")
+_SORTIE_FILE = re.compile(r"^sortie-(\d+)\.(plan|waypoints|parm)$")
 
 
 def write_mission_folder(
@@ -77,12 +80,20 @@ def _write_files(plan: MissionPlan, folder: Path) -> list[str]:
     wpl_home = home_item if plan.firmware == "ardupilot" else None
     speed = plan.profile.cruise_speed_ms
     names = []
+    params = plan.vehicle_parameters
     for s in plan.sorties:
         plan_name, wpl_name = f"sortie-{s.number}.plan", f"sortie-{s.number}.waypoints"
+        parm_name = f"sortie-{s.number}.parm"
         write_qgc_plan(folder / plan_name, s.items, home=home, firmware=plan.firmware,
                        cruise_speed_ms=speed, hover_speed_ms=speed)  # fmt: skip
         write_wpl(folder / wpl_name, s.items, home=wpl_home)
-        names += [plan_name, wpl_name]
+        header = [
+            f"safeconduct: parameters for sortie {s.number} ({plan.profile.name}, "
+            f"{plan.firmware}); load before flying {plan_name} / {wpl_name}",
+            "the sortie's times are planned with these values",
+        ]
+        (folder / parm_name).write_text(param_file_text(params, header), encoding="utf-8")
+        names += [plan_name, wpl_name, parm_name]
     write_mission_geojson(folder / "mission.geojson", plan)
     doc = schedule_document(plan)
     text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"

@@ -43,7 +43,9 @@ _FIRMWARE_NAMES = {v: k for k, v in FIRMWARE_TYPES.items()}
 VEHICLE_QUADROTOR = 2
 
 #: Commands whose altitude QGroundControl edits (its "specifiesAltitude").
-_ALTITUDE_COMMANDS = frozenset({Command.NAV_WAYPOINT, Command.NAV_TAKEOFF, Command.NAV_LOITER_TIME})
+_ALTITUDE_COMMANDS = frozenset(
+    {Command.NAV_WAYPOINT, Command.NAV_TAKEOFF, Command.NAV_LOITER_TIME, Command.NAV_LOITER_UNLIM}
+)
 
 #: QGroundControl's AltitudeMode for each frame: 1 relative, 2 absolute, 4 terrain frame.
 _ALTITUDE_MODE = {Frame.GLOBAL_RELATIVE_ALT: 1, Frame.GLOBAL: 2, Frame.GLOBAL_TERRAIN_ALT: 4}

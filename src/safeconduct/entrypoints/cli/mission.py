@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 mission_app = typer.Typer(
     name="mission",
     help=(
-        "The drone sorties that lead the person along a route: QGroundControl .plan and "
-        "QGC WPL 110 .waypoints per sortie, mission.geojson and schedule.json."
+        "The drone sorties that lead the person along a route: QGroundControl .plan, "
+        "QGC WPL 110 .waypoints and the vehicle parameters (.parm) per sortie, "
+        "mission.geojson and schedule.json."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -70,11 +71,29 @@ def mission_command(
     ] = None,
     firmware: Annotated[str, typer.Option(help="ardupilot or px4.")] = "ardupilot",
     release: Annotated[
-        str, typer.Option(help="How the note is dropped: gripper or servo:CHANNEL:PWM.")
+        str,
+        typer.Option(
+            help="How the note is dropped: gripper (on servo output 9), gripper:CHANNEL "
+            "or servo:CHANNEL:PWM."
+        ),
     ] = "gripper",
     signal_wait: Annotated[
-        float, typer.Option(help="Seconds to wait for the surrender signal before leading.")
+        float,
+        typer.Option(
+            help="Seconds of waiting for the surrender signal the schedule and energy allow. "
+            "The drone loiters at the meeting point until the crew confirms the signal and "
+            "advances the mission (with --timed-acknowledge: exactly this long)."
+        ),
     ] = MissionSettings.signal_wait_s,
+    timed_acknowledge: Annotated[
+        bool,
+        typer.Option(
+            "--timed-acknowledge",
+            help="Acknowledge (rise and dip) and start leading after --signal-wait seconds "
+            "WITHOUT the crew confirming the signal: the drone tells the person they were "
+            "seen whether or not anyone saw them. Default: wait for the crew.",
+        ),
+    ] = False,
     wind: Annotated[
         float | None,
         typer.Option(help="Forecast wind, m/s: refused if over the profile's maximum."),
@@ -90,7 +109,9 @@ def mission_command(
         if value is None:
             raise InvalidValueError(f"mission: {name} is required (see safeconduct mission --help)")
     assert route is not None and launch is not None and out is not None
-    settings = MissionSettings(signal_wait_s=signal_wait, wind_ms=wind)
+    settings = MissionSettings(
+        signal_wait_s=signal_wait, wind_ms=wind, timed_acknowledge=timed_acknowledge
+    )
     with _err.status("planning the sorties"):
         summary = plan_mission_files(
             bootstrap.mission_ports(),
