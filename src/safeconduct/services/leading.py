@@ -529,6 +529,7 @@ class _Craft:
     echo_missing: bool = False
     stale: bool = False
     resume_at: float = -math.inf  # after a silence, wait for a fresh heartbeat (its mode)
+    transit_ms: float = math.inf  # the guided speed limit the vehicle reported, m/s
 
     @property
     def guided_mode(self) -> str:
@@ -599,6 +600,11 @@ def _preflight(
         )
     fence = [geo.latlon(x, y) for x, y in geo.corridor_xy]
     link.upload_fence(fence)
+    craft.transit_ms = (
+        params.get("MPC_XY_VEL_MAX", math.inf)
+        if link.autopilot == "px4"
+        else params.get("WPNAV_SPEED", math.inf) / 100.0
+    )
     report(
         f"{craft.label}: parameters safe, corridor fence uploaded ({len(fence)} vertices, "
         f"{request.corridor_half_width_m:g} m each side)"
@@ -646,9 +652,11 @@ class _Loop:
         self.gate = FixGate(path=geo.path, max_offset_m=request.corridor_half_width_m * 1.5)
         self.planner: HandoverPlanner | None = None
         if profile is not None:
-            # The relief is connected, armed and flying before leading starts: no launch time.
+            # The relief is connected, armed and flying before leading starts: no launch time;
+            # in GUIDED it flies no faster than its guided speed limit.
+            transit = min([profile.cruise_speed_ms] + [c.transit_ms for c in crafts])
             self.planner = HandoverPlanner(
-                EnergyModel(profile), cruise_speed_ms=profile.cruise_speed_ms, relief_launch_s=0.0
+                EnergyModel(profile), cruise_speed_ms=max(transit, 0.1), relief_launch_s=0.0
             )
         self.last_assess = -math.inf
         self.t0 = 0.0
@@ -970,8 +978,12 @@ class _Loop:
         goal_s = min(self.relay_s + self.req.lead_m, self.geo.path.length)
         goal = self.geo.path.point_at(goal_s)
         face = person.xy if person is not None else None
-        self.send(relief, now, goal, 0.0, goal_s, face)
         here = self.geo.xy(relief.state.lat, relief.state.lon)
+        # Along the route, not straight at the goal: the corridor may bend.
+        here_s, _ = self.geo.path.project(here)
+        reach = 0.8 * self.req.max_from_vehicle_m
+        step_s = float(np.clip(goal_s, here_s - reach, here_s + reach))
+        self.send(relief, now, self.geo.path.point_at(step_s), 0.0, step_s, face)
         if math.hypot(*(here - goal)) <= 5.0:
             old = self.lead
             self.say(

@@ -1,0 +1,109 @@
+"""The board's side of leading (live positions, crew taps, Start/Stop) and ``rehearse_live``.
+
+The board is the coordination service over HTTP (its client is tested against the real app
+in tests/web); here a recording stand-in takes its place at that network boundary.
+"""
+
+from __future__ import annotations
+
+from safeconduct.adapters.mavlink.simulated_vehicles import SimulatedCopters
+from safeconduct.services.leading import LeadRequest, LiveRehearsalPorts, lead, rehearse_live
+from safeconduct.services.ports import LivePosition
+from tests.leading.area import walk
+from tests.leading.scenarios import SCALE, first_target_time, make_area, ports, start_sim
+
+
+class Board:
+    """Records what the loop publishes; the crew's taps and Start/Stop follow a script in the
+    vehicle's time (``stop_at``/``start_at`` seconds after leading starts)."""
+
+    def __init__(self, sim, taps, stop_at: float, start_at: float) -> None:
+        self.sim, self.taps, self.stop_at, self.start_at = sim, list(taps), stop_at, start_at
+        self.published: list[tuple[float, list[LivePosition], str]] = []
+        self.t0: float | None = None
+
+    def _t(self) -> float:
+        if self.t0 is None:
+            targets = self.sim.targets_received()
+            if not targets:
+                return -1.0
+            self.t0 = targets[0].time_s
+        return self.sim.now() - self.t0
+
+    def publish(self, positions, *, status: str = "") -> None:
+        self.published.append((self.sim.now(), list(positions), status))
+
+    def crew_taps(self) -> list[LivePosition]:
+        t = self._t()
+        due = [tap for at, tap in self.taps if at <= t]
+        self.taps = [(at, tap) for at, tap in self.taps if at > t]
+        return due
+
+    def engaged(self) -> bool:
+        t = self._t()
+        return not (self.stop_at <= t < self.start_at)
+
+
+def test_board_shows_positions_takes_taps_and_stops(tmp_path):
+    """The track ends after 20 s; then only the crew's taps say where the person is.
+
+    Must: publish the drone and the person about once a second; keep leading on the taps;
+    stop sending when the crew presses Stop and resume when it presses Start.
+    Must not: receive a target while the board says Stop.
+    """
+    area = make_area(tmp_path)
+    rows = walk(area.points, [(120.0, 1.0)])
+    track = [r for r in rows if r[0] <= 20.0]
+    taps = [
+        (t, LivePosition("person", lat, lon, "2026-01-01T00:00:00Z", "crew_tap"))
+        for t, lat, lon in rows
+        if t > 20.0 and t % 3 == 0
+    ]
+    sim = start_sim(area)
+    board = Board(sim, taps, stop_at=40.0, start_at=60.0)
+    p = ports()
+    p = type(p)(**{**p.__dict__, "board": board})
+    lines: list[str] = []
+    try:
+        summary = lead(
+            p,
+            LeadRequest(
+                connection=sim.connection, route_path=area.route, dem_path=area.dem,
+                assume_yes=True, linger_s=0.0, max_duration_s=90.0,
+            ),
+            confirm=None, report=lines.append, track=track,
+        )  # fmt: skip
+        t0 = first_target_time(sim)
+        targets = sim.targets_received()
+    finally:
+        sim.stop()
+    assert summary.fixes.get("accepted", 0) >= 20 + 10  # track rows and taps
+    rel = [t.time_s - t0 for t in targets]
+    assert not [x for x in rel if 40.0 + 1.5 < x < 60.0]  # Stop honoured within the 1 s poll
+    assert [x for x in rel if x > 62.0]  # Start resumes
+    kinds = {pos.kind for _t, ps, _s in board.published for pos in ps}
+    assert kinds == {"drone", "person"}
+    times = [t for t, _p, _s in board.published]
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert 0.7 < rate <= 1.1
+    assert any("Stop on the board" in line for line in lines)
+    tap_sources = {
+        pos.source for _t, ps, _s in board.published for pos in ps if pos.kind == "person"
+    }
+    assert "crew_tap" in tap_sources
+
+
+def test_rehearse_live_leads_and_hands_over(tmp_path):
+    """``rehearse --live``'s use case: a simulated walker, two simulated copters.
+
+    Must: lead the walker to the reception point, with the relief taking over once.
+    """
+    area = make_area(tmp_path)
+    rp = LiveRehearsalPorts(lead=ports(with_profiles=True), simulators=SimulatedCopters())
+    lines: list[str] = []
+    summary = rehearse_live(
+        rp, area.route, area.dem, speed=SCALE, seed=3, relief=True, report=lines.append
+    )
+    assert summary.arrived, lines
+    assert summary.handovers == 1, lines
+    assert summary.targets_sent > 0 and summary.gap_median_m is not None
