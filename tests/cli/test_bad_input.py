@@ -267,3 +267,51 @@ def test_nan_route_position_names_the_expected_form(cli, tmp_path: Path) -> None
     line = one_line_error(cli(*args), code=1)
     assert "position 1 is not [lon, lat, elevation] in degrees" in line
     assert not (tmp_path / "m").exists()
+
+
+def test_custody_document_on_the_key_file_is_refused_before_the_store_is_opened(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "master.key"
+    key.write_bytes(b"a key that must survive")
+    monkeypatch.setenv("SAFECONDUCT_KEY_FILE", str(key))
+    args = ["custody", "card", "--prisoner", "1", "--out", str(key),
+            "--data", str(tmp_path / "data")]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert "--out" in line and "--key-file" in line
+    assert key.read_bytes() == b"a key that must survive"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.key"]
+
+
+def test_export_archive_on_its_password_file_is_refused(cli, tmp_path: Path) -> None:
+    secret = tmp_path / "password.txt"
+    secret.write_text("correct horse battery staple\n")
+    args = ["export", "--out", str(secret), "--purpose", "test", "--case-code", "ABCD-EFGH",
+            "--password-file", str(secret), "--data", str(tmp_path / "data")]  # fmt: skip
+    line = one_line_error(cli(*args))
+    assert "--out" in line and "--password-file" in line
+    assert secret.read_text() == "correct horse battery staple\n"
+
+
+def test_mission_output_on_its_route_file_is_refused(cli, tmp_path: Path) -> None:
+    route = tmp_path / "route.geojson"
+    route.write_text("{}")
+    args = ["mission", "--route", str(route), "--launch", START, "--out", str(route)]
+    line = one_line_error(cli(*args))
+    assert "--out" in line and "--route" in line
+    assert route.read_text() == "{}"
+
+
+def test_signals_results_may_not_replace_the_source_video(cli, tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    pytest.importorskip("mediapipe")
+    from tests.signals.inputs import render_signal_video
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    video = render_signal_video(folder / "annotated.mp4", fps=5.0)
+    before = video.read_bytes()
+    line = one_line_error(cli("signals", str(video), "--out", str(folder)))
+    assert "--out" in line and "SOURCE" in line
+    assert video.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["annotated.mp4"]

@@ -327,6 +327,8 @@ def detect_signals(
     if fps is not None:
         FRAME_RATE.check(fps, field="fps")
     src = Path(source)
+    if out_dir is not None:  # the results may not replace the frames they come from
+        ports.files.check_not_inputs({"out_dir": out_dir}, {"source": src})
     rate = ports.frames.frame_rate(src, fps)
     pipeline = SignalPipeline(ports, tiles=tiles, static=False, config=config)
     summary = SignalsSummary(str(src), 0, 0.0, rate, 0, 0)
@@ -359,7 +361,7 @@ def detect_signals(
         if out_dir is None:
             run(None)
         else:
-            with ports.files.staging_folder(out_dir) as stage:
+            with ports.files.staging_folder(out_dir, protect={"source": src}) as stage:
                 writer = ports.videos.open(stage / "annotated.mp4", rate)
                 try:
                     run(writer)

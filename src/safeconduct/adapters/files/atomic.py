@@ -236,7 +236,8 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
         raise
 
 
-def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether ``a`` and ``b`` name one file or folder (links and ``..`` resolved)."""
     try:
         return os.path.samefile(a, b)
     except OSError:  # one does not exist yet: compare where they would be
@@ -260,7 +261,7 @@ def check_not_inputs(
         if out_path is None:
             continue
         for in_field, in_path in inputs.items():
-            if in_path is not None and _same_file(out_path, in_path):
+            if in_path is not None and same_file(out_path, in_path):
                 raise SameFileError(str(out_path), field=out_field, input_field=in_field)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -409,6 +410,60 @@ def _refuse_empty_paths(args: list[str]) -> None:
             raise InvalidValueError(f"{shown} is empty; give a file or folder name")
 
 
+#: Parameters naming what a command writes; every other path parameter is read.
+_OUTPUT_PARAMS = frozenset({"out", "out_dir", "map_png"})
+
+
+def _guard_outputs(command: object) -> None:
+    """Make every command that writes files refuse, before any work, an output that is one
+    of its inputs (``--out`` on ``--dem``, ``--map`` on ``--observers``, a PDF on
+    ``--key-file``...): the same file however named, or the same folder."""
+    from typer.models import TyperPath
+
+    commands = [command]
+    while commands:
+        cmd = commands.pop()
+        commands.extend(getattr(cmd, "commands", {}).values())
+        params = [p for p in getattr(cmd, "params", ()) if isinstance(p.type, TyperPath)]
+        outputs = [p for p in params if p.name in _OUTPUT_PARAMS]
+        callback = getattr(cmd, "callback", None)
+        if outputs and callback is not None:
+            inputs = [p for p in params if p.name not in _OUTPUT_PARAMS]
+            cmd.callback = _refusing_inputs_as_outputs(callback, outputs, inputs)  # type: ignore[attr-defined]
+
+
+def _shown(param: object) -> str:
+    opts = getattr(param, "opts", None)
+    name = getattr(param, "name", None) or ""
+    if getattr(param, "param_type_name", "") == "argument" or not opts:
+        return FLAGS.get(name) or name.upper()
+    return str(opts[0])
+
+
+def _refusing_inputs_as_outputs(
+    callback: Callable[..., object], outputs: list[object], inputs: list[object]
+) -> Callable[..., object]:
+    import functools
+    import os
+
+    from safeconduct.adapters.files.atomic import same_file
+    from safeconduct.errors import SameFileError
+
+    @functools.wraps(callback)
+    def run(*args: object, **kwargs: object) -> object:
+        given = {_shown(p): kwargs.get(getattr(p, "name", "")) for p in inputs}
+        if "--key-file" in given and given["--key-file"] is None:
+            given["--key-file"] = os.environ.get("SAFECONDUCT_KEY_FILE") or None
+        for output in outputs:
+            path = kwargs.get(getattr(output, "name", ""))
+            for flag, source in given.items():
+                if path is not None and source is not None and same_file(path, source):  # type: ignore[arg-type]
+                    raise SameFileError(str(path), field=_shown(output), input_field=flag)
+        return callback(*args, **kwargs)
+
+    return run
+
+
 def _caused_by_interrupt(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -433,7 +488,11 @@ def main(argv: list[str] | None = None) -> None:
         args = sys.argv[1:] if argv is None else list(argv)
         if "" in args or any(a.startswith("--") and a.endswith("=") for a in args):
             _refuse_empty_paths(args)
-        app(args=args, prog_name="safeconduct")
+        import typer.main
+
+        command = typer.main.get_command(app)
+        _guard_outputs(command)
+        command(args=args, prog_name="safeconduct")
     except SafeconductError as exc:
         err.print(f"safeconduct: error: {message_for(exc)}")
         if _State.verbose:

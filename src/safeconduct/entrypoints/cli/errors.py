@@ -73,7 +73,12 @@ FLAGS: dict[str, str] = {
 
 
 def flag_for(field: str) -> str:
-    """The command-line spelling of a library parameter: ``pace_factor`` -> ``--pace-factor``."""
+    """The command-line spelling of a library parameter: ``pace_factor`` -> ``--pace-factor``.
+
+    A field already spelt as on the command line (``--out``, ``SOURCE``) is returned as is.
+    """
+    if field.startswith("-") or field.isupper():
+        return field
     return FLAGS.get(field) or "--" + field.replace("_", "-")
 
 
