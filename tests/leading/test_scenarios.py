@@ -15,14 +15,19 @@ import threading
 
 import numpy as np
 import pytest
+from pyproj import Transformer
 
+from safeconduct.adapters.clock import ScaledClock
 from safeconduct.adapters.formats.person_track import write_person_track
+from safeconduct.adapters.mavlink.guided import MavlinkGuidedVehicles
 from safeconduct.adapters.mavlink.simulated_copter import (
     SAFE_LEADING_PARAMS,
     SimulatedCopter,
     _outside_polygon,
 )
-from tests.leading.area import walk, write_walk
+from safeconduct.guidance.target_limits import TargetLimits, corridor_polygon
+from safeconduct.services.ports import GuidedTarget
+from tests.leading.area import CRS37, walk, write_walk
 from tests.leading.scenarios import (
     Sampler,
     first_target_time,
@@ -35,6 +40,9 @@ from tests.leading.scenarios import (
 @pytest.fixture(scope="module")
 def area(tmp_path_factory):
     return make_area(tmp_path_factory.mktemp("leading"))
+
+
+_TO_LL = Transformer.from_crs(CRS37, "EPSG:4326", always_xy=True)
 
 
 def _inside_fence(sim, lat: float, lon: float) -> bool:
@@ -195,12 +203,12 @@ def test_pilot_switch_to_loiter_stops_the_targets(area):
     print(f"reaction to LOITER: vehicle side {reaction:.2f} s, loop {run.summary.mode_reaction_s}")
 
 
-def test_target_that_would_leave_the_fence_is_clamped(area):
-    """The vehicle hovers near the corridor's edge, 30 m east of the route, and the route
-    runs north: the loop's targets pull it back inside, clamped to at most 10 m away.
+def test_target_beyond_reach_is_clamped(area):
+    """The vehicle hovers 14 m east of the route's start and may get targets at most 10 m
+    away: the loop's route targets are clamped towards it.
 
     Must: accept every target (none outside the uploaded fence), report the clamp.
-    Must not: receive a target further than ``max_from_vehicle_m`` from where it was.
+    Must not: receive a target outside the fence.
     """
     track = walk(area.points, [(30.0, 1.0)])
     sim = start_sim(area, offset_m=(0.0, 14.0))
@@ -216,12 +224,42 @@ def test_target_that_would_leave_the_fence_is_clamped(area):
     assert any("clamped (max_from_vehicle" in line for line in run.lines), run.lines
 
 
-def test_killed_program_trips_the_gcs_failsafe(area, tmp_path):
-    """``safeconduct lead`` runs in its own process and is killed with SIGKILL mid-walk.
+def test_target_that_would_leave_the_fence_is_clamped(area):
+    """A target 120 m east of the route, with the corridor fence leading uploads.
 
-    Must: go RTL on its own FS_GCS_TIMEOUT (5 s) after the last heartbeat.
-    Must not: receive anything after the kill.
+    Must: refuse the raw target (the vehicle's fence), accept the clamped one, which lies
+    inside the fence.
     """
+    lon, lat = area.points[0]
+    half = 40.0
+    corridor = corridor_polygon(area.path, half)
+    limits = TargetLimits(corridor, 30.0, 8.0, 60.0)
+    fence = [_TO_LL.transform(x, y)[::-1] for x, y in corridor]
+    start = area.path.point_at(0.0)
+    outside = start + np.array([120.0, 50.0])
+    clamped = limits.clamp(outside, 15.0, start)
+    assert "corridor" in clamped.clamped
+    clock = ScaledClock(1.0)
+    with SimulatedCopter(home=(lat, lon, 150.0), params=SAFE_LEADING_PARAMS) as sim:
+        link = MavlinkGuidedVehicles().open(sim.connection, clock=clock, timeout_s=5.0)
+        try:
+            link.upload_fence(fence)
+            for xy in (outside, np.array(clamped.xy)):
+                tlon, tlat = _TO_LL.transform(*xy)
+                link.heartbeat()
+                link.send_target(GuidedTarget(tlat, tlon, 15.0, (0.0, 0.0, 0.0), 0.0))
+            assert sim.wait_until(lambda s: len(s.targets_received()) == 2, timeout_s=5.0)
+        finally:
+            link.close()
+        raw, safe = sim.targets_received()
+    assert raw.outcome == "refused: outside fence"
+    assert safe.accepted and _inside_fence(sim, safe.lat, safe.lon)
+
+
+@pytest.fixture(scope="module")
+def killed(area, tmp_path_factory):
+    """``safeconduct lead`` in its own process, killed with SIGKILL mid-walk (run once)."""
+    tmp_path = tmp_path_factory.mktemp("killed")
     csv = write_walk(tmp_path / "walk.csv", walk(area.points, [(300.0, 1.0)]))
     lon, lat = area.points[0]
     sim = SimulatedCopter(home=(lat, lon, 150.0), params=SAFE_LEADING_PARAMS).start()
@@ -229,6 +267,7 @@ def test_killed_program_trips_the_gcs_failsafe(area, tmp_path):
     args = [
         "lead", "--connection", sim.connection, "--route", str(area.route),
         "--dem", str(area.dem), "--person-track", str(csv), "--yes",
+        "--tlog", str(tmp_path / "lead.tlog"),
     ]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -240,21 +279,65 @@ def test_killed_program_trips_the_gcs_failsafe(area, tmp_path):
         if not started:
             proc.kill()
             pytest.fail(proc.communicate()[0].decode()[-2000:])
-        assert sim.state().mode == "GUIDED"
+        mode_before = sim.state().mode
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         killed_at = sim.now()
-        assert sim.wait_until(lambda s: s.state().mode == "RTL", timeout_s=10.0)
-        modes = sim.mode_changes()
-        targets = sim.targets_received()
+        sim.wait_until(lambda s: s.state().mode == "RTL", timeout_s=10.0)
+        return {
+            "mode_before": mode_before,
+            "killed_at": killed_at,
+            "modes": sim.mode_changes(),
+            "targets": sim.targets_received(),
+            "log": tmp_path / "lead.tlog.part",  # renamed to lead.tlog only on a clean close
+        }
     finally:
         if proc.poll() is None:
             proc.kill()
         sim.stop()
-    rtl = next(m for m in modes if m.mode == "RTL")
+
+
+def test_killed_program_trips_the_gcs_failsafe(killed):
+    """``safeconduct lead`` runs in its own process and is killed with SIGKILL mid-walk.
+
+    Must: go RTL on its own FS_GCS_TIMEOUT (5 s) after the last heartbeat.
+    Must not: receive anything after the kill.
+    """
+    assert killed["mode_before"] == "GUIDED"
+    rtl = next(m for m in killed["modes"] if m.mode == "RTL")
     assert rtl.reason == "gcs_failsafe"
-    assert 5.0 - 0.7 <= rtl.time_s - killed_at <= 5.0 + 0.5
-    assert not [t for t in targets if t.time_s > killed_at + 0.1]
+    assert 5.0 - 0.7 <= rtl.time_s - killed["killed_at"] <= 5.0 + 0.5
+    assert not [t for t in killed["targets"] if t.time_s > killed["killed_at"] + 0.1]
+
+
+def _tlog_counts(path) -> dict[str, int]:
+    from pymavlink import mavutil
+
+    log = mavutil.mavlink_connection(str(path))
+    seen: dict[str, int] = {}
+    while (msg := log.recv_match()) is not None:
+        seen[msg.get_type()] = seen.get(msg.get_type(), 0) + 1
+    log.close()
+    return seen
+
+
+def test_killed_program_leaves_a_readable_tlog(killed):
+    """The telemetry log of a killed program is readable by ground-station tools."""
+    seen = _tlog_counts(killed["log"])
+    assert seen.get("PARAM_REQUEST_READ", 0) >= 1  # sent (the preflight)
+    assert seen.get("GLOBAL_POSITION_INT", 0) >= 1  # received
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="guided.py writes the tlog through a buffered file: a killed program loses the "
+    "last few kilobytes, i.e. the targets of its last seconds",
+)
+def test_killed_program_tlog_holds_every_target_sent(killed):
+    """Every target the vehicle received before the kill is in the log."""
+    seen = _tlog_counts(killed["log"])
+    received = [t for t in killed["targets"] if t.time_s <= killed["killed_at"]]
+    assert seen.get("SET_POSITION_TARGET_GLOBAL_INT", 0) >= len(received)
 
 
 def test_low_battery_relief_takes_over(area):
