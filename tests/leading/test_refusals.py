@@ -87,3 +87,19 @@ def test_route_off_the_dem_touches_no_vehicle(capsys, area, tmp_path):
         err = capsys.readouterr().err.strip()
         assert sim.received_counts() == {}  # not even a heartbeat
     assert info.value.code == 2 and "--route: route position" in err
+
+
+def test_crew_declines_at_the_terminal(capsys, monkeypatch, area):
+    """Without --yes the crew must type 'lead'; anything else leaves the vehicle untouched."""
+    import io
+
+    lon, lat = area.points[0]
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    with SimulatedCopter(home=(lat, lon, 150.0), params=SAFE_LEADING_PARAMS) as sim:
+        args = ["lead", "--connection", sim.connection, "--route", str(area.route)]
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--dem", str(area.dem), "--timeout", "2"])
+        _untouched(sim)
+    out = capsys.readouterr()
+    assert "Type 'lead' and Enter to start leading" in out.out
+    assert info.value.code == 1 and "did not confirm" in out.err

@@ -269,8 +269,10 @@ class LeadSummary:
             f"waited {self.wait_s:.0f} s; handovers {self.handovers}",
         ]
         if self.mode_change:
-            react = "" if self.mode_reaction_s is None else (
-                f"; targets stopped within {self.mode_reaction_s:.2f} s"
+            react = (
+                ""
+                if self.mode_reaction_s is None
+                else (f"; targets stopped within {self.mode_reaction_s:.2f} s")
             )
             lines.append(f"the vehicle left GUIDED for {self.mode_change}{react}")
         rejected = {k: v for k, v in self.fixes.items() if k != "accepted"}
@@ -303,6 +305,7 @@ def check_request(request: LeadRequest) -> None:
     InvalidValueError
         One line, with the field concerned.
     """
+
     def bad(fld: str, msg: str) -> InvalidValueError:
         return InvalidValueError(msg, field=fld)
 
@@ -358,9 +361,7 @@ ARDUPILOT_OPTIONAL = ("GUID_TIMEOUT",)
 PX4_CHECKS = ("GF_ACTION", "NAV_DLL_ACT", "COM_LOW_BAT_ACT", "MPC_XY_VEL_MAX")
 
 
-def check_parameters(
-    autopilot: str, params: dict[str, float], speed_cap_ms: float
-) -> list[str]:
+def check_parameters(autopilot: str, params: dict[str, float], speed_cap_ms: float) -> list[str]:
     """What is unsafe about the vehicle's parameters, one line each (empty: safe).
 
     Parameters
@@ -564,7 +565,8 @@ def _wait_state(craft: _Craft, clock: Clock, timeout_s: float, need_home: bool) 
 def _preflight(
     craft: _Craft, geo: _Geometry, request: LeadRequest, clock: Clock, report: Report
 ) -> None:
-    """Check the parameters, the state and the position; then upload the corridor fence."""
+    """Check the parameters, the state and the position (nothing is sent that changes the
+    vehicle)."""
     link = craft.link
     if link.autopilot == "px4":
         names = list(PX4_CHECKS)
@@ -598,16 +600,21 @@ def _preflight(
             f"{request.corridor_half_width_m:g} m corridor the fence will hold; fly it over "
             "the route first; nothing was changed on it"
         )
-    fence = [geo.latlon(x, y) for x, y in geo.corridor_xy]
-    link.upload_fence(fence)
     craft.transit_ms = (
         params.get("MPC_XY_VEL_MAX", math.inf)
         if link.autopilot == "px4"
         else params.get("WPNAV_SPEED", math.inf) / 100.0
     )
+    report(f"{craft.label}: parameters safe, armed, {state.alt_rel_m:.0f} m up, in the corridor")
+
+
+def _upload_fence(craft: _Craft, geo: _Geometry, request: LeadRequest, report: Report) -> None:
+    """Upload the route corridor as the vehicle's inclusion fence."""
+    fence = [geo.latlon(x, y) for x, y in geo.corridor_xy]
+    craft.link.upload_fence(fence)
     report(
-        f"{craft.label}: parameters safe, corridor fence uploaded ({len(fence)} vertices, "
-        f"{request.corridor_half_width_m:g} m each side)"
+        f"{craft.label}: corridor fence uploaded ({len(fence)} vertices, "
+        f"{request.corridor_half_width_m:g} m each side of the route)"
     )
 
 
@@ -1089,12 +1096,15 @@ def lead(
         names = " and ".join(c.label for c in crafts)
         prompt = (
             f"Lead {geo.path.length:,.0f} m at {request.height_agl_m:g} m above ground with "
-            f"the {names} vehicle{'s' if len(crafts) > 1 else ''}?"
+            f"the {names} vehicle{'s' if len(crafts) > 1 else ''}? The route corridor goes to "
+            "the vehicle as its fence, then targets follow while it is in GUIDED."
         )
         if not request.assume_yes:
             assert confirm is not None
             if not confirm(prompt):
-                raise SafeconductError("the crew did not confirm; no target was sent")
+                raise SafeconductError("the crew did not confirm; nothing was sent to the vehicle")
+        for craft in crafts:
+            _upload_fence(craft, geo, request, say)
         loop = _Loop(ports, request, geo, crafts, say, rows, detections, profile)
         return _run(loop)
     finally:

@@ -54,9 +54,7 @@ def lead_command(
         Path | None,
         typer.Option(help="Recorded walk, CSV 'time,lat,lon' (rehearsals and tests)."),
     ] = None,
-    relief: Annotated[
-        str | None, typer.Option(help="MAVLink link to the relief vehicle.")
-    ] = None,
+    relief: Annotated[str | None, typer.Option(help="MAVLink link to the relief vehicle.")] = None,
     tlog: Annotated[
         Path | None,
         typer.Option(help="Telemetry log (.tlog) of everything sent and received."),
