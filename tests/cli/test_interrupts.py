@@ -96,3 +96,28 @@ def test_ctrl_c_during_demo_leaves_no_half_area(tmp_path: Path) -> None:
     assert code == 130
     assert "demo interrupted" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_on_a_command_that_runs_until_stopped_says_it_stopped() -> None:
+    import select
+
+    code = "from safeconduct.entrypoints.cli.app import main; main()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, "intake", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ready, _, _ = select.select([child.stdout], [], [], 240)  # the bot's first words
+        assert ready, "the chat did not start"
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=240)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 130
+    assert err.strip().splitlines() == ["safeconduct: intake stopped (Ctrl-C)"]

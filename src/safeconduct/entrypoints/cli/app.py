@@ -473,7 +473,14 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
     return False
 
 
+#: Commands that run until stopped: Ctrl-C is how they end, not a loss of work.
+_RUN_UNTIL_STOPPED = frozenset({"serve", "worker", "intake", "lead"})
+
+
 def _interrupted() -> None:
+    if _State.command in _RUN_UNTIL_STOPPED:
+        err.print(f"safeconduct: {_State.command} stopped (Ctrl-C)")
+        sys.exit(130)
     what = f"{_State.command} " if _State.command else ""
     err.print(
         f"safeconduct: {what}interrupted before it finished; nothing was written "
