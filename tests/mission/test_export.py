@@ -101,7 +101,10 @@ def test_planned_waypoints_load_unchanged_with_mavwp(tmp_path: Path, firmware: s
         if home is not None:  # ArduPilot: item 0 is home, AMSL, current
             assert (first.command, first.frame, first.current) == (16, 0, 1)
             assert (first.x, first.y) == pytest.approx((plan.launch.lat, plan.launch.lon), abs=1e-6)
-        else:
+        elif s.number == 1:  # PX4: the first item grabs the note, the second takes off
+            assert first.command == Command.DO_GRIPPER and first.param2 == 1.0
+            assert loader.wp(1).command == Command.NAV_TAKEOFF
+        else:  # a relief carries no note
             assert first.command == Command.NAV_TAKEOFF
         # mavwp writes back exactly what it read: the file is in its own format.
         again = tmp_path / "again.waypoints"
@@ -180,7 +183,7 @@ def test_plan_file_has_the_qgroundcontrol_layout(tmp_path: Path, firmware: str, 
         assert raw["command"] == it.command and raw["frame"] == it.frame
         assert raw["params"] == [*it.params, it.lat, it.lon, it.alt]
         has_alt = it.command in (Command.NAV_WAYPOINT, Command.NAV_TAKEOFF,
-                                 Command.NAV_LOITER_TIME)  # fmt: skip
+                                 Command.NAV_LOITER_TIME, Command.NAV_LOITER_UNLIM)  # fmt: skip
         assert ("Altitude" in raw) == has_alt
         if has_alt:
             assert raw["AltitudeMode"] == 1 and raw["Altitude"] == it.alt  # relative to home

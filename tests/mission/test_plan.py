@@ -58,16 +58,17 @@ TOKENS = {
     Command.DO_SET_SERVO: "V",
     Command.NAV_DELAY: "D",
     Command.NAV_LOITER_TIME: "L",
+    Command.NAV_LOITER_UNLIM: "U",
     Command.CONDITION_YAW: "Y",
     Command.NAV_RETURN_TO_LAUNCH: "R",
 }
 
-# Take off, cruise speed, transit; drop (descend, release, wait); climb and wait for the
-# signal; acknowledge (up, down, up, down); lead leg by leg (speed, heading, waypoints);
-# hover at the end; climb, cruise speed, fly home; RTL.
-FIRST_ARDUPILOT = r"TSW+WGDWLWWWW(S?YW+)+LWSW+R"
+# Grab the note, take off, cruise speed, transit; drop (descend, release, wait); climb and
+# wait until the crew confirms the signal; acknowledge (up, down, up, down); lead leg by
+# leg (speed, heading, waypoints); hover at the end; climb, cruise speed, fly home; RTL.
+FIRST_ARDUPILOT = r"GTSW+WGDWUWWWW(S?YW+)+LWSW+R"
 RELIEF_ARDUPILOT = r"TSW+WLWWWW(S?YW+)+LWSW+R"
-FIRST_PX4 = r"TSW+WGDWLWWWW(S?W+)+LWSW+R"
+FIRST_PX4 = r"GTSW+WGDWUWWWW(S?W+)+LWSW+R"
 
 
 def tokens(items: tuple[MissionItem, ...] | list[MissionItem]) -> str:
@@ -88,11 +89,12 @@ def test_first_sortie_flies_the_procedure_in_order() -> None:
     (s,) = p.sorties
     items = s.items
     assert re.fullmatch(FIRST_ARDUPILOT, tokens(items)), tokens(items)
-    take_off, cruise = items[0], items[1]
+    grab, take_off, cruise = items[0], items[1], items[2]
+    assert grab.params[:2] == (1.0, 1.0)  # gripper 1: grab, before take-off
     assert take_off.alt == 60.0 and take_off.frame == Frame.GLOBAL_RELATIVE_ALT
     assert cruise.params[:2] == (1.0, CAMERA.cruise_speed_ms)
     meet = p.route.point_at(0.0)
-    drop_i = next(i for i, it in enumerate(items) if it.command == Command.DO_GRIPPER)
+    drop_i = next(i for i, it in enumerate(items) if it.command == Command.DO_GRIPPER and i > 0)
     drop = items[drop_i - 1]
     assert (drop.lon, drop.lat) == pytest.approx(meet, abs=1e-6)
     assert drop.alt == 8.0 and drop.params[0] == 3.0  # drop height, steady 3 s
@@ -100,7 +102,8 @@ def test_first_sortie_flies_the_procedure_in_order() -> None:
     assert items[drop_i + 1].command == Command.NAV_DELAY
     climb, wait = items[drop_i + 2], items[drop_i + 3]
     assert climb.alt == 15.0
-    assert wait.command == Command.NAV_LOITER_TIME and wait.params[0] == 300.0
+    # Until the crew confirms the signal and advances the mission.
+    assert wait.command == Command.NAV_LOITER_UNLIM and (wait.lon, wait.lat) == (drop.lon, drop.lat)
     ack = items[drop_i + 4 : drop_i + 8]
     assert [it.alt for it in ack] == [18.0, 15.0, 18.0, 15.0]  # rise and descend, twice
     assert all((it.lon, it.lat) == (wait.lon, wait.lat) for it in ack)

@@ -64,7 +64,9 @@ def test_writes_every_file_of_every_sortie(written) -> None:
     summary, out = written
     n = len(summary.plan.sorties)
     assert n > 1
-    expected = {f"sortie-{i}.{ext}" for i in range(1, n + 1) for ext in ("plan", "waypoints")}
+    expected = {
+        f"sortie-{i}.{ext}" for i in range(1, n + 1) for ext in ("plan", "waypoints", "parm")
+    }
     expected |= {"mission.geojson", "schedule.json"}
     assert {p.name for p in out.iterdir()} == expected
     assert {p.name for p in summary.files} == expected
@@ -237,7 +239,7 @@ def test_the_ardupilot_summary_names_the_yaw_parameter(
     result = _invoke("--route", str(route_path), "--launch", str(launch),
                      "--out", str(tmp_path / "m"))  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "set on every drone (ArduPilot): WP_YAW_BEHAVIOR = 0 (never change yaw" in (
+    assert "set on every drone (ArduPilot, in sortie-N.parm): WP_YAW_BEHAVIOR = 0 (never " in (
         result.output
     )
 
@@ -371,11 +373,16 @@ def test_the_crew_is_told_the_ardupilot_yaw_parameter(
     ardu = service.plan_mission(route, launch, drone=camera, meeting_time=MEETING, now=NOW)
     text = service.MissionSummary(Path("m"), (), (), ardu).describe()
     assert "WP_YAW_BEHAVIOR = 0" in text
-    assert ardu.schedule()["vehicle_parameters"] == {"WP_YAW_BEHAVIOR": 0}
+    params = ardu.schedule()["vehicle_parameters"]
+    assert params["WP_YAW_BEHAVIOR"] == 0
+    # The flight figures the clock assumes (issue 19), in ArduPilot's units, and the gripper.
+    assert params["WPNAV_SPEED_UP"] == 300 and params["ANGLE_MAX"] == 4500
+    assert params["GRIP_ENABLE"] == 1 and params["SERVO9_FUNCTION"] == 28
     px4 = service.plan_mission(route, launch, drone=camera, firmware="px4",
                                meeting_time=MEETING, now=NOW)  # fmt: skip
     assert "WP_YAW_BEHAVIOR" not in service.MissionSummary(Path("m"), (), (), px4).describe()
-    assert px4.schedule()["vehicle_parameters"] == {}
+    assert "WP_YAW_BEHAVIOR" not in px4.schedule()["vehicle_parameters"]
+    assert px4.schedule()["vehicle_parameters"]["MPC_TILTMAX_AIR"] == 45.0
 
 
 # --------------------------------------------------------------------------- errors as printed
@@ -391,7 +398,7 @@ def test_the_crew_is_told_the_ardupilot_yaw_parameter(
         (["--meeting-time", "2024-05-01T05:30"], "--meeting-time: '2024-05-01T05:30' has no", 2),
         (["--meeting-time", "2000-05-01T05:30Z"], "--meeting-time: 2000-05-01T05:30+00:00 is", 1),
         (["--launch", "48.9,38.0"], "--launch: the launch point (48.900000,38.000000) lies", 1),
-        (["--signal-wait", "5000"], "--signal-wait: 5000 is outside 0-3600", 2),
+        (["--signal-wait", "5000"], "--signal-wait: 5000 s is outside 0-3600 s", 2),
         (["--wind", "15"], "--wind: 15 m/s is over the camera-900g profile's limit", 1),
     ],
 )
