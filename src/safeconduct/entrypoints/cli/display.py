@@ -127,7 +127,9 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
+    # Only on a terminal: into a file or a pipe a bar is noise (and leaves an empty line).
+    disable = not console.is_terminal
+    with Progress(*columns, console=console, transient=True, disable=disable) as bar:
         task = bar.add_task(what, total=None)
 
         def advance(done: int, total: int) -> None:
