@@ -26,7 +26,7 @@ import logging
 import math
 import secrets
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -107,8 +107,8 @@ class LiveView:
     operation_id
         The operation.
     positions
-        The latest position of each drone and of the person (by kind and label), not older
-        than :data:`STALE_S`.
+        The latest position of each drone and of the person (by kind and label, in that
+        order), not older than :data:`STALE_S`.
     status
         The leader's last one-line status (``""`` none).
     engaged
@@ -136,18 +136,27 @@ class LiveView:
 class _Map:
     positions: dict[tuple[str, str], LivePosition] = field(default_factory=dict)
     status: str = ""
+    status_of: tuple[str, str] = ("", "")  # (at, id) of the update that set the status
     engaged: bool = False
     engaged_at: str = ""
-    taps: OrderedDict[str, LiveTap] = field(default_factory=OrderedDict)
+    taps: dict[str, LiveTap] = field(default_factory=dict)
     updated_at: str = ""
     version: int = 0
+
+
+def _order(position: LivePosition) -> tuple[str, float, float, str]:
+    # Newest first; a tie (two reports of one instant) broken by value, the same everywhere.
+    return (position.at, position.lat, position.lon, position.source)
 
 
 class LiveMaps:
     """Every operation's live map in this process's memory; thread-safe.
 
     Updates come from this process's requests and from the relay's listener thread;
-    :meth:`apply` takes each once (by its id), whichever way it arrives first.
+    :meth:`apply` takes each once (by its id), whichever way it arrives first. Every rule
+    of the merge is an order (the newest position of each drone, the status of the newest
+    update, the newest taps, the newest setting of the flag, a stop winning a tie), so
+    processes that heard the same updates in any order show the same map.
     """
 
     def __init__(self) -> None:
@@ -172,16 +181,21 @@ class LiveMaps:
                 for position in update.positions:
                     key = (position.kind, position.label)
                     known = live.positions.get(key)
-                    if known is None or known.at <= position.at:
+                    if known is None or _order(known) < _order(position):
                         live.positions[key] = position
-                live.status = update.status
+                if live.status_of < (update.at, update.id):
+                    live.status, live.status_of = update.status, (update.at, update.id)
             elif update.kind == "tap" and update.positions:
                 tap = update.positions[0]
                 live.taps[update.id] = LiveTap(update.id, tap.lat, tap.lon, tap.at)
-                while len(live.taps) > MAX_TAPS:
-                    live.taps.popitem(last=False)
-            # The newest setting of the flag wins, whichever update carried it.
-            if update.engaged_at > live.engaged_at:
+                if len(live.taps) > MAX_TAPS:
+                    newest = sorted(live.taps.values(), key=lambda t: (t.at, t.id))[-MAX_TAPS:]
+                    live.taps = {t.id: t for t in newest}
+            # The newest setting of the flag wins, whichever update carried it; of two
+            # settings made at the same instant, the stop.
+            if update.engaged_at > live.engaged_at or (
+                update.engaged_at == live.engaged_at and live.engaged and not update.engaged
+            ):
                 live.engaged, live.engaged_at = update.engaged, update.engaged_at
             live.updated_at = max(live.updated_at, update.at)
             live.version += 1
@@ -216,10 +230,19 @@ class LiveMaps:
                 return LiveView(operation_id)
             return LiveView(
                 operation_id=operation_id,
-                positions=tuple(p for p in live.positions.values() if p.at >= cutoff),
+                positions=tuple(
+                    live.positions[k]
+                    for k in sorted(live.positions)
+                    if live.positions[k].at >= cutoff
+                ),
                 status=live.status,
                 engaged=live.engaged,
-                taps=tuple(t for t in live.taps.values() if t.at >= cutoff),
+                taps=tuple(
+                    sorted(
+                        (t for t in live.taps.values() if t.at >= cutoff),
+                        key=lambda t: (t.at, t.id),
+                    )
+                ),
                 updated_at=live.updated_at,
                 version=live.version,
             )
