@@ -33,6 +33,8 @@ CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 2.0
 #: Seconds the last "engaged" answer holds while the service cannot be reached.
 HOLD_S = 10.0
+#: The longest status the board takes (``safeconduct.services.live.MAX_STATUS``).
+MAX_STATUS = 200
 #: Answers that say the board will not take this client at all.
 _REFUSALS = (401, 403, 404)
 
@@ -112,7 +114,8 @@ class HttpLiveBoard:
                 }
                 for p in positions
             ],
-            "status": status,
+            # The board refuses a longer status, and with it the positions: cut it instead.
+            "status": " ".join(status.split())[:MAX_STATUS],
         }
         with self._lock:
             self._pending = body
