@@ -778,6 +778,9 @@ class _Loop:
         self.check_echo(craft, now)
 
     def check_echo(self, craft: _Craft, now: float) -> None:
+        if craft.released:  # no longer ours: what it echoes is not our business
+            craft.pending.clear()
+            return
         echo = craft.link.last_echo()
         if echo is not None and echo[0] > craft.last_echo_t:
             craft.last_echo_t = echo[0]
@@ -819,14 +822,16 @@ class _Loop:
         )
 
     def send(self, craft: _Craft, now: float, xy: np.ndarray, speed: float, s: float,
-             face: np.ndarray | None) -> bool:  # fmt: skip
+             face: np.ndarray | None, agl: float | None = None) -> bool:  # fmt: skip
         """Clamp and send a target at map ``xy``; velocity ``speed`` m/s along the route."""
         st = craft.state
         if st is None or st.home is None or not self.may_send(craft, now):
             return False
         vehicle_xy = self.geo.xy(st.lat, st.lon)
         try:
-            clamped = self.limits.clamp(xy, self.req.height_agl_m, vehicle_xy)
+            clamped = self.limits.clamp(
+                xy, self.req.height_agl_m if agl is None else agl, vehicle_xy
+            )
         except InvalidValueError as exc:
             self.say(f"{craft.label}: target dropped: {exc.message}")
             return False
@@ -900,21 +905,27 @@ class _Loop:
             self.summary.wait_s += dt
             return self.send(lead, now, self.geo.path.point_at(hold), 0.0, hold, face)
         self._said.discard("nofix")
-        if self.phase == "relief":
-            # The person is told to wait; the leading drone holds over him.
-            self.summary.wait_s += dt
-            hold = self.commanded_s
-            return self.send(lead, now, self.geo.path.point_at(hold), 0.0, hold, face)
         pace = self.geo.pace_at(self.commanded_s)
         cmd = self.ctl.update(person.xy, self.commanded_s, dt, pace_ms=pace)
         if cmd.mode != self.last_mode:
             self.last_mode = cmd.mode
             self.say(f"{cmd.mode}: gap {cmd.gap_m:.0f} m, {self.ctl.person_s:.0f} m along")
         new_s = min(cmd.target_s, lead_s + self.req.max_from_vehicle_m * 0.8)
+        waiting_relief = False
+        if self.phase == "relief" and self.relay_s is not None:
+            # Lead on to the relay point, then hold there: the person waits for the relief.
+            new_s = min(new_s, self.relay_s + self.req.lead_m)
+            waiting_relief = self.ctl.person_s >= self.relay_s - 2.0
         new_s = max(new_s, self.commanded_s if cmd.mode is not LeadMode.WAIT else new_s)
         speed = max(new_s - self.commanded_s, 0.0) / dt if cmd.mode is LeadMode.LEAD else 0.0
         self.commanded_s = new_s
-        if cmd.mode is LeadMode.WAIT:
+        if waiting_relief:
+            self.summary.wait_s += dt
+            self.status = "wait here: the relief drone is coming"
+            self.say_once(
+                "relay-wait", f"the person is at the relay point ({self.relay_s:.0f} m): wait"
+            )
+        elif cmd.mode is LeadMode.WAIT:
             self.summary.wait_s += dt
             self.status = "waiting for the person"
         elif cmd.mode is LeadMode.ARRIVED:
@@ -934,7 +945,7 @@ class _Loop:
         relief, st = self.relief, self.lead.state
         if self.phase != "lead" or st is None or st.battery_pct is None or st.home is None:
             return
-        relay_s = self.ctl.person_s
+        relay_s = self.ctl.person_s  # without the energy model: wait where he is
         why = f"battery {st.battery_pct:.0f}%"
         if self.planner is not None:
             if now - self.last_assess < 1.0:
@@ -963,16 +974,15 @@ class _Loop:
             if not (decision.call_relief or decision.must_leave) or relief is None:
                 return
             why = decision.reason
+            if decision.relay_s is not None and not decision.must_leave:
+                relay_s = max(float(decision.relay_s), self.ctl.person_s)
         elif relief is None or st.battery_pct > self.req.handover_battery_pct:
             return
         assert relief is not None
         self.phase = "relief"
         self.relay_s = relay_s
-        self.status = "wait: the relief drone is coming"
-        self.say(
-            f"{self.lead.label} {why}; relief called to {self.relay_s:.0f} m along; "
-            "the person is told to wait"
-        )
+        self.status = f"relief drone coming: the person will wait at {relay_s:,.0f} m"
+        self.say(f"{self.lead.label}: {why}; relief called to the relay point at {relay_s:.0f} m")
         if relief.state is not None and relief.state.mode != relief.guided_mode:
             relief.link.request_mode(relief.guided_mode)
             relief.guided_requested = True
@@ -982,7 +992,9 @@ class _Loop:
         assert relief is not None and self.relay_s is not None
         if relief.state is None or relief.released:
             return
-        goal_s = min(self.relay_s + self.req.lead_m, self.geo.path.length)
+        # Over the relay point, where the person waits, the leading drone being lead_m
+        # ahead of it; 5 m higher than the leading height until it takes over.
+        goal_s = min(self.relay_s, self.geo.path.length)
         goal = self.geo.path.point_at(goal_s)
         face = person.xy if person is not None else None
         here = self.geo.xy(relief.state.lat, relief.state.lon)
@@ -990,8 +1002,11 @@ class _Loop:
         here_s, _ = self.geo.path.project(here)
         reach = 0.8 * self.req.max_from_vehicle_m
         step_s = float(np.clip(goal_s, here_s - reach, here_s + reach))
-        self.send(relief, now, self.geo.path.point_at(step_s), 0.0, step_s, face)
-        if math.hypot(*(here - goal)) <= 5.0:
+        self.send(
+            relief, now, self.geo.path.point_at(step_s), 0.0, step_s, face,
+            agl=self.req.height_agl_m + 5.0,
+        )  # fmt: skip
+        if math.hypot(*(here - goal)) <= 5.0 and self.ctl.person_s >= self.relay_s - 5.0:
             old = self.lead
             self.say(
                 f"{relief.label} over the relay point: it takes over; {old.label} "
