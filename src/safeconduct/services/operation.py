@@ -32,6 +32,7 @@ from safeconduct.guidance.rehearsal import (
     rehearse,
 )
 from safeconduct.mission.profiles import DroneProfile
+from safeconduct.mission.crew import clearance_lines, preflight_checks, signal_lines
 from safeconduct.mission.sorties import MissionPlan
 from safeconduct.note.catalog import parse_languages
 from safeconduct.routing.kernels import SearchGrids
@@ -592,6 +593,15 @@ def _write_report(
             ),
             ("Person waited for a relay", format_duration(rh.relay_wait_s), ""),
             ("Sorties / drones", f"{mi.sorties} / {mi.airframes} ({mi.drone})", ""),
+            # What the crew must do for the plan's times to hold (issue 19).
+            ("At the meeting point", " ".join(signal_lines(plan)), ""),
+            ("Before each launch", "; ".join(preflight_checks(plan)), ""),
+            (
+                "Parameters to load (sortie-N.parm)",
+                ", ".join(f"{k} = {v:g}" for k, (v, _) in plan.vehicle_parameters.items()),
+                "",
+            ),
+            ("Clearance", "; ".join(clearance_lines(plan)), ""),
             (
                 "Battery reserve at each landing (Wh)",
                 ", ".join(f"{w:.1f}" for w in mi.reserve_at_landing_wh)
@@ -630,7 +640,8 @@ def _write_report(
             (
                 "mission/",
                 "mission/schedule.json",
-                "per-sortie .plan and .waypoints, mission.geojson, schedule.json",
+                "per-sortie .plan, .waypoints and .parm (the parameters to load), "
+                "mission.geojson, schedule.json",
             ),
             ("note.pdf", "note.pdf", "the note the drone drops (print-ready)"),
             ("map.png", "map.png", "the map above"),
