@@ -31,8 +31,8 @@ from safeconduct.guidance.rehearsal import (
     TerrainAlong,
     rehearse,
 )
-from safeconduct.mission.profiles import DroneProfile
 from safeconduct.mission.crew import clearance_lines, preflight_checks, signal_lines
+from safeconduct.mission.profiles import DroneProfile
 from safeconduct.mission.sorties import MissionPlan
 from safeconduct.note.catalog import parse_languages
 from safeconduct.routing.kernels import SearchGrids
