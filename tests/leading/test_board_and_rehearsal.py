@@ -107,3 +107,84 @@ def test_rehearse_live_leads_and_hands_over(tmp_path):
     assert summary.arrived, lines
     assert summary.handovers == 1, lines
     assert summary.targets_sent > 0 and summary.gap_median_m is not None
+
+
+class Detector:
+    """The signal detector seeing the walker: once a simulated second, the pixel where the
+    walker stands in the vehicle's camera (pinhole inverse of ``ground_ray.pixel_ray``, from
+    the vehicle's true pose), if it is in the frame."""
+
+    def __init__(self, sim, rows, dem, camera) -> None:
+        self.sim, self.rows, self.dem, self.camera = sim, rows, dem, camera
+        self.last = -1.0
+        self.sent = 0
+
+    def detections(self, now_s: float) -> list[tuple[float, float, float]]:
+        import math
+
+        import numpy as np
+
+        from safeconduct.guidance.ground_ray import grid_convergence_deg, ground_height
+
+        targets = self.sim.targets_received()
+        if not targets:
+            return []
+        t = self.sim.now() - targets[0].time_s
+        if t - self.last < 1.0:
+            return []
+        self.last = t
+        ts = np.array([r[0] for r in self.rows])
+        lat = float(np.interp(t, ts, [r[1] for r in self.rows]))
+        lon = float(np.interp(t, ts, [r[2] for r in self.rows]))
+        st = self.sim.state()
+        cx, cy = self.dem.lonlat_to_xy(st.lon, st.lat)
+        px, py = self.dem.lonlat_to_xy(lon, lat)
+        pz = float(ground_height(self.dem, px, py))
+        yaw = math.radians(st.heading_deg + grid_convergence_deg(self.dem, cx, cy))
+        th = math.radians(self.sim.gimbal_pitch_deg)
+        east, north, up = px - cx, py - cy, pz - st.alt_amsl_m
+        f_l = north * math.cos(yaw) + east * math.sin(yaw)
+        right = -north * math.sin(yaw) + east * math.cos(yaw)
+        d_l = -up
+        fwd = f_l * math.cos(th) - d_l * math.sin(th)
+        down = f_l * math.sin(th) + d_l * math.cos(th)
+        if fwd <= 0:
+            return []
+        u = self.camera.cx + self.camera.fx * right / fwd
+        v = self.camera.cy + self.camera.fy * down / fwd
+        if not (0 <= u < self.camera.width_px and 0 <= v < self.camera.height_px):
+            return []
+        self.sent += 1
+        return [(now_s, u, v)]
+
+
+def test_detector_pixels_keep_the_leader_going(tmp_path):
+    """The recorded track ends after 20 s; from then on only the detector sees the walker.
+
+    Must: cast each detection through the camera (gimbal pitch from the vehicle's telemetry)
+    onto the DEM, accept it, and lead the walker to the reception point.
+    """
+    from safeconduct.guidance.ground_ray import DEFAULT_CAMERA
+
+    area = make_area(tmp_path)
+    rows = walk(area.points, [(300.0, 1.0)])
+    sim = start_sim(area)
+    dem = ports().dems.read_dem(area.dem)
+    detector = Detector(sim, rows, dem, DEFAULT_CAMERA)
+    p = ports()
+    p = type(p)(**{**p.__dict__, "detector": detector})
+    lines: list[str] = []
+    try:
+        summary = lead(
+            p,
+            LeadRequest(
+                connection=sim.connection, route_path=area.route, dem_path=area.dem,
+                assume_yes=True, linger_s=0.0, arrive_hold_s=3.0, max_duration_s=400.0,
+            ),
+            confirm=None, report=lines.append, track=[r for r in rows if r[0] <= 20.0],
+        )  # fmt: skip
+    finally:
+        sim.stop()
+    assert detector.sent > 100, lines
+    assert summary.arrived, lines
+    assert summary.fixes.get("accepted", 0) >= 21 + 0.8 * detector.sent, summary.fixes

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from safeconduct.errors import InvalidValueError, OutOfRangeError, SafeconductError
+from safeconduct.guidance.ground_ray import DEFAULT_CAMERA, CameraIntrinsics, project_to_ground
 from safeconduct.guidance.handover import HandoverPlanner
 from safeconduct.guidance.leader import LeadController, LeadMode, LeadSettings
 from safeconduct.guidance.path import RoutePath
@@ -60,6 +61,7 @@ from safeconduct.services.ports import (
     LeadRouteFiles,
     LiveBoard,
     LivePosition,
+    PersonDetections,
     PersonTracks,
     SimulatedVehicles,
     VehicleState,
@@ -105,6 +107,9 @@ class LeadPorts:
     profiles
         Drone profiles, for the energy model that times the handover (None: the relief is
         called at ``handover_battery_pct``).
+    detector
+        The signal detector's people in the leading vehicle's camera (None: none); each is
+        cast onto the DEM through its pixel with the gimbal attitude the vehicle reports.
     """
 
     vehicles: GuidedVehicles
@@ -114,6 +119,7 @@ class LeadPorts:
     tracks: PersonTracks | None = None
     board: LiveBoard | None = None
     profiles: DroneProfiles | None = None
+    detector: PersonDetections | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,9 @@ class LeadRequest:
         The controller's lead distance and the gap beyond which the drone waits, metres.
     pace_factor
         The person's pace as a fraction of the route's planned walking speed.
+    camera
+        The leading vehicle's camera intrinsics, for the detector's pixels (None: a
+        1920 x 1080, 82 degree camera typical of a 900 g camera drone).
     drone
         The airframe's profile name or file: its energy model says when to call the relief
         and when the leading vehicle must leave.
@@ -196,6 +205,7 @@ class LeadRequest:
     lead_m: float = 15.0
     max_gap_m: float = 30.0
     pace_factor: float = 1.0
+    camera: CameraIntrinsics | None = None
     drone: str = "camera-900g"
     handover_battery_pct: float = 40.0
     stale_link_s: float = 2.0
@@ -711,6 +721,34 @@ class _Loop:
             while rows and rows[0][0] <= elapsed:
                 t, lat, lon = rows.pop(0)
                 self._offer(now, self.t0 + t, lat, lon, source)
+        detector = self.ports.detector
+        if detector is not None:
+            for t, u, v in detector.detections(now):
+                self._offer_pixel(now, t, u, v)
+
+    def _offer_pixel(self, now: float, t: float, u: float, v: float) -> None:
+        """Cast a detection's pixel onto the DEM from the leading vehicle's camera."""
+        st = self.lead.state
+        if st is None or st.gimbal_pitch_deg is None:
+            self.say_once("no-gimbal", "a detection came but the gimbal attitude is unknown")
+            return
+        x, y = self.geo.xy(st.lat, st.lon)
+        try:
+            hit = project_to_ground(
+                self.req.camera or DEFAULT_CAMERA, (u, v), (float(x), float(y), st.alt_amsl_m),
+                st.heading_deg, st.gimbal_pitch_deg, st.gimbal_yaw_deg or 0.0, self.geo.dem,
+            )  # fmt: skip
+        except InvalidValueError:
+            hit = None
+        if hit is None:
+            self.say_once("ray-miss", "a detection's ray meets no ground (above the horizon)")
+            return
+        verdict = self.gate.offer(PersonFix(t, hit[0], hit[1], FixSource.DETECTOR), now)
+        if not verdict.accepted:
+            self.say_once(
+                f"reject-detector-{verdict.reason}",
+                f"detector fix rejected: {verdict.detail or verdict.reason}",
+            )
 
     def board_io(self, now: float, person: PersonFix | None) -> None:
         board = self.ports.board

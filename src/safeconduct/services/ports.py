@@ -628,6 +628,15 @@ class PersonTracks(Protocol):
         ...
 
 
+class PersonDetections(Protocol):
+    """The signal detector's people in the leading vehicle's camera frames."""
+
+    def detections(self, now_s: float) -> list[tuple[float, float, float]]:
+        """``(time_s, u, v)`` for each person seen since the last call: the frame's
+        :class:`Clock` time, and the pixel (right, down from the top-left corner)."""
+        ...
+
+
 class SimulatedVehicle(Protocol):
     """A running vehicle simulator (``rehearse --live``)."""
 
