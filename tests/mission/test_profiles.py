@@ -93,3 +93,30 @@ def test_malformed_profile_is_one_line_naming_the_field(
 def test_parse_profile_names_its_source() -> None:
     with pytest.raises(BadFileError, match="drone profile inline: field 'mass_kg' is missing"):
         parse_profile(CAMERA.replace("mass_kg = 1.2", ""), "inline")
+
+
+def test_older_profiles_fly_at_ardupilot_defaults_for_the_new_fields() -> None:
+    p = parse_profile(CAMERA, "test")
+    # ANGLE_MAX 30 degrees, WPNAV_ACCEL 2.5 m/s/s, LAND_SPEED 0.5 m/s, a pessimistic drag.
+    assert (p.max_tilt_deg, p.accel_ms2, p.land_speed_ms, p.drag_area_m2) == (30.0, 2.5, 0.5, 0.1)
+    mine = parse_profile(CAMERA + "max_tilt_deg = 40\ndrag_area_m2 = 0.05\n", "test")
+    assert mine.max_tilt_deg == 40.0 and mine.drag_area_m2 == 0.05
+
+
+@pytest.mark.parametrize(
+    "line", ["max_tilt_deg = 85", "land_speed_ms = 0.1", "drag_area_m2 = 0", "accel_ms2 = 50"]
+)
+def test_flight_figures_out_of_range_are_refused(line: str) -> None:
+    with pytest.raises(BadFileError) as info:
+        parse_profile(CAMERA + line + "\n", "test")
+    assert line.split()[0] in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_camera_profile_holds_its_cruise_speed_only_past_30_degrees() -> None:
+    from safeconduct.mission.timing import tilt_limited_speed
+
+    camera = load_profile("camera-900g")
+    assert camera.max_tilt_deg == 45.0
+    assert tilt_limited_speed(camera.mass_kg, camera.drag_area_m2, 30.0) < camera.cruise_speed_ms
+    for p in (camera, load_profile("heavy-lift-3kg")):
+        assert tilt_limited_speed(p.mass_kg, p.drag_area_m2, p.max_tilt_deg) >= p.cruise_speed_ms

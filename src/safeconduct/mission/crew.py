@@ -15,7 +15,10 @@ from safeconduct.mission.items import whole_seconds
 if TYPE_CHECKING:
     from safeconduct.mission.sorties import MissionPlan
 
-#: How a crew advances a mission past the loiter at the meeting point, per firmware.
+#: How a crew advances a mission past the loiter at the meeting point, per firmware. Both
+#: keep loitering on ``NAV_LOITER_UNLIM`` until told: ArduCopter's ``verify_loiter_unlimited``
+#: never completes, PX4's ``MissionBlock::is_mission_item_reached`` returns false for
+#: ``NAV_CMD_LOITER_UNLIMITED``; ``MISSION_SET_CURRENT`` to the next item moves on.
 ADVANCE_INSTRUCTIONS: dict[str, str] = {
     "ardupilot": (
         "ArduPilot: in Mission Planner right-click the next item > Set WP (or Actions > "
