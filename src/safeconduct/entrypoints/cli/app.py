@@ -12,7 +12,7 @@ import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -376,13 +376,12 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
-def _refuse_empty_paths(args: list[str]) -> None:
+def _refuse_empty_paths(root: Any, args: list[str]) -> None:
     """Refuse an empty file or folder name: ``Path("")`` is the current folder, so
     ``--out ""`` would write there. Only the given command's path parameters count."""
-    import typer.main
     from typer.models import TyperPath
 
-    command = typer.main.get_command(app)
+    command = root
     positional, i = [], 0
     while i < len(args):
         arg = args[i]
@@ -414,7 +413,7 @@ def _refuse_empty_paths(args: list[str]) -> None:
 _OUTPUT_PARAMS = frozenset({"out", "out_dir", "map_png"})
 
 
-def _guard_outputs(command: object) -> None:
+def _guard_outputs(command: Any) -> None:
     """Make every command that writes files refuse, before any work, an output that is one
     of its inputs (``--out`` on ``--dem``, ``--map`` on ``--observers``, a PDF on
     ``--key-file``...): the same file however named, or the same folder."""
@@ -429,10 +428,10 @@ def _guard_outputs(command: object) -> None:
         callback = getattr(cmd, "callback", None)
         if outputs and callback is not None:
             inputs = [p for p in params if p.name not in _OUTPUT_PARAMS]
-            cmd.callback = _refusing_inputs_as_outputs(callback, outputs, inputs)  # type: ignore[attr-defined]
+            cmd.callback = _refusing_inputs_as_outputs(callback, outputs, inputs)
 
 
-def _shown(param: object) -> str:
+def _shown(param: Any) -> str:
     opts = getattr(param, "opts", None)
     name = getattr(param, "name", None) or ""
     if getattr(param, "param_type_name", "") == "argument" or not opts:
@@ -441,7 +440,7 @@ def _shown(param: object) -> str:
 
 
 def _refusing_inputs_as_outputs(
-    callback: Callable[..., object], outputs: list[object], inputs: list[object]
+    callback: Callable[..., object], outputs: list[Any], inputs: list[Any]
 ) -> Callable[..., object]:
     import functools
     import os
@@ -457,7 +456,7 @@ def _refusing_inputs_as_outputs(
         for output in outputs:
             path = kwargs.get(getattr(output, "name", ""))
             for flag, source in given.items():
-                if path is not None and source is not None and same_file(path, source):  # type: ignore[arg-type]
+                if path is not None and source is not None and same_file(path, source):
                     raise SameFileError(str(path), field=_shown(output), input_field=flag)
         return callback(*args, **kwargs)
 
@@ -493,11 +492,11 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and turn user errors into one-line messages."""
     try:
         args = sys.argv[1:] if argv is None else list(argv)
-        if "" in args or any(a.startswith("--") and a.endswith("=") for a in args):
-            _refuse_empty_paths(args)
         import typer.main
 
         command = typer.main.get_command(app)
+        if "" in args or any(a.startswith("--") and a.endswith("=") for a in args):
+            _refuse_empty_paths(command, args)
         _guard_outputs(command)
         command(args=args, prog_name="safeconduct")
     except SafeconductError as exc:
