@@ -511,7 +511,14 @@ def _geometry(ports: LeadPorts, request: LeadRequest) -> _Geometry:
     limits = TargetLimits(
         corridor_xy, request.max_from_vehicle_m, request.min_agl_m, request.max_agl_m
     )
-    return _Geometry(route, dem, path, corridor_xy, limits, terrain, speeds, stations)
+    geo = _Geometry(route, dem, path, corridor_xy, limits, terrain, speeds, stations)
+    # Build the lazy parts now (the terrain envelope, the projections), not in the loop's
+    # first steps, where a pause of a second would cost the vehicle its heartbeats.
+    start = path.point_at(0.0)
+    geo.ground(*start)
+    limits.clamp(start, request.height_agl_m, start)
+    geo.velocity_ne(0.0, 1.0)
+    return geo
 
 
 # --------------------------------------------------------------------------- the vehicle link
@@ -1246,7 +1253,7 @@ def _run(loop: _Loop) -> LeadSummary:
         loop.say("interrupted: heartbeats stop; the vehicle's GCS failsafe applies")
     s = loop.summary
     s.duration_s = round(clock.now() - loop.t0, 1)
-    if loop.sending_time > 0:
+    if loop.sending_time >= 1.0:
         s.target_rate_hz = round(s.targets_sent / loop.sending_time, 2)
     if loop.gaps:
         s.gap_median_m = round(float(np.median(loop.gaps)), 1)
@@ -1347,17 +1354,23 @@ def rehearse_live(
         raise InvalidValueError(exc.message, field="route_path") from None
     walk_s = rows[-1][0]
     drain = 60.0 / max(walk_s * 0.5, 60.0)  # from 100% to 40% in half the walk
+    # The simulated vehicles' GCS failsafe waits half a real second at least: in accelerated
+    # time a busy computer's pause would otherwise trip it (5 s at 20x is a quarter second).
+    fs_timeout = max(5.0, 0.5 * speed)
+    params = {"FS_GCS_TIMEOUT": fs_timeout}
     sims = [ports.simulators.start(
-        home=(lat0, lon0, ground), time_scale=speed, battery_drain_pct_per_s=drain
+        home=(lat0, lon0, ground), time_scale=speed, battery_drain_pct_per_s=drain,
+        params=params,
     )]  # fmt: skip
     try:
         if relief:
             sims.append(ports.simulators.start(
-                home=(lat0, lon0, ground), time_scale=speed, battery_drain_pct_per_s=0.0
+                home=(lat0, lon0, ground), time_scale=speed, battery_drain_pct_per_s=0.0,
+                params=params,
             ))  # fmt: skip
         say(
             f"simulated walker: {len(rows)} s over the route; vehicles at {speed:g}x "
-            "real time on 127.0.0.1"
+            f"real time on 127.0.0.1 (GCS failsafe after {fs_timeout:g} simulated s)"
         )
         request = LeadRequest(
             connection=sims[0].connection,

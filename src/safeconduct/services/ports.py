@@ -653,11 +653,11 @@ class SimulatedVehicles(Protocol):
 
     def start(
         self, *, home: tuple[float, float, float], time_scale: float, safe: bool = True,
-        battery_drain_pct_per_s: float | None = None,
+        battery_drain_pct_per_s: float | None = None, params: dict[str, float] | None = None,
     ) -> SimulatedVehicle:
         """Start a copter hovering in GUIDED over ``home`` ``(lat, lon, alt_amsl_m)``,
         running ``time_scale`` times faster than real time; ``safe`` sets the fence and
-        failsafe parameters leading demands."""
+        failsafe parameters leading demands, ``params`` more on top."""
         ...
 
 

@@ -15,7 +15,7 @@ class SimulatedCopters:
 
     def start(
         self, *, home: tuple[float, float, float], time_scale: float, safe: bool = True,
-        battery_drain_pct_per_s: float | None = None,
+        battery_drain_pct_per_s: float | None = None, params: dict[str, float] | None = None,
     ) -> Any:  # fmt: skip
         """Start one copter; the returned simulator has ``connection`` and ``stop()``."""
         from safeconduct.adapters.mavlink.simulated_copter import (
@@ -23,10 +23,11 @@ class SimulatedCopters:
             SimulatedCopter,
         )
 
+        settings = {**(SAFE_LEADING_PARAMS if safe else {}), **(params or {})}
         kwargs: dict[str, Any] = {
             "home": home,
             "time_scale": time_scale,
-            "params": dict(SAFE_LEADING_PARAMS) if safe else None,
+            "params": settings or None,
         }
         if battery_drain_pct_per_s is not None:
             kwargs["battery_drain_pct_per_s"] = battery_drain_pct_per_s
