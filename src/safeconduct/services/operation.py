@@ -594,7 +594,7 @@ def _write_report(
             ("Person waited for a relay", format_duration(rh.relay_wait_s), ""),
             ("Sorties / drones", f"{mi.sorties} / {mi.airframes} ({mi.drone})", ""),
             # What the crew must do for the plan's times to hold (issue 19).
-            ("At the meeting point", " ".join(signal_lines(plan)), ""),
+            ("At the meeting point", "; ".join(signal_lines(plan)), ""),
             ("Before each launch", "; ".join(preflight_checks(plan)), ""),
             (
                 "Parameters to load (sortie-N.parm)",
