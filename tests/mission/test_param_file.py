@@ -25,8 +25,8 @@ LAUNCH = GeoPoint(*reversed(offset(ORIGIN, 270.0, 300.0)))
 
 
 def _plan(**kw):
-    return plan_sorties(straight_route(500.0), LAUNCH, CAMERA, meeting_time=NOW + timedelta(hours=1),
-                        now=NOW, **kw)  # fmt: skip
+    meeting = NOW + timedelta(hours=1)
+    return plan_sorties(straight_route(500.0), LAUNCH, CAMERA, meeting_time=meeting, now=NOW, **kw)
 
 
 def test_every_sortie_writes_the_parameters_its_clock_assumes(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ The planner's clock (:mod:`~safeconduct.mission.timing`) is computed with the pr
 flight figures; the drone flies them only if its parameters say the same. Each sortie
 therefore comes with a parameter file (``sortie-N.parm``) setting them, and the crew
 summary lists them. If the crew does not load it, ArduCopter flies its defaults (30
-degree tilt, 2.5 m/s up, 1.5 m/s down): the sortie then runs late, by 109 s on the
+degree tilt, 2.5 m/s up, 1.5 m/s down): the sortie then runs late, by about 110 s on the
 demo's first sortie, so loading the file is a pre-flight check, not an option.
 
 Values are in the firmware's own units (ArduPilot: cm/s, cm/s^2, centidegrees, ms;

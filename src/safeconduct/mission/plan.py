@@ -14,7 +14,11 @@ module of its job:
 - :mod:`~safeconduct.mission.sorties`: the results (:class:`Sortie`, :class:`Phase`,
   :class:`MissionPlan`);
 - :mod:`~safeconduct.mission.schedule`: the schedule as plain data
-  (:func:`schedule_document`).
+  (:func:`schedule_document`);
+- :mod:`~safeconduct.mission.timing`: ArduCopter's motion rules, the clock
+  (:class:`FlightParameters`, :data:`ARDUPILOT_DEFAULTS`);
+- :mod:`~safeconduct.mission.parameters`: the parameter file's values
+  (:func:`vehicle_parameters`).
 
 No I/O here: :mod:`safeconduct.services.mission` reads the inputs and the adapters write
 the mission files.
@@ -25,6 +29,7 @@ from __future__ import annotations
 from safeconduct.mission.builder import waypoint_holds
 from safeconduct.mission.items import ITEM_DECIMALS
 from safeconduct.mission.lead_route import LeadRoute, RouteLeg
+from safeconduct.mission.parameters import vehicle_parameters
 from safeconduct.mission.planner import items_for_upload, plan_sorties
 from safeconduct.mission.schedule import schedule_document
 from safeconduct.mission.settings import (
@@ -36,13 +41,16 @@ from safeconduct.mission.settings import (
     Release,
 )
 from safeconduct.mission.sorties import MissionPlan, Phase, Sortie
+from safeconduct.mission.timing import ARDUPILOT_DEFAULTS, FlightParameters
 
 __all__ = [
+    "ARDUPILOT_DEFAULTS",
     "FIRMWARES",
     "FIRMWARE_MAX_ITEMS",
     "ITEM_DECIMALS",
     "VEHICLE_PARAMETERS",
     "Firmware",
+    "FlightParameters",
     "LeadRoute",
     "MissionPlan",
     "MissionSettings",
@@ -53,5 +61,6 @@ __all__ = [
     "items_for_upload",
     "plan_sorties",
     "schedule_document",
+    "vehicle_parameters",
     "waypoint_holds",
 ]
