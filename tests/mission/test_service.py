@@ -416,3 +416,21 @@ def test_the_command_prints_each_mistake_against_its_flag(
     assert err.startswith(f"safeconduct: error: {line}"), err
     assert "\n" not in err
     assert not (tmp_path / "m").exists()
+
+
+def test_the_timed_acknowledgement_is_chosen_explicitly_and_said_plainly(
+    route_path: Path, launch: GeoPoint, tmp_path: Path
+) -> None:
+    default = _invoke("--route", str(route_path), "--launch", str(launch),
+                      "--out", str(tmp_path / "a"))  # fmt: skip
+    assert default.exit_code == 0, default.output
+    assert "until the crew confirms the surrender signal" in default.output
+    assert "Set WP" in default.output and "WITHOUT" not in default.output
+    assert "\t17\t" in (tmp_path / "a" / "sortie-1.waypoints").read_text()  # NAV_LOITER_UNLIM
+    timed = _invoke("--route", str(route_path), "--launch", str(launch), "--signal-wait", "90",
+                    "--timed-acknowledge", "--out", str(tmp_path / "b"))  # fmt: skip
+    assert timed.exit_code == 0, timed.output
+    assert "TIMED ACKNOWLEDGEMENT" in timed.output and "WITHOUT anyone confirming" in timed.output
+    rows = [r.split("\t") for r in (tmp_path / "b" / "sortie-1.waypoints").read_text().splitlines()]
+    assert not any(r[3] == "17" for r in rows[1:])
+    assert ["19", "90.000000"] in [[r[3], r[4]] for r in rows[1:]]
