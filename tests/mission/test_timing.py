@@ -70,9 +70,19 @@ def _flown_sortie(sample_area: str, flight: FlightParameters | None) -> dict[str
     settings = MissionSettings(timed_acknowledge=True)
     fp = flight or flight_parameters(CAMERA)
     cap = tilt_limited_speed(CAMERA.mass_kg, CAMERA.drag_area_m2, fp.angle_max_deg)
-    ctx = BuildContext(route, launch, CAMERA, EnergyModel(CAMERA),
-                       DemTerrain(read_dem(area / "dem.tif"), launch), "ardupilot", Release(),
-                       settings, waypoint_holds(route, settings), fp, cap)  # fmt: skip
+    ctx = BuildContext(
+        route,
+        launch,
+        CAMERA,
+        EnergyModel(CAMERA),
+        DemTerrain(read_dem(area / "dem.tif"), launch),
+        "ardupilot",
+        Release(),
+        settings,
+        waypoint_holds(route, settings),
+        fp,
+        cap,
+    )
     b = start_first(ctx)
     finish(b, 0.0, LEAD_TO_M, HANDOVER_S, last=False)
     phases = {p.name: p.end_s - p.start_s for p in b.phases}
@@ -115,8 +125,9 @@ def test_scurve_long_leg_is_distance_over_speed_plus_the_acceleration() -> None:
 
 
 @given(st.floats(0.5, 3000.0), st.floats(0.5, 15.0), st.floats(0.5, 5.0))
-def test_scurve_reaches_its_end_at_rest_within_the_speed(length: float, vel: float,
-                                                         acc: float) -> None:  # fmt: skip
+def test_scurve_reaches_its_end_at_rest_within_the_speed(
+    length: float, vel: float, acc: float
+) -> None:
     fp = ARDUPILOT_DEFAULTS
     curve = scurve(length, vel, acc, fp.jerk_ms3, fp.snap_ms4)
     assert curve.duration_s >= length / vel
@@ -153,9 +164,19 @@ def test_loiter_and_delay_times_are_whole_seconds(sample_area: Path) -> None:
     route = lead_route_from(sample_route(str(sample_area)))
     settings = MissionSettings(timed_acknowledge=True, signal_wait_s=127.5, after_release_s=2.2)
     fp = flight_parameters(CAMERA)
-    ctx = BuildContext(route, launch, CAMERA, EnergyModel(CAMERA),
-                       DemTerrain(read_dem(area / "dem.tif"), launch), "ardupilot", Release(),
-                       settings, waypoint_holds(route, settings), fp, math.inf)  # fmt: skip
+    ctx = BuildContext(
+        route,
+        launch,
+        CAMERA,
+        EnergyModel(CAMERA),
+        DemTerrain(read_dem(area / "dem.tif"), launch),
+        "ardupilot",
+        Release(),
+        settings,
+        waypoint_holds(route, settings),
+        fp,
+        math.inf,
+    )
     b = start_first(ctx)
     finish(b, 0.0, LEAD_TO_M, 12.25, last=False)
     timed = (Command.NAV_LOITER_TIME, Command.NAV_DELAY, Command.NAV_WAYPOINT)
