@@ -132,3 +132,26 @@ def test_interrupted_demo_leaves_no_half_area(
     with pytest.raises(KeyboardInterrupt):
         operation.run_demo(bootstrap.operation_ports(), tmp_path / "demo")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["viewshed", "exposure"])
+def test_an_output_in_an_unwritable_place_is_refused_before_the_computation(
+    cli, sample_area: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from safeconduct.services import planning
+
+    def not_reached(*args: object, **kwargs: object) -> None:
+        raise AssertionError("computed although the output cannot be written")
+
+    monkeypatch.setattr(planning, command, not_reached)
+    where = (
+        ["--observer", START]
+        if command == "viewshed"
+        else ["--observers", str(sample_area / "observers.geojson")]
+    )
+    args = [command, "--dem", str(sample_area / "dem.tif"), *where, "--out", "/proc/x.tif"]
+    run: Run = cli(*args)
+    assert run.code == 1
+    assert run.error_lines == [
+        "safeconduct: error: cannot write /proc/x.tif: No such file or directory"
+    ]

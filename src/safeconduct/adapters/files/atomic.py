@@ -41,6 +41,13 @@ def check_writable(path: str | os.PathLike[str], *, example: str | None = None) 
     # Creating a file in a folder needs both write and search (execute) permission on it.
     if not os.access(parent, os.W_OK | os.X_OK):
         raise BadFileError(f"cannot write {final}: folder {parent} is not writable")
+    # Permissions do not tell everything (/proc, a read-only mount, root): try it.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".safeconduct-probe-", dir=parent)
+    except OSError as exc:
+        raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+    os.close(fd)
+    os.unlink(probe)
     return final
 
 
