@@ -315,3 +315,38 @@ def test_signals_results_may_not_replace_the_source_video(cli, tmp_path: Path) -
     assert "--out" in line and "SOURCE" in line
     assert video.read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == ["annotated.mp4"]
+
+
+WARNING_SCRIPT = """
+import sys, warnings
+from safeconduct.errors import OutOfRangeError
+from safeconduct.services import planning
+
+def noisy(*args, **kwargs):
+    warnings.warn("invalid value encountered in divide", RuntimeWarning)
+    raise OutOfRangeError("the observer sees nothing")
+
+planning.viewshed = noisy
+from safeconduct.entrypoints.cli.app import main
+main()
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_library_warnings_stay_out_of_the_one_line_error_unless_verbose(
+    sample_area: Path, tmp_path: Path, verbose: bool
+) -> None:
+    import subprocess
+    import sys
+
+    args = ["--verbose"] if verbose else []
+    args += ["viewshed", "--dem", str(sample_area / "dem.tif"), "--observer", START,
+             "--out", str(tmp_path / "v.tif")]  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-W", "always", "-c", WARNING_SCRIPT, *args],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert ("RuntimeWarning" in run.stderr) is verbose
+    if not verbose:
+        assert run.stderr.strip().splitlines() == ["safeconduct: error: the observer sees nothing"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,6 +72,9 @@ def _root(
         from safeconduct.adapters.vision.native_logs import show_native_logs
 
         show_native_logs()
+    else:
+        # Libraries' warnings (numpy, pyproj...) are for developers; a user gets one line.
+        warnings.simplefilter("ignore")
 
 
 @app.command("point")
@@ -498,7 +502,8 @@ def main(argv: list[str] | None = None) -> None:
         if "" in args or any(a.startswith("--") and a.endswith("=") for a in args):
             _refuse_empty_paths(command, args)
         _guard_outputs(command)
-        command(args=args, prog_name="safeconduct")
+        with warnings.catch_warnings():  # _root silences them unless --verbose
+            command(args=args, prog_name="safeconduct")
     except SafeconductError as exc:
         err.print(f"safeconduct: error: {message_for(exc)}")
         if _State.verbose:
