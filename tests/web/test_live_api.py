@@ -251,17 +251,19 @@ def test_the_stream_follows_changes(scene: tuple[TestClient, int, dict[str, str]
     url = f"/api/operations/{operation_id}/live"
     app = client.app
     assert isinstance(app, FastAPI)
-    app.state.event_stream_s = 1.5
-
-    def later() -> None:
-        time.sleep(0.3)
-        client.post(url + "/engage", headers=bearer(tokens["kyrylo"]))
-
-    thread = threading.Thread(target=later)
-    thread.start()
-    answer = client.get(url + "/events", headers=bearer(tokens["petro"]))
-    thread.join()
-    engaged = [view["engaged"] for _, kind, view in parse_events(answer.text) if kind == "live"]
+    app.state.event_stream_s = 3.0
+    engage = threading.Thread(
+        target=lambda: client.post(url + "/engage", headers=bearer(tokens["kyrylo"]))
+    )
+    text = ""
+    with client.stream("GET", url + "/events", headers=bearer(tokens["petro"])) as answer:
+        for chunk in answer.iter_text():
+            text += chunk
+            # The crew engages once the stream has sent the map as it was.
+            if "event: live" in text and not engage.is_alive() and engage.ident is None:
+                engage.start()
+    engage.join()
+    engaged = [view["engaged"] for _, kind, view in parse_events(text) if kind == "live"]
     assert engaged[0] is False and engaged[-1] is True
 
 
