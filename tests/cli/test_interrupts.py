@@ -121,3 +121,39 @@ def test_ctrl_c_on_a_command_that_runs_until_stopped_says_it_stopped() -> None:
             child.communicate()
     assert child.returncode == 130
     assert err.strip().splitlines() == ["safeconduct: intake stopped (Ctrl-C)"]
+
+
+def test_ctrl_c_at_a_password_prompt_is_an_interruption_not_aborted(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+
+    args = ["export", "--out", str(tmp_path / "e.zip"), "--purpose", "test",
+            "--case-code", "ABCD-EFGH", "--data", str(tmp_path / "data")]  # fmt: skip
+    code = "from safeconduct.entrypoints.cli.app import main; main()"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command at a terminal, as a user runs it
+        os.execv(sys.executable, [sys.executable, "-c", code, *args])
+    seen = b""
+    try:
+        while b"Password for the archive" not in seen:
+            ready, _, _ = select.select([fd], [], [], 240)
+            assert ready, "no prompt"
+            seen += os.read(fd, 4096)
+        os.kill(pid, signal.SIGINT)
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed with the child
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 130
+    assert "Aborted!" not in text
+    assert "safeconduct: export interrupted before it finished; nothing was written" in text
+    assert list(tmp_path.iterdir()) == []

@@ -31,9 +31,19 @@ _OWN_FIELDS: dict[str, str | None] = {
 def read_password(path: Path | None) -> str:
     """The export's password: the first line of ``path``, or typed twice at a prompt."""
     if path is None:
-        password: str = typer.prompt(
-            "Password for the archive", hide_input=True, confirmation_prompt=True
-        )
+        try:
+            password: str = typer.prompt(
+                "Password for the archive", hide_input=True, confirmation_prompt=True
+            )
+        except typer.Abort as abort:
+            # The prompt turns Ctrl-C and end of input into Abort ("Aborted!", exit 1);
+            # Ctrl-C goes on as itself (exit 130, saying nothing was written).
+            if isinstance(abort.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            raise InvalidValueError(
+                "no password typed (end of input); type it at the prompt or give a file",
+                field="password_file",
+            ) from None
         return password
     try:
         text = path.read_text(encoding="utf-8")
