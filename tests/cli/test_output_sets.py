@@ -155,3 +155,21 @@ def test_an_output_in_an_unwritable_place_is_refused_before_the_computation(
     assert run.error_lines == [
         "safeconduct: error: cannot write /proc/x.tif: No such file or directory"
     ]
+
+
+def test_a_staged_output_left_by_a_killed_run_is_removed_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess_pid_that_has_ended()
+    left = tmp_path / f".r.geojson.{dead}-abc123.staged.geojson"
+    left.write_text("half")
+    with output_set(tmp_path / "r.geojson") as (staged,):
+        staged.write_text("whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.geojson"]
+
+
+def subprocess_pid_that_has_ended() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)

@@ -223,9 +223,13 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
     try:
         for final in finals:
             parent = final.parent if str(final.parent) else Path(".")
+            _remove_stale_staged(parent, final.name)
             try:
+                # The process id in the name lets a later run remove it if this one is killed.
                 fd, name = tempfile.mkstemp(
-                    prefix=f".{final.name}.", suffix=f".staged{final.suffix}", dir=parent
+                    prefix=f".{final.name}.{os.getpid()}-",
+                    suffix=f".staged{final.suffix}",
+                    dir=parent,
                 )
             except OSError as exc:
                 raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
@@ -241,6 +245,22 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         raise
+
+
+def _remove_stale_staged(parent: Path, name: str) -> None:
+    """Remove staged files of ``name`` (``.<name>.<pid>-*.staged*``) whose process is dead."""
+    prefix = f".{name}."
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        pid, dash, rest = entry.name.removeprefix(prefix).partition("-")
+        if not (entry.name.startswith(prefix) and dash and pid.isdigit() and ".staged" in rest):
+            continue
+        if entry.is_file() and not entry.is_symlink() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
