@@ -110,9 +110,11 @@ def test_the_live_map_shows_the_drone_and_the_crew_marks_the_person(
         expect(planner.locator("#live-engaged")).to_have_text("Leading", timeout=LIVE_MS)
         assert "Start leading?" in messages[0]
         assert _live(server, crew_token)["engaged"] is True
+        expect(crew.locator("#live-start")).to_be_disabled(timeout=LIVE_MS)
         crew.click("#live-stop")
         expect(planner.locator("#live-engaged")).to_have_text("Not leading", timeout=LIVE_MS)
         assert _live(server, crew_token)["engaged"] is False
+        expect(crew.locator("#live-start")).to_be_enabled(timeout=LIVE_MS)
         assert problems == []
     finally:
         crew_context.close()

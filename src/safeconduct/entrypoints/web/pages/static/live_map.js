@@ -87,6 +87,10 @@
       badge.dataset.engaged = view.engaged ? "true" : "false";
       badge.textContent = view.engaged ? "Leading" : "Not leading";
     }
+    // Start is offered only while not leading; Stop always (a page behind must never
+    // keep the crew from stopping).
+    const start = document.getElementById("live-start");
+    if (start) start.disabled = !!view.engaged;
     if (!fitted && view.positions && view.positions.length) {
       const bounds = L.latLngBounds(view.positions.map(function (p) { return [p.lat, p.lon]; }));
       if (!data.route) map.fitBounds(bounds.pad(0.5), { maxZoom: 17 });
