@@ -147,6 +147,7 @@ def test_a_crew_of_another_case_is_refused(
             "not an ISO 8601 time with a zone",
         ),
         ({"positions": [drone()] * 9}, "9 positions in one post; send at most 8"),
+        ({"positions": [drone() | {"at": "2099-01-01T00:00:00Z"}]}, "ahead of the board's clock"),
         ({"positions": [drone()], "status": "x" * 201}, "status is longer than 200"),
         ({"positions": [drone() | {"label": "y" * 40}]}, "label is longer than 32"),
     ],

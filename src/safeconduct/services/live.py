@@ -57,6 +57,8 @@ MAX_POSITIONS = 8
 MAX_STATUS = 200
 #: The longest label, characters.
 MAX_LABEL = 32
+#: Seconds a position's time may be ahead of the board's clock (clocks drift a little).
+MAX_AHEAD_S = 120.0
 #: Seconds after which a position or a tap is no longer shown (stale, and sensitive).
 STALE_S = 600.0
 #: Taps kept per operation (the newest).
@@ -357,9 +359,13 @@ def _finite(value: object, low: float, high: float, name: str, where: str) -> fl
     return number
 
 
-def check_position(position: LivePosition, *, where: str = "position") -> LivePosition:
-    """``position`` checked (kind, source, finite WGS84 degrees, a time with its zone) and
-    its time in the one UTC form the maps compare.
+def check_position(
+    position: LivePosition, *, where: str = "position", now: datetime | None = None
+) -> LivePosition:
+    """``position`` checked (kind, source, finite WGS84 degrees, a time with its zone, not
+    more than :data:`MAX_AHEAD_S` ahead of ``now``) and its time in the one UTC form the
+    maps compare. (A time far ahead would hold its place on the map against every true
+    position after it.)
 
     Raises
     ------
@@ -382,6 +388,13 @@ def check_position(position: LivePosition, *, where: str = "position") -> LivePo
     if moment is None:
         raise InvalidValueError(
             f"{where}: at {position.at!r} is not an ISO 8601 time with a zone",
+            field="positions",
+        )
+    ahead = (moment - _now(now)).total_seconds()
+    if ahead > MAX_AHEAD_S:
+        raise InvalidValueError(
+            f"{where}: at {position.at!r} is {ahead:.0f} s ahead of the board's clock; "
+            "set the leader's clock right (NTP)",
             field="positions",
         )
     label = position.label.strip()
@@ -443,21 +456,21 @@ def post_positions(
     InvalidValueError
         ``field="positions"`` (too many, or one malformed) or ``"status"`` (too long).
     """
+    require(ports, operation_id, actor=actor, action="write")
+    at = _now(now)
     if len(positions) > MAX_POSITIONS:
         raise InvalidValueError(
             f"{len(positions)} positions in one post; send at most {MAX_POSITIONS}",
             field="positions",
         )
     checked = tuple(
-        check_position(p, where=f"position {n}") for n, p in enumerate(positions, start=1)
+        check_position(p, where=f"position {n}", now=at) for n, p in enumerate(positions, start=1)
     )
     text = " ".join(status.split())
     if len(text) > MAX_STATUS:
         raise InvalidValueError(
             f"the status is longer than {MAX_STATUS} characters; shorten it", field="status"
         )
-    require(ports, operation_id, actor=actor, action="write")
-    at = _now(now)
     _spread(ports, _update(ports, operation_id, "positions", at, positions=checked, status=text))
     return ports.maps.view(operation_id, now=at)
 
