@@ -1,17 +1,17 @@
 """Writing the note's files: the PDF and its previews arrive together, whole, or not at all.
 
-Each file is written under a temporary name beside its final one and renamed only once
-every file is complete (:func:`safeconduct.adapters.files.atomic.atomic_path`), so an error
-leaves no file half-written and no earlier file changed.
+Each file is written under a staged name beside its final one and renamed only once every
+file is complete (:func:`safeconduct.adapters.files.atomic.output_set`, which holds Ctrl-C
+back while they move), so an error or an interruption leaves no file half-written and no
+earlier file changed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 
-from safeconduct.adapters.files.atomic import atomic_path, check_writable
+from safeconduct.adapters.files.atomic import check_writable, output_set
 from safeconduct.errors import BadFileError
 
 
@@ -36,9 +36,8 @@ class AtomicNoteFiles:
         BadFileError
             A file cannot be written; then none of ``files`` is left behind.
         """
-        with contextlib.ExitStack() as stack:
-            for path, data in files:
-                tmp = stack.enter_context(atomic_path(path))
+        with output_set(*(path for path, _ in files)) as staged:
+            for tmp, (path, data) in zip(staged, files, strict=True):
                 try:
                     tmp.write_bytes(data)
                 except OSError as exc:
