@@ -35,7 +35,12 @@ def _untouched(sim: SimulatedCopter) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("FS_GCS_ENABLE", 0), ("FENCE_ENABLE", 0), ("BATT_FS_LOW_ACT", 0), ("WPNAV_SPEED", 1000)],
+    [
+        ("FS_GCS_ENABLE", 0),
+        ("FENCE_ENABLE", 0),
+        ("BATT_FS_LOW_ACT", 0),
+        ("WPNAV_SPEED", 1000),
+    ],
 )
 def test_unsafe_parameter_refused_vehicle_unchanged(capsys, area, name, value):
     lon, lat = area.points[0]
@@ -47,6 +52,17 @@ def test_unsafe_parameter_refused_vehicle_unchanged(capsys, area, name, value):
     assert code == 1
     assert err.count("\n") == 0, err
     assert f"{name}={value}" in err and "nothing was changed" in err
+
+
+def test_altitude_fence_below_the_route_refused(capsys, area):
+    """30 m above ground on a route that climbs 3 m needs 33 m above home: a 25 m
+    altitude fence would refuse the targets, so leading does not start."""
+    lon, lat = area.points[0]
+    params = {**SAFE_LEADING_PARAMS, "FENCE_ALT_MAX": 25.0}
+    with SimulatedCopter(home=(lat, lon, 150.0), params=params) as sim:
+        code, err = _lead(capsys, area, sim.connection, "--height", "30")
+        _untouched(sim)
+    assert code == 1 and "FENCE_ALT_MAX=25 m is below the 33 m above home" in err
 
 
 def test_vehicle_on_the_ground_refused(capsys, area):

@@ -41,7 +41,12 @@ from datetime import UTC, datetime
 import numpy as np
 
 from safeconduct.errors import InvalidValueError, OutOfRangeError, SafeconductError
-from safeconduct.guidance.ground_ray import DEFAULT_CAMERA, CameraIntrinsics, project_to_ground
+from safeconduct.guidance.ground_ray import (
+    DEFAULT_CAMERA,
+    CameraIntrinsics,
+    ground_height,
+    project_to_ground,
+)
 from safeconduct.guidance.handover import HandoverPlanner
 from safeconduct.guidance.leader import LeadController, LeadMode, LeadSettings
 from safeconduct.guidance.path import RoutePath
@@ -366,7 +371,7 @@ ARDUPILOT_CHECKS = (
     "WPNAV_SPEED",
 )  # fmt: skip
 #: Read when present (ArduCopter 4.1+), checked when reported.
-ARDUPILOT_OPTIONAL = ("GUID_TIMEOUT",)
+ARDUPILOT_OPTIONAL = ("GUID_TIMEOUT", "FENCE_ALT_MAX")
 #: PX4 parameters with the same roles (untested: no PX4 SITL here).
 PX4_CHECKS = ("GF_ACTION", "NAV_DLL_ACT", "COM_LOW_BAT_ACT", "MPC_XY_VEL_MAX")
 
@@ -466,6 +471,14 @@ class _Geometry:
     def xy(self, lat: float, lon: float) -> np.ndarray:
         x, y = self.dem.lonlat_to_xy(lon, lat)
         return np.array([float(x), float(y)])
+
+    def max_ground(self) -> float:
+        """The highest ground under the route (conservative envelope, every 5 m), metres."""
+        heights = [
+            self.ground(*self.path.point_at(s))
+            for s in np.append(np.arange(0.0, self.path.length, 5.0), self.path.length)
+        ]
+        return float(max(heights))
 
     def pace_at(self, s: float) -> float:
         i = int(np.searchsorted(self.stations, s, side="right")) - 1
@@ -609,6 +622,17 @@ def _preflight(
             f"the {craft.label} vehicle is on the ground ({state.alt_rel_m:.1f} m above home); "
             "take off first; nothing was changed on it"
         )
+    fence_type = int(params.get("FENCE_TYPE", 0))
+    if link.autopilot != "px4" and fence_type & 1 and "FENCE_ALT_MAX" in params:
+        assert state.home is not None
+        need = geo.max_ground() + request.height_agl_m - state.home[2]
+        if need > params["FENCE_ALT_MAX"] - 2.0:
+            raise UnsafeVehicleError(
+                f"the {craft.label} vehicle's FENCE_ALT_MAX={params['FENCE_ALT_MAX']:g} m is "
+                f"below the {need:.0f} m above home the route needs at {request.height_agl_m:g}"
+                " m above ground; raise it or launch from higher ground; nothing was changed "
+                "on it"
+            )
     xy = geo.xy(state.lat, state.lon)
     if not geo.limits.contains(xy):
         _s, off = geo.path.project(xy)
@@ -689,6 +713,7 @@ class _Loop:
         self.phase = "lead"  # lead, relief, arrived, done
         self.commanded_s: float | None = None
         self.relay_s: float | None = None
+        self.relief_s: float | None = None  # the relief's place along the route
         self.arrived_at: float | None = None
         self.gaps: list[float] = []
         self.sending_time = 0.0
@@ -1043,8 +1068,11 @@ class _Loop:
         goal = self.geo.path.point_at(goal_s)
         face = person.xy if person is not None else None
         here = self.geo.xy(relief.state.lat, relief.state.lon)
-        # Along the route, not straight at the goal: the corridor may bend.
-        here_s, _ = self.geo.path.project(here)
+        # Along the route, not straight at the goal: the corridor may bend. Its place along
+        # the route is searched near the last one, so a route that doubles back cannot
+        # snap it to another stretch.
+        here_s, _ = self.geo.path.project(here, near_s=self.relief_s)
+        self.relief_s = here_s
         reach = 0.8 * self.req.max_from_vehicle_m
         step_s = float(np.clip(goal_s, here_s - reach, here_s + reach))
         self.send(
@@ -1349,9 +1377,15 @@ def rehearse_live(
     rows = walker_track(route, dem, seed=seed, injured=injured)
     lon0, lat0, _ = route.waypoints[0]
     try:
-        ground = DemTerrain(dem, GeoPoint(lat0, lon0)).home_amsl_m or 0.0
+        DemTerrain(dem, GeoPoint(lat0, lon0))
     except OutOfRangeError as exc:
         raise InvalidValueError(exc.message, field="route_path") from None
+    # The simulator's ground is flat at its home's height: home goes at the lowest ground
+    # along the route, so a copter following the terrain down a valley never touches it.
+    xs, ys = dem.lonlat_to_xy([w[0] for w in route.waypoints], [w[1] for w in route.waypoints])
+    path = RoutePath(np.column_stack([xs, ys]))
+    along = np.array([path.point_at(s) for s in np.arange(0.0, path.length, 5.0)])
+    ground = float(np.nanmin(ground_height(dem, along[:, 0], along[:, 1]))) - 1.0
     walk_s = rows[-1][0]
     drain = 60.0 / max(walk_s * 0.5, 60.0)  # from 100% to 40% in half the walk
     # The simulated vehicles' GCS failsafe waits half a real second at least: in accelerated
@@ -1380,6 +1414,9 @@ def rehearse_live(
             assume_yes=True,
             linger_s=0.0,
             finish_rtl=True,
+            # As the failsafe above: judge the link in real time, not accelerated time.
+            stale_link_s=max(2.0, 0.2 * speed),
+            echo_timeout_s=max(1.0, 0.1 * speed),
             max_duration_s=walk_s * 2 + 600.0,
         )
         return lead(ports.lead, request, confirm=None, report=say, track=rows)
