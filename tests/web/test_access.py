@@ -280,7 +280,7 @@ def _call(scene: _Scene, method: str, path: str, who: str) -> int:
         return client.post(url, json=scene.export_body(), headers=headers).status_code
     if method == "POST" and path.endswith("/live/positions"):
         drone = {"kind": "drone", "lat": 48.5, "lon": 35.0, "source": "vehicle"}
-        body = {"positions": [drone | {"at": "2026-12-01T05:00:00+00:00"}]}
+        body = {"positions": [drone | {"at": "2026-01-01T05:00:00+00:00"}]}
         return client.post(url, json=body, headers=headers).status_code
     if method == "POST" and path.endswith("/live/taps"):
         return client.post(url, json={"lat": 48.5, "lon": 35.0}, headers=headers).status_code

@@ -228,7 +228,7 @@ _BODIES: dict[tuple[str, str], dict[str, object]] = {
                 "kind": "drone",
                 "lat": 48.5,
                 "lon": 35.0,
-                "at": "2026-12-01T05:00:00+00:00",
+                "at": "2026-01-01T05:00:00+00:00",
                 "source": "vehicle",
             }
         ]
