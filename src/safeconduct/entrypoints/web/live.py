@@ -345,7 +345,11 @@ def live_section(request: Request, actor: Actor, case: Any) -> dict[str, Any] | 
     from safeconduct.entrypoints.web.operations import get_operations
     from safeconduct.services import operations as ops
 
-    live = live_ports(request.app)
+    # Only the database is read here: a page view starts no relay listener.
+    found = getattr(request.app.state, "live", None)
+    live = found or live_service.LivePorts(
+        database=request.app.state.ports.database, maps=live_service.LiveMaps()
+    )
     operation_id = live_service.operation_of_case(live, int(case.id))
     if operation_id is None:
         return None
