@@ -716,7 +716,7 @@ class _Loop:
         self.relief_s: float | None = None  # the relief's place along the route
         self.arrived_at: float | None = None
         self.gaps: list[float] = []
-        self.sending_time = 0.0
+        self.send_times: list[float] = []  # clock time of each target sent
         self.last_board = -math.inf
         self.status = "leading"
         self._said: set[str] = set()
@@ -933,6 +933,8 @@ class _Loop:
             yaw_deg=yaw,
         )
         craft.link.send_target(target)
+        if craft is self.lead:
+            self.send_times.append(now)
         craft.pending.append(_Sent(now, target))
         self.summary.targets_sent += 1
         return True
@@ -956,13 +958,10 @@ class _Loop:
         )
         if self.commanded_s is None:
             self.commanded_s = lead_s
-        sent = False
         if self.phase in ("lead", "arrived", "relief"):
-            sent = self.step_lead(now, dt, person, lead_s)
+            self.step_lead(now, dt, person, lead_s)
         if self.phase == "relief":
             self.step_relief(now, person)
-        if sent:
-            self.sending_time += dt
 
     def step_lead(self, now: float, dt: float, person: PersonFix | None, lead_s: float) -> bool:
         lead = self.lead
@@ -1013,7 +1012,11 @@ class _Loop:
 
     def maybe_call_relief(self, now: float, pace: float) -> None:
         relief, st = self.relief, self.lead.state
-        if self.phase != "lead" or st is None or st.battery_pct is None or st.home is None:
+        if self.phase not in ("lead", "relief") or self.lead.released:
+            return
+        if st is None or st.battery_pct is None or st.home is None:
+            return
+        if self.phase == "relief" and self.planner is None:
             return
         relay_s = self.ctl.person_s  # without the energy model: wait where he is
         why = f"battery {st.battery_pct:.0f}%"
@@ -1040,6 +1043,13 @@ class _Loop:
                 self.say_once("must-leave", f"{self.lead.label}: {decision.reason}; no relief")
                 self.lead.link.request_mode("RTL")
                 self.lead.released = True
+                return
+            if self.phase == "relief":
+                if decision.must_leave:
+                    # The relief is late: the leading drone goes now; the person waits alone
+                    # and the relief takes over wherever it has got to.
+                    self.say(f"{self.lead.label}: {decision.reason}; it returns now")
+                    self.take_over()
                 return
             if not (decision.call_relief or decision.must_leave) or relief is None:
                 return
@@ -1080,18 +1090,21 @@ class _Loop:
             agl=self.req.height_agl_m + 5.0,
         )  # fmt: skip
         if math.hypot(*(here - goal)) <= 5.0 and self.ctl.person_s >= self.relay_s - 5.0:
-            old = self.lead
-            self.say(
-                f"{relief.label} over the relay point: it takes over; {old.label} "
-                "returns (RTL requested)"
-            )
-            old.link.request_mode("RTL")
-            old.released = True
-            self.summary.handovers += 1
-            self.lead, self.relief = relief, None
-            self.commanded_s = goal_s
-            self.phase = "lead"
-            self.status = "leading"
+            self.say(f"{relief.label} over the relay point: it takes over")
+            self.take_over(goal_s)
+
+    def take_over(self, at_s: float | None = None) -> None:
+        """The relief leads from ``at_s`` (default: where it is); the first drone returns."""
+        relief, old = self.relief, self.lead
+        assert relief is not None
+        self.say(f"{old.label} returns (RTL requested); {relief.label} leads")
+        old.link.request_mode("RTL")
+        old.released = True
+        self.summary.handovers += 1
+        self.lead, self.relief = relief, None
+        self.commanded_s = at_s if at_s is not None else (self.relief_s or self.ctl.person_s)
+        self.phase = "lead"
+        self.status = "leading"
 
 
 def _same_target(sent: GuidedTarget, echo: GuidedTarget, age_s: float) -> bool:
@@ -1250,7 +1263,7 @@ def _run(loop: _Loop) -> LeadSummary:
             if done_at is None:
                 reason = None
                 if all_released:
-                    reason = "the pilot has the vehicle; heartbeats go on"
+                    reason = "no vehicle is ours to lead any more; heartbeats go on"
                 elif loop.arrived_at is not None and now - loop.arrived_at >= req.arrive_hold_s:
                     reason = "the walk is over"
                 elif req.max_duration_s is not None and now - loop.t0 >= req.max_duration_s:
@@ -1281,8 +1294,12 @@ def _run(loop: _Loop) -> LeadSummary:
         loop.say("interrupted: heartbeats stop; the vehicle's GCS failsafe applies")
     s = loop.summary
     s.duration_s = round(clock.now() - loop.t0, 1)
-    if loop.sending_time >= 1.0:
-        s.target_rate_hz = round(s.targets_sent / loop.sending_time, 2)
+    # Targets per second over the stretches the loop was sending (a pause of more than a
+    # second, e.g. a lost link or a stop, is left out), clock seconds.
+    gaps = np.diff(np.array(loop.send_times))
+    busy = float(gaps[gaps <= 1.0].sum()) if gaps.size else 0.0
+    if busy >= 1.0:
+        s.target_rate_hz = round(float((gaps <= 1.0).sum()) / busy, 2)
     if loop.gaps:
         s.gap_median_m = round(float(np.median(loop.gaps)), 1)
         s.gap_p95_m = round(float(np.percentile(loop.gaps, 95)), 1)
