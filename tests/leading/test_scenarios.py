@@ -369,3 +369,29 @@ def test_low_battery_relief_takes_over(area):
     assert any("takes over" in line for line in run.lines)
     end_s, _ = area.s_of(relief_end.lat, relief_end.lon)
     assert end_s > area.path.length - 10.0
+
+
+def test_late_relief_the_first_drone_leaves_at_its_reserve(area):
+    """The leading drone reaches its return reserve before the relief gets to the relay point.
+
+    Must: send the first drone home at once (RTL) and let the relief lead from where it is.
+    Must not: keep the first drone over the person below its reserve.
+    """
+    track = walk(area.points, [(300.0, 1.0)])
+    first = start_sim(area, battery_pct=26.0, battery_drain_pct_per_s=0.2)
+    relief = start_sim(area, offset_m=(0.0, -30.0), battery_drain_pct_per_s=0.0)
+    try:
+        run = run_lead(
+            area, first, track, with_profiles=True, relief_connection=relief.connection,
+            max_duration_s=40.0,
+        )  # fmt: skip
+        first_modes = first.mode_changes()
+        relief_targets = relief.targets_received()
+    finally:
+        first.stop()
+        relief.stop()
+    assert any("it returns now" in line for line in run.lines), run.lines
+    assert run.summary.handovers == 1
+    rtl = next(m for m in first_modes if m.mode == "RTL")
+    assert rtl.reason == "gcs" and rtl.time_s < 20.0
+    assert relief_targets and all(t.accepted for t in relief_targets)
