@@ -119,3 +119,23 @@ def test_crew_declines_at_the_terminal(capsys, monkeypatch, area):
     out = capsys.readouterr()
     assert "Type 'lead' and Enter to start leading" in out.out
     assert info.value.code == 1 and "did not confirm" in out.err
+
+
+def test_a_slow_crew_does_not_trip_the_failsafe(capsys, monkeypatch, area):
+    """The crew takes longer than FS_GCS_TIMEOUT to answer: the program goes on sending
+    heartbeats meanwhile, so the vehicle stays in GUIDED (and gets nothing else)."""
+    import time
+
+    class SlowStdin:
+        def readline(self) -> str:
+            time.sleep(2.5)  # 10 simulated seconds at 4x: twice FS_GCS_TIMEOUT
+            return "no\n"
+
+    lon, lat = area.points[0]
+    monkeypatch.setattr("sys.stdin", SlowStdin())
+    with SimulatedCopter(home=(lat, lon, 150.0), params=SAFE_LEADING_PARAMS, time_scale=4.0) as sim:
+        args = ["lead", "--connection", sim.connection, "--route", str(area.route)]
+        with pytest.raises(SystemExit):
+            main([*args, "--dem", str(area.dem), "--timeout", "2"])
+        _untouched(sim)
+    assert "did not confirm" in capsys.readouterr().err

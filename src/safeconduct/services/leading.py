@@ -1202,7 +1202,7 @@ def lead(
         )
         if not request.assume_yes:
             assert confirm is not None
-            if not confirm(prompt):
+            if not _confirm_beating(confirm, prompt, crafts):
                 raise SafeconductError("the crew did not confirm; nothing was sent to the vehicle")
         for craft in crafts:
             _upload_fence(craft, geo, request, say)
@@ -1211,6 +1211,37 @@ def lead(
     finally:
         for craft in crafts:
             craft.link.close()
+
+
+def _confirm_beating(confirm: Confirm, prompt: str, crafts: list[_Craft]) -> bool:
+    """Ask the crew while this thread goes on sending heartbeats (twice a second).
+
+    The vehicles saw our heartbeats during the preflight, so their GCS failsafe is armed: a
+    crew that takes longer than ``FS_GCS_TIMEOUT`` to answer must not send them home.
+    """
+    import threading
+
+    answer: list[bool] = []
+    failure: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            answer.append(bool(confirm(prompt)))
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+
+    asker = threading.Thread(target=ask, name="lead-confirm", daemon=True)
+    asker.start()
+    while asker.is_alive():
+        for craft in crafts:
+            craft.link.heartbeat()
+            state = craft.link.poll()
+            if state is not None:
+                craft.state = state
+        asker.join(timeout=0.5)
+    if failure:
+        raise failure[0]
+    return bool(answer and answer[0])
 
 
 def _engage(loop: _Loop) -> None:
