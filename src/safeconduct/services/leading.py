@@ -34,7 +34,8 @@ import math
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -1188,12 +1189,14 @@ def lead(
             timeout_s=request.connect_timeout_s,
         )))  # fmt: skip
         if request.relief_connection:
-            crafts.append(_Craft("relief", ports.vehicles.open(
-                request.relief_connection, clock=clock, tlog_path=request.relief_tlog_path,
-                timeout_s=request.connect_timeout_s,
-            )))  # fmt: skip
+            with _beating(crafts):
+                crafts.append(_Craft("relief", ports.vehicles.open(
+                    request.relief_connection, clock=clock, tlog_path=request.relief_tlog_path,
+                    timeout_s=request.connect_timeout_s,
+                )))  # fmt: skip
         for craft in crafts:
-            _preflight(craft, geo, request, clock, say)
+            with _beating([c for c in crafts if c is not craft]):
+                _preflight(craft, geo, request, clock, say)
         names = " and ".join(c.label for c in crafts)
         prompt = (
             f"Lead {geo.path.length:,.0f} m at {request.height_agl_m:g} m above ground with "
@@ -1205,12 +1208,42 @@ def lead(
             if not _confirm_beating(confirm, prompt, crafts):
                 raise SafeconductError("the crew did not confirm; nothing was sent to the vehicle")
         for craft in crafts:
-            _upload_fence(craft, geo, request, say)
+            with _beating([c for c in crafts if c is not craft]):
+                _upload_fence(craft, geo, request, say)
         loop = _Loop(ports, request, geo, crafts, say, rows, detections, profile)
         return _run(loop)
     finally:
         for craft in crafts:
             craft.link.close()
+
+
+@contextmanager
+def _beating(crafts: list[_Craft]) -> Iterator[None]:
+    """Heartbeats to ``crafts`` twice a second while another vehicle's preflight blocks.
+
+    Only around the bounded set-up steps (connecting, reading parameters, uploading a
+    fence): once a vehicle has seen us its GCS failsafe counts, and one vehicle's slow
+    set-up must not send the other home. The control loop itself never uses this.
+    """
+    import threading
+
+    if not crafts:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(0.5):
+            for craft in crafts:
+                craft.link.heartbeat()
+
+    beater = threading.Thread(target=beat, name="lead-setup-heartbeat", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join()
 
 
 def _confirm_beating(confirm: Confirm, prompt: str, crafts: list[_Craft]) -> bool:
