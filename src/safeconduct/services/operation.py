@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from safeconduct.errors import InvalidValueError
 from safeconduct.formatting import format_duration
 from safeconduct.guidance.path import RoutePath
 from safeconduct.guidance.rehearsal import (
@@ -31,6 +29,7 @@ from safeconduct.guidance.rehearsal import (
     TerrainAlong,
     rehearse,
 )
+from safeconduct.limits import Range
 from safeconduct.mission.crew import clearance_lines, preflight_checks, signal_lines
 from safeconduct.mission.profiles import DroneProfile
 from safeconduct.mission.sorties import MissionPlan
@@ -280,13 +279,12 @@ class OperationResult:
         return self.summary.describe() + f"\nreport: {self.out_dir / 'report.html'}"
 
 
+#: The pace an injured person's operation may be planned at, as a fraction of a fit pace.
+INJURED_PACE = Range(0.05, 1.0, "", "a planning pace (a fraction of a fit pace)")
+
+
 def _check_pace(injured_pace: float) -> None:
-    if not (math.isfinite(injured_pace) and 0.05 <= injured_pace <= 1.0):
-        raise InvalidValueError(
-            f"{injured_pace:g} is not a planning pace; give a fraction of a fit pace in "
-            f"[0.05, 1] (default {INJURED_PLANNING_PACE:g})",
-            field="injured_pace",
-        )
+    INJURED_PACE.check(injured_pace, field="injured_pace")
 
 
 def rehearse_operation(

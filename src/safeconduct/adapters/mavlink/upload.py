@@ -49,7 +49,7 @@ from safeconduct.adapters.mavlink.connections import (
     BadConnectionError,
     parse_connection,
 )
-from safeconduct.errors import InvalidValueError
+from safeconduct.limits import check_range
 from safeconduct.mission.firmware_storage import StorageRule, storage_for
 from safeconduct.mission.items import MissionItem
 from safeconduct.mission.transfer import (
@@ -200,10 +200,10 @@ class MissionLink:
         target_component: int = 1,
         heartbeat_timeout_s: float | None = None,
     ) -> None:
-        if not timeout_s > 0:
-            raise InvalidValueError(f"must be positive, not {timeout_s:g} s", field="timeout_s")
-        if retries < 0:
-            raise InvalidValueError(f"must be 0 or more, not {retries}", field="retries")
+        # An infinite or absurd wait would hang the upload with no word (issue 18).
+        check_range(timeout_s, field="timeout_s", lo=0.0, hi=600.0, unit="s",
+                    what="a timeout", lo_open=True)  # fmt: skip
+        check_range(retries, field="retries", lo=0, hi=100, unit="", what="a number of retries")
         check_mavlink_id(target_system, "target_system")
         check_mavlink_id(target_component, "target_component")
         self.connection = connection

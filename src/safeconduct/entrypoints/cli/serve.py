@@ -23,6 +23,7 @@ import typer
 from safeconduct.entrypoints.cli.cases import DataOption, DbOption, open_database
 from safeconduct.entrypoints.cli.keys import KeyFileOption
 from safeconduct.errors import InvalidValueError
+from safeconduct.limits import check_range
 
 
 def serve_command(
@@ -88,6 +89,11 @@ def serve_command(
     ] = None,
 ) -> None:
     """Run the coordination service (web API under /api, OpenAPI at /openapi.json)."""
+    # NaN and infinity pass typer's min=; a schedule needs a finite interval.
+    check_range(checkpoint_minutes, field="checkpoint_minutes", lo=0.1, hi=7 * 24 * 60,
+                unit="min", what="a checkpoint interval")  # fmt: skip
+    check_range(purge_hours, field="purge_hours", lo=0.0, hi=24 * 366, unit="h",
+                what="a purge interval (0: none)")  # fmt: skip
     import uvicorn
 
     from safeconduct.entrypoints.web.app import create_app
