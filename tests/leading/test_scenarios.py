@@ -307,6 +307,7 @@ def test_killed_program_trips_the_gcs_failsafe(killed):
     rtl = next(m for m in killed["modes"] if m.mode == "RTL")
     assert rtl.reason == "gcs_failsafe"
     assert 5.0 - 0.7 <= rtl.time_s - killed["killed_at"] <= 5.0 + 0.5
+    print(f"killed: RTL {rtl.time_s - killed['killed_at']:.2f} s after SIGKILL")
     assert not [t for t in killed["targets"] if t.time_s > killed["killed_at"] + 0.1]
 
 
