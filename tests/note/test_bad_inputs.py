@@ -121,3 +121,17 @@ def test_right_to_left_hotline_is_refused_naming_its_script(
 )
 def test_left_to_right_text_has_no_right_to_left_script(text: str) -> None:
     assert right_to_left_scripts(text) == []
+
+
+@pytest.mark.parametrize(("text", "script"), [("أحمد", "Arabic"), ("דוד", "Hebrew")])
+def test_custody_documents_refuse_right_to_left_text_naming_the_script(
+    text: str, script: str
+) -> None:
+    # The same defect on the prisoner's documents: drawn left to right, it would print reversed.
+    from safeconduct.adapters.pdf.custody_documents import check_printable
+    from safeconduct.errors import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match=f"is in {script} script") as info:
+        check_printable(text, "surname")
+    assert info.value.field == "surname"
+    check_printable("Иванов Ivanov", "surname")  # left-to-right text passes

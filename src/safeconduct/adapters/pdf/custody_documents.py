@@ -57,6 +57,7 @@ from safeconduct.custody.record import NotGiven, Registration
 from safeconduct.custody.transliteration import latin
 from safeconduct.errors import InvalidValueError
 from safeconduct.note.layout import wrap as wrap_line
+from safeconduct.note.typefaces import right_to_left_scripts
 
 #: The capture card's page: Annex IV B's 15 x 10.5 cm, in points.
 CARD_SIZE = (150 * mm, 105 * mm)
@@ -142,8 +143,16 @@ def check_printable(text: str, field: str) -> None:
     Raises
     ------
     InvalidValueError
-        Naming ``field`` and the characters.
+        Naming ``field`` and the characters, or the right-to-left script the documents
+        cannot set (they draw each line left to right, unjoined: it would print reversed).
     """
+    scripts = right_to_left_scripts(text)
+    if scripts:
+        raise InvalidValueError(
+            f"{field} is in {' or '.join(scripts)} script, which the documents cannot set "
+            "(written right to left, it would print reversed); write it in Latin letters",
+            field=field,
+        )
     missing = sorted(set(missing_glyphs(text, SANS)) | set(missing_glyphs(text, SANS_BOLD)))
     if missing:
         raise InvalidValueError(
