@@ -141,3 +141,11 @@ def test_mission_upload_waits_that_would_hang_are_refused_before_connecting(
     with pytest.raises(InvalidValueError) as info:
         MissionLink("udpout:127.0.0.1:9", **kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("wind", [float("inf"), float("nan"), 1e308, -3.0])
+def test_mission_wind_out_of_range_is_refused_naming_the_setting(wind: float) -> None:
+    from safeconduct.mission.settings import MissionSettings
+
+    with pytest.raises(InvalidValueError, match="give a forecast wind speed from 0 to 100 m/s"):
+        MissionSettings(wind_ms=wind)

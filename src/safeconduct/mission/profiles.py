@@ -40,6 +40,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from safeconduct.errors import BadFileError
+from safeconduct.limits import Range
 
 #: Name of the profile used when none is given.
 DEFAULT_PROFILE = "camera-900g"
@@ -186,7 +187,7 @@ def _checked(name: str, value: Any, source: str) -> Any:
     if not math.isfinite(value):
         raise BadFileError(f"{where} must be finite, got {value!r}")
     low, high, low_inclusive = _RANGES[name]
-    if (value < low if low_inclusive else value <= low) or value > high:
+    if not Range(low, high, "", name, lo_open=not low_inclusive).contains(value):
         bracket = "[" if low_inclusive else "("
         raise BadFileError(f"{where} is {value:g}, outside {bracket}{low:g}, {high:g}]")
     return value if name == "max_mission_items" else float(value)

@@ -6,12 +6,12 @@ No I/O here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from safeconduct.errors import InvalidValueError
+from safeconduct.limits import Range
 from safeconduct.mission.items import Command, Frame, MissionItem
 
 Firmware = Literal["ardupilot", "px4"]
@@ -38,6 +38,8 @@ VEHICLE_PARAMETERS: Mapping[str, Mapping[str, tuple[float, str]]] = {
 
 #: Least room between the transit height and the maximum height above ground, metres.
 _HEIGHT_ROOM_M = 10.0
+#: A forecast wind, m/s (each profile then sets its own lower limit to fly in).
+WIND = Range(0.0, 100.0, "m/s", "a forecast wind speed")
 
 
 def check_firmware(firmware: str) -> str:
@@ -238,15 +240,15 @@ class MissionSettings:
             "handover_step_m": (self.handover_step_m, 5.0, 500.0),
         }
         for name, (value, low, high) in checks.items():
-            if not (math.isfinite(value) and low <= value <= high):
-                unit = "s" if name.endswith("_s") else "m"
+            unit = "s" if name.endswith("_s") else "m"
+            if not Range(low, high, unit, name).contains(value):  # the one rule (limits)
                 raise InvalidValueError(
                     f"{value:g} {unit} is outside {low:g}-{high:g} {unit}; give a value in that "
                     "range",
                     field=name,
                 )
-        if self.wind_ms is not None and not (math.isfinite(self.wind_ms) and self.wind_ms >= 0):
-            raise InvalidValueError(f"{self.wind_ms:g} must be a speed >= 0 m/s", field="wind_ms")
+        if self.wind_ms is not None:
+            WIND.check(self.wind_ms, field="wind_ms")
         if self.transit_height_m < self.lead_height_m:
             raise InvalidValueError(
                 f"{self.transit_height_m:g} m is lower than the leading height "
