@@ -188,3 +188,72 @@ def test_detector_pixels_keep_the_leader_going(tmp_path):
     assert detector.sent > 100, lines
     assert summary.arrived, lines
     assert summary.fixes.get("accepted", 0) >= 21 + 0.8 * detector.sent, summary.fixes
+
+
+class _StartPress:
+    """The board's Start leading, pressed ``after_polls`` polls after leading was asked for;
+    ``already`` leaves it pressed from an earlier run."""
+
+    def __init__(self, after_polls: int, *, already: bool = False) -> None:
+        self.polls, self.after, self.already = 0, after_polls, already
+
+    def publish(self, positions, *, status: str = "") -> None:
+        pass
+
+    def crew_taps(self) -> list[LivePosition]:
+        return []
+
+    def engaged(self) -> bool:
+        self.polls += 1
+        return self.already or self.polls > self.after
+
+
+def _lead_with_board(tmp_path, board, answer_after_s: float):
+    import time
+
+    area = make_area(tmp_path)
+    sim = start_sim(area)
+    p = ports()
+    p = type(p)(**{**p.__dict__, "board": board})
+    lines: list[str] = []
+
+    def terminal(_prompt: str) -> bool:  # the crew never types 'lead' in time
+        time.sleep(answer_after_s)
+        return False
+
+    try:
+        try:
+            lead(
+                p,
+                LeadRequest(
+                    connection=sim.connection, route_path=area.route, dem_path=area.dem,
+                    linger_s=0.0, max_duration_s=5.0,
+                ),
+                confirm=terminal, report=lines.append, track=walk(area.points, [(60.0, 1.0)]),
+            )  # fmt: skip
+            started = True
+        except Exception as exc:  # the refusal when nobody confirms
+            started = False
+            lines.append(str(exc))
+        targets = sim.targets_received()
+    finally:
+        sim.stop()
+    return started, targets, lines
+
+
+def test_start_leading_on_the_board_confirms_like_the_terminal(tmp_path):
+    """Must: a press of Start on the board while the question is open starts leading.
+    Must not: wait for the terminal once the board confirmed."""
+    started, targets, lines = _lead_with_board(tmp_path, _StartPress(after_polls=2), 30.0)
+    assert started
+    assert targets
+    assert any("Start leading on the board" in line for line in lines)
+
+
+def test_a_start_left_pressed_by_an_earlier_run_does_not_confirm(tmp_path):
+    """Must not: take a board already engaged before the question as the crew's answer; the
+    vehicle gets no target and the refusal says nobody confirmed."""
+    started, targets, lines = _lead_with_board(tmp_path, _StartPress(0, already=True), 2.0)
+    assert not started
+    assert not targets
+    assert any("did not confirm" in line for line in lines)

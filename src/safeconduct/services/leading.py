@@ -1205,7 +1205,7 @@ def lead(
         )
         if not request.assume_yes:
             assert confirm is not None
-            if not _confirm_beating(confirm, prompt, crafts):
+            if not _confirm_beating(confirm, prompt, crafts, ports.board, say):
                 raise SafeconductError("the crew did not confirm; nothing was sent to the vehicle")
         for craft in crafts:
             with _beating([c for c in crafts if c is not craft]):
@@ -1246,11 +1246,21 @@ def _beating(crafts: list[_Craft]) -> Iterator[None]:
         beater.join()
 
 
-def _confirm_beating(confirm: Confirm, prompt: str, crafts: list[_Craft]) -> bool:
+def _confirm_beating(
+    confirm: Confirm,
+    prompt: str,
+    crafts: list[_Craft],
+    board: LiveBoard | None = None,
+    say: Report | None = None,
+) -> bool:
     """Ask the crew while this thread goes on sending heartbeats (twice a second).
 
     The vehicles saw our heartbeats during the preflight, so their GCS failsafe is armed: a
     crew that takes longer than ``FS_GCS_TIMEOUT`` to answer must not send them home.
+
+    With a board, the crew may confirm there instead: a press of "Start leading" made
+    while the question is open. Only a change from not engaged to engaged counts, so a
+    Start left pressed by an earlier run never starts this one.
     """
     import threading
 
@@ -1265,12 +1275,22 @@ def _confirm_beating(confirm: Confirm, prompt: str, crafts: list[_Craft]) -> boo
 
     asker = threading.Thread(target=ask, name="lead-confirm", daemon=True)
     asker.start()
+    board_was_engaged = board.engaged() if board is not None else True
+    if board is not None and say is not None:
+        say("or press Start leading on the board")
     while asker.is_alive():
         for craft in crafts:
             craft.link.heartbeat()
             state = craft.link.poll()
             if state is not None:
                 craft.state = state
+        if board is not None:
+            engaged = board.engaged()
+            if engaged and not board_was_engaged:
+                if say is not None:
+                    say("the crew pressed Start leading on the board")
+                return True  # the terminal's question is left to its daemon thread
+            board_was_engaged = engaged
         asker.join(timeout=0.5)
     if failure:
         raise failure[0]
