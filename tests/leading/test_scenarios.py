@@ -329,11 +329,6 @@ def test_killed_program_leaves_a_readable_tlog(killed):
     assert seen.get("GLOBAL_POSITION_INT", 0) >= 1  # received
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="guided.py writes the tlog through a buffered file: a killed program loses the "
-    "last few kilobytes, i.e. the targets of its last seconds",
-)
 def test_killed_program_tlog_holds_every_target_sent(killed):
     """Every target the vehicle received before the kill is in the log."""
     seen = _tlog_counts(killed["log"])

@@ -38,7 +38,7 @@ an 8-byte big-endian microsecond UNIX timestamp, then the raw MAVLink packet. Th
 it itself because pymavlink's UDP reader skips ``setup_logfile`` and nothing logs sent packets.
 It is written as it goes to ``<tlog_path>.part`` and renamed to ``tlog_path`` on
 :meth:`~MavlinkGuidedVehicle.close`: a flight that ends with this program killed still leaves
-its log, under the ``.part`` name.
+its whole log, every packet up to the kill (the file is unbuffered), under the ``.part`` name.
 
 PX4
 ---
@@ -229,7 +229,9 @@ class MavlinkGuidedVehicle:
     def _start_tlog(self, path: Path) -> None:
         part = path.with_name(path.name + ".part")
         try:
-            self._tlog = open(part, "wb")  # noqa: SIM115 - open for the whole flight
+            # Unbuffered: each packet is one write(2), so a program killed mid-flight loses
+            # none of what it sent or heard (a buffered file lost its last seconds' targets).
+            self._tlog = open(part, "wb", buffering=0)  # noqa: SIM115 - open for the flight
         except OSError as exc:
             raise InvalidValueError(
                 f"cannot write the telemetry log {part}: {exc.strerror or exc}; "
