@@ -154,3 +154,12 @@ def test_less_battery_never_means_more_time(pct_a, pct_b, home) -> None:
     assert a.leave_in_s <= b.leave_in_s
     assert a.call_relief or not b.call_relief
     assert a.must_leave or not b.must_leave
+
+
+def test_a_faster_way_home_leaves_more_time_to_lead():
+    """ArduCopter's RTL may fly faster (RTL_SPEED) than GUIDED lets a relief fly
+    (WPNAV_SPEED): the way home then costs less, so the leading drone may stay longer."""
+    slow = HandoverPlanner(ENERGY, cruise_speed_ms=3.0)
+    fast = HandoverPlanner(ENERGY, cruise_speed_ms=3.0, return_speed_ms=10.0)
+    assert fast.leave_in_s(40.0, 5000.0, 0.8) > slow.leave_in_s(40.0, 5000.0, 0.8)
+    assert fast.relief_eta_s(1000.0, 0.8) == slow.relief_eta_s(1000.0, 0.8)

@@ -124,6 +124,10 @@ class HandoverPlanner:
         The leading airframe's energy model.
     cruise_speed_ms
         Transit speed of both drones, m/s (the profile's ``cruise_speed_ms``).
+    return_speed_ms
+        Speed of the leading drone's way home, m/s, when it differs from the transit speed
+        (ArduCopter's RTL flies at ``RTL_SPEED``, while a relief in GUIDED is held to
+        ``WPNAV_SPEED``); default ``cruise_speed_ms``.
     relief_launch_s
         From calling the relief to its being in the air at cruise, seconds.
     handover_s
@@ -140,9 +144,15 @@ class HandoverPlanner:
         relief_launch_s: float = 90.0,
         handover_s: float = 60.0,
         margin_s: float = 120.0,
+        return_speed_ms: float | None = None,
     ) -> None:
         self.energy = energy
         self.cruise_speed_ms = _check(cruise_speed_ms, "cruise_speed_ms", 0.1)
+        self.return_speed_ms = (
+            self.cruise_speed_ms
+            if return_speed_ms is None
+            else _check(return_speed_ms, "return_speed_ms", 0.1)
+        )
         self.relief_launch_s = _check(relief_launch_s, "relief_launch_s")
         self.handover_s = _check(handover_s, "handover_s")
         self.margin_s = _check(margin_s, "margin_s")
@@ -150,7 +160,7 @@ class HandoverPlanner:
     def leave_in_s(self, usable_wh: float, distance_home_m: float, pace_ms: float) -> float:
         """Seconds of leading left (see the module docstring), never negative."""
         e = self.energy
-        v = self.cruise_speed_ms
+        v = self.return_speed_ms
         spare_wh = usable_wh - e.cruise_power_w * distance_home_m / v / 3600.0
         drain_w = e.lead_power_w + e.cruise_power_w * pace_ms / v
         return max(0.0, spare_wh * 3600.0 / drain_w)
@@ -205,7 +215,7 @@ class HandoverPlanner:
         relief_d = _check(relief_distance_m, "relief_distance_m")
         e = self.energy
         usable = e.available_wh * pct / 100.0 - e.reserve_wh
-        return_wh = e.cruise_power_w * home / self.cruise_speed_ms / 3600.0
+        return_wh = e.cruise_power_w * home / self.return_speed_ms / 3600.0
         leave_in = self.leave_in_s(usable, home, pace)
         must_leave = leave_in <= 0.0
         left_m = max(path.length - s, 0.0)

@@ -372,7 +372,7 @@ ARDUPILOT_CHECKS = (
     "WPNAV_SPEED",
 )  # fmt: skip
 #: Read when present (ArduCopter 4.1+), checked when reported.
-ARDUPILOT_OPTIONAL = ("GUID_TIMEOUT", "FENCE_ALT_MAX")
+ARDUPILOT_OPTIONAL = ("GUID_TIMEOUT", "FENCE_ALT_MAX", "RTL_SPEED")
 #: PX4 parameters with the same roles (untested: no PX4 SITL here).
 PX4_CHECKS = ("GF_ACTION", "NAV_DLL_ACT", "COM_LOW_BAT_ACT", "MPC_XY_VEL_MAX")
 
@@ -562,6 +562,7 @@ class _Craft:
     stale: bool = False
     resume_at: float = -math.inf  # after a silence, wait for a fresh heartbeat (its mode)
     transit_ms: float = math.inf  # the guided speed limit the vehicle reported, m/s
+    return_ms: float = math.inf  # the speed of its way home (RTL), m/s
 
     @property
     def guided_mode(self) -> str:
@@ -647,6 +648,9 @@ def _preflight(
         if link.autopilot == "px4"
         else params.get("WPNAV_SPEED", math.inf) / 100.0
     )
+    # ArduCopter's RTL flies at RTL_SPEED, or WPNAV_SPEED when that is 0 (mode_rtl.cpp).
+    rtl = params.get("RTL_SPEED", 0.0) / 100.0 if link.autopilot != "px4" else 0.0
+    craft.return_ms = rtl if rtl > 0 else craft.transit_ms
     report(f"{craft.label}: parameters safe, armed, {state.alt_rel_m:.0f} m up, in the corridor")
 
 
@@ -704,8 +708,12 @@ class _Loop:
             # The relief is connected, armed and flying before leading starts: no launch time;
             # in GUIDED it flies no faster than its guided speed limit.
             transit = min([profile.cruise_speed_ms] + [c.transit_ms for c in crafts])
+            home = min([profile.cruise_speed_ms] + [c.return_ms for c in crafts])
             self.planner = HandoverPlanner(
-                EnergyModel(profile), cruise_speed_ms=max(transit, 0.1), relief_launch_s=0.0
+                EnergyModel(profile),
+                cruise_speed_ms=max(transit, 0.1),
+                return_speed_ms=max(home, 0.1),
+                relief_launch_s=0.0,
             )
         self.last_assess = -math.inf
         self.t0 = 0.0
@@ -1492,7 +1500,9 @@ def rehearse_live(
     # The simulated vehicles' GCS failsafe waits half a real second at least: in accelerated
     # time a busy computer's pause would otherwise trip it (5 s at 20x is a quarter second).
     fs_timeout = max(5.0, 0.5 * speed)
-    params = {"FS_GCS_TIMEOUT": fs_timeout}
+    # Home is the route's start: the way back flies at RTL_SPEED (10 m/s), not at the
+    # 3 m/s a vehicle in GUIDED is held to.
+    params = {"FS_GCS_TIMEOUT": fs_timeout, "RTL_SPEED": 1000.0}
     sims = [ports.simulators.start(
         home=(lat0, lon0, ground), time_scale=speed, battery_drain_pct_per_s=drain,
         params=params,
