@@ -844,11 +844,6 @@ def test_what_px4_holds_is_no_difference(px4_store: Px4Vehicle, items: list[Miss
     assert report.ok, report.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the planner sends NAV_RETURN_TO_LAUNCH in frame 3; PX4's parse_mavlink_mission_item "
-    "takes it only in frame 2 (MISSION) and refuses the upload (mission builder, not upload)",
-)
 def test_a_planned_px4_sortie_passes_against_a_vehicle_that_stores_as_px4() -> None:
     from safeconduct.adapters.files.drone_profiles import load_profile
     from safeconduct.mission.plan import plan_sorties

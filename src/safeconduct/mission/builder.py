@@ -383,6 +383,11 @@ class SortieBuilder:
 
 
 def _frame(command: Command) -> Frame:
+    # NAV_RETURN_TO_LAUNCH carries no position: it goes in frame 2 (MISSION), as
+    # QGroundControl writes it. PX4's parse_mavlink_mission_item refuses it in any other
+    # frame; ArduPilot ignores its frame (and stores 0).
+    if command is Command.NAV_RETURN_TO_LAUNCH:
+        return Frame.MISSION
     return Frame.GLOBAL_RELATIVE_ALT if command in NAV_COMMANDS else Frame.MISSION
 
 

@@ -1497,9 +1497,10 @@ def rehearse_live(
     ground = float(np.nanmin(ground_height(dem, along[:, 0], along[:, 1]))) - 1.0
     walk_s = rows[-1][0]
     drain = 60.0 / max(walk_s * 0.5, 60.0)  # from 100% to 40% in half the walk
-    # The simulated vehicles' GCS failsafe waits half a real second at least: in accelerated
-    # time a busy computer's pause would otherwise trip it (5 s at 20x is a quarter second).
-    fs_timeout = max(5.0, 0.5 * speed)
+    # The simulated vehicles' GCS failsafe waits two real seconds at least: in accelerated
+    # time a busy computer's pause would otherwise trip it (5 s at 20x is a quarter second;
+    # half a second was tripped by a loaded two-core machine 4,000 s into the sample walk).
+    fs_timeout = max(5.0, 2.0 * speed)
     # Home is the route's start: the way back flies at RTL_SPEED (10 m/s), not at the
     # 3 m/s a vehicle in GUIDED is held to.
     params = {"FS_GCS_TIMEOUT": fs_timeout, "RTL_SPEED": 1000.0}
@@ -1526,7 +1527,7 @@ def rehearse_live(
             linger_s=0.0,
             finish_rtl=True,
             # As the failsafe above: judge the link in real time, not accelerated time.
-            stale_link_s=max(2.0, 0.2 * speed),
+            stale_link_s=max(2.0, 0.5 * speed),
             echo_timeout_s=max(1.0, 0.1 * speed),
             max_duration_s=walk_s * 2 + 600.0,
         )
