@@ -86,3 +86,35 @@ def test_route_request_checks_its_settings_when_made() -> None:
     with pytest.raises(InvalidValueError) as info:
         check_settings(model="tobler", risk_weight=float("nan"))
     assert info.value.field == "risk_weight"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("distance_m", 1e300, "distance_m: 1e+300 m is out of range; give a leg length"),
+        ("time_s", 1e308, "time_s: 1e+308 s is out of range; give a leg's walking time"),
+        ("ascent_m", 1e12, "ascent_m: 1e+12 m is out of range"),
+    ],
+)
+def test_route_file_with_a_leg_of_1e300_metres_is_refused_not_planned_forever(
+    capsys: pytest.CaptureFixture[str],
+    sample_area: Path,
+    tmp_path: Path,
+    key: str,
+    value: float,
+    says: str,
+) -> None:
+    import json
+
+    from tests.mission.mission_helpers import sample_route_path
+
+    doc = json.loads(sample_route_path(str(sample_area)).read_text())
+    doc["features"][0]["properties"]["segments"][-1][key] = value
+    route = tmp_path / "route.geojson"
+    route.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    out.mkdir()
+    code, line = _refused(capsys, out, "mission", "--route", str(route),
+                          "--launch", "48.59,38.00", "--out", str(out / "m"))  # fmt: skip
+    assert code == 1
+    assert f"route {route}: segments[" in line and says in line

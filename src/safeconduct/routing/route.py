@@ -100,6 +100,19 @@ class Route:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
+#: A route read back from a file (by the mission): each leg's figures and each waypoint's
+#: elevation within these, so a tampered or corrupt file cannot make the planner loop or
+#: overflow. A walking leg is far shorter than 100 km and a week.
+LEG_RANGES = {
+    "distance_m": Range(0.0, 100_000.0, "m", "a leg length"),
+    "time_s": Range(0.0, 7 * 86_400.0, "s", "a leg's walking time"),
+    "exposed_time_s": Range(0.0, 7 * 86_400.0, "s", "a leg's time in view"),
+    "ascent_m": Range(0.0, 10_000.0, "m", "a leg's ascent"),
+    "descent_m": Range(0.0, 10_000.0, "m", "a leg's descent"),
+}
+#: Ground elevation, metres above sea level (the Dead Sea shore to above Everest).
+ELEVATION = Range(-500.0, 9_000.0, "m", "a ground elevation")
+
 #: Personal pace, a multiplier on a fit walker's speed: 1 fit, 0.5 injured or exhausted.
 PACE_FACTOR = Range(0.0, 2.0, "", "a pace factor (1 = fit, 0.5 = injured or exhausted)",
                     lo_open=True)  # fmt: skip

@@ -23,7 +23,14 @@ from typing import Any
 from safeconduct.adapters.files.atomic import write_text_atomic
 from safeconduct.errors import BadFileError
 from safeconduct.mission.lead_route import LeadRoute, RouteLeg
-from safeconduct.routing.route import COORD_DECIMALS, ELEVATION_DECIMALS, LEG_DECIMALS, Route
+from safeconduct.routing.route import (
+    COORD_DECIMALS,
+    ELEVATION,
+    ELEVATION_DECIMALS,
+    LEG_DECIMALS,
+    LEG_RANGES,
+    Route,
+)
 
 PathLike = str | os.PathLike[str]
 
@@ -137,6 +144,8 @@ def lead_route_from_geojson(doc: Any, source: str) -> LeadRoute:
             raise BadFileError(
                 f"route {source}: position {i} is not [lon, lat, elevation] in degrees"
             )
+        if len(c) == 3 and (problem := ELEVATION.problem(c[2])) is not None:
+            raise BadFileError(f"route {source}: position {i} elevation: {problem}")
         waypoints.append((float(c[0]), float(c[1]), float(c[2]) if len(c) == 3 else 0.0))
     segments = props.get("segments") if isinstance(props, dict) else None
     if not isinstance(segments, list):
@@ -166,6 +175,8 @@ def lead_route_from_geojson(doc: Any, source: str) -> LeadRoute:
                 raise BadFileError(
                     f"route {source}: segments[{i}].{key} must be a number >= 0, got {v!r}"
                 )
+            if (problem := LEG_RANGES[key].problem(v)) is not None:
+                raise BadFileError(f"route {source}: segments[{i}].{key}: {problem}")
             values[key] = float(v)
         if values["distance_m"] > 0 and values["time_s"] <= 0:
             raise BadFileError(f"route {source}: segments[{i}].time_s must be > 0")
