@@ -83,7 +83,10 @@ def _run(capsys, *args: str) -> tuple[int, str]:
     [
         (("--connection", "http://10.0.0.5:80"), "--connection", "is not a MAVLink URL"),
         (("--connection", "udpout:10.0.0.5:14550", "--yes"), "--yes", "only for a simulator"),
-        (("--connection", "udpout:127.0.0.1:9", "--rate", "20"), "--rate", "outside 5-10 Hz"),
+        (("--connection", "udpout:127.0.0.1:9", "--rate", "20"), "--rate", "from 5 to 10 Hz"),
+        (("--connection", "udpout:127.0.0.1:9", "--rate", "nan"), "--rate", "not a number"),
+        (("--connection", "udpout:127.0.0.1:9", "--height", "1e308"), "--height", "out of range"),
+        (("--connection", "udpout:127.0.0.1:9", "--max-speed", "inf"), "--max-speed", "give"),
         (("--connection", "udpout:127.0.0.1:9", "--height", "100"), "--height", "outside"),
     ],
 )

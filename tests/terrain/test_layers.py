@@ -258,7 +258,12 @@ BAD_FILES: list[tuple[str, Any, str, str]] = [
         "observers",
         "height_m: -2 m is out of range; give an observer height",
     ),
-    ("zero-range", fc(feat(pt(), range_m=0)), "observers", "range_m: 0 m is out of range; give an observer range"),
+    (
+        "zero-range",
+        fc(feat(pt(), range_m=0)),
+        "observers",
+        "range_m: 0 m is out of range; give an observer range",
+    ),
     ("negative-weight", fc(feat(pt(), weight=-1)), "observers", "weight: -1 is out of range"),
     ("observer-polygon", fc(feat(poly())), "observers", "use Point"),
     ("name-number", fc(feat(pt(), name=5)), "reception", "name must be a string"),

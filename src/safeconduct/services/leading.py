@@ -53,6 +53,7 @@ from safeconduct.guidance.leader import LeadController, LeadMode, LeadSettings
 from safeconduct.guidance.path import RoutePath
 from safeconduct.guidance.person_fixes import FixGate, FixSource, PersonFix
 from safeconduct.guidance.target_limits import TargetLimits, corridor_polygon
+from safeconduct.limits import Range
 from safeconduct.mission.clearance import DemTerrain
 from safeconduct.mission.energy import EnergyModel
 from safeconduct.mission.lead_route import LeadRoute
@@ -313,6 +314,24 @@ def _looks_like_mavlink(connection: str) -> bool:
     return bool(_NETWORK_URL.match(text) or _SERIAL_URL.match(text))
 
 
+#: What each leading setting may be (the shared rule of :mod:`safeconduct.limits`). Heights
+#: stop at 120 m, the usual ceiling for small drones; the guided rate at 5-10 Hz, what
+#: ArduCopter's GUIDED expects (targets time out after GUID_TIMEOUT, 3 s by default).
+LEAD_RANGES: dict[str, Range] = {
+    "height_agl_m": Range(2.0, 120.0, "m", "a leading height above the ground"),
+    "min_agl_m": Range(2.0, 120.0, "m", "a lowest height above the ground"),
+    "max_agl_m": Range(2.0, 120.0, "m", "a highest height above the ground"),
+    "corridor_half_width_m": Range(5.0, 1000.0, "m", "a corridor half-width"),
+    "max_from_vehicle_m": Range(1.0, 500.0, "m", "a farthest target from the vehicle"),
+    "speed_cap_ms": Range(0.1, 20.0, "m/s", "a guided speed cap", lo_open=False),
+    "rate_hz": Range(5.0, 10.0, "Hz", "a target rate"),
+    "pace_factor": Range(0.05, 3.0, "", "a pace factor"),
+    "connect_timeout_s": Range(0.1, 600.0, "s", "a connection timeout"),
+    "lead_m": Range(1.0, 500.0, "m", "a lead distance"),
+    "max_gap_m": Range(1.0, 1000.0, "m", "a largest gap"),
+}
+
+
 def check_request(request: LeadRequest) -> None:
     """Refuse a bad setting, a URL that is not MAVLink, or ``assume_yes`` off 127.0.0.1.
 
@@ -325,22 +344,20 @@ def check_request(request: LeadRequest) -> None:
     def bad(fld: str, msg: str) -> InvalidValueError:
         return InvalidValueError(msg, field=fld)
 
-    numbers = {
-        "height_agl_m": request.height_agl_m,
-        "min_agl_m": request.min_agl_m,
-        "max_agl_m": request.max_agl_m,
-        "corridor_half_width_m": request.corridor_half_width_m,
-        "max_from_vehicle_m": request.max_from_vehicle_m,
-        "speed_cap_ms": request.speed_cap_ms,
-        "rate_hz": request.rate_hz,
-        "pace_factor": request.pace_factor,
-        "connect_timeout_s": request.connect_timeout_s,
-    }
-    for name, value in numbers.items():
-        if not (math.isfinite(value) and value > 0):
-            raise bad(name, f"{value!r} must be a positive number")
-    if not 5.0 <= request.rate_hz <= 10.0:
-        raise bad("rate_hz", f"{request.rate_hz:g} Hz is outside 5-10 Hz; give 5 to 10")
+    for name, value in (
+        ("height_agl_m", request.height_agl_m),
+        ("min_agl_m", request.min_agl_m),
+        ("max_agl_m", request.max_agl_m),
+        ("corridor_half_width_m", request.corridor_half_width_m),
+        ("max_from_vehicle_m", request.max_from_vehicle_m),
+        ("speed_cap_ms", request.speed_cap_ms),
+        ("rate_hz", request.rate_hz),
+        ("pace_factor", request.pace_factor),
+        ("connect_timeout_s", request.connect_timeout_s),
+        ("lead_m", request.lead_m),
+        ("max_gap_m", request.max_gap_m),
+    ):
+        LEAD_RANGES[name].check(value, field=name)
     if not request.min_agl_m <= request.height_agl_m <= request.max_agl_m:
         raise bad(
             "height_agl_m",
