@@ -68,12 +68,11 @@ from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink2
 
 from safeconduct.adapters.mavlink.connections import parse_connection
+from safeconduct.adapters.mavlink.opening import GCS_COMPONENT_ID, GCS_SYSTEM_ID, open_gcs_link
 from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.services.ports import Clock, GuidedTarget, PathLike, VehicleState
 
 #: Our identity: a ground station, system 255 (ArduPilot's default ``SYSID_MYGCS``).
-GCS_SYSTEM_ID = 255
-GCS_COMPONENT_ID = mavlink2.MAV_COMP_ID_MISSIONPLANNER
 
 #: ``type_mask`` of our targets: position, velocity and yaw given; acceleration, force and
 #: yaw rate ignored.
@@ -146,32 +145,12 @@ class MavlinkGuidedVehicles:
 
 def _open(device: str, connection: str) -> Any:
     """A pymavlink connection with its own MAVLink 2 codec (system 255)."""
-    try:
-        conn = mavutil.mavlink_connection(
-            device,
-            source_system=GCS_SYSTEM_ID,
-            source_component=GCS_COMPONENT_ID,
-            retries=0,
-            reconnect_delay=0.2,
-        )
-    except ImportError as exc:
-        raise VehicleLinkError(
-            f"cannot open {connection}: serial links need pyserial ({exc.name} is missing); "
-            "install it with pip install pyserial",
-            field="connection",
-        ) from exc
-    except Exception as exc:  # OSError, ValueError, pyserial's SerialException
-        reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [repr(exc)])[0]
-        raise VehicleLinkError(
-            f"cannot open {connection}: {reason}; check the address or device and that no "
-            "other program holds it",
-            field="connection",
-        ) from exc
-    conn.mav = mavlink2.MAVLink(conn, srcSystem=GCS_SYSTEM_ID, srcComponent=GCS_COMPONENT_ID)
-    conn.mav.robust_parsing = True
-    conn.WIRE_PROTOCOL_VERSION = "2.0"
-    conn.first_byte = False
-    return conn
+    return open_gcs_link(
+        device,
+        connection,
+        dialect=mavlink2,
+        fail=lambda message: VehicleLinkError(message, field="connection"),
+    )
 
 
 class MavlinkGuidedVehicle:

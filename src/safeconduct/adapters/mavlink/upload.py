@@ -41,7 +41,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymavlink import mavutil
 from pymavlink.dialects.v20 import common as mavlink2
 
 from safeconduct.adapters.mavlink.connections import (
@@ -49,6 +48,7 @@ from safeconduct.adapters.mavlink.connections import (
     BadConnectionError,
     parse_connection,
 )
+from safeconduct.adapters.mavlink.opening import GCS_SYSTEM_ID, open_gcs_link
 from safeconduct.limits import check_range
 from safeconduct.mission.firmware_storage import StorageRule, storage_for
 from safeconduct.mission.items import MissionItem
@@ -64,8 +64,6 @@ from safeconduct.mission.transfer import (
 )
 
 #: Our identity on the link: a ground station (system 255, MAV_COMP_ID_MISSIONPLANNER).
-GCS_SYSTEM_ID = 255
-GCS_COMPONENT_ID = mavlink2.MAV_COMP_ID_MISSIONPLANNER
 
 #: Seconds between the GCS heartbeats we send while waiting.
 HEARTBEAT_PERIOD_S = 1.0
@@ -521,44 +519,7 @@ class MissionLink:
 
 def _open(device: str, connection: str) -> Any:
     """Open a pymavlink connection that speaks MAVLink 2 from the start."""
-    try:
-        conn = mavutil.mavlink_connection(
-            device,
-            source_system=GCS_SYSTEM_ID,
-            source_component=GCS_COMPONENT_ID,
-            # tcp: two quick tries, not pymavlink's default of seven a second apart.
-            retries=0,
-            reconnect_delay=0.2,
-        )
-    except ImportError as exc:
-        raise MissionUploadError(
-            f"cannot open {connection}: serial links need pyserial ({exc.name} is missing); "
-            "install it with pip install pyserial"
-        ) from exc
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
-        raise MissionUploadError(
-            f"cannot open {connection}: {reason}; check the address or device and that no "
-            "other program holds it"
-        ) from exc
-    except Exception as exc:  # pyserial's SerialException is not an OSError
-        raise MissionUploadError(
-            f"cannot open {connection}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
-        ) from exc
-    if isinstance(conn, mavutil.mavtcp):
-        # pymavlink would print "EOF on TCP socket" and read nothing, over and over, when the
-        # vehicle hangs up (it reconnects only with autoreconnect): stop at once instead.
-        def hung_up() -> None:
-            raise MissionUploadError(f"the vehicle closed the connection {connection}")
-
-        conn.handle_eof = conn.handle_disconnect = hung_up
-    # pymavlink starts in MAVLink 1 and switches the whole process over when it first hears
-    # MAVLink 2; instead give this connection its own MAVLink 2 codec (it parses 1 and 2).
-    conn.mav = mavlink2.MAVLink(conn, srcSystem=GCS_SYSTEM_ID, srcComponent=GCS_COMPONENT_ID)
-    conn.mav.robust_parsing = True
-    conn.WIRE_PROTOCOL_VERSION = "2.0"
-    conn.first_byte = False
-    return conn
+    return open_gcs_link(device, connection, dialect=mavlink2, fail=MissionUploadError)
 
 
 # ----------------------------------------------------------------------------- verifying
