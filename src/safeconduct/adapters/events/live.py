@@ -11,23 +11,14 @@ leader sends positions every second).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 import sqlalchemy as sa
-from psycopg import sql
 
-from safeconduct.adapters.events.postgres import (
-    CONNECT_TIMEOUT_S,
-    MAX_BACKOFF_S,
-    POLL_S,
-    channel_for,
-    conninfo,
-)
+from safeconduct.adapters.events.postgres import CONNECT_TIMEOUT_S, NotifyChannel
 from safeconduct.services.ports import LivePosition, LiveUpdate
 
 log = logging.getLogger("safeconduct.events")
@@ -130,23 +121,10 @@ class PostgresLiveRelay:
     """
 
     def __init__(self, url: sa.URL | str) -> None:
-        self._conninfo = conninfo(url)
         self._receivers = _Receivers()
-        self._channel: str | None = None
-        self._lock = threading.Lock()
-        self._publisher: psycopg.Connection | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._listening = threading.Event()
-
-    def _connect(self) -> psycopg.Connection:
-        connection = psycopg.connect(
-            self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        self._notify = NotifyChannel(
+            url, self._receive, what="live-map", thread_name="safeconduct-live", suffix="_live"
         )
-        if self._channel is None:
-            schema = connection.execute("SELECT current_schema()").fetchone()
-            self._channel = channel_for(str(schema[0] if schema else "public")) + "_live"
-        return connection
 
     def publish(self, update: LiveUpdate) -> None:
         """NOTIFY every listening process; retried once on a broken connection. Raises
@@ -155,23 +133,7 @@ class PostgresLiveRelay:
         payload = encode(update)
         if len(payload.encode()) > MAX_PAYLOAD:
             raise ValueError(f"a live update of {len(payload)} bytes is too big to relay")
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._publisher is None or self._publisher.closed:
-                        self._publisher = self._connect()
-                    self._publisher.execute("SELECT pg_notify(%s, %s)", (self._channel, payload))
-                    return
-                except psycopg.OperationalError:
-                    self._close_publisher()
-                    if attempt == 2:
-                        raise
-
-    def _close_publisher(self) -> None:
-        if self._publisher is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._publisher.close()
-            self._publisher = None
+        self._notify.notify(payload)
 
     def subscribe(self, receive: Receiver) -> None:
         self._receivers.add(receive)
@@ -179,39 +141,7 @@ class PostgresLiveRelay:
 
     def start(self, *, wait_s: float = CONNECT_TIMEOUT_S) -> bool:
         """Start the listener thread (once); whether it listens within ``wait_s``."""
-        with self._lock:
-            if self._thread is None:
-                self._stop.clear()
-                self._thread = threading.Thread(
-                    target=self._listen, name="safeconduct-live", daemon=True
-                )
-                self._thread.start()
-        return self._listening.wait(wait_s)
-
-    def _listen(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                with self._connect() as connection:
-                    assert self._channel is not None
-                    connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
-                    backoff = 0.5
-                    self._listening.set()
-                    while not self._stop.is_set():
-                        for note in connection.notifies(timeout=POLL_S):
-                            self._receive(note.payload)
-            except psycopg.Error as error:
-                self._listening.clear()
-                if self._stop.is_set():
-                    break
-                log.warning(
-                    "lost the live-map listener (%s); retrying in %.1f s",
-                    str(error).strip().splitlines()[0] if str(error) else error,
-                    backoff,
-                )
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-        self._listening.clear()
+        return self._notify.start(wait_s=wait_s)
 
     def _receive(self, payload: str) -> None:
         try:
@@ -223,10 +153,4 @@ class PostgresLiveRelay:
 
     def close(self) -> None:
         """Stop the listener and close both connections."""
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=POLL_S * 4 + CONNECT_TIMEOUT_S)
-        with self._lock:
-            self._thread = None
-            self._close_publisher()
+        self._notify.close()

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 import psycopg
@@ -76,25 +77,46 @@ def decode(payload: str) -> CaseChange:
     )
 
 
-class PostgresChangeBroker:
-    """Publish case changes with NOTIFY; hear every process's with LISTEN.
+class NotifyChannel:
+    """One PostgreSQL NOTIFY/LISTEN channel: a publishing connection and a listener thread.
+
+    Both the case-change broker and the live-map relay use it; they differ only in the
+    channel's suffix, what they do with a payload, and what a reconnection means to them.
 
     Parameters
     ----------
     url
         The store's database URL (``postgresql+psycopg://...``, its ``options`` may set
-        the ``search_path``).
-    capacity
-        How many changes the ring keeps for reconnecting subscribers.
-
-    The listener thread starts with the first subscriber (:meth:`add_waker`) or
-    :meth:`start`, so a process that only publishes (the command line) opens no
-    listening connection.
+        the ``search_path``); the channel is :func:`channel_for` its schema plus ``suffix``.
+    receive
+        Called on the listener thread with each payload heard.
+    what
+        What the channel carries, for log lines ("case-change").
+    thread_name
+        The listener thread's name.
+    suffix
+        Appended to the schema's channel name, so two kinds of message never mix.
+    relistened
+        Called on the listener thread when it listens again after losing the connection
+        (notifications sent meanwhile are lost).
     """
 
-    def __init__(self, url: sa.URL | str, *, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(
+        self,
+        url: sa.URL | str,
+        receive: Callable[[str], None],
+        *,
+        what: str,
+        thread_name: str,
+        suffix: str = "",
+        relistened: Callable[[], None] | None = None,
+    ) -> None:
         self._conninfo = conninfo(url)
-        self.ring = ChangeRing(capacity)
+        self._receive = receive
+        self._what = what
+        self._thread_name = thread_name
+        self._suffix = suffix
+        self._relistened = relistened
         self._channel: str | None = None
         self._lock = threading.Lock()  # guards the publishing connection and start-up
         self._publisher: psycopg.Connection | None = None
@@ -102,19 +124,17 @@ class PostgresChangeBroker:
         self._stop = threading.Event()
         self._listening = threading.Event()
 
-    # ------------------------------------------------------------- publishing
-
     def _connect(self) -> psycopg.Connection:
         connection = psycopg.connect(
             self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
         )
         if self._channel is None:
             schema = connection.execute("SELECT current_schema()").fetchone()
-            self._channel = channel_for(str(schema[0] if schema else "public"))
+            self._channel = channel_for(str(schema[0] if schema else "public")) + self._suffix
         return connection
 
     @property
-    def channel(self) -> str:
+    def name(self) -> str:
         """The channel name (asks the server for the schema the first time)."""
         if self._channel is None:
             with self._lock:
@@ -123,10 +143,9 @@ class PostgresChangeBroker:
         assert self._channel is not None
         return self._channel
 
-    def publish(self, change: CaseChange) -> None:
+    def notify(self, payload: str) -> None:
         """NOTIFY every listening process, this one included; retried once on a broken
         connection. Raises ``psycopg.Error`` when the server does not answer."""
-        payload = encode(change)
         with self._lock:
             for attempt in (1, 2):
                 try:
@@ -145,15 +164,13 @@ class PostgresChangeBroker:
                 self._publisher.close()
             self._publisher = None
 
-    # ------------------------------------------------------------- listening
-
     def start(self, *, wait_s: float = CONNECT_TIMEOUT_S) -> bool:
         """Start the listener thread (once); whether it listens within ``wait_s``."""
         with self._lock:
             if self._thread is None:
                 self._stop.clear()
                 self._thread = threading.Thread(
-                    target=self._listen, name="safeconduct-listen", daemon=True
+                    target=self._listen, name=self._thread_name, daemon=True
                 )
                 self._thread.start()
         return self._listening.wait(wait_s)
@@ -164,11 +181,9 @@ class PostgresChangeBroker:
         while not self._stop.is_set():
             try:
                 with self._connect() as connection:
-                    connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-                    if not first:
-                        # Notifications sent while we were away are lost: tell boards to reload.
-                        log.warning("listening for case changes again; boards will reload")
-                        self.ring.break_continuity()
+                    connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.name)))
+                    if not first and self._relistened is not None:
+                        self._relistened()
                     first, backoff = False, 0.5
                     self._listening.set()
                     while not self._stop.is_set():
@@ -179,13 +194,70 @@ class PostgresChangeBroker:
                 if self._stop.is_set():
                     break
                 log.warning(
-                    "lost the case-change listener (%s); retrying in %.1f s",
+                    "lost the %s listener (%s); retrying in %.1f s",
+                    self._what,
                     str(error).strip().splitlines()[0] if str(error) else error,
                     backoff,
                 )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
         self._listening.clear()
+
+    def close(self) -> None:
+        """Stop the listener and close both connections."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=POLL_S * 4 + CONNECT_TIMEOUT_S)
+        with self._lock:
+            self._thread = None
+            self._close_publisher()
+
+
+class PostgresChangeBroker:
+    """Publish case changes with NOTIFY; hear every process's with LISTEN.
+
+    Parameters
+    ----------
+    url
+        The store's database URL (``postgresql+psycopg://...``, its ``options`` may set
+        the ``search_path``).
+    capacity
+        How many changes the ring keeps for reconnecting subscribers.
+
+    The listener thread starts with the first subscriber (:meth:`add_waker`) or
+    :meth:`start`, so a process that only publishes (the command line) opens no
+    listening connection.
+    """
+
+    def __init__(self, url: sa.URL | str, *, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.ring = ChangeRing(capacity)
+        self._notify = NotifyChannel(
+            url,
+            self._receive,
+            what="case-change",
+            thread_name="safeconduct-listen",
+            relistened=self._relistened,
+        )
+
+    @property
+    def channel(self) -> str:
+        """The channel name (asks the server for the schema the first time)."""
+        return self._notify.name
+
+    def publish(self, change: CaseChange) -> None:
+        """NOTIFY every listening process, this one included; retried once on a broken
+        connection. Raises ``psycopg.Error`` when the server does not answer."""
+        self._notify.notify(encode(change))
+
+    def start(self, *, wait_s: float = CONNECT_TIMEOUT_S) -> bool:
+        """Start the listener thread (once); whether it listens within ``wait_s``."""
+        return self._notify.start(wait_s=wait_s)
+
+    def _relistened(self) -> None:
+        # Notifications sent while we were away are lost: tell boards to reload.
+        log.warning("listening for case changes again; boards will reload")
+        self.ring.break_continuity()
 
     def _receive(self, payload: str) -> None:
         try:
@@ -209,10 +281,4 @@ class PostgresChangeBroker:
 
     def close(self) -> None:
         """Stop the listener and close both connections."""
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=POLL_S * 4 + CONNECT_TIMEOUT_S)
-        with self._lock:
-            self._thread = None
-            self._close_publisher()
+        self._notify.close()
