@@ -21,7 +21,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -107,13 +107,20 @@ def _payload(change: CaseChange) -> dict[str, object]:
     }
 
 
-async def _stream(
+async def woken_stream(
     request: Request,
-    feed: CaseChangeFeed,
-    visible: Callable[[CaseChange], bool],
-    cursor: str | None,
-    shape: Callable[[CaseChange], dict[str, object]] = _payload,
+    add_waker: Callable[[Callable[[], None]], None],
+    remove_waker: Callable[[Callable[[], None]], None],
+    emit: Callable[[], Awaitable[list[str]]],
 ) -> AsyncIterator[str]:
+    """A Server-Sent Events stream that says what ``emit`` has each time it is woken.
+
+    ``add_waker`` registers a callable that any thread may call when there is news; the
+    stream then yields what ``emit`` returns (already formatted events). Between news it
+    sends a keep-alive comment every ``event_heartbeat_s`` seconds, and it ends after
+    ``event_stream_s`` seconds (the client reconnects after ``retry``) or when the server
+    stops (``app.state.stream_stop``). Used by the case-change feed and the live map.
+    """
     state = request.app.state
     lifetime = float(getattr(state, "event_stream_s", STREAM_S))
     heartbeat = float(getattr(state, "event_heartbeat_s", HEARTBEAT_S))
@@ -126,26 +133,14 @@ async def _stream(
     stop: StreamStop | None = getattr(state, "stream_stop", None)
     if stop is not None:
         stop.add(waker)
-    await run_in_threadpool(feed.add_waker, waker)
+    await run_in_threadpool(add_waker, waker)
     ends = time.monotonic() + lifetime
     try:
         yield f"retry: {RETRY_MS}\n\n"
-        first = True
         while True:
             wake.clear()
-            batch = feed.after(cursor)
-            if batch.reset:
-                yield format_event("reset", {}, batch.cursor)
-            elif batch.changes:
-                shown = await run_in_threadpool(
-                    lambda changes=batch.changes: [(i, c) for i, c in changes if visible(c)]
-                )
-                for event_id, change in shown:
-                    yield format_event("case", shape(change), event_id)
-            if first:
-                yield format_event("ready", {}, batch.cursor)
-                first = False
-            cursor = batch.cursor
+            for event in await emit():
+                yield event
             left = ends - time.monotonic()
             if left <= 0 or (stop is not None and stop.stopping):
                 return
@@ -155,9 +150,38 @@ async def _stream(
                 if time.monotonic() < ends:
                     yield ": keep-alive\n\n"
     finally:
-        feed.remove_waker(waker)
+        remove_waker(waker)
         if stop is not None:
             stop.remove(waker)
+
+
+def _stream(
+    request: Request,
+    feed: CaseChangeFeed,
+    visible: Callable[[CaseChange], bool],
+    cursor: str | None,
+    shape: Callable[[CaseChange], dict[str, object]] = _payload,
+) -> AsyncIterator[str]:
+    first = True
+
+    async def emit() -> list[str]:
+        nonlocal first, cursor
+        events: list[str] = []
+        batch = feed.after(cursor)
+        if batch.reset:
+            events.append(format_event("reset", {}, batch.cursor))
+        elif batch.changes:
+            shown = await run_in_threadpool(
+                lambda changes=batch.changes: [(i, c) for i, c in changes if visible(c)]
+            )
+            events += [format_event("case", shape(change), event_id) for event_id, change in shown]
+        if first:
+            events.append(format_event("ready", {}, batch.cursor))
+            first = False
+        cursor = batch.cursor
+        return events
+
+    return woken_stream(request, feed.add_waker, feed.remove_waker, emit)
 
 
 @router.get(

@@ -20,10 +20,8 @@ stored in the database.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -33,11 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from safeconduct.entrypoints.web.events import (
-    HEARTBEAT_S,
-    RETRY_MS,
-    STREAM_S,
-    StreamStop,
     format_event,
+    woken_stream,
 )
 from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.pages import session as web_session
@@ -274,44 +269,20 @@ def disengage(live: Live, actor: Writer, operation_id: int) -> dict[str, Any]:
     return _shown(live_service.disengage(live, operation_id, actor=actor), actor)
 
 
-async def _stream(
+def _stream(
     request: Request, live: live_service.LivePorts, operation_id: int, actor: Actor
 ) -> AsyncIterator[str]:
-    state = request.app.state
-    lifetime = float(getattr(state, "event_stream_s", STREAM_S))
-    heartbeat = float(getattr(state, "event_heartbeat_s", HEARTBEAT_S))
-    loop = asyncio.get_running_loop()
-    wake = asyncio.Event()
-
-    def waker() -> None:  # called from any thread
-        loop.call_soon_threadsafe(wake.set)
-
-    stop: StreamStop | None = getattr(state, "stream_stop", None)
-    if stop is not None:
-        stop.add(waker)
-    live.maps.add_waker(waker)
-    ends = time.monotonic() + lifetime
     sent = -1
-    try:
-        yield f"retry: {RETRY_MS}\n\n"
-        while True:
-            wake.clear()
-            version = live.maps.version(operation_id)
-            if version != sent:
-                sent = version
-                yield format_event("live", _shown(live.maps.view(operation_id), actor))
-            left = ends - time.monotonic()
-            if left <= 0 or (stop is not None and stop.stopping):
-                return
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=min(heartbeat, left))
-            except TimeoutError:
-                if time.monotonic() < ends:
-                    yield ": keep-alive\n\n"
-    finally:
-        live.maps.remove_waker(waker)
-        if stop is not None:
-            stop.remove(waker)
+
+    async def emit() -> list[str]:
+        nonlocal sent
+        version = live.maps.version(operation_id)
+        if version == sent:
+            return []
+        sent = version
+        return [format_event("live", _shown(live.maps.view(operation_id), actor))]
+
+    return woken_stream(request, live.maps.add_waker, live.maps.remove_waker, emit)
 
 
 @router.get(
