@@ -296,10 +296,25 @@ class NoteFiles(Protocol):
 
 
 class PoseEstimator(Protocol):
-    """A single-person pose model following one stream of BGR frames (BlazePose)."""
+    """A single-person pose model following one stream of BGR frames (BlazePose).
 
-    def estimate(self, frame_bgr: np.ndarray) -> Keypoints | None:
-        """The person's 33 landmarks in pixels of ``frame_bgr`` (x right, y down), or None."""
+    Attributes
+    ----------
+    model
+        Which model runs: ``"full"`` (BlazePose Full, in the mediapipe wheel) or
+        ``"heavy"`` (BlazePose Heavy, installed separately).
+    """
+
+    model: str
+
+    def estimate(self, frame_bgr: np.ndarray, *, upscale: float = 1.0) -> Keypoints | None:
+        """The person's 33 landmarks in pixels of ``frame_bgr`` (x right, y down), or None.
+
+        ``upscale`` (>= 1) enlarges the image before the model sees it, so that a small
+        person reaches the size its 224-pixel detector needs; the landmarks come back in
+        pixels of ``frame_bgr`` all the same. ``Keypoints.world`` carries BlazePose's
+        metric world landmarks when the model gives them.
+        """
         ...
 
     def close(self) -> None:
@@ -314,8 +329,16 @@ class PoseModels(Protocol):
         """Raise :class:`~safeconduct.errors.MissingExtraError` now if no model can run here."""
         ...
 
-    def estimator(self, *, static: bool) -> PoseEstimator:
-        """A new estimator: ``static`` for unrelated images, else video (tracks between frames)."""
+    def available(self) -> tuple[str, ...]:
+        """The models whose weights are installed here, best last (``"full"``, ``"heavy"``)."""
+        ...
+
+    def estimator(self, *, static: bool, model: str = "full") -> PoseEstimator:
+        """A new estimator: ``static`` for unrelated images, else video (tracks between frames).
+
+        ``model`` must be one of :meth:`available`; a model whose weights are absent is
+        never requested (mediapipe would try to download it).
+        """
         ...
 
 
@@ -343,6 +366,17 @@ class FrameImaging(Protocol):
         self, frame: np.ndarray, center: tuple[float, float], radius_px: float
     ) -> bool:
         """Whether a white-ish patch covers part of the disc at ``center`` (x, y pixels)."""
+        ...
+
+    def sign_between(
+        self,
+        frame: np.ndarray,
+        left_wrist: tuple[float, float],
+        right_wrist: tuple[float, float],
+        torso_px: float,
+    ) -> bool:
+        """Whether a bright, low-saturation rectangle (a sign, a taut white cloth) fills the
+        space between two raised hands (wrists as x, y pixels; torso size in pixels)."""
         ...
 
     def protect(self, frame: np.ndarray, people: Sequence[Keypoints]) -> np.ndarray:

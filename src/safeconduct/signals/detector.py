@@ -17,6 +17,10 @@ Alert kinds
 ``POSSIBLE_WHITE_CLOTH``
     A bright, low-saturation patch at a wrist that moves back and forth at 1-3 Hz. The
     adapter judges the patch; this module judges the motion. Always only "possible".
+``POSSIBLE_SIGN``
+    A bright, low-saturation rectangle (a sign, a white cloth held taut) held up between
+    both raised hands. The adapter judges the rectangle; this module judges the hold.
+    Always only "possible", with its confidence capped like the white cloth's.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class AlertKind(enum.Enum):
     HANDS_UP = "HANDS_UP"
     KNEELING_HANDS_UP = "KNEELING_HANDS_UP"
     POSSIBLE_WHITE_CLOTH = "POSSIBLE_WHITE_CLOTH"
+    POSSIBLE_SIGN = "POSSIBLE_SIGN"
 
 
 _LABELS = {
@@ -56,6 +61,7 @@ _LABELS = {
     AlertKind.HANDS_UP: "hands up held",
     AlertKind.KNEELING_HANDS_UP: "kneeling with hands up",
     AlertKind.POSSIBLE_WHITE_CLOTH: "possible white cloth waved",
+    AlertKind.POSSIBLE_SIGN: "possible sign or white cloth held up in both hands",
 }
 
 
@@ -126,6 +132,8 @@ class Observation:
         Wrist positions in pixels ``((xl, yl), (xr, yr))``; None where not visible.
     bright_at_wrist
         Whether the adapter saw a bright, low-saturation patch at each wrist.
+    sign_between_hands
+        Whether the adapter saw a bright, low-saturation rectangle between the two hands.
     """
 
     t_s: float
@@ -135,6 +143,7 @@ class Observation:
     quality: float = 1.0
     wrists: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
     bright_at_wrist: tuple[bool, bool] = (False, False)
+    sign_between_hands: bool = False
 
 
 @dataclass(frozen=True)

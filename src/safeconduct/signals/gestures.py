@@ -70,14 +70,26 @@ class Keypoints:
         ``(33, 2)`` image coordinates in pixels (x to the right, y downwards).
     visibility
         ``(33,)`` scores in 0-1; NaN coordinates also count as missing.
+    world
+        ``(33, 3)`` metric landmarks in metres, or None when the model gives none:
+        BlazePose's world landmarks, origin between the hips, axes those of the camera
+        (x to the image's right, y to the image's bottom, z away from the camera). Turned
+        upright by the camera's elevation they say where the wrists are in the world.
     """
 
     xy: np.ndarray
     visibility: np.ndarray
+    world: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.xy.shape != (N_LANDMARKS, 2) or self.visibility.shape != (N_LANDMARKS,):
             raise ValueError("Keypoints need xy of shape (33, 2) and visibility of shape (33,)")
+        if self.world is not None and self.world.shape != (N_LANDMARKS, 3):
+            raise ValueError("Keypoints need world of shape (33, 3) or None")
+
+    def shifted(self, dx: float, dy: float) -> Keypoints:
+        """The same landmarks moved by ``(dx, dy)`` pixels (a crop back into its frame)."""
+        return Keypoints(self.xy + np.array([dx, dy]), self.visibility, self.world)
 
     def visible(self, idx: int, min_visibility: float = DEFAULT_MIN_VISIBILITY) -> bool:
         """Whether landmark ``idx`` is present and visible enough to use."""
