@@ -12,6 +12,7 @@ and :class:`~safeconduct.terrain.coords.GeoPoint` values in code; grids are nump
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 from collections.abc import Mapping, Sequence
@@ -409,6 +410,51 @@ class VideoWriters(Protocol):
 
     def open(self, path: PathLike, fps: float) -> VideoSink:
         """Start a video at ``path`` playing ``fps`` frames per second."""
+        ...
+
+
+@dataclass(frozen=True)
+class GimbalSeries:
+    """The camera's elevation over time, read from a telemetry log.
+
+    Attributes
+    ----------
+    times_s
+        Seconds from the log's first gimbal message (or from the start time asked for),
+        increasing.
+    elevation_deg
+        How far below the horizon the camera looked then, degrees (0 level, 90 straight
+        down): minus the gimbal's pitch.
+    """
+
+    times_s: tuple[float, ...]
+    elevation_deg: tuple[float, ...]
+
+    def at(self, t_s: float) -> float:
+        """The elevation at ``t_s`` seconds, linearly interpolated; the first or last value
+        before the first or after the last message."""
+        times, values = self.times_s, self.elevation_deg
+        i = bisect.bisect_right(times, t_s)
+        if i == 0:
+            return values[0]
+        if i == len(times):
+            return values[-1]
+        t0, t1 = times[i - 1], times[i]
+        f = (t_s - t0) / (t1 - t0) if t1 > t0 else 1.0
+        return values[i - 1] + f * (values[i] - values[i - 1])
+
+
+class GimbalLogs(Protocol):
+    """The gimbal's attitude recorded in a telemetry log (``.tlog``)."""
+
+    def read(self, path: PathLike, *, start_unix_s: float | None = None) -> GimbalSeries:
+        """The camera elevation over time in the log at ``path``.
+
+        Time 0 is the log's first gimbal message, or ``start_unix_s`` (seconds since
+        1970, UTC) when given: the moment the video started. Raises
+        :class:`~safeconduct.errors.BadFileError` (``field="tlog"``) when the file is
+        missing, unreadable or holds no gimbal attitude.
+        """
         ...
 
 
