@@ -186,7 +186,9 @@ def test_damaged_video_is_one_line_without_ffmpeg_moov_atom_lines(cli, tmp_path:
     run = run_process("signals", str(damaged), "--out", str(tmp_path / "out"))
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
-        f"safeconduct: error: cannot read video {damaged}; is it a video file OpenCV can decode?"
+        f"safeconduct: error: cannot read video {damaged}: damaged, cut short, not a video, "
+        "or in a codec OpenCV lacks; if it plays elsewhere, convert it: "
+        f"ffmpeg -i {damaged} -c:v libx264 OUT.mp4"
     ]
     assert not (tmp_path / "out").exists()
 

@@ -149,3 +149,94 @@ def test_ctrl_c_stops_a_long_signals_run_and_leaves_nothing(tmp_path: Path) -> N
     assert run.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]
+
+
+# -- issue 16: bad videos, huge frames, mixed folders ---------------------------------------
+
+
+def _mjpeg_avi(path: Path, frames: int) -> Path:
+    cv2 = pytest.importorskip("cv2")
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(frames):
+        writer.write(np.full((48, 64, 3), 20 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def _no_output(tmp_path: Path, *inputs: str) -> None:
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(inputs)
+
+
+def test_video_with_no_frames(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe")
+    video = _mjpeg_avi(tmp_path / "empty.avi", 0)
+    code, line = _refused(capsys, str(video), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert line == (
+        f"safeconduct: error: video {video} holds no frames; give a recording with at "
+        "least one frame"
+    )
+    _no_output(tmp_path, "empty.avi")
+
+
+def test_corrupt_video(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe")
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(np.random.default_rng(1).integers(0, 255, 4000, np.uint8).tobytes())
+    code, line = _refused(capsys, str(video), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert line.startswith(f"safeconduct: error: cannot read video {video}: damaged, cut short")
+    assert line.endswith(f"convert it: ffmpeg -i {video} -c:v libx264 OUT.mp4")
+    _no_output(tmp_path, "clip.mp4")
+
+
+def test_unsupported_codec_names_the_fourcc(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """OpenCV opens the file but decodes no frame: the FourCC and the conversion are named
+    (an Indeo 5 tag over MJPEG data: a container OpenCV opens, a stream it cannot decode)."""
+    pytest.importorskip("mediapipe")
+    good = _mjpeg_avi(tmp_path / "good.avi", 5)
+    video = tmp_path / "indeo.avi"
+    video.write_bytes(good.read_bytes().replace(b"MJPG", b"IV50"))
+    good.unlink()
+    code, line = _refused(capsys, str(video), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert line == (
+        f"safeconduct: error: cannot decode video {video}: its codec (IV50) is one OpenCV "
+        f"cannot decode here; convert it: ffmpeg -i {video} -c:v libx264 OUT.mp4"
+    )
+    _no_output(tmp_path, "indeo.avi")
+
+
+def test_frame_over_8192_px_is_refused_saying_to_downscale(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("mediapipe")
+    frames = _frames(tmp_path / "frames", [(8200, 16)])
+    code, line = _refused(capsys, str(frames), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert line == (
+        f"safeconduct: error: {frames / '0000.png'}: it is 8200 x 16 px, over the 8192 px "
+        "analysed on the long side; downscale it first (ffmpeg -i IN -vf scale=3840:-2 OUT)"
+    )
+    _no_output(tmp_path, "frames")
+
+
+def test_folder_ignores_other_files_and_names_an_unreadable_image(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("mediapipe")
+    from safeconduct.adapters.vision.video import read_frames
+
+    frames = _frames(tmp_path / "frames", [(64, 48)] * 2)
+    (frames / "notes.txt").write_text("taken at dawn")
+    (frames / ".DS_Store").write_bytes(b"\0\1")
+    assert len(list(read_frames(frames))) == 2
+    (frames / "0002.jpg").write_bytes(b"not a picture")
+    code, line = _refused(capsys, str(frames), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert line == (
+        f"safeconduct: error: cannot read image {frames / '0002.jpg'}; is it a valid picture?"
+    )
+    _no_output(tmp_path, "frames")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,31 @@ PathLike = str | os.PathLike[str]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: Frame rate assumed for a folder of images when none is given, frames per second.
 DEFAULT_FOLDER_FPS = 5.0
+#: The longest frame side analysed, pixels: 8K (7680 x 4320) and DCI 8K (8192 x 4320) are
+#: read; a larger frame is refused (one frame alone takes 100 MB and more).
+MAX_FRAME_SIDE_PX = 8192
+#: The conversion suggested for a video OpenCV cannot decode.
+CONVERT_HINT = "ffmpeg -i {source} -c:v libx264 OUT.mp4"
+
+
+def frame_size_problem(width: int, height: int) -> str | None:
+    """Why a ``width x height`` pixel frame cannot be analysed, or None when it can."""
+    if max(width, height) > MAX_FRAME_SIDE_PX:
+        side = "-2:3840" if height > width else "3840:-2"  # 4K, the other side even
+        return (
+            f"its frames are {width} x {height} px, over the {MAX_FRAME_SIDE_PX} px analysed "
+            f"on the long side; downscale it first (ffmpeg -i IN -vf scale={side} OUT)"
+        )
+    return None
+
+
+def fourcc_text(code: float) -> str:
+    """OpenCV's ``CAP_PROP_FOURCC`` as its four characters (``"avc1"``), or its hex value."""
+    value = int(code) & 0xFFFFFFFF
+    raw = value.to_bytes(4, "little")
+    if value and all(32 <= b < 127 for b in raw):
+        return raw.decode("ascii")
+    return f"0x{value:08x}"
 
 
 def source_fps(source: Path, fps: float | None) -> float:
@@ -67,11 +93,17 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
         Folder: the rate the images were taken at (default 5 per second). Video: analyse at
         most this many frames per second, skipping the rest (default: every frame).
 
+    Files in a folder whose names do not end in an image suffix
+    (:data:`IMAGE_SUFFIXES`) are ignored.
+
     Raises
     ------
     BadFileError
-        If the source is missing, unreadable, or holds no frames, or a folder holds images
-        of more than one size (named when reached).
+        If the source is missing, unreadable (damaged, cut short, not a video), holds no
+        frames, is encoded with a codec OpenCV cannot decode (its FourCC named, with the
+        ffmpeg line that converts it), has frames over :data:`MAX_FRAME_SIDE_PX` on the
+        long side, or a folder holds an unreadable image or images of more than one size
+        (named when reached).
     """
     cv2 = require_cv2()
     if not source.exists():
@@ -89,6 +121,9 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
                 img = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if img is None:
                 raise BadFileError(f"cannot read image {path}; is it a valid picture?")
+            problem = frame_size_problem(img.shape[1], img.shape[0])
+            if problem is not None:
+                raise BadFileError(f"{path}: {problem.replace('its frames are', 'it is')}")
             # One size for all: the tracker compares boxes across frames, and the video
             # writer would drop a frame of another size without a word.
             if first is None:
@@ -104,7 +139,16 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
         cap = cv2.VideoCapture(str(source))
     try:
         if not cap.isOpened():
-            raise BadFileError(f"cannot read video {source}; is it a video file OpenCV can decode?")
+            hint = CONVERT_HINT.format(source=source)
+            raise BadFileError(
+                f"cannot read video {source}: damaged, cut short, not a video, or in a codec "
+                f"OpenCV lacks; if it plays elsewhere, convert it: {hint}"
+            )
+        problem = frame_size_problem(
+            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        )
+        if problem is not None:
+            raise BadFileError(f"video {source}: {problem}")
         native = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or 25.0
         step = 1.0 / fps if fps else 0.0
         next_t = 0.0
@@ -123,9 +167,22 @@ def read_frames(source: Path, fps: float | None = None) -> Iterator[tuple[float,
             n += 1
             yield t, frame
         if n == 0:
-            raise BadFileError(f"cannot read video {source}: no frames could be decoded")
+            raise BadFileError(_no_frames(cap, source))
     finally:
         cap.release()
+
+
+def _no_frames(cap: Any, source: Path) -> str:
+    """Why an opened video gave no frame: it holds none, or its codec is not decodable."""
+    cv2 = require_cv2()
+    count = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+    if count <= 0:
+        return f"video {source} holds no frames; give a recording with at least one frame"
+    codec = fourcc_text(cap.get(cv2.CAP_PROP_FOURCC))
+    return (
+        f"cannot decode video {source}: its codec ({codec}) is one OpenCV cannot decode "
+        f"here; convert it: {CONVERT_HINT.format(source=source)}"
+    )
 
 
 def _size(shape: tuple[int, ...]) -> str:
