@@ -1,25 +1,38 @@
-"""People across frames: a small IoU tracker, and tiling for a single-person pose model.
+"""People across frames: a small IoU tracker, and finding people with a single-person pose model.
 
 The tracker is a greedy intersection-over-union matcher: enough for the few, slowly
 moving people a hovering drone sees, deterministic, and free of extra dependencies
 (norfair would add filterpy and pin rich). A track survives ``max_missed`` frames unseen
 so that a brief pose dropout keeps the same id and the signal's timing.
 
-BlazePose finds one person per image. :class:`TiledPose` also runs it on overlapping
-tiles, which finds further people and helps with small ones (each tile is upscaled to the
-model's input), and merges duplicates.
+BlazePose finds one person per image, and only a person filling a fair share of it (its
+detector sees the image at 224 pixels: a 60 px person in a 640 px frame shrinks to 21 px).
+:class:`PersonFinder` sweeps the frame and overlapping, enlarged tiles now and then to
+find people, small ones included, and follows each between sweeps on an enlarged crop
+around them. Pure: it only slices arrays; the pose model does the enlarging.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from safeconduct.signals.gestures import Keypoints
 
 Box = tuple[float, float, float, float]
+
+
+class PoseEstimator(Protocol):
+    """What :class:`PersonFinder` needs of a pose model (the port of the same name in
+    :mod:`safeconduct.services.ports`): one person's landmarks in pixels of the image it
+    is given, whatever ``upscale`` (>= 1) it enlarges that image by first."""
+
+    def estimate(self, frame_bgr: np.ndarray, *, upscale: float = 1.0) -> Keypoints | None: ...
+
+    def close(self) -> None: ...
 
 
 def iou(a: Box, b: Box) -> float:
@@ -151,3 +164,380 @@ class TiledPose:
             close = getattr(est, "close", None)
             if close is not None:
                 close()
+
+
+# ----------------------------------------------------------------- finding small people
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """How :class:`PersonFinder` looks for people, and how it follows them.
+
+    BlazePose's person detector sees the image at 224 pixels, so a person must fill a fair
+    share of the image it is given: about a quarter of a tile, or more. A sweep therefore
+    runs the model on the whole frame and on a grid of overlapping tiles; between sweeps
+    each person found is followed on a crop around them.
+
+    Parameters
+    ----------
+    every_s
+        Seconds of frame time between sweeps (0: every frame). The first frame is swept.
+    columns, rows
+        The smallest tile grid; a larger frame gets more tiles (see :func:`sweep_tiles`).
+    tile_px
+        Wanted tile side, pixels of the frame (640 x 480 gives 3 x 2 tiles of about 256).
+    upscale
+        Each tile is enlarged by this factor before the model sees it.
+    overlap
+        Fraction of a tile shared with its neighbour, 0-0.9: a person narrower than the
+        overlap is whole in at least one tile.
+    crop_target_px
+        A followed person's crop is enlarged until the person is about this tall, pixels
+        (at most ``max_upscale`` times, never shrunk).
+    max_tiles
+        Cap on the tiles of one sweep; a larger frame gets larger tiles beyond it, so the
+        cost of a sweep stays about ``(1 + max_tiles)`` static model runs.
+    crop_scale
+        Side of a followed person's square crop over the person's size (the larger of the
+        box's height and width): 2.2 leaves room for arms raised above the head.
+    max_upscale
+        Largest enlargement of a crop.
+    lost_frames
+        Frames a followed person may go unseen on their crop before they are dropped.
+    large_frac
+        A person taller than this fraction of the frame height is followed on the whole
+        frame (upscale 1) rather than on a crop.
+    max_people
+        At most this many people are followed (each costs one model run per frame).
+    merge_iou
+        Two boxes overlapping more than this (or one mostly inside the other) are the
+        same person.
+    """
+
+    every_s: float = 0.5
+    columns: int = 3
+    rows: int = 2
+    tile_px: int = 256
+    upscale: float = 1.5
+    overlap: float = 0.25
+    crop_target_px: int = 256
+    max_tiles: int = 12
+    crop_scale: float = 2.2
+    max_upscale: float = 4.0
+    lost_frames: int = 5
+    large_frac: float = 0.5
+    max_people: int = 6
+    merge_iou: float = 0.3
+
+    def __post_init__(self) -> None:
+        checks = (
+            (self.every_s >= 0, "every_s must be >= 0 seconds"),
+            (self.columns >= 1 and self.rows >= 1, "columns and rows must be >= 1"),
+            (self.tile_px >= 32, "tile_px must be >= 32 pixels"),
+            (self.upscale >= 1 and self.max_upscale >= 1, "upscales must be >= 1"),
+            (0 <= self.overlap <= 0.9, "overlap must be in 0-0.9"),
+            (self.crop_target_px >= 32, "crop_target_px must be >= 32 pixels"),
+            (self.max_tiles >= self.columns * self.rows, "max_tiles must be >= columns * rows"),
+            (self.crop_scale >= 1, "crop_scale must be >= 1"),
+            (self.lost_frames >= 0 and self.max_people >= 1, "lost_frames/max_people too small"),
+            (0 < self.large_frac <= 1 and 0 < self.merge_iou < 1, "fractions must be in 0-1"),
+        )
+        for ok, why in checks:
+            if not ok:
+                raise ValueError(f"SweepSettings: {why}")
+
+
+def _tile_side(length: float, n: int, overlap: float) -> float:
+    # n tiles of side t sharing ``overlap`` cover t * (n - (n - 1) * overlap).
+    return min(float(length), length / (n - (n - 1) * overlap))
+
+
+def _axis_windows(length: float, n: int, overlap: float) -> list[tuple[float, float]]:
+    size = _tile_side(length, n, overlap)
+    step = (length - size) / (n - 1) if n > 1 else 0.0
+    return [(k * step, min(float(length), k * step + size)) for k in range(n)]
+
+
+def sweep_tiles(width: int, height: int, sweep: SweepSettings) -> list[Box]:
+    """The tiles of one sweep over a ``width`` x ``height`` frame, ``(x0, y0, x1, y1)`` pixels.
+
+    At least ``columns`` x ``rows`` tiles overlapping by ``overlap``; among the grids of at
+    most ``max_tiles`` whose tiles are not much smaller than ``tile_px`` (0.9 of it), the
+    one with the smallest largest tile side, then the fewest tiles. 640 x 480 gives 3 x 2
+    tiles of 256 x 274; 1280 x 720 4 x 3 of 394 x 288; 1920 x 1080 4 x 3 of 591 x 432;
+    3840 x 2160 4 x 3 of 1182 x 864. A larger tile only finds larger people (about a
+    quarter of its side and up, since BlazePose's detector sees it at 224 pixels), so a
+    sweep costs at most ``1 + max_tiles`` model runs whatever the frame's size.
+    """
+    best: tuple[float, int, int, int] | None = None
+    for nx in range(sweep.columns, sweep.max_tiles + 1):
+        for ny in range(sweep.rows, sweep.max_tiles // nx + 1):
+            tw, th = _tile_side(width, nx, sweep.overlap), _tile_side(height, ny, sweep.overlap)
+            minimal = (nx, ny) == (sweep.columns, sweep.rows)
+            if not minimal and min(tw, th) < 0.9 * sweep.tile_px:
+                continue  # more tiles than the frame needs
+            key = (round(max(tw, th), 6), nx * ny, nx, ny)
+            if best is None or key < best:
+                best = key
+    assert best is not None  # the minimal grid always qualifies (max_tiles >= its size)
+    xs = _axis_windows(width, best[2], sweep.overlap)
+    ys = _axis_windows(height, best[3], sweep.overlap)
+    return [(x0, y0, x1, y1) for y0, y1 in ys for x0, x1 in xs]
+
+
+def _extent(kp: Keypoints) -> Box | None:
+    # Every landmark the model placed, however unsure: BlazePose places hidden or cut-off
+    # limbs plausibly, and a crop must leave room for them.
+    box = kp.bbox(min_visibility=0.0)
+    return None if box is None else (box[0], box[1], box[2], box[3])
+
+
+def _same_person(a: Box, b: Box, min_iou: float) -> bool:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    inside = ix * iy / smaller if smaller > 0 else 0.0
+    return iou(a, b) > min_iou or inside > 0.6  # a cut-off part lies inside the whole
+
+
+@dataclass
+class _Followed:
+    """One person followed between sweeps."""
+
+    estimator: PoseEstimator
+    box: Box  # full-frame pixels, every landmark
+    window: Box | None = None  # crop in full-frame pixels; None: the whole frame
+    upscale: float = 1.0
+    missed: int = 0
+
+
+@dataclass(frozen=True)
+class _Found:
+    kp: Keypoints
+    box: Box
+    whole: bool
+    score: float
+
+
+class PersonFinder:
+    """Every person in a video, small ones included, with BlazePose (one person per image).
+
+    A *sweep* (on the first frame, then every ``sweep.every_s`` seconds of frame time)
+    runs a static model on the whole frame and on the tiles of :func:`sweep_tiles`, each
+    enlarged by ``sweep.upscale``; detections are merged (a person cut by a tile's edge is
+    taken from the tile where they are whole) and each one not already followed becomes a
+    followed person. On every frame each followed person is run once on a square crop
+    around their last position (``crop_scale`` times their size, enlarged so that they are
+    about ``crop_target_px`` tall) with their own video-mode model, which tracks them from
+    frame to frame; a person taller than ``large_frac`` of the frame is run on the whole
+    frame instead. Someone the crop loses for more than ``lost_frames`` frames is dropped
+    (a sweep may find them again).
+
+    Cost per frame: one model run per followed person, plus, every ``every_s``, a sweep of
+    ``1 + tiles`` static runs (7 at 640 x 480, at most ``1 + max_tiles``).
+
+    Parameters
+    ----------
+    make_estimator
+        ``make_estimator(static)``: a new estimator (see
+        :class:`safeconduct.services.ports.PoseEstimator`); video mode for followed people.
+    sweep
+        None: the whole frame only, one video-mode model run per frame (the fastest, for a
+        single large person).
+    make_sweep_estimator
+        Factory for the sweep's static estimators, when they should differ (a faster model
+        for searching while a better one follows); default ``make_estimator``.
+    """
+
+    def __init__(
+        self,
+        make_estimator: Callable[[bool], PoseEstimator],
+        *,
+        sweep: SweepSettings | None = SweepSettings(),  # frozen: safe to share
+        make_sweep_estimator: Callable[[bool], PoseEstimator] | None = None,
+    ) -> None:
+        self.sweep = sweep
+        self._make = make_estimator
+        self._make_sweep = make_sweep_estimator or make_estimator
+        self._whole: PoseEstimator | None = None  # sweep=None's video model
+        self._searchers: dict[int, PoseEstimator] = {}  # one static model per sweep window
+        self._followed: list[_Followed] = []
+        self._idle: list[PoseEstimator] = []  # video models of dropped people, for reuse
+        self._last_sweep_t: float | None = None
+
+    # ------------------------------------------------------------ per frame
+
+    def people(self, t_s: float, frame: np.ndarray) -> list[Keypoints]:
+        """Everyone found in ``frame`` (BGR, at ``t_s`` seconds), landmarks in its pixels.
+
+        ``Keypoints.world`` is kept as the model gave it. Followed people come first, in
+        the order they were first found.
+        """
+        if self.sweep is None:
+            if self._whole is None:
+                self._whole = self._make(False)
+            kp = self._whole.estimate(frame)
+            return [] if kp is None else [kp]
+        out = self._follow(frame)
+        if self._sweep_due(t_s):
+            out += self._add_new(self._search(frame), out)
+        return out
+
+    def _sweep_due(self, t_s: float) -> bool:
+        assert self.sweep is not None
+        last = self._last_sweep_t
+        if last is None or t_s < last or t_s - last >= self.sweep.every_s - 1e-9:
+            self._last_sweep_t = t_s
+            return True
+        return False
+
+    def _follow(self, frame: np.ndarray) -> list[Keypoints]:
+        """Run each followed person's crop once; drop the lost and the duplicates."""
+        assert self.sweep is not None
+        h, w = frame.shape[:2]
+        out: list[Keypoints] = []
+        kept: list[_Followed] = []
+        for person in self._followed:
+            self._place(person, w, h)
+            kp = _run(person.estimator, frame, person.window, person.upscale)
+            box = None if kp is None else _extent(kp)
+            if (
+                kp is None
+                or box is None
+                or any(_same_person(box, other.box, self.sweep.merge_iou) for other in kept)
+            ):  # lost, or now on someone an earlier track follows
+                person.missed += 1
+                if person.missed > self.sweep.lost_frames:
+                    self._retire(person)
+                    continue
+            else:
+                person.box, person.missed = box, 0
+                out.append(kp)
+            kept.append(person)
+        self._followed = kept
+        return out
+
+    def _place(self, person: _Followed, width: int, height: int) -> None:
+        """Choose the person's crop; keep the last one while they stay well inside it."""
+        assert self.sweep is not None
+        s = self.sweep
+        x0, y0, x1, y1 = person.box
+        size = max(x1 - x0, y1 - y0, 8.0)
+        if y1 - y0 > s.large_frac * height:
+            person.window, person.upscale = None, 1.0
+            return
+        win = person.window
+        if win is not None:
+            side = max(win[2] - win[0], win[3] - win[1])
+            margin = 0.12 * side
+            inside = (
+                x0 >= win[0] + margin or win[0] <= 0
+            ) and (
+                y0 >= win[1] + margin or win[1] <= 0
+            ) and (
+                x1 <= win[2] - margin or win[2] >= width
+            ) and (
+                y1 <= win[3] - margin or win[3] >= height
+            )  # fmt: skip
+            if inside and 0.75 <= s.crop_scale * size / side <= 1.33:
+                return  # a still crop lets the video model track and smooth steadily
+        side = s.crop_scale * size
+        (wx0, wx1), (wy0, wy1) = (
+            _span((x0 + x1) / 2, side, width),
+            _span((y0 + y1) / 2, side, height),
+        )
+        person.window = (wx0, wy0, wx1, wy1)
+        person.upscale = float(np.clip(s.crop_target_px / size, 1.0, s.max_upscale))
+
+    def _search(self, frame: np.ndarray) -> list[_Found]:
+        """One sweep: the whole frame and every tile; duplicates merged."""
+        assert self.sweep is not None
+        h, w = frame.shape[:2]
+        windows: list[tuple[Box | None, float]] = [(None, 1.0)]
+        windows += [(tile, self.sweep.upscale) for tile in sweep_tiles(w, h, self.sweep)]
+        found: list[_Found] = []
+        for k, (win, upscale) in enumerate(windows):
+            if k not in self._searchers:
+                self._searchers[k] = self._make_sweep(True)
+            kp = _run(self._searchers[k], frame, win, upscale)
+            box = None if kp is None else _extent(kp)
+            if kp is None or box is None:
+                continue
+            whole = win is None or _within(box, win, w, h)
+            found.append(_Found(kp, box, whole, float(np.nanmean(kp.visibility))))
+        # A person whole in a tile beats a piece of them cut by another tile's edge; then
+        # the more confident detection wins.
+        found.sort(key=lambda f: (f.whole, f.score), reverse=True)
+        merged: list[_Found] = []
+        for f in found:
+            if not any(_same_person(f.box, m.box, self.sweep.merge_iou) for m in merged):
+                merged.append(f)
+        return merged
+
+    def _add_new(self, found: list[_Found], seen: list[Keypoints]) -> list[Keypoints]:
+        """Follow the people a sweep found that nobody follows yet; their landmarks."""
+        assert self.sweep is not None
+        out: list[Keypoints] = []
+        for f in found:
+            match = next(
+                (p for p in self._followed if _same_person(f.box, p.box, self.sweep.merge_iou)),
+                None,
+            )
+            if match is not None:
+                if match.missed:  # the crop lost them but the sweep has them: re-anchor
+                    match.box, match.missed, match.window = f.box, 0, None
+                    out.append(f.kp)
+                continue
+            if len(self._followed) >= self.sweep.max_people:
+                continue
+            est = self._idle.pop() if self._idle else self._make(False)
+            self._followed.append(_Followed(est, f.box))
+            out.append(f.kp)
+        return out
+
+    def _retire(self, person: _Followed) -> None:
+        assert self.sweep is not None
+        if len(self._idle) < self.sweep.max_people:
+            self._idle.append(person.estimator)
+        else:
+            person.estimator.close()
+
+    def close(self) -> None:
+        """Release every model made."""
+        models = [p.estimator for p in self._followed] + self._idle
+        models += list(self._searchers.values())
+        if self._whole is not None:
+            models.append(self._whole)
+        self._followed, self._idle, self._searchers, self._whole = [], [], {}, None
+        for est in models:
+            est.close()
+
+
+def _span(center: float, side: float, length: int) -> tuple[float, float]:
+    """``[lo, hi)`` of ``side`` around ``center``, shifted (then clipped) into ``[0, length]``."""
+    side = min(side, float(length))
+    lo = min(max(0.0, center - side / 2), length - side)
+    return lo, lo + side
+
+
+def _within(box: Box, win: Box, width: int, height: int, margin: float = 2.0) -> bool:
+    """Whether ``box`` lies inside ``win`` clear of every edge that is not the frame's."""
+    return (
+        (box[0] >= win[0] + margin or win[0] <= 0)
+        and (box[1] >= win[1] + margin or win[1] <= 0)
+        and (box[2] <= win[2] - margin or win[2] >= width)
+        and (box[3] <= win[3] - margin or win[3] >= height)
+    )
+
+
+def _run(
+    est: PoseEstimator, frame: np.ndarray, win: Box | None, upscale: float
+) -> Keypoints | None:
+    """The model on ``win`` of ``frame`` (None: all of it), landmarks in frame pixels."""
+    if win is None:
+        return est.estimate(frame, upscale=upscale)
+    x0, y0, x1, y1 = (round(v) for v in win)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    kp = est.estimate(frame[y0:y1, x0:x1], upscale=upscale)
+    return None if kp is None else kp.shifted(x0, y0)
