@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install static demo test lint oracles browser bench clean
+.PHONY: install static vision-models demo test lint oracles browser bench clean
 
 # Re-install only when the project's metadata changed.
 $(STAMP): pyproject.toml
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,vision]"
 	@touch $(STAMP)
 
-install: $(STAMP) static
+install: $(STAMP) static vision-models
 
 # htmx and Leaflet for the board, from the npm registry (pinned, SHA-256 checked), into the
 # package's static files; not committed. npm is installed with apt when missing and we are root.
@@ -26,6 +26,17 @@ static: $(STAMP)
 		echo "npm missing and cannot install it: the board will lack htmx and Leaflet"
 	$(BIN)/python -m safeconduct.entrypoints.web.pages.vendor
 
+# BlazePose Heavy's weights (the mediapipe wheel has only Full), from the npm registry
+# (@mediapipe/pose, pinned, SHA-256 checked) into mediapipe's own folder, so mediapipe never
+# tries to download them. npm is installed with apt when missing and we are root; without it
+# the signals fall back to BlazePose Full, and this target does not fail.
+vision-models: $(STAMP)
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		echo "installing npm for BlazePose Heavy's weights" && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; } || true
+	@$(BIN)/python -m safeconduct.adapters.vision.heavy_weights || \
+		echo "BlazePose Heavy not installed: signals will use BlazePose Full"
+
 demo: $(STAMP) static
 	$(BIN)/safeconduct demo --out demo-out
 
@@ -35,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The GRASS r.walk / r.viewshed and GDAL oracle tests need those tools: install them first.
-test: $(STAMP) static lint oracles browser
+test: $(STAMP) static vision-models lint oracles browser
 	$(BIN)/pytest
 
 # GRASS GIS and GDAL's tools, the peers the oracle tests and benchmarks compare against, and
