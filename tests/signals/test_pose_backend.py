@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import socket
 import sys
 import urllib.request
@@ -225,6 +226,8 @@ def test_model_finds_the_figure_upright_at_any_upscale(
     image, person_px = figure
     models = pose.MediapipePoseModels()
     if model not in models.available():
+        if os.environ.get("CI"):  # CI installs it (make test runs make vision-models)
+            pytest.fail("BlazePose Heavy is not installed in CI: make vision-models failed")
         pytest.skip("BlazePose Heavy not installed (make vision-models)")
     with models.estimator(static=True, model=model) as est:
         assert est.model == model
