@@ -1,9 +1,21 @@
-"""Per-person arm and body states from 2-D keypoints (pure geometry, no I/O).
+"""Per-person arm and body states from keypoints (pure geometry, no I/O).
 
 Keypoints follow BlazePose's 33-landmark indexing (mediapipe ``solutions.pose``). Every
 length is divided by the person's torso size, so the thresholds hold for a person 60 or
-600 pixels tall. Directions are measured in the body's own frame (the hip-to-shoulder
-axis) rather than the image's, so a tilted camera or a leaning person still reads right.
+600 pixels tall.
+
+Two geometries, one rule (:func:`classify_arm`):
+
+* **world** (preferred): BlazePose's metric world landmarks, measured against world-up
+  given in the camera's axes (:func:`safeconduct.signals.view.up_in_camera`): a wrist's
+  height above its shoulder along world-up in the person's own torso lengths, and its
+  distance out along the horizontal shoulder line in shoulder widths. "Arms up" then means
+  above the head in the world, whatever the camera's elevation. The thresholds loosen
+  between a level and a steep view (:func:`world_thresholds`), because the model's depth,
+  which carries most of world-up when the camera looks down, is poorest there.
+* **image** (fallback, no world landmarks or no camera elevation): the 2-D skeleton,
+  measured in the body's own frame (the hip-to-shoulder axis) rather than the image's,
+  so a tilted camera or a leaning person still reads right.
 
 A state that cannot be judged (keypoints missing or below the visibility threshold) is
 ``UNKNOWN``; the classifier never guesses. :class:`GestureClassifier` adds hysteresis:
@@ -14,7 +26,8 @@ near a threshold does not flicker between states.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -134,15 +147,62 @@ class Thresholds:
     kneel_stay: float = 0.5
 
 
+#: World-frame thresholds for a level view (camera elevation up to 30 degrees): the 2-D
+#: values, which BlazePose's world landmarks of the rendered figure met at 0-30 degrees
+#: (arms up +0.6..+0.9 torso lengths, out -0.3..+0.3 and over 0.8 shoulder widths out,
+#: down below -0.7).
+WORLD_LEVEL = Thresholds()
+#: World-frame thresholds for a steep view (60 degrees and more). Measured on the rendered
+#: figure through BlazePose Full and Heavy at 60 degrees: arms up read +0.4..+1.4 torso
+#: lengths, arms out -0.7..+0.7 (yet 1.1-1.7 shoulder widths out: the sideways extent is
+#: not foreshortened for a person facing the camera), arms down -0.9..+0.3. So: a lower
+#: "up", a wider height band for "out" (judged mainly by the sideways extent) and a
+#: shallower "down".
+WORLD_STEEP = Thresholds(
+    up_enter=0.45,
+    up_stay=0.35,
+    out_band_enter=0.7,
+    out_band_stay=0.8,
+    down_enter=0.15,
+    down_stay=0.1,
+)
+#: Camera elevations (degrees) between which the world thresholds go from level to steep.
+WORLD_LEVEL_DEG, WORLD_STEEP_DEG = 30.0, 60.0
+
+
+def world_thresholds(
+    elevation_deg: float, level: Thresholds = WORLD_LEVEL, steep: Thresholds = WORLD_STEEP
+) -> Thresholds:
+    """World-frame thresholds for a view ``elevation_deg`` below the horizon (degrees).
+
+    ``level`` up to 30 degrees, ``steep`` from 60, linearly in between.
+    """
+    span = WORLD_STEEP_DEG - WORLD_LEVEL_DEG
+    t = float(np.clip((elevation_deg - WORLD_LEVEL_DEG) / span, 0.0, 1.0))
+    if t in (0.0, 1.0):
+        return level if t == 0.0 else steep
+    return Thresholds(
+        **{
+            f.name: getattr(level, f.name) + t * (getattr(steep, f.name) - getattr(level, f.name))
+            for f in fields(Thresholds)
+        }
+    )
+
+
 @dataclass(frozen=True)
 class PoseState:
-    """What the classifier judged for one person in one frame."""
+    """What the classifier judged for one person in one frame.
+
+    ``geometry`` says how: ``"world"`` (world landmarks against world-up) or ``"image"``
+    (the 2-D skeleton in the body's frame).
+    """
 
     arms: ArmsState
     left: ArmState
     right: ArmState
     kneeling: bool | None  # None: could not be judged
     torso_px: float | None  # torso size in pixels, None when unknown
+    geometry: str = "image"
 
 
 @dataclass(frozen=True)
@@ -195,6 +255,84 @@ def body_frame(kp: Keypoints, min_visibility: float = DEFAULT_MIN_VISIBILITY) ->
     return BodyFrame(up=up, side=side, scale=max(torso_len, 1.2 * shoulder_w))
 
 
+def _torso_px(kp: Keypoints, min_visibility: float) -> float | None:
+    """Torso size in pixels without the 2-D frame's squareness checks (world geometry)."""
+    need = (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP)
+    if not all(kp.visible(i, min_visibility) for i in need):
+        return None
+    ls, rs, lh, rh = (kp.xy[i].astype(float) for i in need)
+    size = max(float(np.hypot(*((ls + rs - lh - rh) / 2))), 1.2 * float(np.hypot(*(ls - rs))))
+    return size if size > 1e-6 else None
+
+
+@dataclass(frozen=True)
+class WorldFrame:
+    """A gravity-aligned frame on the person's world landmarks (metres, camera axes).
+
+    ``up`` is the unit world-up, ``side`` the unit horizontal direction from the right
+    shoulder to the left one (the shoulder line with its vertical part removed).
+    Heights are measured along ``up`` in the person's own torso length (mid-hips to
+    mid-shoulders, 3-D), sideways distances along ``side`` in the horizontal shoulder width.
+    """
+
+    up: np.ndarray
+    side: np.ndarray
+    torso_m: float
+    shoulder_m: float
+
+    def coords(self, rel: np.ndarray) -> tuple[float, float]:
+        """``rel`` (metres) as ``(shoulder widths towards the left, torso lengths up)``."""
+        return float(rel @ self.side) / self.shoulder_m, float(rel @ self.up) / self.torso_m
+
+
+#: The horizontal shoulder width must be at least this fraction of the torso length: a
+#: person lying on their side, or a bad fit, has no horizontal shoulder line to measure along.
+MIN_WORLD_SHOULDER = 0.25
+
+
+def world_frame(
+    kp: Keypoints, up: np.ndarray, min_visibility: float = DEFAULT_MIN_VISIBILITY
+) -> WorldFrame | None:
+    """The gravity-aligned frame of ``kp.world``, or None when it cannot be built.
+
+    Parameters
+    ----------
+    kp
+        Landmarks with world landmarks (metres, camera axes: x right, y image-down,
+        z away from the camera).
+    up
+        World-up in the same axes (normalised here).
+    min_visibility
+        Shoulders and hips below this visibility count as missing.
+    """
+    if kp.world is None:
+        return None
+    need = (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP)
+    w = kp.world.astype(float)
+    if not all(kp.visibility[i] >= min_visibility and np.all(np.isfinite(w[i])) for i in need):
+        return None
+    u = np.asarray(up, dtype=float)
+    if u.shape != (3,) or not np.all(np.isfinite(u)) or np.linalg.norm(u) < 1e-9:
+        raise ValueError("up must be a finite non-zero 3-vector")
+    u = u / np.linalg.norm(u)
+    ls, rs, lh, rh = (w[i] for i in need)
+    torso_m = float(np.linalg.norm((ls + rs - lh - rh) / 2))
+    side = ls - rs
+    side_h = side - float(side @ u) * u
+    shoulder_m = float(np.linalg.norm(side_h))
+    if torso_m <= 1e-6 or shoulder_m < MIN_WORLD_SHOULDER * torso_m:
+        return None
+    return WorldFrame(up=u, side=side_h / shoulder_m, torso_m=torso_m, shoulder_m=shoulder_m)
+
+
+def _world_arm_coords(
+    world: np.ndarray, frame: WorldFrame, shoulder: int, wrist: int, outward: float
+) -> tuple[float, float]:
+    """Wrist relative to its shoulder in the world: (torso lengths up, shoulder widths out)."""
+    a, b = frame.coords(world[wrist] - world[shoulder])
+    return b, outward * a
+
+
 def _arm_coords(
     kp: Keypoints, frame: BodyFrame, shoulder: int, wrist: int, outward: float
 ) -> tuple[float, float]:
@@ -204,19 +342,37 @@ def _arm_coords(
 
 
 def classify_arm(
-    height: float, outward: float, previous: ArmState, th: Thresholds = Thresholds()
+    height: float,
+    outward: float,
+    previous: ArmState,
+    th: Thresholds = Thresholds(),
+    *,
+    out_after_up: bool = False,
 ) -> ArmState:
     """One arm's state from its wrist position (torso units), with hysteresis.
 
     Parameters
     ----------
     height
-        Wrist height above the shoulder along the body axis, torso sizes.
+        Wrist height above the shoulder along the body axis (or world-up), torso lengths.
     outward
-        Wrist distance out from the shoulder, away from the body, torso sizes.
+        Wrist distance out from the shoulder, away from the body, shoulder widths.
     previous
         The arm's state in the previous frame; its looser ``*_stay`` threshold applies.
+    out_after_up
+        An arm that was up and now meets the *entering* rule for "out" while below the
+        entering height for "up" is out, although it is still above ``up_stay``. Used by
+        the world rules at steep views, where the height band of "out" and the stay band
+        of "up" overlap and the sideways extent is the better witness.
     """
+    if (
+        out_after_up
+        and previous is ArmState.UP
+        and height < th.up_enter
+        and outward >= th.out_enter
+        and abs(height) <= th.out_band_enter
+    ):
+        return ArmState.OUT
     if previous is ArmState.UP and height >= th.up_stay:
         return ArmState.UP
     if previous is ArmState.OUT and outward >= th.out_stay and abs(height) <= th.out_band_stay:
@@ -252,14 +408,18 @@ class GestureClassifier:
     Parameters
     ----------
     thresholds
-        Geometry thresholds (torso lengths, shoulder widths).
+        Geometry thresholds of the image rules (torso lengths, shoulder widths).
+    world_level, world_steep
+        Thresholds of the world rules for a level and a steep view (see
+        :func:`world_thresholds`).
     min_visibility
         Landmarks scored below this are treated as missing.
     memory_frames
         Frames of missing landmarks after which the history is forgotten.
     smoothing
-        Weight of the newest frame in an exponential average of each landmark (1: none).
-        Keypoint jitter, not motion, is what makes a pose flicker near a threshold.
+        Weight of the newest frame in an exponential average of each landmark, image and
+        world alike (1: none). Keypoint jitter, not motion, is what makes a pose flicker
+        near a threshold.
     fill_frames
         A landmark missing for at most this many consecutive frames keeps its last
         position; longer, and it is missing (the state becomes unknown).
@@ -272,12 +432,16 @@ class GestureClassifier:
         memory_frames: int = 8,
         smoothing: float = 0.5,
         fill_frames: int = 2,
+        world_level: Thresholds = WORLD_LEVEL,
+        world_steep: Thresholds = WORLD_STEEP,
     ) -> None:
         self.smoothing = smoothing
         self.fill_frames = fill_frames
         self._missing = np.zeros(N_LANDMARKS, dtype=int)
-        self._xy: np.ndarray | None = None
+        # Last smoothed landmarks: (33, 2) pixels, or (33, 5) pixels then world metres.
+        self._pts: np.ndarray | None = None
         self.th = thresholds
+        self.world_level, self.world_steep = world_level, world_steep
         self.min_visibility = min_visibility
         self.memory_frames = memory_frames
         # Last judged state of each arm and its age in frames (for the hysteresis).
@@ -289,31 +453,53 @@ class GestureClassifier:
         """Average jitter away, and bridge a landmark missing for a frame or two."""
         if kp is None:
             return None
-        xy = kp.xy.astype(float)
+        # Image and world coordinates of a landmark are smoothed and filled together.
+        pts = kp.xy.astype(float)
+        if kp.world is not None:
+            pts = np.hstack([pts, kp.world.astype(float)])
         vis = kp.visibility.astype(float)
-        ok = np.all(np.isfinite(xy), axis=1) & (vis >= self.min_visibility)
-        if self._xy is not None:
-            prev_ok = np.all(np.isfinite(self._xy), axis=1)
+        ok = np.all(np.isfinite(pts), axis=1) & (vis >= self.min_visibility)
+        prev = self._pts
+        if prev is not None and prev.shape[1] > pts.shape[1]:
+            prev = prev[:, : pts.shape[1]]  # world landmarks gone: smooth the image part
+        if prev is not None and prev.shape == pts.shape:
+            prev_ok = np.all(np.isfinite(prev), axis=1)
             mix = ok & prev_ok
-            xy[mix] = self.smoothing * xy[mix] + (1 - self.smoothing) * self._xy[mix]
+            pts[mix] = self.smoothing * pts[mix] + (1 - self.smoothing) * prev[mix]
             # A landmark lost for at most fill_frames keeps its last position: a single
             # dropped wrist should not turn a held pose into "unknown".
             fill = ~ok & prev_ok & (self._missing < self.fill_frames)
-            xy[fill] = self._xy[fill]
+            pts[fill] = prev[fill]
             vis[fill] = self.min_visibility
             self._missing = np.where(ok, 0, self._missing + 1)
             ok = ok | fill
         else:
-            self._missing = np.zeros(N_LANDMARKS, dtype=int)
-        self._xy = np.where(ok[:, None], xy, np.nan)
-        return Keypoints(xy=xy, visibility=vis)
+            self._missing = np.where(ok, 0, 1)
+        self._pts = np.where(ok[:, None], pts, np.nan)
+        world = pts[:, 2:] if kp.world is not None else None
+        return Keypoints(xy=pts[:, :2], visibility=vis, world=world)
 
     def _previous(self, wrist: int) -> ArmState:
         return self._last[wrist] if self._age[wrist] <= self.memory_frames else ArmState.UNKNOWN
 
-    def update(self, kp: Keypoints | None) -> PoseState:
-        """Classify one frame; ``None`` (person not seen) yields all-unknown."""
+    def update(self, kp: Keypoints | None, up: np.ndarray | None = None) -> PoseState:
+        """Classify one frame; ``None`` (person not seen) yields all-unknown.
+
+        Parameters
+        ----------
+        kp
+            The person's landmarks, or None.
+        up
+            Unit world-up in the camera's axes (x right, y image-down, z forwards), e.g.
+            :func:`safeconduct.signals.view.up_in_camera` of the ray's elevation. With it
+            and ``kp.world`` the world rules judge (``geometry == "world"``); otherwise, or
+            when the world torso cannot be measured, the image rules do.
+        """
         kp = self._smooth(kp)
+        if kp is not None and kp.world is not None and up is not None:
+            wframe = world_frame(kp, up, self.min_visibility)
+            if wframe is not None:
+                return self._update_world(kp, wframe)
         frame = body_frame(kp, self.min_visibility) if kp is not None else None
         arms = {}
         for wrist, shoulder, outward in ((L_WRIST, L_SHOULDER, 1.0), (R_WRIST, R_SHOULDER, -1.0)):
@@ -326,23 +512,58 @@ class GestureClassifier:
             self._last[wrist], self._age[wrist] = arms[wrist], 0
         if kp is None or frame is None:
             return PoseState(ArmsState.UNKNOWN, ArmState.UNKNOWN, ArmState.UNKNOWN, None, None)
-        kneeling = self._kneel(kp, frame)
-        if kneeling is not None:
-            self._kneeling = kneeling
+        kneeling = self._kneel(kp, frame.coords, kp.xy)
         left, right = arms[L_WRIST], arms[R_WRIST]
         return PoseState(combine_arms(left, right), left, right, kneeling, frame.scale)
 
-    def _kneel(self, kp: Keypoints, frame: BodyFrame) -> bool | None:
+    def _update_world(self, kp: Keypoints, frame: WorldFrame) -> PoseState:
+        assert kp.world is not None
+        world = kp.world
+        elevation = float(np.degrees(np.arcsin(np.clip(-frame.up[2], -1.0, 1.0))))
+        th = world_thresholds(elevation, self.world_level, self.world_steep)
+        arms = {}
+        for wrist, shoulder, outward in ((L_WRIST, L_SHOULDER, 1.0), (R_WRIST, R_SHOULDER, -1.0)):
+            self._age[wrist] += 1
+            seen = kp.visibility[wrist] >= self.min_visibility
+            if not (seen and np.all(np.isfinite(world[wrist]))):
+                arms[wrist] = ArmState.UNKNOWN
+                continue
+            height, out = _world_arm_coords(world, frame, shoulder, wrist, outward)
+            arms[wrist] = classify_arm(height, out, self._previous(wrist), th, out_after_up=True)
+            self._last[wrist], self._age[wrist] = arms[wrist], 0
+        kneeling = self._kneel(kp, frame.coords, world)
+        left, right = arms[L_WRIST], arms[R_WRIST]
+        return PoseState(
+            combine_arms(left, right),
+            left,
+            right,
+            kneeling,
+            _torso_px(kp, self.min_visibility),
+            geometry="world",
+        )
+
+    def _kneel(
+        self,
+        kp: Keypoints,
+        coords: Callable[[np.ndarray], tuple[float, float]],
+        pts: np.ndarray,
+    ) -> bool | None:
         # Kneeling: knees down near the ankles (shins on the ground) while the hips stay
-        # well above the knees (not sitting or lying).
+        # well above the knees (not sitting or lying). ``coords`` gives (sideways, torso
+        # lengths up) of a difference of ``pts`` (image pixels or world metres).
         gaps = []
         for hip, knee, ankle in ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE)):
-            if not all(kp.visible(i, self.min_visibility) for i in (hip, knee, ankle)):
+            if not all(
+                kp.visibility[i] >= self.min_visibility and np.all(np.isfinite(pts[i]))
+                for i in (hip, knee, ankle)
+            ):
                 continue
-            knee_above_ankle = frame.coords(kp.xy[knee] - kp.xy[ankle])[1]
-            hip_above_knee = frame.coords(kp.xy[hip] - kp.xy[knee])[1]
+            knee_above_ankle = coords(pts[knee] - pts[ankle])[1]
+            hip_above_knee = coords(pts[hip] - pts[knee])[1]
             gaps.append((knee_above_ankle, hip_above_knee))
         if not gaps:
             return None
         limit = self.th.kneel_stay if self._kneeling else self.th.kneel_enter
-        return all(k <= limit and h >= 0.4 for k, h in gaps)
+        kneeling = all(k <= limit and h >= 0.4 for k, h in gaps)
+        self._kneeling = kneeling
+        return kneeling

@@ -112,8 +112,15 @@ class Camera:
     width: int = 640
     height: int = 480
 
-    def project(self, joints: np.ndarray) -> np.ndarray:
-        """Project body-frame joints (metres) to pixel coordinates ``(n, 2)``."""
+    def pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """The camera's position and axes in the body frame, metres.
+
+        Returns
+        -------
+        tuple
+            ``(position (3,), axes (3, 3))``; the rows of ``axes`` are the camera's x (the
+            image's right), y (the image's bottom) and z (forwards, the optical axis).
+        """
         e, y = np.radians(self.elevation_deg), np.radians(self.yaw_deg)
         target = np.array([0.0, 0.0, 1.0])
         cam = target + self.distance_m * np.array(
@@ -123,6 +130,22 @@ class Camera:
         right = np.cross(fwd, [0.0, 0.0, 1.0])
         right /= np.linalg.norm(right)
         down = np.cross(fwd, right)
+        return cam, np.stack([right, down, fwd])
+
+    def to_camera_axes(self, joints: np.ndarray) -> np.ndarray:
+        """Body-frame joints (metres) as BlazePose-style world landmarks ``(n, 3)``.
+
+        Relative to the mid-hips, in the camera's axes (x right, y image-down, z away from
+        the camera), metres; world-up is then exactly
+        :func:`safeconduct.signals.view.up_in_camera` of ``elevation_deg``.
+        """
+        _, axes = self.pose()
+        hips = (joints[g.L_HIP] + joints[g.R_HIP]) / 2
+        return (joints - hips) @ axes.T
+
+    def project(self, joints: np.ndarray) -> np.ndarray:
+        """Project body-frame joints (metres) to pixel coordinates ``(n, 2)``."""
+        cam, (right, down, fwd) = self.pose()
         rel = joints - cam
         depth = rel @ fwd
         focal = self.person_px * self.distance_m / 1.75
@@ -137,8 +160,13 @@ def observe(
     rng: np.random.Generator | None = None,
     noise_frac: float = 0.0,
     drop_prob: float = 0.0,
+    world_noise_m: float = 0.0,
 ) -> g.Keypoints:
     """Keypoints of ``pose`` seen by ``camera``, with optional noise and dropped landmarks.
+
+    The world landmarks are the skeleton relative to its mid-hips in the camera's axes
+    (:meth:`Camera.to_camera_axes`), so ``up_in_camera(camera.elevation_deg)`` is exactly
+    world-up for them.
 
     Parameters
     ----------
@@ -147,15 +175,21 @@ def observe(
         (at least 0.5 pixel when non-zero).
     drop_prob
         Chance that each landmark is reported missing (visibility 0) in this frame.
+    world_noise_m
+        Gaussian noise per world coordinate, metres (needs ``rng``).
     """
-    xy = camera.project(skeleton(pose))
+    joints = skeleton(pose)
+    xy = camera.project(joints)
+    world = camera.to_camera_axes(joints)
     vis = np.full(g.N_LANDMARKS, 0.95)
     if rng is not None:
         if noise_frac > 0:
             xy = xy + rng.normal(0.0, max(0.5, noise_frac * camera.person_px), xy.shape)
+        if world_noise_m > 0:
+            world = world + rng.normal(0.0, world_noise_m, world.shape)
         if drop_prob > 0:
             vis[rng.random(g.N_LANDMARKS) < drop_prob] = 0.05
-    return g.Keypoints(xy=xy, visibility=vis)
+    return g.Keypoints(xy=xy, visibility=vis, world=world)
 
 
 # -- motions: pose as a function of time (seconds) ----------------------------------------
