@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safeconduct.adapters.vision import heavy_weights as hw
 from safeconduct.adapters.vision import pose
@@ -180,6 +182,46 @@ def test_module_entry_prints_one_line(
     out = capsys.readouterr()
     assert out.out == "" and len(out.err.splitlines()) == 1 and "npm" in out.err
     assert hw.main(["--check"]) == 1
+
+
+class _MarkerModel:
+    """Stands in for mediapipe's Pose: every landmark at the bright marker's centre, in
+    normalised image coordinates, as mediapipe reports them."""
+
+    def process(self, rgb: np.ndarray) -> object:
+        from types import SimpleNamespace
+
+        ys, xs = np.nonzero(rgb[:, :, 0] > 127)
+        h, w = rgb.shape[:2]
+        lm = SimpleNamespace(
+            x=(xs.mean() + 0.5) / w, y=(ys.mean() + 0.5) / h, z=0.0, visibility=1.0
+        )
+        world = SimpleNamespace(landmark=[lm] * 33)
+        return SimpleNamespace(pose_landmarks=SimpleNamespace(landmark=[lm] * 33),
+                               pose_world_landmarks=world)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    width=st.integers(32, 200),
+    height=st.integers(32, 200),
+    fx=st.floats(0.2, 0.8),
+    fy=st.floats(0.2, 0.8),
+    upscale=st.floats(1.0, 4.0),
+)
+def test_landmarks_come_back_in_the_given_frames_pixels(
+    width: int, height: int, fx: float, fy: float, upscale: float
+) -> None:
+    cv2 = pytest.importorskip("cv2")
+    est = pose.PoseEstimator.__new__(pose.PoseEstimator)  # no mediapipe: a stand-in model
+    est._cv2, est._pose, est._start_up, est.model = cv2, _MarkerModel(), None, "full"
+    frame = np.zeros((height, width, 3), np.uint8)
+    x, y = int(fx * width), int(fy * height)
+    frame[y - 2 : y + 3, x - 2 : x + 3] = 255  # a 5 x 5 marker centred on pixel (x, y)
+    found = est.estimate(frame, upscale=upscale)
+    assert found is not None and found.world is not None
+    # Pixel centres: the marker's centre is at (x + 0.5, y + 0.5) in continuous pixels.
+    assert np.allclose(found.xy[0], (x + 0.5, y + 0.5), atol=0.75)
 
 
 # ----------------------------------------------------------------- the real models
