@@ -19,7 +19,8 @@ Alert kinds
     adapter judges the patch; this module judges the motion. Always only "possible".
 ``POSSIBLE_SIGN``
     A bright, low-saturation rectangle (a sign, a white cloth held taut) held up between
-    both raised hands. The adapter judges the rectangle; this module judges the hold.
+    both raised hands for ``sign_hold_s`` (1 s), seen in at least ``sign_min_share`` (60 %)
+    of the hold's frames. The adapter judges the rectangle; this module judges the hold.
     Always only "possible", with its confidence capped like the white cloth's.
 """
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from safeconduct.limits import Range
-from safeconduct.signals.gestures import ArmsState, PoseState
+from safeconduct.signals.gestures import ArmsState, ArmState, PoseState
 
 #: Frames per second of a folder of images, or the most analysed of a video: an infinite or
 #: absurd rate gives every frame the same time (no signal can last) and hangs the writer.
@@ -162,6 +163,8 @@ class DetectorConfig:
     cloth_max_hz: float = 3.0
     cloth_min_share: float = 0.6  # share of window frames with a bright patch at the wrist
     cloth_min_amplitude: float = 0.25  # wrist swing, torso sizes (peak to peak / 2)
+    sign_hold_s: float = 1.0  # a sign held up in both raised hands at least this long
+    sign_min_share: float = 0.6  # share of the hold's judged frames in which it was seen
 
 
 @dataclass
@@ -224,6 +227,9 @@ class TrackDetector:
         self._last_alert: dict[AlertKind, float] = {}
         self._hands_up_fired = False
         self._kneel_fired = False
+        self._raised = _Hold()
+        self._sign_hist: deque[tuple[float, bool]] = deque()
+        self._sign_fired = False
         self._wrist_hist: deque[tuple[float, np.ndarray | None, np.ndarray | None, int, float]]
         self._wrist_hist = deque()
 
@@ -308,7 +314,38 @@ class TrackDetector:
         cloth = self._cloth(obs)
         if cloth is not None and self._may_fire(AlertKind.POSSIBLE_WHITE_CLOTH, t):
             alerts.append(self._fire(AlertKind.POSSIBLE_WHITE_CLOTH, obs, cloth))
+
+        sign = self._sign(obs, unknown)
+        if sign is not None and self._may_fire(AlertKind.POSSIBLE_SIGN, t):
+            self._sign_fired = True
+            alerts.append(self._fire(AlertKind.POSSIBLE_SIGN, obs, sign))
         return alerts
+
+    def _sign(self, obs: Observation, unknown: bool) -> float | None:
+        """Confidence of a sign held up in both raised hands over the last ``sign_hold_s``.
+
+        The arms must stay raised (see :func:`both_raised`; unjudgeable frames shorter than
+        ``dropout_s`` do not break the hold) for ``sign_hold_s``, and the adapter must have
+        seen the sign in at least ``sign_min_share`` of the judged frames of that last
+        stretch. Once per raised episode, and never above 0.5: it is only "possible".
+        """
+        c = self.config
+        raised = both_raised(obs.state)
+        self._raised.feed(obs.t_s, raised, unknown, obs.quality, c.dropout_s)
+        if self._raised.start is None:
+            self._sign_hist.clear()
+            self._sign_fired = False
+            return None
+        if raised:  # an unjudgeable frame is neither evidence for nor against
+            self._sign_hist.append((obs.t_s, obs.sign_between_hands))
+        while self._sign_hist and obs.t_s - self._sign_hist[0][0] > c.sign_hold_s:
+            self._sign_hist.popleft()
+        if self._sign_fired or self._raised.held() < c.sign_hold_s or len(self._sign_hist) < 2:
+            return None
+        share = float(np.mean([seen for _, seen in self._sign_hist]))
+        if share < c.sign_min_share:
+            return None
+        return 0.5 * share * self._raised.confidence()  # "possible": never more than 0.5
 
     def _cloth(self, obs: Observation) -> float | None:
         """Confidence of a waved white cloth at either wrist over the recent window."""
@@ -340,6 +377,20 @@ class TrackDetector:
                 conf = 0.5 * share  # "possible": never more than 0.5
                 best = conf if best is None else max(best, conf)
         return best
+
+
+def both_raised(state: PoseState) -> bool:
+    """Whether both hands are raised, as for holding a sign up.
+
+    Both arms up (``ArmsState.UP``: the wrists above the shoulders by the classifier's
+    margin, in the world frame where it judged there), or one up and the other only short
+    of it (``OTHER``: neither down nor out to the side) as the weight of a sign held
+    overhead can leave it.
+    """
+    if state.arms is ArmsState.UP:
+        return True
+    sides = {state.left, state.right}
+    return ArmState.UP in sides and sides <= {ArmState.UP, ArmState.OTHER}
 
 
 def _oscillation(ts: np.ndarray, xy: np.ndarray) -> tuple[float, float]:

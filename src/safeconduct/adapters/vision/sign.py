@@ -1,0 +1,252 @@
+"""A held sign or a taut white cloth between two hands, judged in one frame (OpenCV).
+
+The question :func:`sign_between` answers is narrow on purpose: is there a bright,
+low-saturation (white-ish) region, roughly rectangular, of a sign's size relative to the
+person, lying between and filling the space between the two wrists? The detector
+(:mod:`safeconduct.signals.detector`) then asks for that over a hold with both arms
+raised. Everything here is in pixels of the frame; sizes are scaled by the person's
+torso size in pixels (``torso_px``: the classifier's ``max(torso length, 1.2 shoulder
+widths)``, about 0.5 m), so the same rule holds for a person 60 or 600 pixels tall.
+
+What it refuses, and why:
+
+* a white background or sky: the white region runs out of the search window around the
+  hands (it is not bounded there), so it is not an object held between them;
+* a white shirt or sleeves: thin limbs are opened away (a morphological opening of a
+  fifth of a torso) and the shirt runs out of the window's lower edge;
+* a brown box or any coloured object: not low-saturation;
+* hands apart with nothing between them: the space between the wrists is not filled.
+
+Limits: a white sign in front of a white or very bright background merges with it and is
+missed; a sign held edge-on to the camera is too thin to be seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from safeconduct.adapters.vision.pose import require_cv2
+
+
+@dataclass(frozen=True)
+class SignThresholds:
+    """What counts as a held sign; lengths in torso sizes, colours in OpenCV's HSV (0-255).
+
+    ``min_value``/``max_saturation``: white-ish pixels (the idea of ``bright_patch``, a
+    little looser for a sign in shade). ``min_span``/``max_span``: wrists at least / at
+    most this far apart (a 0.6 m sign held at its edges: about 1.1 torso sizes).
+    ``margin_along``/``margin_across``: the search window extends this far beyond the
+    wrists along their line and on either side of it. ``min_area``/``max_area``: the white
+    region's area (torso sizes squared; a 0.6 x 0.4 m sign faced square-on is about 1).
+    ``min_solidity``/``min_quad_fit``: its shape (see :func:`_shape`; a sign in perspective
+    is a four-sided convex region, not a rectangle).
+    ``min_fill``: the share of the strip between the wrists (``fill_half_width`` either
+    side of their line, the middle ``fill_middle`` of their distance) it covers.
+    ``open_fracs``: the openings' kernels, torso sizes, tried in turn.
+    """
+
+    min_value: int = 175
+    max_saturation: int = 60
+    min_span: float = 0.5
+    max_span: float = 3.0
+    margin_along: float = 0.6
+    margin_across: float = 1.2
+    min_area: float = 0.2
+    max_area: float = 4.0
+    min_solidity: float = 0.7
+    min_quad_fit: float = 0.9
+    min_fill: float = 0.6
+    fill_half_width: float = 0.15
+    fill_middle: float = 0.6
+    open_fracs: tuple[float, ...] = (0.2, 0.32)
+
+
+def sign_between(
+    frame: np.ndarray,
+    left_wrist: tuple[float, float],
+    right_wrist: tuple[float, float],
+    torso_px: float,
+    thresholds: SignThresholds = SignThresholds(),
+) -> bool:
+    """Whether a white-ish, roughly rectangular region is held between the two wrists.
+
+    Parameters
+    ----------
+    frame
+        BGR image, ``(height, width, 3)`` uint8.
+    left_wrist, right_wrist
+        Wrist positions ``(x, y)`` in pixels of ``frame`` (x to the right, y downwards).
+    torso_px
+        The person's torso size in pixels; every length threshold is a multiple of it.
+    thresholds
+        What counts as a sign (see :class:`SignThresholds`).
+
+    Returns
+    -------
+    bool
+        True when one white connected region, after opening, lies inside the search
+        window around the wrists without touching its edge, is of a sign's size and
+        shape (four-sided), and covers at least ``min_fill`` of the strip between the wrists.
+    """
+    th = thresholds
+    if not torso_px or not np.isfinite(torso_px) or torso_px <= 0:
+        return False
+    lw, rw = np.asarray(left_wrist, float), np.asarray(right_wrist, float)
+    if not (np.all(np.isfinite(lw)) and np.all(np.isfinite(rw))):
+        return False
+    span = float(np.linalg.norm(rw - lw))
+    if not th.min_span * torso_px <= span <= th.max_span * torso_px:
+        return False
+    cv2 = require_cv2()
+    along = (rw - lw) / span
+    across = np.array([-along[1], along[0]])
+    mid = (lw + rw) / 2
+
+    # The search window: the wrists' segment grown along and across, as a rotated box;
+    # everything is measured in its axis-aligned bounding crop with a mask of the window.
+    half_along = span / 2 + th.margin_along * torso_px
+    half_across = th.margin_across * torso_px
+    corners = np.array(
+        [mid + sa * half_along * along + sc * half_across * across
+         for sa, sc in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    )  # fmt: skip
+    h, w = frame.shape[:2]
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 - cx0 < 3 or cy1 - cy0 < 3:
+        return False
+    crop = frame[cy0:cy1, cx0:cx1]
+    window = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillConvexPoly(window, np.round(corners - [cx0, cy0]).astype(np.int32), 1)
+
+    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+    white = ((hsv[..., 2] >= th.min_value) & (hsv[..., 1] <= th.max_saturation)).astype(np.uint8)
+
+    # The window's rim (and the frame's edge, which bounds nothing): a region reaching it
+    # is not bounded there, e.g. the background, the sky, a shirt continuing below.
+    inside = cv2.erode(window, np.ones((3, 3), np.uint8))
+    rim = (window > 0) & (inside == 0)
+    for edge in (rim[0], rim[-1], rim[:, 0], rim[:, -1]):
+        edge |= True
+    rim &= window > 0
+
+    # The strip between the wrists that a held sign must fill.
+    strip = np.zeros_like(window)
+    sh = th.fill_middle * span / 2
+    sw = th.fill_half_width * torso_px
+    strip_corners = np.array(
+        [mid + sa * sh * along + sc * sw * across
+         for sa, sc in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    )  # fmt: skip
+    cv2.fillConvexPoly(strip, np.round(strip_corners - [cx0, cy0]).astype(np.int32), 1)
+    strip_px = int(strip.sum())
+    if strip_px == 0:
+        return False
+
+    # Opened at each size in turn: the smaller keeps a thin, foreshortened sign; the larger
+    # cuts it from white sleeves that join it to a white shirt.
+    for frac in th.open_fracs:
+        k = max(1, round(frac * torso_px))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        opened = cv2.morphologyEx(white, cv2.MORPH_OPEN, kernel)
+        if _bounded_quad_between(cv2, opened & window, rim, strip > 0, strip_px, torso_px, th):
+            return True
+    return False
+
+
+def _bounded_quad_between(
+    cv2: Any,
+    white: np.ndarray,
+    rim: np.ndarray,
+    strip: np.ndarray,
+    strip_px: int,
+    torso_px: float,
+    th: SignThresholds,
+) -> bool:
+    """Whether one white region avoids the rim, has a sign's size and shape, fills the strip."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
+    touching = set(np.unique(labels[rim]).tolist())
+    area_lo, area_hi = th.min_area * torso_px**2, th.max_area * torso_px**2
+    for label in range(1, n):
+        if label in touching:
+            continue
+        area = float(stats[label, cv2.CC_STAT_AREA])
+        if not area_lo <= area <= area_hi:
+            continue
+        region = labels == label
+        if float(np.count_nonzero(region & strip)) / strip_px < th.min_fill:
+            continue
+        solidity, quad_fit = _shape(cv2, region)
+        if solidity >= th.min_solidity and quad_fit >= th.min_quad_fit:
+            return True
+    return False
+
+
+def _shape(cv2: Any, region: np.ndarray) -> tuple[float, float]:
+    """``(solidity, quad_fit)`` of a region, each 0-1.
+
+    A rectangle seen in perspective is a convex quadrilateral (a trapezium, or a sheared
+    parallelogram at a yaw), not a rectangle, so the shape is not compared with the
+    minimum-area rectangle. ``solidity``: the region's pixels over its convex hull's (hands
+    notching a sign's sides cost a little; an L-shape or a blob with bays a lot).
+    ``quad_fit``: the hull's area over that of a quadrilateral around it, found by cutting
+    the hull down to four corners, repeatedly dropping the side whose neighbours, extended
+    to meet, add the least area. Measured on rendered signs held up by people 60-240 px
+    tall at 0-60 degrees elevation: solidity 0.80 or more, quad fit 0.96 or more; a disc or
+    an ellipse fits a quadrilateral at 0.73-0.84 however small, an L-shape has solidity 0.6.
+    Areas are in pixels; the hull runs through the boundary pixels' centres, so polygons are
+    grown by half a pixel all round (a small sign is mostly edge).
+    """
+    contours, _ = cv2.findContours(
+        region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+    )
+    outline = max(contours, key=len)
+    hull = cv2.convexHull(outline).reshape(-1, 2).astype(float)
+    if len(hull) < 4:
+        return 0.0, 0.0
+    quad = _enclosing_quad(hull)
+    if quad is None:
+        return 0.0, 0.0
+    hull_px = _pixel_area(hull)
+    return float(np.count_nonzero(region)) / hull_px, hull_px / _pixel_area(quad)
+
+
+def _pixel_area(poly: np.ndarray) -> float:
+    """Area of a polygon through pixel centres, grown by half a pixel all round, pixels."""
+    x, y = poly[:, 0], poly[:, 1]
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+    perimeter = float(np.sum(np.linalg.norm(poly - np.roll(poly, 1, axis=0), axis=1)))
+    return area + 0.5 * perimeter + 1.0
+
+
+def _enclosing_quad(poly: np.ndarray) -> np.ndarray | None:
+    """A four-cornered convex polygon around the convex ``poly`` (``(n, 2)``), or None."""
+    pts = [p for p in poly]
+    while len(pts) > 4:
+        n = len(pts)
+        best, best_area, best_x = -1, np.inf, None
+        for i in range(n):
+            a, b, c, d = pts[i - 1], pts[i], pts[(i + 1) % n], pts[(i + 2) % n]
+            # Extend edges a->b and d->c until they meet at x, replacing b and c.
+            u, v = b - a, c - d
+            den = float(np.cross(u, v))
+            if abs(den) < 1e-12:
+                continue
+            s = float(np.cross(d - a, v)) / den
+            t = float(np.cross(d - a, u)) / den
+            if s < 1.0 or t < 1.0:  # they meet behind the edge: not a corner to restore
+                continue
+            x = a + s * u
+            added = 0.5 * abs(float(np.cross(c - b, x - b)))
+            if added < best_area:
+                best, best_area, best_x = i, added, x
+        if best_x is None:
+            return None
+        j = (best + 1) % n
+        pts[best] = best_x
+        del pts[j]
+    return np.array(pts)
