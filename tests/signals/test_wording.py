@@ -30,6 +30,7 @@ def test_alert_texts() -> None:
         assert "rise and descend a few metres" in text
     assert d.ACTION_TEXT.startswith("surrender signalled")
     assert "possible" in d.alert_text(d.AlertKind.POSSIBLE_WHITE_CLOTH)
+    assert "possible" in d.alert_text(d.AlertKind.POSSIBLE_SIGN)
 
 
 def test_no_signal_wording() -> None:
