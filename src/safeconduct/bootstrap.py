@@ -104,13 +104,15 @@ def note_ports() -> NotePorts:
 
 
 def signals_ports() -> SignalsPorts:
-    """BlazePose (mediapipe), OpenCV frames and video, and atomic files, for ``signals``.
+    """BlazePose (mediapipe), OpenCV frames, video and sign test, atomic files, and the
+    gimbal's attitude from telemetry logs (pymavlink), for ``signals``.
 
     Importing these loads neither mediapipe nor OpenCV: they load when first used, and a
     missing ``vision`` extra surfaces as a :class:`~safeconduct.errors.MissingExtraError`
     from ``poses.require()``.
     """
     from safeconduct.adapters.files.atomic import AtomicFiles
+    from safeconduct.adapters.mavlink.gimbal_log import TlogGimbalLogs
     from safeconduct.adapters.vision.pose import MediapipePoseModels
     from safeconduct.adapters.vision.video import (
         Mp4VideoWriters,
@@ -125,6 +127,7 @@ def signals_ports() -> SignalsPorts:
         imaging=OpenCvFrameImaging(),
         videos=Mp4VideoWriters(),
         files=AtomicFiles(),
+        gimbal=TlogGimbalLogs(),
     )
 
 

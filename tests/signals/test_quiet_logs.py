@@ -26,6 +26,9 @@ OURS = [
     re.compile(rf"^(?:{KINDS})(?:, (?:{KINDS}))* — {re.escape(ACTION_TEXT)}$"),
     re.compile(rf"^{re.escape(NO_SIGNAL_TEXT)}$"),
     re.compile(r"^wrote .+/alerts\.jsonl, annotated\.mp4, summary\.json$"),
+    re.compile(r"^pose model: BlazePose (?:Full|Heavy)$"),
+    re.compile(r"^BlazePose Heavy is not installed: running BlazePose Full .*$"),
+    re.compile(r"^model: BlazePose (?:Full|Heavy); geometry: world \d+% .*; camera elevation: .+$"),
 ]
 
 
@@ -55,7 +58,7 @@ def signal_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_video_output_is_ours_only(signal_video: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run_signals(str(signal_video), "--out", str(out))
+    result = run_signals(str(signal_video), "--out", str(out), "--model", "full", "--no-sweep")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert_ours(result.stdout)
@@ -73,9 +76,9 @@ def test_folder_error_still_shown_and_alone(tmp_path: Path) -> None:
 
     folder = render_frames_folder(tmp_path / "frames", 3)
     (folder / "0003.png").write_bytes(b"not a picture")
-    result = run_signals(str(folder), "--no-blur")
+    result = run_signals(str(folder), "--no-blur", "--model", "full", "--no-sweep")
     assert result.returncode == 1
-    assert result.stdout == ""
+    assert result.stdout == "pose model: BlazePose Full\n"  # said before the work starts
     assert result.stderr.splitlines() == [
         f"safeconduct: error: cannot read image {folder / '0003.png'}; is it a valid picture?"
     ]

@@ -65,7 +65,9 @@ def test_detect_signals_on_image_folder(astronaut: np.ndarray, tmp_path: Path) -
     for i in range(4):
         cv2.imwrite(str(frames / f"{i:04d}.png"), small)
     out = tmp_path / "out"
-    summary = detect_signals(signals_ports(), frames, out_dir=out, fps=2.0)
+    summary = detect_signals(
+        signals_ports(), frames, out_dir=out, fps=2.0, model="full", sweep=False
+    )
     assert summary.frames == 4 and summary.duration_s == pytest.approx(1.5)
     assert summary.alerts == [] and summary.status == NO_SIGNAL_TEXT
     assert sorted(p.name for p in out.iterdir()) == [
@@ -82,7 +84,7 @@ def test_detect_signals_on_image_folder(astronaut: np.ndarray, tmp_path: Path) -
 
 def test_iter_alerts_on_a_stream() -> None:
     frames = ((i / 10, np.zeros((120, 160, 3), np.uint8)) for i in range(5))
-    assert list(iter_alerts(signals_ports(), frames)) == []
+    assert list(iter_alerts(signals_ports(), frames, model="full", sweep=False)) == []
 
 
 @pytest.mark.parametrize("pose", ["DOWN", "UP", "OUT"])
@@ -98,11 +100,18 @@ def test_rendered_signal_video_end_to_end(tmp_path: Path) -> None:
     video = tmp_path / "signal.mp4"
     render_signal_video(video)
     out = tmp_path / "out"
-    summary = detect_signals(signals_ports(), video, out_dir=out)
+    # The camera of tests.signals.inputs looks 20 degrees down: the world rules judge.
+    summary = detect_signals(
+        signals_ports(), video, out_dir=out, model="full", sweep=False, camera_elevation_deg=20
+    )
     kinds = [a.kind for a in summary.alerts]
     assert AlertKind.SURRENDER_SIGNAL in kinds
+    assert summary.elevation_source == "given" and summary.world_share > 0.9
     lines = [json.loads(x) for x in (out / "alerts.jsonl").read_text().splitlines()]
     assert any(x["kind"] == "SURRENDER_SIGNAL" and "hors de combat" in x["text"] for x in lines)
+    assert all(x["model"] == "BlazePose Full" and x["elevation_source"] == "given" for x in lines)
+    data = json.loads((out / "summary.json").read_text())
+    assert data["model_name"] == "BlazePose Full" and data["elevation_source"] == "given"
     assert summary.status.startswith("SURRENDER_SIGNAL") or "SURRENDER_SIGNAL" in summary.status
     assert len(list(read_frames(out / "annotated.mp4"))) == summary.frames
 
@@ -117,9 +126,13 @@ def test_command_on_rendered_video(tmp_path: Path) -> None:
     app.command()(signals_command)
     video = tmp_path / "signal.mp4"
     render_signal_video(video)
-    result = CliRunner().invoke(app, [str(video), "--out", str(tmp_path / "o"), "--no-blur"])
+    args = [str(video), "--out", str(tmp_path / "o"), "--no-blur", "--model", "full"]
+    result = CliRunner().invoke(app, [*args, "--no-sweep", "--camera-elevation", "20"])
     assert result.exit_code == 0, result.output
     assert "SURRENDER_SIGNAL" in result.output and "hors de combat" in result.output
+    assert result.output.startswith("pose model: BlazePose Full\n")
+    assert "model: BlazePose Full; geometry: world 100% of person-frames" in result.output
+    assert "camera elevation: given" in result.output
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(app, [str(empty)])

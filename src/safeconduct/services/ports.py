@@ -389,7 +389,8 @@ class FrameImaging(Protocol):
         ...
 
     def draw_banner(self, frame: np.ndarray, text: str, alert: bool) -> None:
-        """Write one status line across the top; red where ``alert``; in place."""
+        """Write status lines (one per ``\\n``) across the top; the first red where
+        ``alert``; in place."""
         ...
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from safeconduct.adapters.vision.native_logs import quiet_native_logs
 from safeconduct.adapters.vision.pose import require_cv2
+from safeconduct.adapters.vision.sign import sign_between
 from safeconduct.errors import BadFileError
 from safeconduct.signals.detector import FRAME_RATE
 from safeconduct.signals.gestures import FACE, SKELETON_EDGES, Keypoints
@@ -283,13 +284,21 @@ def draw_person(
 
 
 def draw_banner(frame: np.ndarray, text: str, alert: bool) -> None:
-    """Write one status line across the top of the frame, in place."""
+    """Write status lines across the top of the frame, one band per line, in place.
+
+    The first line is red when ``alert``; the others (how the frame was judged) are grey.
+    """
     cv2 = require_cv2()
-    color = (0, 0, 255) if alert else (255, 255, 255)
-    # OpenCV's Hershey fonts are ASCII only.
-    text = text.replace("—", "-").encode("ascii", "replace").decode("ascii")
-    cv2.rectangle(frame, (0, 0), (frame.shape[1], 18), (0, 0, 0), -1)
-    cv2.putText(frame, text[:110], (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, color, 1, cv2.LINE_AA)
+    for i, line in enumerate(text.split("\n")):
+        color = ((0, 0, 255) if alert else (255, 255, 255)) if i == 0 else (200, 200, 200)
+        # OpenCV's Hershey fonts are ASCII only.
+        line = line.replace("—", "-").encode("ascii", "replace").decode("ascii")
+        top = 18 * i
+        cv2.rectangle(frame, (0, top), (frame.shape[1], top + 18), (0, 0, 0), -1)
+        cv2.putText(
+            frame, line[:110], (4, top + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, color, 1,
+            cv2.LINE_AA,
+        )  # fmt: skip
 
 
 class VideoWriter:
@@ -351,6 +360,16 @@ class OpenCvFrameImaging:
     ) -> bool:
         """See :func:`bright_patch`."""
         return bright_patch(frame, center, radius_px)
+
+    def sign_between(
+        self,
+        frame: np.ndarray,
+        left_wrist: tuple[float, float],
+        right_wrist: tuple[float, float],
+        torso_px: float,
+    ) -> bool:
+        """See :func:`safeconduct.adapters.vision.sign.sign_between`."""
+        return sign_between(frame, left_wrist, right_wrist, torso_px)
 
     def protect(self, frame: np.ndarray, people: Sequence[Keypoints]) -> np.ndarray:
         """See :func:`protect_frame`."""

@@ -47,6 +47,9 @@ FLAGS: dict[str, str] = {
     "corridor_half_width_m": "--corridor",
     "speed_cap_ms": "--max-speed",
     "connect_timeout_s": "--timeout",
+    # safeconduct signals
+    "camera_elevation_deg": "--camera-elevation",
+    "camera_elevation": "--camera-elevation",
     # safeconduct custody (a registration record's own fields are named as its keys)
     "record": "RECORD",
     "registration": "RECORD",
