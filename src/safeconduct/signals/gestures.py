@@ -147,25 +147,36 @@ class Thresholds:
     kneel_stay: float = 0.5
 
 
-#: World-frame thresholds for a level view (camera elevation up to 30 degrees): the 2-D
-#: values, which BlazePose's world landmarks of the rendered figure met at 0-30 degrees
-#: (arms up +0.6..+0.9 torso lengths, out -0.3..+0.3 and over 0.8 shoulder widths out,
-#: down below -0.7).
-WORLD_LEVEL = Thresholds()
-#: World-frame thresholds for a steep view (60 degrees and more). Measured on the rendered
-#: figure through BlazePose Full and Heavy at 60 degrees: arms up read +0.4..+1.4 torso
-#: lengths, arms out -0.7..+0.7 (yet 1.1-1.7 shoulder widths out: the sideways extent is
-#: not foreshortened for a person facing the camera), arms down -0.9..+0.3. So: a lower
-#: "up", a wider height band for "out" (judged mainly by the sideways extent) and a
-#: shallower "down".
+#: A straight arm's reach from the shoulder to the wrist, torso lengths. The world rules
+#: measure a wrist's height as that of a straight arm pointing from the shoulder towards
+#: the wrist (``ARM_REACH`` times the sine of its angle above the horizontal), so heights
+#: keep the 2-D meaning without dividing by the model's own bone lengths, which shrink
+#: along the viewing ray at steep views (the world torso read 0.53 m level, 0.43 m at 60
+#: degrees, on the rendered figure).
+ARM_REACH = 1.15
+
+#: World-frame thresholds for a level view (camera elevation up to 30 degrees). Chosen on
+#: the rendered figure through BlazePose Full and Heavy (crops upscaled to 256 px, 0-30
+#: degrees): the shoulder-to-wrist direction of raised arms is 45-85 degrees above the
+#: horizontal, of arms out -35..+30 degrees, so "up" from about 34 degrees (0.65) and a
+#: band of about 37 degrees (0.7) for "out".
+WORLD_LEVEL = Thresholds(up_enter=0.65, up_stay=0.5, out_band_enter=0.7, out_band_stay=0.8)
+#: World-frame thresholds for a steep view (60 degrees and more). Measured the same way at
+#: 60 degrees, BlazePose's depth errors spread the directions: raised arms 30-80 degrees
+#: (5th-95th percentile, Full), arms out -20..+30 degrees (the sideways extent stays 1.1-1.7
+#: shoulder widths: it is not foreshortened for a person facing the camera), arms down
+#: as high as -10 degrees. So: "up" from about 29 degrees (0.55), "out" within about 31
+#: degrees (0.6) and "down" below about 15 degrees (0.3).
 WORLD_STEEP = Thresholds(
-    up_enter=0.45,
-    up_stay=0.35,
-    out_band_enter=0.7,
-    out_band_stay=0.8,
-    down_enter=0.15,
-    down_stay=0.1,
+    up_enter=0.55,
+    up_stay=0.45,
+    out_band_enter=0.6,
+    out_band_stay=0.7,
+    down_enter=0.3,
+    down_stay=0.2,
 )
+#: Landmarks scored below this count as missing for the world rules (see GestureClassifier).
+WORLD_MIN_VISIBILITY = 0.3
 #: Camera elevations (degrees) between which the world thresholds go from level to steep.
 WORLD_LEVEL_DEG, WORLD_STEEP_DEG = 30.0, 60.0
 
@@ -328,9 +339,18 @@ def world_frame(
 def _world_arm_coords(
     world: np.ndarray, frame: WorldFrame, shoulder: int, wrist: int, outward: float
 ) -> tuple[float, float]:
-    """Wrist relative to its shoulder in the world: (torso lengths up, shoulder widths out)."""
-    a, b = frame.coords(world[wrist] - world[shoulder])
-    return b, outward * a
+    """Wrist relative to its shoulder in the world: (torso lengths up, shoulder widths out).
+
+    The height is that of a straight arm of :data:`ARM_REACH` pointing at the wrist (the
+    direction's angle, not the model's arm length, decides); the outward distance is
+    metric, along the horizontal shoulder line.
+    """
+    rel = world[wrist] - world[shoulder]
+    length = float(np.linalg.norm(rel))
+    if length < 1e-9:
+        return 0.0, 0.0
+    a, _ = frame.coords(rel)
+    return ARM_REACH * float(rel @ frame.up) / length, outward * a
 
 
 def _arm_coords(
@@ -413,7 +433,11 @@ class GestureClassifier:
         Thresholds of the world rules for a level and a steep view (see
         :func:`world_thresholds`).
     min_visibility
-        Landmarks scored below this are treated as missing.
+        Landmarks scored below this are treated as missing (image rules).
+    world_min_visibility
+        The same for the world rules. Lower: seen from above, a raised hand in front of
+        the head is scored 0.2-0.5 by BlazePose although its world position is right
+        (rendered figure at 45-60 degrees); below about 0.2 the positions are noise.
     memory_frames
         Frames of missing landmarks after which the history is forgotten.
     smoothing
@@ -434,6 +458,7 @@ class GestureClassifier:
         fill_frames: int = 2,
         world_level: Thresholds = WORLD_LEVEL,
         world_steep: Thresholds = WORLD_STEEP,
+        world_min_visibility: float = WORLD_MIN_VISIBILITY,
     ) -> None:
         self.smoothing = smoothing
         self.fill_frames = fill_frames
@@ -443,13 +468,14 @@ class GestureClassifier:
         self.th = thresholds
         self.world_level, self.world_steep = world_level, world_steep
         self.min_visibility = min_visibility
+        self.world_min_visibility = world_min_visibility
         self.memory_frames = memory_frames
         # Last judged state of each arm and its age in frames (for the hysteresis).
         self._last = {L_WRIST: ArmState.UNKNOWN, R_WRIST: ArmState.UNKNOWN}
         self._age = {L_WRIST: 0, R_WRIST: 0}
         self._kneeling: bool | None = None
 
-    def _smooth(self, kp: Keypoints | None) -> Keypoints | None:
+    def _smooth(self, kp: Keypoints | None, min_visibility: float) -> Keypoints | None:
         """Average jitter away, and bridge a landmark missing for a frame or two."""
         if kp is None:
             return None
@@ -458,7 +484,7 @@ class GestureClassifier:
         if kp.world is not None:
             pts = np.hstack([pts, kp.world.astype(float)])
         vis = kp.visibility.astype(float)
-        ok = np.all(np.isfinite(pts), axis=1) & (vis >= self.min_visibility)
+        ok = np.all(np.isfinite(pts), axis=1) & (vis >= min_visibility)
         prev = self._pts
         if prev is not None and prev.shape[1] > pts.shape[1]:
             prev = prev[:, : pts.shape[1]]  # world landmarks gone: smooth the image part
@@ -470,7 +496,7 @@ class GestureClassifier:
             # dropped wrist should not turn a held pose into "unknown".
             fill = ~ok & prev_ok & (self._missing < self.fill_frames)
             pts[fill] = prev[fill]
-            vis[fill] = self.min_visibility
+            vis[fill] = max(min_visibility, self.min_visibility)
             self._missing = np.where(ok, 0, self._missing + 1)
             ok = ok | fill
         else:
@@ -495,9 +521,10 @@ class GestureClassifier:
             and ``kp.world`` the world rules judge (``geometry == "world"``); otherwise, or
             when the world torso cannot be measured, the image rules do.
         """
-        kp = self._smooth(kp)
+        world = kp is not None and kp.world is not None and up is not None
+        kp = self._smooth(kp, self.world_min_visibility if world else self.min_visibility)
         if kp is not None and kp.world is not None and up is not None:
-            wframe = world_frame(kp, up, self.min_visibility)
+            wframe = world_frame(kp, up, self.world_min_visibility)
             if wframe is not None:
                 return self._update_world(kp, wframe)
         frame = body_frame(kp, self.min_visibility) if kp is not None else None
@@ -512,7 +539,7 @@ class GestureClassifier:
             self._last[wrist], self._age[wrist] = arms[wrist], 0
         if kp is None or frame is None:
             return PoseState(ArmsState.UNKNOWN, ArmState.UNKNOWN, ArmState.UNKNOWN, None, None)
-        kneeling = self._kneel(kp, frame.coords, kp.xy)
+        kneeling = self._kneel(kp, frame.coords, kp.xy, self.min_visibility)
         left, right = arms[L_WRIST], arms[R_WRIST]
         return PoseState(combine_arms(left, right), left, right, kneeling, frame.scale)
 
@@ -524,21 +551,21 @@ class GestureClassifier:
         arms = {}
         for wrist, shoulder, outward in ((L_WRIST, L_SHOULDER, 1.0), (R_WRIST, R_SHOULDER, -1.0)):
             self._age[wrist] += 1
-            seen = kp.visibility[wrist] >= self.min_visibility
+            seen = kp.visibility[wrist] >= self.world_min_visibility
             if not (seen and np.all(np.isfinite(world[wrist]))):
                 arms[wrist] = ArmState.UNKNOWN
                 continue
             height, out = _world_arm_coords(world, frame, shoulder, wrist, outward)
             arms[wrist] = classify_arm(height, out, self._previous(wrist), th, out_after_up=True)
             self._last[wrist], self._age[wrist] = arms[wrist], 0
-        kneeling = self._kneel(kp, frame.coords, world)
+        kneeling = self._kneel(kp, frame.coords, world, self.world_min_visibility)
         left, right = arms[L_WRIST], arms[R_WRIST]
         return PoseState(
             combine_arms(left, right),
             left,
             right,
             kneeling,
-            _torso_px(kp, self.min_visibility),
+            _torso_px(kp, self.world_min_visibility),
             geometry="world",
         )
 
@@ -547,6 +574,7 @@ class GestureClassifier:
         kp: Keypoints,
         coords: Callable[[np.ndarray], tuple[float, float]],
         pts: np.ndarray,
+        min_visibility: float,
     ) -> bool | None:
         # Kneeling: knees down near the ankles (shins on the ground) while the hips stay
         # well above the knees (not sitting or lying). ``coords`` gives (sideways, torso
@@ -554,7 +582,7 @@ class GestureClassifier:
         gaps = []
         for hip, knee, ankle in ((L_HIP, L_KNEE, L_ANKLE), (R_HIP, R_KNEE, R_ANKLE)):
             if not all(
-                kp.visibility[i] >= self.min_visibility and np.all(np.isfinite(pts[i]))
+                kp.visibility[i] >= min_visibility and np.all(np.isfinite(pts[i]))
                 for i in (hip, knee, ankle)
             ):
                 continue
