@@ -15,7 +15,7 @@ import pytest
 
 from safeconduct.signals import synthetic as syn
 from safeconduct.signals.gestures import N_LANDMARKS, Keypoints
-from safeconduct.signals.tracking import PersonFinder, SweepSettings, sweep_tiles
+from safeconduct.signals.tracking import PersonFinder, PoseEstimator, SweepSettings, sweep_tiles
 
 DETECT_PX = 25.0  # person height in the detector's 224-pixel view needed to be found
 TEMPLATE = syn.observe(syn.DOWN, syn.Camera(person_px=100.0)).xy
@@ -265,3 +265,30 @@ def test_bad_settings_are_refused() -> None:
         SweepSettings(overlap=0.95)
     with pytest.raises(ValueError, match="every_s"):
         SweepSettings(every_s=-1.0)
+
+
+def test_the_real_model_finds_a_60px_figure_the_whole_frame_misses() -> None:
+    pytest.importorskip("cv2")
+    pytest.importorskip("mediapipe")
+    from safeconduct.adapters.vision.pose import MediapipePoseModels
+    from safeconduct.adapters.vision.synthetic_render import render
+
+    models = MediapipePoseModels()
+    frame = render(syn.UP, syn.Camera(person_px=60))  # 640 x 480, the figure at the centre
+
+    def make(static: bool) -> PoseEstimator:
+        return models.estimator(static=static, model="full")
+
+    whole = PersonFinder(make, sweep=None)
+    finder = PersonFinder(make, sweep=SweepSettings())
+    try:
+        assert whole.people(0.0, frame) == []  # BlazePose alone: 60 px is too small
+        for k in range(3):  # the sweep finds the figure, then its crop follows it
+            (kp,) = finder.people(0.1 * k, frame)
+            x0, y0, x1, y1 = kp.bbox()  # type: ignore[misc]
+            assert x0 < 320 < x1 and y0 < 240 < y1  # full-frame pixels
+            assert 40 < y1 - y0 < 100
+            assert kp.world is not None
+    finally:
+        whole.close()
+        finder.close()

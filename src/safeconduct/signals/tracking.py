@@ -309,6 +309,7 @@ class _Followed:
     window: Box | None = None  # crop in full-frame pixels; None: the whole frame
     upscale: float = 1.0
     missed: int = 0
+    zoom: float = 1.0  # crop side over crop_scale x size: changed when the crop loses them
 
 
 @dataclass(frozen=True)
@@ -404,8 +405,12 @@ class PersonFinder:
             if (
                 kp is None
                 or box is None
-                or any(_same_person(box, other.box, self.sweep.merge_iou) for other in kept)
-            ):  # lost, or now on someone an earlier track follows
+                or any(
+                    _same_person(box, other.box, self.sweep.merge_iou)
+                    for other in kept
+                    if not other.missed
+                )
+            ):  # lost, or now on someone an earlier track follows this frame
                 person.missed += 1
                 if person.missed > self.sweep.lost_frames:
                     self._retire(person)
@@ -426,22 +431,15 @@ class PersonFinder:
         if y1 - y0 > s.large_frac * height:
             person.window, person.upscale = None, 1.0
             return
-        win = person.window
-        if win is not None:
-            side = max(win[2] - win[0], win[3] - win[1])
-            margin = 0.12 * side
-            inside = (
-                x0 >= win[0] + margin or win[0] <= 0
-            ) and (
-                y0 >= win[1] + margin or win[1] <= 0
-            ) and (
-                x1 <= win[2] - margin or win[2] >= width
-            ) and (
-                y1 <= win[3] - margin or win[3] >= height
-            )  # fmt: skip
-            if inside and 0.75 <= s.crop_scale * size / side <= 1.33:
+        if person.missed:
+            # BlazePose's detector is fickle for small people seen from above: a crop a
+            # little larger or smaller often finds the person again (one try per frame).
+            person.zoom = _RETRY_ZOOM[(person.missed - 1) % len(_RETRY_ZOOM)]
+        elif person.window is not None and _settled(person.box, person.window, width, height):
+            side = max(person.window[2] - person.window[0], person.window[3] - person.window[1])
+            if 0.75 <= s.crop_scale * person.zoom * size / side <= 1.33:
                 return  # a still crop lets the video model track and smooth steadily
-        side = s.crop_scale * size
+        side = s.crop_scale * person.zoom * size
         (wx0, wx1), (wy0, wy1) = (
             _span((x0 + x1) / 2, side, width),
             _span((y0 + y1) / 2, side, height),
@@ -511,6 +509,16 @@ class PersonFinder:
         self._followed, self._idle, self._searchers, self._whole = [], [], {}, None
         for est in models:
             est.close()
+
+
+#: Crop sizes (times the usual) tried in turn on the frames after a crop lost its person.
+_RETRY_ZOOM = (1.5, 0.7, 2.0, 1.0)
+
+
+def _settled(box: Box, win: Box, width: int, height: int) -> bool:
+    """Whether ``box`` stays clear of ``win``'s edges (12 % of its side) inside the frame."""
+    margin = 0.12 * max(win[2] - win[0], win[3] - win[1])
+    return _within(box, win, width, height, margin)
 
 
 def _span(center: float, side: float, length: int) -> tuple[float, float]:
