@@ -12,13 +12,22 @@ What it refuses, and why:
 
 * a white background or sky: the white region runs out of the search window around the
   hands (it is not bounded there), so it is not an object held between them;
-* a white shirt or sleeves: thin limbs are opened away (a morphological opening of a
-  fifth of a torso) and the shirt runs out of the window's lower edge;
+* a white shirt or sleeves: thin limbs are opened away (morphological openings of 0.2,
+  then 0.32 torso sizes) and the shirt runs out of the window's lower edge;
 * a brown box or any coloured object: not low-saturation;
 * hands apart with nothing between them: the space between the wrists is not filled.
 
+Measured on rendered figures (exact landmarks; elevation 0-60 degrees, people 30-240 px,
+yaw up to 60 degrees): a held sign is seen in 173 of 175 cases, and in 19 of 35 at 75
+degrees; no false positive without a prop, with a box, a rifle, a white background or
+a white shirt (arms up) in 210 cases each, nor on a pale sky in 75.
+
 Limits: a white sign in front of a white or very bright background merges with it and is
-missed; a sign held edge-on to the camera is too thin to be seen.
+missed; a sign in front of a white shirt is missed about a third of the time (the sleeves
+join them); a sign held edge-on to the camera is too thin to be seen; a white cloth held
+at one hand can pass for a sign when the view puts it between the hands (it is a white
+flag too); the test knows nothing of the body, so a white shirt between the hands of a
+small person with arms out can pass (the detector also asks for raised arms).
 """
 
 from __future__ import annotations
@@ -53,7 +62,7 @@ class SignThresholds:
     min_span: float = 0.5
     max_span: float = 3.0
     margin_along: float = 0.6
-    margin_across: float = 1.2
+    margin_across: float = 0.9
     min_area: float = 0.2
     max_area: float = 4.0
     min_solidity: float = 0.7
@@ -205,7 +214,10 @@ def _shape(cv2: Any, region: np.ndarray) -> tuple[float, float]:
         region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
     )
     outline = max(contours, key=len)
-    hull = cv2.convexHull(outline).reshape(-1, 2).astype(float)
+    hull = cv2.convexHull(outline)
+    if len(hull) > 24:  # within half a pixel of a long hull: far fewer corners to cut
+        hull = cv2.approxPolyDP(hull, 0.5, True)
+    hull = hull.reshape(-1, 2).astype(float)
     if len(hull) < 4:
         return 0.0, 0.0
     quad = _enclosing_quad(hull)
@@ -225,28 +237,32 @@ def _pixel_area(poly: np.ndarray) -> float:
 
 def _enclosing_quad(poly: np.ndarray) -> np.ndarray | None:
     """A four-cornered convex polygon around the convex ``poly`` (``(n, 2)``), or None."""
-    pts = [p for p in poly]
+    pts = [(float(x), float(y)) for x, y in poly]
+
+    def cross(ux: float, uy: float, vx: float, vy: float) -> float:
+        return ux * vy - uy * vx
+
     while len(pts) > 4:
         n = len(pts)
-        best, best_area, best_x = -1, np.inf, None
+        best, best_area, best_x = -1, float("inf"), (0.0, 0.0)
         for i in range(n):
-            a, b, c, d = pts[i - 1], pts[i], pts[(i + 1) % n], pts[(i + 2) % n]
+            (ax, ay), (bx, by) = pts[i - 1], pts[i]
+            (cx, cy), (dx, dy) = pts[(i + 1) % n], pts[(i + 2) % n]
             # Extend edges a->b and d->c until they meet at x, replacing b and c.
-            u, v = b - a, c - d
-            den = float(np.cross(u, v))
+            ux, uy, vx, vy = bx - ax, by - ay, cx - dx, cy - dy
+            den = cross(ux, uy, vx, vy)
             if abs(den) < 1e-12:
                 continue
-            s = float(np.cross(d - a, v)) / den
-            t = float(np.cross(d - a, u)) / den
+            s = cross(dx - ax, dy - ay, vx, vy) / den
+            t = cross(dx - ax, dy - ay, ux, uy) / den
             if s < 1.0 or t < 1.0:  # they meet behind the edge: not a corner to restore
                 continue
-            x = a + s * u
-            added = 0.5 * abs(float(np.cross(c - b, x - b)))
+            x = (ax + s * ux, ay + s * uy)
+            added = 0.5 * abs(cross(cx - bx, cy - by, x[0] - bx, x[1] - by))
             if added < best_area:
                 best, best_area, best_x = i, added, x
-        if best_x is None:
+        if best < 0:
             return None
-        j = (best + 1) % n
         pts[best] = best_x
-        del pts[j]
+        del pts[(best + 1) % n]
     return np.array(pts)
