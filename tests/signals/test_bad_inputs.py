@@ -240,3 +240,16 @@ def test_folder_ignores_other_files_and_names_an_unreadable_image(
         f"safeconduct: error: cannot read image {frames / '0002.jpg'}; is it a valid picture?"
     )
     _no_output(tmp_path, "frames")
+
+
+def test_frame_size_limit_and_fourcc_names() -> None:
+    cv2 = pytest.importorskip("cv2")
+    from safeconduct.adapters.vision.video import fourcc_text, frame_size_problem
+
+    assert frame_size_problem(3840, 2160) is None  # 4K
+    assert frame_size_problem(7680, 4320) is None  # 8K UHD
+    assert frame_size_problem(8192, 4320) is None  # 8K DCI
+    tall = frame_size_problem(4320, 8200)
+    assert tall is not None and "scale=-2:3840" in tall
+    assert fourcc_text(cv2.VideoWriter_fourcc(*"avc1")) == "avc1"
+    assert fourcc_text(0) == "0x00000000"
