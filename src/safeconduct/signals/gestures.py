@@ -165,11 +165,14 @@ WORLD_LEVEL = Thresholds(up_enter=0.65, up_stay=0.5, out_band_enter=0.7, out_ban
 #: 60 degrees, BlazePose's depth errors spread the directions: raised arms 30-80 degrees
 #: (5th-95th percentile, Full), arms out -20..+30 degrees (the sideways extent stays 1.1-1.7
 #: shoulder widths: it is not foreshortened for a person facing the camera), arms down
-#: as high as -10 degrees. So: "up" from about 29 degrees (0.55), "out" within about 31
-#: degrees (0.6) and "down" below about 15 degrees (0.3).
+#: as high as -10 degrees, and arms stretched forwards up to 1.3 shoulder widths out. So:
+#: "up" from about 29 degrees (0.55), "out" within about 31 degrees (0.6) and at least 0.9
+#: shoulder widths out, "down" below about 15 degrees (0.3).
 WORLD_STEEP = Thresholds(
     up_enter=0.55,
     up_stay=0.45,
+    out_enter=0.9,
+    out_stay=0.7,
     out_band_enter=0.6,
     out_band_stay=0.7,
     down_enter=0.3,
