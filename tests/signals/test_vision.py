@@ -137,3 +137,21 @@ def test_command_on_rendered_video(tmp_path: Path) -> None:
     empty.mkdir()
     result = CliRunner().invoke(app, [str(empty)])
     assert result.exit_code != 0 and "holds no images" in str(result.exception)
+
+
+def test_steep_view_raises_the_signal_with_the_camera_elevation(tmp_path: Path) -> None:
+    """Issue 16's report: the published signal at 40 degrees, the figure 240 px tall, raised
+    nothing on the 2-D rules; with the elevation the world rules see it."""
+    from tests.signals.inputs import SIGNAL, SIGNAL_S
+
+    camera = syn.Camera(elevation_deg=40, yaw_deg=15, person_px=240, width=640, height=480)
+    video = tmp_path / "steep.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for i in range(int(SIGNAL_S * 10)):
+        writer.write(render(SIGNAL(i / 10), camera))
+    writer.release()
+    summary = detect_signals(
+        signals_ports(), video, model="full", sweep=False, camera_elevation_deg=40
+    )
+    assert AlertKind.SURRENDER_SIGNAL in [a.kind for a in summary.alerts]
+    assert summary.elevation_source == "given" and summary.world_share > 0.9
