@@ -16,6 +16,9 @@ import pytest
 from safeconduct.adapters.files.atomic import atomic_folder
 from safeconduct.entrypoints.cli.app import main
 
+#: The quickest model set-up, for refusals reached after some frames were analysed.
+CHEAP = ("--model", "full", "--no-sweep")
+
 
 def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     with pytest.raises(SystemExit) as info:
@@ -57,7 +60,7 @@ def test_folder_of_frames_of_mixed_sizes_is_refused_naming_the_frame(
 ) -> None:
     pytest.importorskip("mediapipe")
     frames = _frames(tmp_path / "frames", [(160, 120)] * 3 + [(320, 240)] * 3)
-    code, line = _refused(capsys, str(frames), "--out", str(tmp_path / "out"))
+    code, line = _refused(capsys, str(frames), "--out", str(tmp_path / "out"), *CHEAP)
     assert code == 1
     assert line == (
         f"safeconduct: error: {frames / '0003.png'} is 320 x 240 px but 0000.png is "
@@ -234,7 +237,7 @@ def test_folder_ignores_other_files_and_names_an_unreadable_image(
     (frames / ".DS_Store").write_bytes(b"\0\1")
     assert len(list(read_frames(frames))) == 2
     (frames / "0002.jpg").write_bytes(b"not a picture")
-    code, line = _refused(capsys, str(frames), "--out", str(tmp_path / "out"))
+    code, line = _refused(capsys, str(frames), "--out", str(tmp_path / "out"), *CHEAP)
     assert code == 1
     assert line == (
         f"safeconduct: error: cannot read image {frames / '0002.jpg'}; is it a valid picture?"
