@@ -8,11 +8,14 @@ Two geometries, one rule (:func:`classify_arm`):
 
 * **world** (preferred): BlazePose's metric world landmarks, measured against world-up
   given in the camera's axes (:func:`safeconduct.signals.view.up_in_camera`): a wrist's
-  height above its shoulder along world-up in the person's own torso lengths, and its
-  distance out along the horizontal shoulder line in shoulder widths. "Arms up" then means
-  above the head in the world, whatever the camera's elevation. The thresholds loosen
-  between a level and a steep view (:func:`world_thresholds`), because the model's depth,
-  which carries most of world-up when the camera looks down, is poorest there.
+  height above its shoulder is that of a straight arm pointing from the shoulder to the
+  wrist (its angle above the horizontal, in torso lengths: :data:`ARM_REACH`), and its
+  distance out is metric, along the horizontal shoulder line, in shoulder widths. "Arms
+  up" then means above the head in the world, whatever the camera's elevation; the
+  model's own torso axis is never trusted for "up" (from above it often leans the wrong
+  way). The thresholds loosen between a level and a steep view (:func:`world_thresholds`),
+  because the model's depth, which carries most of world-up when the camera looks down,
+  is poorest there.
 * **image** (fallback, no world landmarks or no camera elevation): the 2-D skeleton,
   measured in the body's own frame (the hip-to-shoulder axis) rather than the image's,
   so a tilted camera or a leaning person still reads right.
@@ -318,6 +321,11 @@ def world_frame(
         World-up in the same axes (normalised here).
     min_visibility
         Shoulders and hips below this visibility count as missing.
+
+    Raises
+    ------
+    ValueError
+        ``up`` is not a finite, non-zero 3-vector (a programming error).
     """
     if kp.world is None:
         return None
