@@ -73,6 +73,7 @@ from safeconduct.signals.gestures import (
     R_HIP,
     R_SHOULDER,
     R_WRIST,
+    ArmsState,
     GestureClassifier,
     Keypoints,
     PoseState,
@@ -636,9 +637,13 @@ class SignalsSummary:
 
     def describe(self) -> str:
         """One line: the model, the geometry and the elevation's source."""
+        if sum(self.geometry.values()):
+            share = self.world_share
+            geometry = f"world {100 * share:.0f}% of person-frames, image {100 * (1 - share):.0f}%"
+        else:
+            geometry = "no person judged"
         return (
-            f"model: {self.model_name}; geometry: world {100 * self.world_share:.0f}% of "
-            f"person-frames, image {100 * (1 - self.world_share):.0f}%; camera elevation: "
+            f"model: {self.model_name}; geometry: {geometry}; camera elevation: "
             f"{self.elevation_source}"
         )
 
@@ -797,7 +802,7 @@ def detect_signals(
             summary.frames_with_person += bool(res.people)
             summary.elevation_sources[res.view.source] += 1
             summary.geometry.update(
-                p.state.geometry for p in res.people if p.state.arms.value != "unknown"
+                p.state.geometry for p in res.people if p.state.arms is not ArmsState.UNKNOWN
             )
             seen.update(p.track_id for p in res.people)
             summary.alerts.extend(res.alerts)
