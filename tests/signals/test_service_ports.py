@@ -359,3 +359,16 @@ def test_large_frame_says_how_it_is_swept_and_a_huge_one_is_refused() -> None:
     with pytest.raises(InvalidValueError) as info:
         SignalPipeline(ports()).process(0.0, np.zeros((4, 8200, 3), np.uint8))
     assert info.value.field == "frame" and "downscale" in info.value.message
+
+
+def test_gimbal_log_shorter_than_the_video_is_said(tmp_path: Path) -> None:
+    class ShortGimbal(FakeGimbal):
+        def read(self, path: object, *, start_unix_s: float | None = None) -> GimbalSeries:
+            return GimbalSeries((0.0, 2.0), (50.0, 50.0))
+
+    p = ports(camera=STEEP, gimbal=ShortGimbal(50.0))
+    summary = detect_signals(p, "clip.mp4", tlog="f.tlog", sweep=False, out_dir=tmp_path / "o")
+    (late,) = [n for n in summary.notes if n.level == "warning"]
+    assert late.text.startswith("the telemetry log's gimbal attitude ends 2.0 s into the 5.9 s")
+    data = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert str(late) in data["notes"]

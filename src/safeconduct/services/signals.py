@@ -766,10 +766,12 @@ def detect_signals(
         ports.files.check_not_inputs({"out_dir": out_dir}, {"source": src})
     rate = ports.frames.frame_rate(src, fps)
     view = given
+    series: GimbalSeries | None = None
     if tlog is not None:
         if ports.gimbal is None:
             raise BadFileError("no telemetry log reader is wired in", field="tlog")
-        view = _first_of(gimbal_view(ports.gimbal.read(tlog)), given)
+        series = ports.gimbal.read(tlog)
+        view = _first_of(gimbal_view(series), given)
     pipeline = SignalPipeline(
         ports, sweep=sweep, static=False, config=config, model=model, view=view
     )
@@ -839,6 +841,15 @@ def detect_signals(
             )
             imaging.draw_banner(img, banner, bool(recent))
             writer.write(img)
+        if series is not None and summary.duration_s > series.times_s[-1] + 1.0:
+            pipeline.notes.append(
+                Note(
+                    "warning",
+                    f"the telemetry log's gimbal attitude ends {series.times_s[-1]:.1f} s into "
+                    f"the {summary.duration_s:.1f} s video; its last elevation was used after",
+                )
+            )
+            tell()
 
     try:
         if out_dir is None:
