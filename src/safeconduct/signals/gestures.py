@@ -183,6 +183,12 @@ WORLD_STEEP = Thresholds(
 )
 #: Landmarks scored below this count as missing for the world rules (see GestureClassifier).
 WORLD_MIN_VISIBILITY = 0.3
+#: Kneeling needs the hips at least this far above the knees (torso lengths): 0.4 in the
+#: image, 0.15 in the world, where BlazePose squashes a kneeling figure's thighs (hips
+#: -0.35..+0.65 above the knees on the rendered figure at 0-30 degrees, standing
+#: 0.45-0.77; kneeling is seldom recognised there either way). Sitting on the ground
+#: (hips level with the knees) stays out.
+KNEEL_HIP_ABOVE_KNEE, WORLD_KNEEL_HIP_ABOVE_KNEE = 0.4, 0.15
 #: Camera elevations (degrees) between which the world thresholds go from level to steep.
 WORLD_LEVEL_DEG, WORLD_STEEP_DEG = 30.0, 60.0
 
@@ -550,7 +556,7 @@ class GestureClassifier:
             self._last[wrist], self._age[wrist] = arms[wrist], 0
         if kp is None or frame is None:
             return PoseState(ArmsState.UNKNOWN, ArmState.UNKNOWN, ArmState.UNKNOWN, None, None)
-        kneeling = self._kneel(kp, frame.coords, kp.xy, self.min_visibility)
+        kneeling = self._kneel(kp, frame.coords, kp.xy, self.min_visibility, KNEEL_HIP_ABOVE_KNEE)
         left, right = arms[L_WRIST], arms[R_WRIST]
         return PoseState(combine_arms(left, right), left, right, kneeling, frame.scale)
 
@@ -569,7 +575,9 @@ class GestureClassifier:
             height, out = _world_arm_coords(world, frame, shoulder, wrist, outward)
             arms[wrist] = classify_arm(height, out, self._previous(wrist), th, out_after_up=True)
             self._last[wrist], self._age[wrist] = arms[wrist], 0
-        kneeling = self._kneel(kp, frame.coords, world, self.world_min_visibility)
+        kneeling = self._kneel(
+            kp, frame.coords, world, self.world_min_visibility, WORLD_KNEEL_HIP_ABOVE_KNEE
+        )
         left, right = arms[L_WRIST], arms[R_WRIST]
         return PoseState(
             combine_arms(left, right),
@@ -586,6 +594,7 @@ class GestureClassifier:
         coords: Callable[[np.ndarray], tuple[float, float]],
         pts: np.ndarray,
         min_visibility: float,
+        min_hip_above_knee: float,
     ) -> bool | None:
         # Kneeling: knees down near the ankles (shins on the ground) while the hips stay
         # well above the knees (not sitting or lying). ``coords`` gives (sideways, torso
@@ -603,6 +612,6 @@ class GestureClassifier:
         if not gaps:
             return None
         limit = self.th.kneel_stay if self._kneeling else self.th.kneel_enter
-        kneeling = all(k <= limit and h >= 0.4 for k, h in gaps)
+        kneeling = all(k <= limit and h >= min_hip_above_knee for k, h in gaps)
         self._kneeling = kneeling
         return kneeling
