@@ -88,10 +88,13 @@ def boxes(people: list[Keypoints]) -> list[tuple[float, ...]]:
     return sorted(kp.bbox() for kp in people)  # type: ignore[type-var]
 
 
-def test_default_tiles_at_640x480_are_3x2_of_about_256_px() -> None:
+def test_tiles_at_640x480_are_4x3_of_about_200_px_or_3x2_of_256() -> None:
     tiles = sweep_tiles(640, 480, SweepSettings())
-    assert len(tiles) == 6
-    assert all(250 <= t[2] - t[0] <= 280 and 250 <= t[3] - t[1] <= 280 for t in tiles)
+    assert len(tiles) == 12
+    assert all(190 <= t[2] - t[0] <= 200 and 190 <= t[3] - t[1] <= 200 for t in tiles)
+    larger = sweep_tiles(640, 480, SweepSettings(tile_px=256))
+    assert len(larger) == 6
+    assert all(250 <= t[2] - t[0] <= 280 and 250 <= t[3] - t[1] <= 280 for t in larger)
     assert min(t[0] for t in tiles) == 0 and max(t[2] for t in tiles) == 640
     assert min(t[1] for t in tiles) == 0 and max(t[3] for t in tiles) == 480
 
@@ -120,7 +123,7 @@ def test_a_40px_person_is_found_by_the_sweep_not_by_the_whole_frame() -> None:
     x0, y0, x1, y1 = found[0].bbox()  # type: ignore[misc]
     assert (x0, y0, x1, y1) == pytest.approx((292, 180, 308, 220), abs=1)  # full-frame pixels
     calls = models.take()
-    assert len(calls) == 7 and all(c["static"] for c in calls)  # whole frame + 3 x 2 tiles
+    assert len(calls) == 13 and all(c["static"] for c in calls)  # whole frame + 4 x 3 tiles
     assert calls[0]["upscale"] == 1.0 and calls[0]["shape"] == (480, 640)
     assert all(c["upscale"] == 1.5 for c in calls[1:])
 
@@ -254,7 +257,7 @@ def test_the_sweep_may_use_its_own_models_and_close_releases_all() -> None:
     finder = PersonFinder(follow, sweep=SweepSettings(), make_sweep_estimator=search)
     finder.people(0.0, scene((1, 300, 200, 40)))
     finder.people(0.1, scene((1, 300, 200, 40)))
-    assert all(m.static for m in search.made) and len(search.made) == 7
+    assert [m.static for m in search.made] == [True]  # one static model for every window
     assert [m.static for m in follow.made] == [False]
     finder.close()
     assert all(m.closed for m in follow.made + search.made)
