@@ -17,21 +17,27 @@ What it refuses, and why:
 * a brown box or any coloured object: not low-saturation;
 * hands apart with nothing between them: the space between the wrists is not filled.
 
-Measured on rendered figures (exact landmarks; elevation 0-60 degrees, people 30-240 px,
-yaw up to 60 degrees): a held sign is seen in 173 of 175 cases, and in 19 of 35 at 75
-degrees; no false positive without a prop, with a box, a rifle, a white background or
-a white shirt (arms up) in 210 cases each, nor on a pale sky in 75.
+Measured on rendered figures with both arms up (elevation 0-60 degrees, people 30-240 px
+tall, yaw up to 60 degrees either way, 5 yaws a cell). With the skeleton's exact
+landmarks: a held sign is seen in 172 of 175 cases, 18 of 35 at 75 degrees; false
+positives: none of 210 without a prop, with a box, a rifle or on a white background,
+2 of 210 with a white shirt. With BlazePose Full's landmarks (one static 256 px crop per
+frame, 0-60 degrees, yaw 0/±30): 22 of 22 judged at 120-240 px up to 45 degrees, 2 of 4
+at 60, 5 of 13 at 60 px (the model's wrists stray); none of 166 look-alike frames (no
+prop, box, white shirt, white background).
 
 Limits: a white sign in front of a white or very bright background merges with it and is
 missed; a sign in front of a white shirt is missed about a third of the time (the sleeves
 join them); a sign held edge-on to the camera is too thin to be seen; a white cloth held
 at one hand can pass for a sign when the view puts it between the hands (it is a white
-flag too); the test knows nothing of the body, so a white shirt between the hands of a
-small person with arms out can pass (the detector also asks for raised arms).
+flag too); image-up is taken as the person's up (little camera roll); the test knows
+nothing of the body, so a white shirt between the hands of a small person with arms out
+can pass (the detector also asks for raised arms).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +53,17 @@ class SignThresholds:
     ``min_value``/``max_saturation``: white-ish pixels (the idea of ``bright_patch``, a
     little looser for a sign in shade). ``min_span``/``max_span``: wrists at least / at
     most this far apart (a 0.6 m sign held at its edges: about 1.1 torso sizes).
-    ``margin_along``/``margin_across``: the search window extends this far beyond the
-    wrists along their line and on either side of it. ``min_area``/``max_area``: the white
-    region's area (torso sizes squared; a 0.6 x 0.4 m sign faced square-on is about 1).
+    ``margin_along``/``margin_above``/``margin_below``: the search window extends this far
+    beyond the wrists along their line, above it and below it (image-up is taken as the
+    person's up: a camera with little roll; more room above, where a sign is held).
+    ``min_area``/``max_area``: the white region's area (torso sizes squared; a 0.6 x 0.4 m
+    sign faced square-on is about 1).
     ``min_solidity``/``min_quad_fit``: its shape (see :func:`_shape`; a sign in perspective
     is a four-sided convex region, not a rectangle).
     ``min_fill``: the share of the strip between the wrists (``fill_half_width`` either
-    side of their line, the middle ``fill_middle`` of their distance) it covers.
+    side of a line parallel to theirs, the middle ``fill_middle`` of their distance, the
+    line moved up by at most ``fill_max_offset`` or down by ``fill_max_drop``) it covers
+    at best.
     ``open_fracs``: the openings' kernels, torso sizes, tried in turn.
     """
 
@@ -62,7 +72,8 @@ class SignThresholds:
     min_span: float = 0.5
     max_span: float = 3.0
     margin_along: float = 0.6
-    margin_across: float = 0.9
+    margin_above: float = 1.8
+    margin_below: float = 1.2
     min_area: float = 0.2
     max_area: float = 4.0
     min_solidity: float = 0.7
@@ -70,6 +81,8 @@ class SignThresholds:
     min_fill: float = 0.6
     fill_half_width: float = 0.15
     fill_middle: float = 0.6
+    fill_max_offset: float = 0.6
+    fill_max_drop: float = 0.2
     open_fracs: tuple[float, ...] = (0.2, 0.32)
 
 
@@ -114,13 +127,17 @@ def sign_between(
     across = np.array([-along[1], along[0]])
     mid = (lw + rw) / 2
 
-    # The search window: the wrists' segment grown along and across, as a rotated box;
-    # everything is measured in its axis-aligned bounding crop with a mask of the window.
+    # Image-up is taken as the person's up (a camera with little roll): ``up`` is the unit
+    # normal to the wrists' line that points up the image.
+    up = across if across[1] <= 0 else -across
+
+    # The search window: the wrists' segment grown along it, and above and below it, as a
+    # rotated box; everything is measured in its axis-aligned bounding crop with a mask.
     half_along = span / 2 + th.margin_along * torso_px
-    half_across = th.margin_across * torso_px
+    above, below = th.margin_above * torso_px, th.margin_below * torso_px
     corners = np.array(
-        [mid + sa * half_along * along + sc * half_across * across
-         for sa, sc in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        [mid + sa * half_along * along + d * up
+         for sa, d in ((-1, -below), (1, -below), (1, above), (-1, above))]
     )  # fmt: skip
     h, w = frame.shape[:2]
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
@@ -143,18 +160,26 @@ def sign_between(
         edge |= True
     rim &= window > 0
 
-    # The strip between the wrists that a held sign must fill.
-    strip = np.zeros_like(window)
-    sh = th.fill_middle * span / 2
+    # The strip between the wrists that a held sign must fill: the middle of their span,
+    # ``fill_half_width`` either side of a line parallel to theirs. Held by its lower edge
+    # (the sign above the hands), or with the pose model's wrists placed below the hands
+    # (BlazePose Full did that at 45 degrees), the sign is not centred on the wrists'
+    # line: the strip slides, and the best fill counts. Not far down: the body is there.
+    ys, xs = np.mgrid[cy0:cy1, cx0:cx1]
+    rel_x, rel_y = xs - mid[0], ys - mid[1]
+    middle = np.abs(rel_x * along[0] + rel_y * along[1]) <= th.fill_middle * span / 2
+    offset_px = rel_x * up[0] + rel_y * up[1]
     sw = th.fill_half_width * torso_px
-    strip_corners = np.array(
-        [mid + sa * sh * along + sc * sw * across
-         for sa, sc in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
-    )  # fmt: skip
-    cv2.fillConvexPoly(strip, np.round(strip_corners - [cx0, cy0]).astype(np.int32), 1)
-    strip_px = int(strip.sum())
-    if strip_px == 0:
-        return False
+    strip_px = th.fill_middle * span * 2 * sw
+    hi, lo = th.fill_max_offset * torso_px, th.fill_max_drop * torso_px
+    step = max(0.5, sw / 2)
+    centres = np.arange(-lo, hi + step, step)
+
+    def fill(region: np.ndarray) -> float:
+        """The region's best share of a strip between the wrists."""
+        off = np.sort(offset_px[region & middle])
+        inside = np.searchsorted(off, centres + sw, "right") - np.searchsorted(off, centres - sw)
+        return float(inside.max()) / strip_px if strip_px > 0 else 0.0
 
     # Opened at each size in turn: the smaller keeps a thin, foreshortened sign; the larger
     # cuts it from white sleeves that join it to a white shirt.
@@ -162,7 +187,7 @@ def sign_between(
         k = max(1, round(frac * torso_px))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         opened = cv2.morphologyEx(white, cv2.MORPH_OPEN, kernel)
-        if _bounded_quad_between(cv2, opened & window, rim, strip > 0, strip_px, torso_px, th):
+        if _bounded_quad_between(cv2, opened & window, rim, fill, torso_px, th):
             return True
     return False
 
@@ -171,8 +196,7 @@ def _bounded_quad_between(
     cv2: Any,
     white: np.ndarray,
     rim: np.ndarray,
-    strip: np.ndarray,
-    strip_px: int,
+    fill: Callable[[np.ndarray], float],
     torso_px: float,
     th: SignThresholds,
 ) -> bool:
@@ -187,7 +211,7 @@ def _bounded_quad_between(
         if not area_lo <= area <= area_hi:
             continue
         region = labels == label
-        if float(np.count_nonzero(region & strip)) / strip_px < th.min_fill:
+        if fill(region) < th.min_fill:
             continue
         solidity, quad_fit = _shape(cv2, region)
         if solidity >= th.min_solidity and quad_fit >= th.min_quad_fit:
