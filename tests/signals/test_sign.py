@@ -153,6 +153,12 @@ def test_a_drawn_rectangle_between_wrists() -> None:
     small = frame.copy()
     cv2.rectangle(small, (140, 100), (160, 110), (240, 240, 240), -1)
     assert not sign_between(small, (105.0, 105.0), (195.0, 105.0), 80.0)
+    # Held by its lower edge, or the pose model's wrists a little low: still a sign. Far
+    # above the wrists (a white window on the wall behind) or well below them (where the
+    # body is): not.
+    assert sign_between(card, (105.0, 140.0), (195.0, 140.0), 80.0)
+    assert not sign_between(card, (105.0, 190.0), (195.0, 190.0), 40.0)
+    assert not sign_between(card, (105.0, 40.0), (195.0, 40.0), 80.0)
 
 
 # -- end to end on keypoints: rendered frames, exact landmarks, classifier, detector ------------
