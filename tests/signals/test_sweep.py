@@ -190,6 +190,21 @@ def test_two_people_give_two_tracks_kept_in_order() -> None:
     assert [kp.bbox()[0] < 320 for kp in later] == [kp.bbox()[0] < 320 for kp in first]
 
 
+def test_a_later_sweep_finds_someone_beside_a_followed_person() -> None:
+    # The small person is only in tiles where the larger one is too, and the model
+    # reports one person per image: the second sweep hides the followed one and finds them.
+    models = Models()
+    finder = PersonFinder(models, sweep=SweepSettings())
+    frame = scene((1, 100, 100, 40), (2, 150, 110, 80))
+    assert len(finder.people(0.0, frame)) == 1
+    assert len(finder.people(0.1, frame)) == 1
+    assert len(finder.people(0.5, frame)) == 2
+    assert len(finder.people(0.6, frame)) == 2  # both followed from now on
+    models.take()
+    finder.people(0.7, frame)
+    assert len(models.take()) == 2
+
+
 def test_duplicates_across_overlapping_tiles_are_merged() -> None:
     # At x = 320, y = 240 the person lies in the overlap of several tiles.
     tiles = sweep_tiles(640, 480, SweepSettings())

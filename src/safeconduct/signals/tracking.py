@@ -394,7 +394,10 @@ class PersonFinder:
             return [] if kp is None else [kp]
         out = self._follow(frame)
         if self._sweep_due(t_s):
-            out += self._add_new(self._search(frame), out)
+            # The model reports one person per image: hide those already followed, or a
+            # tile would keep finding them instead of someone smaller beside them.
+            seen = [p.box for p in self._followed if not p.missed]
+            out += self._add_new(self._search(_hidden(frame, seen)), out)
         return out
 
     def _sweep_due(self, t_s: float) -> bool:
@@ -413,7 +416,9 @@ class PersonFinder:
         kept: list[_Followed] = []
         for person in self._followed:
             self._place(person, w, h)
-            kp = _run(person.estimator, frame, person.window, person.upscale)
+            # Blank the others out of this crop, so the model stays on its own person.
+            others = [o.box for o in self._followed if o is not person]
+            kp = _run(person.estimator, frame, person.window, person.upscale, others, person.box)
             box = None if kp is None else _extent(kp)
             if (
                 kp is None
@@ -532,6 +537,36 @@ def _settled(box: Box, win: Box, width: int, height: int) -> bool:
     return _within(box, win, width, height, margin)
 
 
+def _hidden(
+    image: np.ndarray, boxes: Sequence[Box], keep: Box | None = None, at: tuple[int, int] = (0, 0)
+) -> np.ndarray:
+    """A copy of ``image`` with each box (grown by a tenth a side) filled with the image's
+    mean colour, except where it overlaps ``keep``; boxes in frame pixels, ``image`` a
+    crop whose top-left corner is at ``at`` (x, y) in the frame."""
+    if not boxes:
+        return image
+    out = image.copy()
+    fill = image.reshape(-1, image.shape[-1]).mean(axis=0).astype(image.dtype)
+    h, w = image.shape[:2]
+
+    def rows_cols(box: Box) -> tuple[int, int, int, int]:
+        gx, gy = 0.1 * (box[2] - box[0]), 0.1 * (box[3] - box[1])
+        c0, r0 = max(0, int(box[0] - gx) - at[0]), max(0, int(box[1] - gy) - at[1])
+        c1 = min(w, int(np.ceil(box[2] + gx)) - at[0])
+        r1 = min(h, int(np.ceil(box[3] + gy)) - at[1])
+        return r0, r1, c0, c1
+
+    for box in boxes:
+        r0, r1, c0, c1 = rows_cols(box)
+        if r1 > r0 and c1 > c0:
+            out[r0:r1, c0:c1] = fill
+    if keep is not None:
+        r0, r1, c0, c1 = rows_cols(keep)
+        if r1 > r0 and c1 > c0:
+            out[r0:r1, c0:c1] = image[r0:r1, c0:c1]
+    return out
+
+
 def _span(center: float, side: float, length: int) -> tuple[float, float]:
     """``[lo, hi)`` of ``side`` around ``center``, shifted (then clipped) into ``[0, length]``."""
     side = min(side, float(length))
@@ -550,13 +585,19 @@ def _within(box: Box, win: Box, width: int, height: int, margin: float = 2.0) ->
 
 
 def _run(
-    est: PoseEstimator, frame: np.ndarray, win: Box | None, upscale: float
+    est: PoseEstimator,
+    frame: np.ndarray,
+    win: Box | None,
+    upscale: float,
+    hide: Sequence[Box] = (),
+    keep: Box | None = None,
 ) -> Keypoints | None:
-    """The model on ``win`` of ``frame`` (None: all of it), landmarks in frame pixels."""
-    if win is None:
-        return est.estimate(frame, upscale=upscale)
-    x0, y0, x1, y1 = (round(v) for v in win)
+    """The model on ``win`` of ``frame`` (None: all of it), landmarks in frame pixels;
+    ``hide``: other people's boxes to blank out first (``keep``: this person's)."""
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = (0, 0, w, h) if win is None else (round(v) for v in win)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    kp = est.estimate(frame[y0:y1, x0:x1], upscale=upscale)
+    crop = _hidden(frame[y0:y1, x0:x1], hide, keep, (x0, y0))
+    kp = est.estimate(crop, upscale=upscale)
     return None if kp is None else kp.shifted(x0, y0)
