@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safeconduct.signals import gestures as g
 from safeconduct.signals import synthetic as syn
@@ -70,6 +72,39 @@ def test_sign_once_per_episode_and_rate_limited() -> None:
     assert len(_run([up, (ArmsState.DOWN, 10.0, 0.0), up])) == 2  # after repeat_s
     short = DetectorConfig(repeat_s=2.0)
     assert len(_run([up, down, up], short)) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([ArmsState.UP, ArmsState.DOWN, ArmsState.UNKNOWN, ArmsState.MIXED]),
+            st.floats(0.1, 2.0),
+            st.floats(0.0, 1.0),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_possible_sign_needs_a_raised_hold_with_the_sign(runs: list) -> None:
+    det, c = TrackDetector(3), DetectorConfig()
+    frames, t = [], 0.0
+    for arms, seconds, share in runs:
+        n = max(1, round(seconds * FPS))
+        for i in range(n):
+            seen = int((i + 1) * share) > int(i * share)
+            obs = Observation(t, 3, _state(arms), BOX, 0.9, sign_between_hands=seen)
+            frames.append((t, arms, seen))
+            for alert in det.update(obs):
+                if alert.kind is not AlertKind.POSSIBLE_SIGN:
+                    continue
+                assert alert.confidence <= 0.5
+                # The last sign_hold_s: arms up (or briefly unjudged), the sign mostly seen.
+                recent = [f for f in frames if t - f[0] <= c.sign_hold_s + 1e-9]
+                assert all(f[1] in (ArmsState.UP, ArmsState.UNKNOWN) for f in recent)
+                judged = [f[2] for f in recent if f[1] is ArmsState.UP]
+                assert np.mean(judged) >= c.sign_min_share
+            t += 1 / FPS
 
 
 def test_both_raised() -> None:
