@@ -189,6 +189,23 @@ def test_sweep_cadence_follows_frame_time() -> None:
     assert any(c["static"] for c in models.take())
 
 
+def test_a_sweep_spread_over_frames_bounds_each_frame() -> None:
+    models = Models()
+    finder = PersonFinder(models, sweep=SweepSettings(spread_frames=4))
+    frame = scene((1, 300, 200, 40))
+    finder.people(0.0, frame)
+    assert sum(c["static"] for c in models.take()) == 13  # the first sweep: all at once
+    finder.people(0.1, frame)
+    models.take()
+    late = scene((1, 300, 200, 40), (2, 80, 400, 50))  # someone new walks in
+    per_frame, found = [], []
+    for k in range(5):
+        found.append(len(finder.people(0.5 + 0.1 * k, late)))
+        per_frame.append(sum(c["static"] for c in models.take()))
+    assert per_frame == [4, 4, 4, 1, 0]  # 13 runs over 4 frames
+    assert found == [1, 1, 1, 1, 2]  # the newcomer, followed once the sweep is done
+
+
 def test_two_people_give_two_tracks_kept_in_order() -> None:
     models = Models()
     finder = PersonFinder(models, sweep=SweepSettings())

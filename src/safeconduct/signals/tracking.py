@@ -151,6 +151,10 @@ class SweepSettings:
     merge_iou
         Two boxes overlapping more than this (or one mostly inside the other) are the
         same person.
+    spread_frames
+        A sweep's model runs are shared out over this many frames (1: all on one frame),
+        so that no single frame of a live feed waits for a whole sweep; the first sweep
+        is always made at once. Keep it below ``every_s`` times the frame rate.
     """
 
     every_s: float = 0.5
@@ -167,6 +171,7 @@ class SweepSettings:
     large_frac: float = 0.5
     max_people: int = 6
     merge_iou: float = 0.3
+    spread_frames: int = 1
 
     def __post_init__(self) -> None:
         checks = (
@@ -179,6 +184,7 @@ class SweepSettings:
             (self.max_tiles >= self.columns * self.rows, "max_tiles must be >= columns * rows"),
             (self.crop_scale >= 1, "crop_scale must be >= 1"),
             (self.lost_frames >= 0 and self.max_people >= 1, "lost_frames/max_people too small"),
+            (self.spread_frames >= 1, "spread_frames must be >= 1"),
             (0 < self.large_frac <= 1 and 0 < self.merge_iou < 1, "fractions must be in 0-1"),
         )
         for ok, why in checks:
@@ -261,6 +267,7 @@ class _Found:
     box: Box
     whole: bool
     score: float
+    frame: int  # the frame it was found on
 
 
 class PersonFinder:
@@ -312,6 +319,10 @@ class PersonFinder:
         self._followed: list[_Followed] = []
         self._idle: list[PoseEstimator] = []  # video models of dropped people, for reuse
         self._last_sweep_t: float | None = None
+        self._pending: list[tuple[Box | None, float]] = []  # windows of this sweep left
+        self._per_frame = 1  # of those, run on each frame
+        self._found: list[_Found] = []  # this sweep's detections so far
+        self._frame = 0  # frames seen
 
     # ------------------------------------------------------------ per frame
 
@@ -326,12 +337,25 @@ class PersonFinder:
                 self._whole = self._make(False)
             kp = self._whole.estimate(frame)
             return [] if kp is None else [kp]
+        self._frame += 1
         out = self._follow(frame)
-        if self._sweep_due(t_s):
+        if not self._pending and self._sweep_due(t_s):
+            h, w = frame.shape[:2]
+            self._pending = [(None, 1.0)]
+            self._pending += [(tile, self.sweep.upscale) for tile in sweep_tiles(w, h, self.sweep)]
+            first = self._frame == 1
+            spread = 1 if first else self.sweep.spread_frames
+            self._per_frame = -(-len(self._pending) // spread)
+        if self._pending:
+            batch = self._pending[: self._per_frame]
+            self._pending = self._pending[self._per_frame :]
             # The model reports one person per image: hide those already followed, or a
             # tile would keep finding them instead of someone smaller beside them.
             seen = [p.box for p in self._followed if not p.missed]
-            out += self._add_new(self._search(_hidden(frame, seen)), out)
+            self._found += self._search(_hidden(frame, seen), batch)
+            if not self._pending:
+                out += self._add_new(self._merged(self._found))
+                self._found = []
         return out
 
     def _sweep_due(self, t_s: float) -> bool:
@@ -399,12 +423,10 @@ class PersonFinder:
         person.window = (wx0, wy0, wx1, wy1)
         person.upscale = float(np.clip(s.crop_target_px / size, 1.0, s.max_upscale))
 
-    def _search(self, frame: np.ndarray) -> list[_Found]:
-        """One sweep: the whole frame and every tile; duplicates merged."""
+    def _search(self, frame: np.ndarray, windows: list[tuple[Box | None, float]]) -> list[_Found]:
+        """Part of a sweep: the static model on each ``(window, upscale)``."""
         assert self.sweep is not None
         h, w = frame.shape[:2]
-        windows: list[tuple[Box | None, float]] = [(None, 1.0)]
-        windows += [(tile, self.sweep.upscale) for tile in sweep_tiles(w, h, self.sweep)]
         found: list[_Found] = []
         if self._searcher is None:
             self._searcher = self._make_sweep(True)
@@ -414,7 +436,12 @@ class PersonFinder:
             if kp is None or box is None:
                 continue
             whole = win is None or _within(box, win, w, h)
-            found.append(_Found(kp, box, whole, float(np.nanmean(kp.visibility))))
+            found.append(_Found(kp, box, whole, float(np.nanmean(kp.visibility)), self._frame))
+        return found
+
+    def _merged(self, found: list[_Found]) -> list[_Found]:
+        """A sweep's detections, one per person."""
+        assert self.sweep is not None
         # A person whole in a tile beats a piece of them cut by another tile's edge; then
         # the more confident detection wins.
         found.sort(key=lambda f: (f.whole, f.score), reverse=True)
@@ -424,8 +451,9 @@ class PersonFinder:
                 merged.append(f)
         return merged
 
-    def _add_new(self, found: list[_Found], seen: list[Keypoints]) -> list[Keypoints]:
-        """Follow the people a sweep found that nobody follows yet; their landmarks."""
+    def _add_new(self, found: list[_Found]) -> list[Keypoints]:
+        """Follow the people a sweep found that nobody follows yet; their landmarks, for
+        those found on this frame (the others appear from the next one, on their crop)."""
         assert self.sweep is not None
         out: list[Keypoints] = []
         for f in found:
@@ -436,13 +464,15 @@ class PersonFinder:
             if match is not None:
                 if match.missed:  # the crop lost them but the sweep has them: re-anchor
                     match.box, match.missed, match.window = f.box, 0, None
-                    out.append(f.kp)
+                    if f.frame == self._frame:
+                        out.append(f.kp)
                 continue
             if len(self._followed) >= self.sweep.max_people:
                 continue
             est = self._idle.pop() if self._idle else self._make(False)
             self._followed.append(_Followed(est, f.box))
-            out.append(f.kp)
+            if f.frame == self._frame:
+                out.append(f.kp)
         return out
 
     def _retire(self, person: _Followed) -> None:
