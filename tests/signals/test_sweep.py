@@ -154,18 +154,24 @@ def test_between_sweeps_one_crop_per_person_landmarks_in_frame_pixels() -> None:
             assert max(c["shape"]) < 200  # a crop, not the frame
         assert boxes(found)[0] == pytest.approx((cx - 8, 180, cx + 8, 220), abs=1)
         assert all(kp.world is not None and np.allclose(kp.world, WORLD) for kp in found)
-    # each crop is enlarged so the person is about crop_target_px tall, within max_upscale
-    finder.people(0.45, frame)
-    ups = sorted(c["upscale"] for c in models.take())
-    want = sorted(min(s.crop_target_px / px, s.max_upscale) for px in (40, 60))
-    assert ups == pytest.approx(want, rel=0.1)
-    more = Models()
-    big = PersonFinder(more, sweep=SweepSettings(max_upscale=10.0))
-    big.people(0.0, frame)
-    more.take()
-    big.people(0.1, frame)
-    ups = sorted(c["upscale"] for c in more.take())
-    assert ups == pytest.approx([256 / 60, 256 / 40], rel=0.1)
+
+
+def test_a_person_leaving_their_tile_gets_a_crop_enlarged_to_the_target() -> None:
+    s = SweepSettings(every_s=100.0)
+    for max_upscale in (s.max_upscale, 10.0):
+        models = Models()
+        finder = PersonFinder(models, sweep=SweepSettings(every_s=100.0, max_upscale=max_upscale))
+        finder.people(0.0, scene((1, 100, 100, 40)))
+        models.take()
+        finder.people(0.1, scene((1, 100, 100, 40)))
+        (first,) = models.take()
+        assert first["upscale"] == s.upscale  # still on the tile it was found in
+        for k in range(2, 20):  # walks right, out of that tile
+            (kp,) = finder.people(0.1 * k, scene((1, 100 + 8 * k, 100, 40)))
+            assert kp.bbox()[0] == pytest.approx(92 + 8 * k, abs=1)
+            (last,) = models.take()
+        assert last["upscale"] == pytest.approx(min(s.crop_target_px / 40, max_upscale), rel=0.1)
+        assert max(last["shape"]) == pytest.approx(s.crop_scale * 40, abs=2)
 
 
 def test_sweep_cadence_follows_frame_time() -> None:
