@@ -272,8 +272,9 @@ def sweep_note(width: int, height: int, sweep: SweepSettings | None) -> Note | N
     tiles = sweep_tiles(width, height, sweep)
     tw = max(round(x1 - x0) for x0, _, x1, _ in tiles)
     th = max(round(y1 - y0) for _, y0, _, y1 in tiles)
-    # The sweep found a 60 px person in a 256 px tile (issue 16): about a quarter of a tile.
-    smallest = round(th / 4)
+    # BlazePose's detector shrinks each tile to 224 px by its longer side and finds a person
+    # about a quarter of that side tall (measured on rendered figures, issue 16).
+    smallest = round(max(tw, th) / 4)
     return Note(
         "info",
         f"frames are {width} x {height} px, analysed at full resolution: each sweep runs "
@@ -363,7 +364,13 @@ class SignalPipeline:
             def make(want_static: bool) -> PoseEstimator:
                 return poses.estimator(static=static or want_static, model=model)
 
-            self._finder = PersonFinder(make, sweep=self.sweep)
+            def make_sweep(_static: bool) -> PoseEstimator:
+                # The sweep only has to find people; BlazePose Full finds them as well as
+                # Heavy does, at a third of the cost, and whoever it finds is then followed
+                # with the chosen model.
+                return poses.estimator(static=True, model="full")
+
+            self._finder = PersonFinder(make, sweep=self.sweep, make_sweep_estimator=make_sweep)
         return self._finder.people(t_s, frame)
 
     def process(self, t_s: float, frame: np.ndarray, view: CameraView | None = None) -> FrameResult:
