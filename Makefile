@@ -46,8 +46,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The GRASS r.walk / r.viewshed and GDAL oracle tests need those tools: install them first.
+# The tests run on every CPU (at most 4 workers, pytest-xdist; groups: tests/conftest.py).
 test: $(STAMP) static vision-models lint oracles browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n logical --maxprocesses=4
 
 # GRASS GIS and GDAL's tools, the peers the oracle tests and benchmarks compare against, and
 # 7-Zip, which must open the encrypted exports. Installed with apt (Debian/Ubuntu) when

@@ -44,7 +44,8 @@ def chromium_path() -> str | None:
     return None
 
 
-def _why_not() -> str | None:
+def why_not() -> str | None:
+    """Why the browser tests cannot run here, or None (the summary line says it too)."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -61,7 +62,7 @@ def _why_not() -> str | None:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """A headless Chromium browser for the session."""
-    reason = _why_not()
+    reason = why_not()
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser tests: {reason}", pytrace=False)
@@ -126,23 +127,3 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         uv.should_exit = True
         thread.join(timeout=10)
         engine.dispose()
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line: whether the browser tests ran in Chromium, and if not, why."""
-    ran = [
-        r
-        for key in ("passed", "failed", "skipped", "error")
-        for r in terminalreporter.stats.get(key, [])
-        if getattr(r, "nodeid", "").startswith("tests/browser/")
-    ]
-    if not ran:
-        return
-    reason = _why_not()
-    if reason is None:
-        terminalreporter.write_line(
-            f"browser tests: ran in {chromium_path()}", green=True, bold=True
-        )
-    else:
-        what = "FAILED (CI)" if os.environ.get("CI") else "skipped"
-        terminalreporter.write_line(f"browser tests: {what}: {reason}", yellow=True, bold=True)
