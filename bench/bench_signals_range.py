@@ -187,7 +187,10 @@ def plot(syn: dict[str, Any], ren: dict[str, Any], path: Path) -> None:
     tab = ren_eval.recall_table(ren["results"], "surrender")
     world = synthetic_recall(syn["results"], "world")
     heights = sorted({k[3] for k in tab} | {p for _, p in world})
-    fig, axes = plt.subplots(1, len(heights), figsize=(2.6 * len(heights), 2.8), sharey=True)
+    fig, grid = plt.subplots(
+        1, len(heights), figsize=(2.6 * len(heights), 2.8), sharey=True, squeeze=False
+    )
+    axes = grid[0]
     for ax, p in zip(axes, heights, strict=True):
         for m, style in (("full", "o-"), ("heavy", "s-")):
             pts = sorted((e, h / n) for (mm, sw, e, pp), (h, n, _) in tab.items()
