@@ -100,7 +100,7 @@ def test_possible_sign_needs_a_raised_hold_with_the_sign(runs: list) -> None:
                     continue
                 assert alert.confidence <= 0.5
                 # The last sign_hold_s: arms up (or briefly unjudged), the sign mostly seen.
-                recent = [f for f in frames if t - f[0] <= c.sign_hold_s + 1e-9]
+                recent = [f for f in frames if t - f[0] <= c.sign_hold_s]  # as the detector
                 assert all(f[1] in (ArmsState.UP, ArmsState.UNKNOWN) for f in recent)
                 judged = [f[2] for f in recent if f[1] is ArmsState.UP]
                 assert np.mean(judged) >= c.sign_min_share
