@@ -157,10 +157,11 @@ def test_between_sweeps_one_crop_per_person_landmarks_in_frame_pixels() -> None:
 
 
 def test_a_person_leaving_their_tile_gets_a_crop_enlarged_to_the_target() -> None:
-    s = SweepSettings(every_s=100.0)
+    s = SweepSettings(every_s=100.0, following_every_s=100.0)
     for max_upscale in (s.max_upscale, 10.0):
         models = Models()
-        finder = PersonFinder(models, sweep=SweepSettings(every_s=100.0, max_upscale=max_upscale))
+        once = SweepSettings(every_s=100.0, following_every_s=100.0, max_upscale=max_upscale)
+        finder = PersonFinder(models, sweep=once)
         finder.people(0.0, scene((1, 100, 100, 40)))
         models.take()
         finder.people(0.1, scene((1, 100, 100, 40)))
@@ -176,7 +177,7 @@ def test_a_person_leaving_their_tile_gets_a_crop_enlarged_to_the_target() -> Non
 
 def test_sweep_cadence_follows_frame_time() -> None:
     models = Models()
-    finder = PersonFinder(models, sweep=SweepSettings(every_s=0.5))
+    finder = PersonFinder(models, sweep=SweepSettings(every_s=0.5, following_every_s=0.5))
     frame = scene((1, 300, 200, 40))
     swept = []
     for t in np.arange(0.0, 2.0, 0.1):  # 10 frames a second of frame time
@@ -195,9 +196,23 @@ def test_sweep_cadence_follows_frame_time() -> None:
     assert any(c["static"] for c in models.take())
 
 
+def test_sweeps_come_less_often_while_somebody_is_followed() -> None:
+    # Searching: every every_s; once a person is followed (their crop runs every frame),
+    # every following_every_s, so the sweep costs less of each second.
+    models = Models()
+    finder = PersonFinder(models, sweep=SweepSettings(every_s=0.5, following_every_s=1.0))
+    empty, someone = scene(), scene((1, 300, 200, 40))
+    times = np.round(np.arange(0.0, 3.0, 0.1), 1)
+    swept = []
+    for t in times:
+        finder.people(float(t), empty if t < 1.0 else someone)
+        swept.append(any(c["static"] for c in models.take()))
+    assert [float(t) for t, s in zip(times, swept, strict=True) if s] == [0.0, 0.5, 1.0, 2.0]
+
+
 def test_a_sweep_spread_over_frames_bounds_each_frame() -> None:
     models = Models()
-    finder = PersonFinder(models, sweep=SweepSettings(spread_frames=4))
+    finder = PersonFinder(models, sweep=SweepSettings(spread_frames=4, following_every_s=0.5))
     frame = scene((1, 300, 200, 40))
     finder.people(0.0, frame)
     assert sum(c["static"] for c in models.take()) == 13  # the first sweep: all at once
@@ -227,7 +242,7 @@ def test_a_later_sweep_finds_someone_beside_a_followed_person() -> None:
     # The small person is only in tiles where the larger one is too, and the model
     # reports one person per image: the second sweep hides the followed one and finds them.
     models = Models()
-    finder = PersonFinder(models, sweep=SweepSettings())
+    finder = PersonFinder(models, sweep=SweepSettings(following_every_s=0.5))
     frame = scene((1, 100, 100, 40), (2, 150, 110, 80))
     assert len(finder.people(0.0, frame)) == 1
     assert len(finder.people(0.1, frame)) == 1
@@ -260,7 +275,7 @@ def test_a_person_cut_by_a_tile_edge_is_taken_from_the_tile_where_whole() -> Non
 
 def test_a_lost_person_is_dropped_after_the_grace_frames() -> None:
     models = Models()
-    s = SweepSettings(every_s=100.0, lost_frames=3)
+    s = SweepSettings(every_s=100.0, following_every_s=100.0, lost_frames=3)
     finder = PersonFinder(models, sweep=s)
     finder.people(0.0, scene((1, 300, 200, 40)))
     models.take()
