@@ -285,6 +285,30 @@ def test_gimbal_log_wins_over_the_given_elevation() -> None:
     assert summary.to_dict()["elevation_frames"] == {"gimbal": 60}
 
 
+@pytest.mark.parametrize(
+    ("requested", "given", "tlog", "runs"),
+    [
+        ("auto", 50.0, None, "full"),  # steep, told: Full reads arms from above better
+        ("auto", None, 50.0, "full"),  # steep, from the gimbal's median
+        ("auto", 20.0, None, "heavy"),  # level enough: the better model
+        ("auto", None, None, "heavy"),  # unknown before the first frame
+        ("heavy", 50.0, None, "heavy"),  # asked for: obeyed
+    ],
+)
+def test_auto_runs_full_for_a_steep_view(
+    requested: str, given: float | None, tlog: float | None, runs: str
+) -> None:
+    p = ports(models=("full", "heavy"), camera=STEEP, gimbal=FakeGimbal(tlog))
+    summary = detect_signals(
+        p, "clip.mp4", model=requested, camera_elevation_deg=given,
+        tlog="f.tlog" if tlog is not None else None, sweep=False,
+    )  # fmt: skip
+    assert summary.model == runs
+    assert {m for _, m in p.poses.made} == {runs}  # type: ignore[attr-defined]
+    if runs == "full":
+        assert any("50 degrees down" in n.text for n in summary.notes)
+
+
 def test_gimbal_log_without_gimbal_is_refused_before_any_output(tmp_path: Path) -> None:
     p = ports(gimbal=FakeGimbal(None))
     with pytest.raises(BadFileError) as info:

@@ -119,7 +119,18 @@ class Note:
         return f"{self.level}: {self.text}"
 
 
-def choose_model(requested: str, available: Iterable[str]) -> tuple[str, list[Note]]:
+#: A camera looking down at least this far (degrees, median over the video) makes "auto"
+#: choose BlazePose Full even where Heavy is installed. Measured on the rendered figure
+#: (bench/signals_eval_rendered.py, helper measurements of issue 16): from 45 degrees
+#: Full read arms better than Heavy (arms up 99 % of frames against 78 % at 45 degrees,
+#: 76 % against 41 % at 60; the signal 7/10 against 4/10 at 45 degrees), at 30 degrees
+#: they tied, and Full runs about 2.5 times as fast.
+FULL_FROM_ELEVATION_DEG = 40.0
+
+
+def choose_model(
+    requested: str, available: Iterable[str], elevation_deg: float | None = None
+) -> tuple[str, list[Note]]:
     """The model to run for ``requested`` given the ``available`` ones, and what to say.
 
     Parameters
@@ -128,6 +139,10 @@ def choose_model(requested: str, available: Iterable[str]) -> tuple[str, list[No
         ``"auto"``, ``"full"`` or ``"heavy"``.
     available
         The installed models (:meth:`~safeconduct.services.ports.PoseModels.available`).
+    elevation_deg
+        How far the camera looks down, degrees, when known before the first frame (given,
+        or the gimbal's median): from :data:`FULL_FROM_ELEVATION_DEG` on, ``"auto"`` runs
+        BlazePose Full, which reads arms from above better than Heavy.
 
     Returns
     -------
@@ -146,6 +161,13 @@ def choose_model(requested: str, available: Iterable[str]) -> tuple[str, list[No
             field="model",
         )
     have = tuple(available)
+    steep = elevation_deg is not None and elevation_deg >= FULL_FROM_ELEVATION_DEG
+    if requested == "auto" and "heavy" in have and steep:
+        return "full", [
+            Note("info", f"the camera looks {elevation_deg:.0f} degrees down: running BlazePose "
+                 "Full, which reads arms from above better than Heavy (--model heavy to "
+                 "override)")
+        ]  # fmt: skip
     if requested == "full" or (requested == "auto" and "heavy" not in have):
         notes = []
         if requested == "auto":
@@ -309,6 +331,9 @@ class SignalPipeline:
         scene once possible, else the 2-D rules.
     hfov_deg
         The camera's horizontal field of view, degrees, for the rays to people.
+    elevation_deg
+        How far the camera looks down, degrees, if known before the first frame: a steep
+        view makes ``"auto"`` run BlazePose Full (see :func:`choose_model`).
 
     Raises
     ------
@@ -326,6 +351,7 @@ class SignalPipeline:
         model: str = "auto",
         view: ViewSource | None = None,
         hfov_deg: float = DEFAULT_HFOV_DEG,
+        elevation_deg: float | None = None,
     ) -> None:
         self.ports = ports
         self.static = static
@@ -335,7 +361,7 @@ class SignalPipeline:
         self.view = view
         self.hfov_deg = hfov_deg
         available = ports.poses.available() if ports is not None else ("full",)
-        self.model, notes = choose_model(model, available)
+        self.model, notes = choose_model(model, available, elevation_deg)
         self.notes = [Note("info", f"pose model: {MODEL_NAMES[self.model]}"), *notes]
         self.detector = SignalDetector(config)
         self.tracker = IoUTracker()
@@ -779,9 +805,13 @@ def detect_signals(
             raise BadFileError("no telemetry log reader is wired in", field="tlog")
         series = ports.gimbal.read(tlog)
         view = _first_of(gimbal_view(series), given)
+    known = camera_elevation_deg
+    if series is not None and series.elevation_deg:
+        known = float(np.median(np.clip(series.elevation_deg, 0.0, 90.0)))
     pipeline = SignalPipeline(
-        ports, sweep=sweep, static=False, config=config, model=model, view=view
-    )
+        ports, sweep=sweep, static=False, config=config, model=model, view=view,
+        elevation_deg=known,
+    )  # fmt: skip
     summary = SignalsSummary(str(src), 0, 0.0, rate, 0, 0, model=pipeline.model, sweep=sweep)
     told = 0
 

@@ -40,9 +40,10 @@ def signals_command(
         typer.Option(
             "--model",
             metavar="auto|full|heavy",
-            help="Pose model: heavy (better, installed by make vision-models), full (in the "
-            "mediapipe wheel, faster), auto: heavy where installed, else full. A missing "
-            "heavy runs full with a warning; nothing is downloaded.",
+            help="Pose model: heavy (installed by make vision-models), full (in the "
+            "mediapipe wheel, 2-3 times faster, better from above), auto: heavy where "
+            "installed, but full when the camera looks 40 degrees or more down (given or "
+            "from --tlog). A missing heavy runs full with a warning; nothing is downloaded.",
         ),
     ] = "auto",
     camera_elevation: Annotated[
