@@ -9,34 +9,15 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from safeconduct.entrypoints.cli.app import main
 from tests.cli.conftest import Run
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("mediapipe")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Run ``safeconduct ARGS...`` in this process (as tests/cli's fixture of that name)."""
-
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def _frames(folder: Path, n: int = 2, size: tuple[int, int] = (64, 48)) -> Path:
