@@ -168,7 +168,8 @@ def targets(syn: dict[str, Any], ren: dict[str, Any]) -> list[str]:
     if fps_file.exists():
         for row in json.loads(fps_file.read_text())["rows"]:
             out.append(
-                f">= {row['target_fps']:.0f} fps {row['model']} at 640x480: "
+                f">= {row['target_fps']:.0f} fps {row['model']} at 640x480"
+                f"{', ' + row['scene'] if 'scene' in row else ''}: "
                 f"{row['sweep_on_fps']} fps with the sweep, {row['sweep_off_fps']} without "
                 f"(model alone {row['peer_fps']}): {'met' if row['met'] else 'MISSED'}"
             )
