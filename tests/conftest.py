@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,13 @@ from safeconduct.adapters.files.sample_area import (
     SampleAreaSummary,
     generate_sample_area,
 )
+
+# The Ctrl-C tests send SIGINT to child processes, which take its disposition from us. A
+# suite started in the background of a non-interactive shell (``make test &`` in a script)
+# ignores SIGINT, its children would too, and a command waiting at a password prompt would
+# then never end. Python's own handler here gives every child the default again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # One key file for the session (revision 0009 seals prisoners' records): the commands find
 # it in $SAFECONDUCT_KEY_FILE, the fixtures that build a database give TEST_CIPHER.
