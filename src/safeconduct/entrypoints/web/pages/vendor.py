@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from safeconduct.adapters.files.npm_pack import NpmMissingError, NpmPackError, npm_pack
 
 #: Where the files go.
 VENDOR_DIR = Path(__file__).with_name("static") / "vendor"
@@ -84,23 +84,14 @@ def up_to_date(folder: Path = VENDOR_DIR) -> bool:
 
 
 def _pack(package: Package, into: Path) -> Path:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise VendorError("npm is not installed; install Node.js's npm (apt-get install npm)")
-    spec = f"{package.name}@{package.version}"
-    done = subprocess.run(
-        [npm, "pack", spec, "--pack-destination", str(into), "--json", "--silent"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
-        raise VendorError(f"npm pack {spec} failed: {reason}")
-    tarballs = list(into.glob("*.tgz"))
-    if len(tarballs) != 1:
-        raise VendorError(f"npm pack {spec} left {len(tarballs)} tarballs")
-    return tarballs[0]
+    try:
+        return npm_pack(f"{package.name}@{package.version}", into, timeout_s=300)
+    except NpmMissingError as exc:
+        raise VendorError(
+            "npm is not installed; install Node.js's npm (apt-get install npm)"
+        ) from exc
+    except NpmPackError as exc:
+        raise VendorError(str(exc)) from exc
 
 
 def install(folder: Path = VENDOR_DIR) -> list[str]:
