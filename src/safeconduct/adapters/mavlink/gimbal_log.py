@@ -29,17 +29,22 @@ from safeconduct.services.ports import GimbalSeries, PathLike
 GIMBAL_MESSAGES = ("GIMBAL_DEVICE_ATTITUDE_STATUS", "MOUNT_STATUS")
 
 
-def _pitch_from_quaternion(q: Any) -> float | None:
-    """Pitch in degrees (positive up) of a ``(w, x, y, z)`` quaternion, or None if unusable."""
+def quaternion_pitch_yaw(q: Any) -> tuple[float, float] | None:
+    """Pitch (positive up) and yaw of a gimbal's ``(w, x, y, z)`` attitude quaternion,
+    degrees (yaw in -180..180, in the quaternion's own frame), or None if unusable (NaN,
+    or all zero: "unknown" in ``GIMBAL_DEVICE_ATTITUDE_STATUS``)."""
     w, x, y, z = (float(v) for v in q)
     if not all(math.isfinite(v) for v in (w, x, y, z)) or (w, x, y, z) == (0, 0, 0, 0):
         return None
-    return math.degrees(math.asin(max(-1.0, min(1.0, 2.0 * (w * y - z * x)))))
+    pitch = math.degrees(math.asin(max(-1.0, min(1.0, 2.0 * (w * y - z * x)))))
+    yaw = math.degrees(math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z)))
+    return pitch, yaw
 
 
 def _pitch(msg: Any) -> float | None:
     if msg.get_type() == "GIMBAL_DEVICE_ATTITUDE_STATUS":
-        return _pitch_from_quaternion(msg.q)
+        angles = quaternion_pitch_yaw(msg.q)
+        return None if angles is None else angles[0]
     pitch = msg.pointing_a / 100.0
     return pitch if math.isfinite(pitch) else None
 

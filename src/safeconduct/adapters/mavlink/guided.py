@@ -68,6 +68,7 @@ from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink2
 
 from safeconduct.adapters.mavlink.connections import parse_connection
+from safeconduct.adapters.mavlink.gimbal_log import quaternion_pitch_yaw
 from safeconduct.adapters.mavlink.opening import GCS_COMPONENT_ID, GCS_SYSTEM_ID, open_gcs_link
 from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.services.ports import Clock, GuidedTarget, PathLike, VehicleState
@@ -325,11 +326,10 @@ class MavlinkGuidedVehicle:
         self._mode = mavutil.mode_string_v10(msg)
 
     def _gimbal_from_quaternion(self, msg: Any) -> tuple[float | None, float | None]:
-        w, x, y, z = (float(v) for v in msg.q)
-        if not all(math.isfinite(v) for v in (w, x, y, z)) or (w, x, y, z) == (0, 0, 0, 0):
+        angles = quaternion_pitch_yaw(msg.q)
+        if angles is None:
             return self._gimbal
-        pitch = math.degrees(math.asin(max(-1.0, min(1.0, 2.0 * (w * y - z * x)))))
-        yaw = math.degrees(math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z)))
+        pitch, yaw = angles
         earth = msg.flags & getattr(mavlink2, "GIMBAL_DEVICE_FLAGS_YAW_IN_EARTH_FRAME", 0)
         if earth and self._position is not None:
             yaw -= self._position["hdg"]  # the port wants yaw from the vehicle's nose
