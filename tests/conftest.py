@@ -156,6 +156,7 @@ def pytest_terminal_summary(
     _oracle_line(terminalreporter, reports)
     _postgres_line(terminalreporter, reports)
     _browser_line(terminalreporter, reports)
+    _reliability_line(terminalreporter, reports)
 
 
 def _oracle_line(
@@ -223,6 +224,31 @@ def _browser_line(
     else:
         what = "FAILED (CI)" if os.environ.get("CI") else "skipped"
         terminalreporter.write_line(f"browser tests: {what}: {reason}", yellow=True, bold=True)
+
+
+#: The reliability suite (API fuzzing, faults, hostile input): issue 17 wants it under five
+#: minutes of ``make test``; the line says how long its tests took, summed over workers.
+RELIABILITY = "tests/reliability/"
+RELIABILITY_BUDGET_S = 300.0
+
+
+def _reliability_line(
+    terminalreporter: pytest.TerminalReporter, reports: list[pytest.TestReport]
+) -> None:
+    """How many reliability tests ran and their summed time (setup, call and teardown)."""
+    mine = [r for r in reports if r.nodeid.startswith(RELIABILITY)]
+    if not mine:
+        return
+    ran = {r.nodeid for r in mine if r.when == "call"}
+    spent = sum(r.duration for r in mine)
+    over = spent > RELIABILITY_BUDGET_S
+    terminalreporter.write_line(
+        f"reliability suite (fuzzing, faults, hostile input): {len(ran)} tests, "
+        f"{spent:.0f} s of test time (budget {RELIABILITY_BUDGET_S:.0f} s)",
+        yellow=over,
+        green=not over,
+        bold=True,
+    )
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
