@@ -11,6 +11,8 @@ command-line flag. Anything else that escapes is a bug in safeconduct, not a use
 
 from __future__ import annotations
 
+import errno
+
 
 class SafeconductError(Exception):
     """Base class of every error a user can cause and correct.
@@ -125,3 +127,25 @@ class ServiceBusyError(RetryLaterError):
     retry_after_s
         Whole seconds after which trying again is sensible (at least 1).
     """
+
+
+class DiskFullError(ServiceBusyError):
+    """The disk that holds the data (the database, or a file of the data folder) is full:
+    the write was refused whole, nothing was written, and the same request may be sent
+    again once space is freed (the service needs no restart). A :class:`ServiceBusyError`,
+    so the web answers 503 with ``Retry-After``; the message says the disk is full.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+        retry_after_s: int = 60,  # freeing a disk takes a person, not a second
+    ) -> None:
+        super().__init__(message, field=field, detail=detail, retry_after_s=retry_after_s)
+
+
+#: The ``errno`` values of a write refused for want of space (a full disk, a quota).
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})

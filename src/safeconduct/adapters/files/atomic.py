@@ -2,6 +2,8 @@
 
 A reader (or a crash) never sees a half-written file: the final name appears only once
 the content is complete, and a failure leaves whatever was there before untouched.
+A write refused for want of space is a :class:`~safeconduct.errors.DiskFullError`
+(:func:`write_refused`), any other a :class:`~safeconduct.errors.BadFileError`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,31 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from safeconduct.errors import BadFileError, SameFileError
+from safeconduct.errors import (
+    DISK_FULL_ERRNOS,
+    BadFileError,
+    DiskFullError,
+    SafeconductError,
+    SameFileError,
+)
+
+
+def write_refused(
+    what: str | os.PathLike[str], error: OSError, *, field: str | None = None
+) -> SafeconductError:
+    """The error to raise for a write of ``what`` refused with ``error``.
+
+    A full disk (or quota) is a :class:`~safeconduct.errors.DiskFullError`: the output
+    itself is fine and the same write succeeds once space is freed (the web answers 503
+    with ``Retry-After``, not 400). Anything else is a :class:`BadFileError`.
+    """
+    if error.errno in DISK_FULL_ERRNOS:
+        return DiskFullError(
+            f"cannot write {what}: the disk is full; nothing was written. "
+            "Free space on it, then try again",
+            field=field,
+        )
+    return BadFileError(f"cannot write {what}: {error.strerror}", field=field)
 
 
 def check_writable(path: str | os.PathLike[str], *, example: str | None = None) -> Path:
@@ -45,7 +71,7 @@ def check_writable(path: str | os.PathLike[str], *, example: str | None = None) 
     try:
         fd, probe = tempfile.mkstemp(prefix=".safeconduct-probe-", dir=parent)
     except OSError as exc:
-        raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+        raise write_refused(final, exc) from exc
     os.close(fd)
     os.unlink(probe)
     return final
@@ -74,7 +100,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
-        raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+        raise write_refused(final, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates 0600; give the file the mode an ordinary open() would (umask applies).
@@ -130,7 +156,7 @@ def atomic_folder(
         # The process id in the name lets a later run remove it if this one is killed.
         staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
     except OSError as exc:
-        raise BadFileError(f"cannot write to {parent}: {exc.strerror}") from exc
+        raise write_refused(f"to {parent}", exc) from exc
     try:
         yield staging
         if out.is_dir() and protect:
@@ -232,7 +258,7 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
                     dir=parent,
                 )
             except OSError as exc:
-                raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+                raise write_refused(final, exc) from exc
             os.close(fd)
             staged.append(Path(name))
             os.chmod(name, 0o666 & ~_umask())
@@ -308,7 +334,10 @@ def _refuse_replacing_inputs(
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise write_refused(path, exc) from exc
     return Path(path)
 
 
@@ -325,7 +354,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
         try:
             tmp.write_bytes(data)
         except OSError as exc:
-            raise BadFileError(f"cannot write {final}: {exc.strerror}") from exc
+            raise write_refused(final, exc) from exc
     return final
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyzipper
 
-from safeconduct.adapters.files.atomic import atomic_path
+from safeconduct.adapters.files.atomic import atomic_path, write_refused
 from safeconduct.errors import BadFileError, NotFoundError
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -58,7 +58,7 @@ def _write_private(path: Path, data: bytes) -> Path:
         try:
             tmp.write_bytes(data)
         except OSError as exc:
-            raise BadFileError(f"cannot write {path}: {exc.strerror}", field="out") from exc
+            raise write_refused(path, exc, field="out") from exc
     return path
 
 
@@ -102,7 +102,12 @@ class FolderExports:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         data, info = self._paths(export_id)
         _write_private(data, archive)
-        _write_private(info, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        try:
+            _write_private(info, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        except BaseException:
+            # Both or neither: an archive without its meta would never expire.
+            data.unlink(missing_ok=True)
+            raise
 
     def meta(self, export_id: str) -> dict[str, Any] | None:
         """The meta of a kept export, or None."""

@@ -11,13 +11,15 @@ a database that does not answer a :class:`~safeconduct.errors.BadFileError`. The
 never shows a password given in the URL. When no pooled connection comes free within
 :data:`POOL_TIMEOUT_S` seconds, the unit of work is refused, with nothing done, as a
 :class:`~safeconduct.errors.ServiceBusyError` (the web answers 503 with ``Retry-After``)
-rather than queueing longer.
+rather than queueing longer; a write refused by a full disk is a
+:class:`~safeconduct.errors.DiskFullError` (a ServiceBusyError too: nothing was written).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine
 
-from safeconduct.errors import BadFileError, InvalidValueError, ServiceBusyError
+from safeconduct.errors import BadFileError, DiskFullError, InvalidValueError, ServiceBusyError
 
 #: The folder used when neither a folder nor a database URL is given.
 DEFAULT_DATA_DIR = Path("safeconduct-data")
@@ -206,6 +208,15 @@ def database_errors(url: URL) -> Iterator[None]:
             retry_after_s=BUSY_RETRY_AFTER_S,
         ) from error
     except exc.DBAPIError as error:
+        if _disk_full(error):
+            # Not a broken database: the transaction was rolled back whole, and the same
+            # request succeeds once space is freed (no restart).
+            raise DiskFullError(
+                "the disk holding the database is full: nothing was written; "
+                "free space on it, then try again",
+                field="db",
+                detail=str(error),
+            ) from error
         unusable = (
             isinstance(error, exc.OperationalError | exc.InterfaceError)
             or type(error) is exc.DatabaseError  # SQLite: "file is not a database"
@@ -218,6 +229,17 @@ def database_errors(url: URL) -> Iterator[None]:
             field="db",
             detail=str(error),
         ) from error
+
+
+def _disk_full(error: exc.DBAPIError) -> bool:
+    """Whether the database refused a write for want of space: SQLite's SQLITE_FULL,
+    PostgreSQL's ``disk_full`` (SQLSTATE 53100)."""
+    orig = error.orig
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+            "database or disk is full" in str(orig)
+        )
+    return getattr(orig, "sqlstate", None) == "53100"
 
 
 def _first_line(error: BaseException | None) -> str:

@@ -1,0 +1,302 @@
+"""Fault: the disk holding the data folder fills up under a running service (SQLite).
+
+The data folder (the SQLite database in WAL mode, the exports kept for download) lives on a
+size-limited tmpfs (:mod:`.full_disk`); ballast takes all its free space but a little. The
+service, as ``safeconduct serve --data DIR`` builds it (bootstrap, the key file, the web
+app, in-process), is written to until the disk is full and then some more: messages with
+attachments, new cases, transitions, sign-ins, exports.
+
+What it checks, while full: every write is either acknowledged (2xx) or refused cleanly
+(503 with ``Retry-After`` and a one-line message saying the disk is full; never a 500,
+never a hang) and reads go on answering. Afterwards: every acknowledged write reads back
+intact; no refused write left anything (no record without its audit entry, no temporary
+or half-written file in the data folder); ``PRAGMA integrity_check`` says ``ok``; the
+audit chain verifies. Then the ballast is freed and, without a restart, the same service
+takes every kind of write again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safeconduct import bootstrap
+from safeconduct.entrypoints.web.app import create_app
+from safeconduct.services import audit
+from safeconduct.services.audit import AuditPorts
+from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
+from tests.conftest import TEST_KEY_FILE
+from tests.reliability.faults.full_disk import Ballast, free_bytes, leftovers, small_disk
+from tests.store.conftest import FAST_PASSWORDS
+
+PASSWORD = "correct horse battery staple"
+USERS = {"olga": "operator", "rita": "registrar"}
+#: The tmpfs: room for the migrated database, a WAL of a few MiB, and the ballast.
+DISK_MIB = 24
+#: What the ballast leaves free: a few attachments' worth.
+LEAVE = 1_500_000
+#: One attachment: random (incompressible) bytes.
+ATTACHMENT = 96 * 1024
+#: Bounds: writes tried before giving up on filling the disk, refusals collected once full.
+MOST_WRITES, REFUSALS = 200, 6
+
+
+@dataclass
+class Service:
+    """The service on the small disk, and what it acknowledged."""
+
+    client: TestClient
+    data: Path
+    ports: CaseworkPorts
+    tokens: dict[str, str] = field(default_factory=dict)
+    #: message id -> (case id, SHA-256 of its attachment)
+    messages: dict[int, tuple[int, str]] = field(default_factory=dict)
+    cases: dict[int, str] = field(default_factory=dict)  # case id -> status acknowledged
+    exports: list[str] = field(default_factory=list)
+    answers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def send(self, what: str, method: str, path: str, user: str | None, **kw: Any) -> Any:
+        """One request; its answer noted (what, status, body)."""
+        headers = self.headers(user) if user else {}
+        response = self.client.request(method, path, headers=headers, **kw)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"raw": response.text[:200]}
+        if not isinstance(body, dict):
+            body = {"items": body}
+        body["_retry_after"] = response.headers.get("retry-after")
+        self.answers.append((what, response.status_code, body))
+        return response
+
+
+@pytest.fixture
+def service() -> Iterator[Service]:
+    with small_disk(DISK_MIB) as disk:
+        data = disk / "data"
+        ports = bootstrap.casework_ports(data=data)  # migrates, as serve does
+        try:
+            bootstrap.unlock_store(ports, TEST_KEY_FILE)
+            ports = replace(ports, passwords=FAST_PASSWORDS)
+            for name, role in USERS.items():
+                add_user(ports, name, role, PASSWORD, actor=CONSOLE)
+            with TestClient(create_app(ports), raise_server_exceptions=False) as client:
+                yield Service(client=client, data=data, ports=ports)
+        finally:
+            ports.database.close()
+
+
+def _sign_in(service: Service, user: str) -> int:
+    response = service.send(
+        "sign-in", "POST", "/api/auth/token", None,
+        data={"username": user, "password": PASSWORD},
+    )  # fmt: skip
+    if response.status_code == 200:
+        service.tokens[user] = response.json()["access_token"]
+    return response.status_code
+
+
+def _open_case(service: Service) -> int:
+    response = service.send("open case", "POST", "/api/cases", "olga", json={"language": "uk"})
+    if response.status_code == 201:
+        found = response.json()
+        service.cases[found["id"]] = found["status"]
+    return response.status_code
+
+
+def _message(service: Service, case_id: int, n: int) -> int:
+    blob = os.urandom(ATTACHMENT)
+    text = f"message {n}"
+    response = service.send(
+        "message", "POST", f"/api/cases/{case_id}/messages", "olga",
+        data={"text": text, "direction": "in"},
+        files={"attachment": (f"photo-{n}.bin", blob, "application/octet-stream")},
+    )  # fmt: skip
+    if response.status_code == 201:
+        service.messages[response.json()["id"]] = (case_id, hashlib.sha256(blob).hexdigest())
+    return response.status_code
+
+
+def _transition(service: Service, case_id: int) -> int:
+    response = service.send(
+        "transition", "POST", f"/api/cases/{case_id}/transitions", "olga",
+        json={"transition": "schedule"},
+    )  # fmt: skip
+    if response.status_code == 200:
+        service.cases[case_id] = response.json()["status"]
+    return response.status_code
+
+
+def _export(service: Service, case_id: int) -> int:
+    response = service.send(
+        "export", "POST", "/api/exports", "rita",
+        json={"case_id": case_id, "purpose": "ICRC tracing request", "password": "a" * 16},
+    )  # fmt: skip
+    if response.status_code == 201:
+        service.exports.append(response.json()["id"])
+    return response.status_code
+
+
+def test_a_full_disk_refuses_writes_cleanly_loses_nothing_and_recovers(
+    service: Service,
+) -> None:
+    """FILLED the disk of the data folder (SQLite, exports) under the running service.
+
+    CHECKED: every write answered 2xx or a clean refusal (503, ``Retry-After``, a message
+    saying the disk is full; never a 500 or a 400), reads that write nothing went on;
+    then, still full, every acknowledged write is in the database intact and no refused
+    one is, each record has its audit entry and each entry its record, no temporary or
+    half-written file is left (exports: archive and meta both or neither), SQLite's
+    integrity check passes, the audit chain verifies; freed, the same service (no
+    restart) takes every kind of write again and every acknowledged write reads back.
+    """
+    for user in USERS:
+        assert _sign_in(service, user) == 200
+    assert _open_case(service) == 201
+    case_id = next(iter(service.cases))
+    assert _export(service, case_id) == 201
+    ballast = Ballast(service.data.parent)
+    ballast.fill(leave=LEAVE)
+
+    # Messages with attachments until the disk refuses some...
+    refused = 0
+    for n in range(MOST_WRITES):
+        refused += _message(service, case_id, n) != 201
+        if refused >= REFUSALS:
+            break
+    assert refused >= REFUSALS, (
+        f"{MOST_WRITES} messages of {ATTACHMENT} bytes all stored with "
+        f"{free_bytes(service.data)} bytes free: the disk never filled"
+    )
+    # ...then, not one byte free, every other kind of write (a small one may still fit
+    # in the database's write-ahead log: acknowledged, it must be kept like the others).
+    ballast.fill()
+    _open_case(service)
+    _transition(service, case_id)
+    _sign_in(service, "olga")
+    assert _export(service, case_id) != 201, "an export was kept on a disk with no byte free"
+    assert _message(service, case_id, MOST_WRITES) != 201
+    service.send("audited read", "GET", f"/api/cases/{case_id}", "olga")
+    listed = service.send("list", "GET", "/api/cases", "olga")  # writes nothing: answers
+    assert listed.status_code == 200, f"a read that writes nothing failed: {listed.text}"
+
+    _check_answers(service)
+    _check_nothing_lost(service)
+
+    ballast.free()
+    assert _message(service, case_id, MOST_WRITES + 1) == 201
+    assert _open_case(service) == 201
+    assert _transition(service, case_id) == 200
+    assert _sign_in(service, "olga") == 200
+    assert _export(service, case_id) == 201
+    _check_answers(service)
+    _check_nothing_lost(service)
+    for message_id, (in_case, digest) in service.messages.items():  # audited reads now
+        got = service.send(
+            "read back", "GET", f"/api/cases/{in_case}/messages/{message_id}/attachment", "olga"
+        )
+        assert got.status_code == 200, f"acknowledged message {message_id}: {got.text}"
+        assert hashlib.sha256(got.content).hexdigest() == digest, message_id
+
+
+def _check_answers(service: Service) -> None:
+    """Every answer a success or a clean full-disk refusal: never a 500, never a 4xx."""
+    for what, status, body in service.answers:
+        if status < 300:
+            continue
+        assert status == 503, f"{what} on a full disk answered {status}: {body}"
+        detail = str(body.get("detail"))
+        assert "disk" in detail and "is full" in detail, f"{what}: {body}"
+        assert body["_retry_after"] and int(body["_retry_after"]) >= 1, f"{what}: {body}"
+
+
+def _check_nothing_lost(service: Service) -> None:
+    """What was acknowledged is there intact, what was refused is not, nothing half-done.
+
+    Read through a read-only unit of work, which writes nothing (the disk may be full).
+    """
+    assert leftovers(service.data) == [], "a write cut short left files behind"
+    kept = sorted(p.name for p in (service.data / "exports").iterdir())
+    assert kept == sorted(f"{e}.{x}" for e in service.exports for x in ("json", "zip")), (
+        "the exports kept are not exactly the acknowledged ones, each with its meta"
+    )
+    database = service.data / "safeconduct.db"
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    checked = audit.verify(AuditPorts(database=service.ports.database))
+    assert checked.ok, checked
+    with service.ports.database.unit_of_work(read_only=True) as uow:
+        entries = list(uow.audit.all())
+        for message_id, (in_case, digest) in service.messages.items():
+            found = uow.messages.get(message_id)
+            assert found is not None, f"acknowledged message {message_id} is gone"
+            assert found.case_id == in_case and found.attachment is not None
+            assert hashlib.sha256(found.attachment).hexdigest() == digest, message_id
+        stored = set(uow.messages.ids_for_case(next(iter(service.cases))))
+        statuses = {i: str(uow.cases.get_by_id(i).case.status) for i in service.cases}  # type: ignore[union-attr]
+        case_ids = {c.id for c in uow.cases.list_page(limit=100)}
+    # Refused writes left nothing: exactly the acknowledged records, each with its entry.
+    assert stored == set(service.messages), "a refused message was stored, or one lost"
+    assert case_ids == set(service.cases), "a refused case was stored, or one lost"
+    assert statuses == service.cases, "a case's status is not the one acknowledged"
+    audited = {(e.entry.action, e.entry.record) for e in entries}
+    assert {r for a, r in audited if a == "message_add"} == {f"message:{i}" for i in stored}
+    assert {r for a, r in audited if a == "case.open"} == {f"case:{i}" for i in case_ids}
+
+
+def test_a_database_that_reports_a_full_disk_is_a_clean_refusal() -> None:
+    """Both backends' "disk full" (SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100)
+    become a DiskFullError (503 with Retry-After on the web), not "cannot use the
+    database"; other failures keep their meaning."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from safeconduct.adapters.store.engine import database_errors
+    from safeconduct.entrypoints.web.errors import status_for
+    from safeconduct.errors import BadFileError, DiskFullError
+
+    full_sqlite = sqlite3.OperationalError("database or disk is full")
+    full_postgres = psycopg.errors.DiskFull("could not extend file: No space left on device")
+    url = sa.make_url("sqlite+pysqlite:////nowhere/safeconduct.db")
+    for orig in (full_sqlite, full_postgres):
+        with pytest.raises(DiskFullError) as raised, database_errors(url):
+            raise sa.exc.OperationalError("INSERT ...", {}, orig)
+        status, headers = status_for(raised.value)
+        assert (status, headers) == (503, {"Retry-After": str(raised.value.retry_after_s)})
+        assert "disk holding the database is full" in raised.value.message
+        assert "/nowhere" not in raised.value.message  # no server path to API clients
+    with pytest.raises(BadFileError) as other, database_errors(url):
+        raise sa.exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error"))
+    assert not isinstance(other.value, DiskFullError)
+
+
+def test_an_atomic_write_on_a_full_disk_is_refused_and_leaves_the_old_file() -> None:
+    """FILLED a small disk holding a file; CHECKED that rewriting it atomically (bytes,
+    text) is refused as a full disk, leaves the old content and no temporary file."""
+    from safeconduct.adapters.files.atomic import write_bytes_atomic, write_text_atomic
+    from safeconduct.errors import DiskFullError
+
+    with small_disk(1) as disk:
+        path = disk / "note.txt"
+        write_text_atomic(path, "before")
+        Ballast(disk).fill()
+        for write in (
+            lambda: write_bytes_atomic(path, b"x" * 65536),
+            lambda: write_text_atomic(path, "y" * 65536),
+        ):
+            with pytest.raises(DiskFullError, match="disk is full"):
+                write()
+            assert path.read_text() == "before"
+            assert leftovers(disk) == []
