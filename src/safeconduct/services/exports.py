@@ -333,7 +333,11 @@ def _attachment(ports: ExportPorts, content: _Content, message: Any, blur: bool)
                 return None
             extension = ports.images.extension(media_type)
         else:
-            extension = "." + media_type.split("/", 1)[1].split(";")[0].strip()[:8]
+            # The type is the sender's words: only letters and digits reach the file's name
+            # (a "/" or ".." would make an entry that unpacks outside its folder).
+            subtype = media_type.split("/", 1)[1].split(";")[0]
+            kept = "".join(c for c in subtype if c.isascii() and c.isalnum())[:8]
+            extension = "." + (kept or "bin")
     name = f"attachments/{message.id}{extension}"
     content.files.append((name, data))
     return name

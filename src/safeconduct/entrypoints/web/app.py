@@ -8,6 +8,7 @@ from safeconduct import __version__
 from safeconduct.entrypoints.web.api import router
 from safeconduct.entrypoints.web.areas import router as areas_router
 from safeconduct.entrypoints.web.assignments import router as assignments_router
+from safeconduct.entrypoints.web.body_limit import BodyLimit
 from safeconduct.entrypoints.web.custody import router as custody_router
 from safeconduct.entrypoints.web.errors import install_error_handlers
 from safeconduct.entrypoints.web.exports import router as exports_router
@@ -16,6 +17,7 @@ from safeconduct.entrypoints.web.live import router as live_router
 from safeconduct.entrypoints.web.messages import router as messages_router
 from safeconduct.entrypoints.web.operations import router as operations_router
 from safeconduct.entrypoints.web.pages import mount_board
+from safeconduct.entrypoints.web.pages.session import SameOriginForms
 from safeconduct.services.casework import CaseworkPorts
 
 
@@ -43,4 +45,7 @@ def create_app(ports: CaseworkPorts) -> FastAPI:
     app.include_router(intake_router)
     app.include_router(live_router)
     mount_board(app)
+    # The last added runs first: a cross-site form, then an oversize body, refused unread.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SameOriginForms)
     return app

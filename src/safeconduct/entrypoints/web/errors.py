@@ -17,7 +17,10 @@ unknown path / method                     404 / 405
 anything else (a bug)                     500, logged, no details shown
 ========================================  ======================================
 
-User mistakes never become a 500.
+User mistakes never become a 500. What looks like an attack (a token that is not valid, a
+locked sign-in, a forged form, an oversize body...) is also written to the
+``safeconduct.security`` log by :func:`security_event`: one line naming its kind, the route
+and the user when known, never the payload.
 """
 
 from __future__ import annotations
@@ -44,6 +47,40 @@ from safeconduct.errors import (
 from safeconduct.services.area_library import AreaExistsError
 
 log = logging.getLogger("safeconduct.web")
+#: Refusals that look like attacks, one line each (for an operator's alerting).
+security_log = logging.getLogger("safeconduct.security")
+
+
+def security_event(kind: str, method: str, path: str, user: str | None, why: str) -> None:
+    """Log one refused attack: ``kind`` (e.g. ``oversize-body``), the route, who sent it.
+
+    Parameters
+    ----------
+    kind
+        A short fixed word naming the attack, for grepping and alerting.
+    method, path
+        The request's method and path (never its query string or body: they may hold a
+        secret, e.g. a password or a token).
+    user
+        The user's name when known (a session or token that identified them, the name a
+        sign-in was for); None otherwise.
+    why
+        What was refused, in words (never the payload).
+    """
+    # repr() keeps a crafted name or path on one log line (no forged log entries).
+    security_log.warning(
+        "attack=%s route=%s %r user=%s: %s",
+        kind,
+        method,
+        path[:200],
+        "?" if user is None else repr(user[:64]),
+        why,
+    )
+
+
+def security_event_for(request: Request, kind: str, why: str, user: str | None = None) -> None:
+    """:func:`security_event` for a request."""
+    security_event(kind, request.method, request.url.path, user, why)
 
 
 def problem(
@@ -74,11 +111,29 @@ def status_for(exc: SafeconductError) -> tuple[int, dict[str, str] | None]:
     return 400, None
 
 
-async def _library_error(_request: Request, exc: Exception) -> JSONResponse:
+def _log_attack(request: Request, exc: SafeconductError) -> None:
+    """Name a refused sign-in or token in the security log."""
+    signing_in = request.url.path == "/api/auth/token"
+    if isinstance(exc, LoginLockedError):
+        security_event_for(
+            request, "brute-force", f"sign-in refused: the user is locked ({exc.message})"
+        )
+    elif signing_in:
+        # The name typed is not logged: it may be a password typed in the wrong field.
+        security_event_for(request, "password", "wrong user name or password")
+    elif isinstance(exc, AuthenticationError) and request.headers.get("authorization"):
+        # A token was sent and is not one the service gave, or no longer valid (no token
+        # at all is only someone not signed in).
+        security_event_for(request, "bad-token", "a token forged, expired or revoked")
+
+
+async def _library_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SafeconductError)
     status, headers = status_for(exc)
     if status >= 500:
         log.error("%s", exc)
+    if status in (401, 429):
+        _log_attack(request, exc)
     return problem(status, exc.message, exc.field, headers)
 
 

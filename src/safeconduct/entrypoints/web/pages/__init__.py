@@ -106,7 +106,10 @@ async def _sign_in_required(request: Request, _exc: Exception) -> Response:
     return RedirectResponse(f"/login{query}", status_code=303)
 
 
-async def _csrf_refused(_request: Request, _exc: Exception) -> Response:
+async def _csrf_refused(request: Request, _exc: Exception) -> Response:
+    from safeconduct.entrypoints.web.errors import security_event_for
+
+    security_event_for(request, "csrf", "a form without its CSRF token, or with a wrong one")
     return HTMLResponse(
         "<!doctype html><title>Refused</title><p>This form is out of date or did not come "
         "from this service (its CSRF token is missing or wrong). Go back, reload the page "

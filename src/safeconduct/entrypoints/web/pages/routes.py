@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from safeconduct.casework.case import CHANNELS
 from safeconduct.casework.operation import PlanStatus
 from safeconduct.casework.roles import can
+from safeconduct.entrypoints.web.errors import security_event_for
 from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
@@ -194,6 +195,8 @@ def login(
     try:
         issued = casework.issue_token(ports, username, password)
     except LoginLockedError as error:
+        # A locked user exists: naming them tells the log's reader whose password is tried.
+        security_event_for(request, "brute-force", "sign-in refused: the user is locked", username)
         return _login_page(
             request,
             error=error.message,
@@ -202,7 +205,15 @@ def login(
             headers={"Retry-After": str(error.retry_after_s)},
         )
     except AuthenticationError as error:
+        # The name typed is not logged: it may be a password typed in the wrong field.
+        security_event_for(request, "password", "wrong user name or password")
         return _login_page(request, error=error.message, status=401, name=username)
+    # Session fixation: a session cookie the browser brought to the sign-in (planted by
+    # someone else, or an older session) never becomes this sign-in's session; it is
+    # revoked, and the cookie gets the fresh token issued now.
+    planted = web_session.session_token(request)
+    if planted is not None:
+        casework.revoke_token(ports, planted)
     response = RedirectResponse(_safe_next(next), status_code=303)
     lifetime = int(ports.auth.token_lifetime.total_seconds())
     web_session.set_session(response, request, issued.token, lifetime)

@@ -11,6 +11,10 @@ token. It needs no server-side state, holds in every server process, changes wit
 sign-in, and reveals nothing of the session token. A POST without the right one is
 refused with 403. The sign-in form, which has no session yet, uses a random value kept in
 a short-lived cookie of its own and repeated in the form (double submit).
+
+Besides the token, :class:`SameOriginForms` refuses (403) a board POST that the browser
+says came from another site (``Sec-Fetch-Site``, or, from a browser that does not send it,
+an ``Origin`` that is not this service's host), before any of it is read.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import hashlib
 import hmac
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from safeconduct.entrypoints.web.errors import security_event
 from safeconduct.services.casework import (
     Actor,
     AuthenticationError,
@@ -107,6 +114,11 @@ def session_actor(ports: CaseworkPorts, request: Request) -> tuple[Actor, str]:
     try:
         return actor_for_token(ports, token), token
     except AuthenticationError:
+        # A cookie the service did not give, or no longer honours (expired, signed out).
+        security_event(
+            "bad-session", request.method, request.url.path, None,
+            "a session cookie forged, expired or revoked; sent to sign in",
+        )  # fmt: skip
         raise SignInRequiredError() from None
 
 
@@ -147,3 +159,66 @@ async def sent_csrf(request: Request) -> str | None:
     form = await request.form()
     value = form.get(CSRF_FIELD)
     return value if isinstance(value, str) else None
+
+
+#: Methods that change something: the ones a cross-site form or script could send.
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cross_site(headers: dict[str, str]) -> str | None:
+    """Why a board request's headers say it came from another site, or None.
+
+    ``Sec-Fetch-Site`` is set by the browser (a page cannot forge it) and survives a proxy
+    that rewrites ``Host``; a browser too old to send it is judged by ``Origin`` against
+    ``Host`` (or ``X-Forwarded-Host``). No header at all (a non-browser client) is left to
+    the CSRF token.
+    """
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return None if site in ("same-origin", "none") else f"Sec-Fetch-Site is {site!r}"
+    origin = headers.get("origin")
+    if origin is None:
+        return None
+    hosts = {headers.get("host"), headers.get("x-forwarded-host")} - {None}
+    netloc = urlsplit(origin).netloc if origin != "null" else ""
+    return None if netloc and netloc in hosts else f"Origin {origin[:100]!r} is another site"
+
+
+class SameOriginForms:
+    """Refuse (403, before the body is read) a change to the board sent from another site.
+
+    Only the board's (cookie-session) routes: the API's routes take a bearer token, which a
+    browser never adds to another site's request by itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in _UNSAFE
+            and not scope["path"].startswith("/api/")
+        ):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            why = cross_site(headers)
+            if why is not None:
+                method, path = scope["method"], scope["path"]
+                security_event("csrf", method, path, None, f"{why}; refused unread")
+                await _refuse_cross_site(send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse_cross_site(send: Send) -> None:
+    body = (
+        b"<!doctype html><title>Refused</title><p>This form was sent from another site, "
+        b"not from this service's own pages: refused. Open the board itself and try again.</p>"
+    )
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": 403, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
