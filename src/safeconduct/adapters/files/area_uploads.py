@@ -146,7 +146,16 @@ class FolderAreaLibrary(FolderPlans):
         from rasterio.errors import RasterioError
 
         try:
-            with rasterio.open(path) as src:
+            # GeoTIFF alone: GDAL would also open a VRT (XML naming other files: any file
+            # the server reads, or a URL) or a format that unpacks an archive. Only the
+            # header is read here: a GeoTIFF declaring huge dimensions (a "bomb") is
+            # refused by them before any pixel is unpacked.
+            with rasterio.open(path, driver="GTiff") as src:
+                if src.driver != "GTiff":
+                    raise BadFileError(
+                        f"the DEM is a {src.driver} file, not a GeoTIFF; convert it "
+                        "(gdal_translate -of GTiff)"
+                    )
                 return int(src.height), int(src.width)
         except RasterioError as error:
             first_line = (str(error).splitlines() or [type(error).__name__])[0]
