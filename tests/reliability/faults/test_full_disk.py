@@ -39,7 +39,7 @@ from tests.reliability.faults.full_disk import Ballast, free_bytes, leftovers, s
 from tests.store.conftest import FAST_PASSWORDS
 
 PASSWORD = "correct horse battery staple"
-USERS = {"olga": "operator", "rita": "registrar"}
+USERS = {"olga": "operator", "rita": "registrar", "petro": "planner"}
 #: The tmpfs: room for the migrated database, a WAL of a few MiB, and the ballast.
 DISK_MIB = 24
 #: What the ballast leaves free: a few attachments' worth.
@@ -62,6 +62,8 @@ class Service:
     messages: dict[int, tuple[int, str]] = field(default_factory=dict)
     cases: dict[int, str] = field(default_factory=dict)  # case id -> status acknowledged
     exports: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)  # area names acknowledged
+    freed: bool = False  # the disk's ballast given back
     answers: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
 
     def headers(self, user: str) -> dict[str, str]:
@@ -149,8 +151,27 @@ def _export(service: Service, case_id: int) -> int:
     return response.status_code
 
 
+@pytest.fixture
+def area_upload() -> dict[str, tuple[str, bytes]]:
+    """An area upload of the right shape whose files are noise: the layers are written to
+    the disk before they are checked, so a full disk refuses it first (the real sample
+    area takes seconds to make; its checks are tests/web/test_areas.py's)."""
+    from safeconduct.adapters.files.area_uploads import LAYER_FILES
+
+    return {layer: (name, os.urandom(ATTACHMENT)) for layer, name in LAYER_FILES.items()}
+
+
+def _area(service: Service, files: dict[str, tuple[str, bytes]], name: str) -> int:
+    response = service.send(
+        "area upload", "POST", "/api/areas", "petro", data={"name": name}, files=files
+    )
+    if response.status_code == 201:
+        service.areas.append(name)
+    return response.status_code
+
+
 def test_a_full_disk_refuses_writes_cleanly_loses_nothing_and_recovers(
-    service: Service,
+    service: Service, area_upload: dict[str, tuple[str, bytes]]
 ) -> None:
     """FILLED the disk of the data folder (SQLite, exports) under the running service.
 
@@ -187,6 +208,7 @@ def test_a_full_disk_refuses_writes_cleanly_loses_nothing_and_recovers(
     _transition(service, case_id)
     _sign_in(service, "olga")
     assert _export(service, case_id) != 201, "an export was kept on a disk with no byte free"
+    assert _area(service, area_upload, "ridge") != 201, "an area was kept with no byte free"
     assert _message(service, case_id, MOST_WRITES) != 201
     service.send("audited read", "GET", f"/api/cases/{case_id}", "olga")
     listed = service.send("list", "GET", "/api/cases", "olga")  # writes nothing: answers
@@ -196,11 +218,15 @@ def test_a_full_disk_refuses_writes_cleanly_loses_nothing_and_recovers(
     _check_nothing_lost(service)
 
     ballast.free()
+    service.freed = True
     assert _message(service, case_id, MOST_WRITES + 1) == 201
     assert _open_case(service) == 201
     assert _transition(service, case_id) == 200
     assert _sign_in(service, "olga") == 200
     assert _export(service, case_id) == 201
+    # Written again, and refused for what it holds (noise, not an area), not for space.
+    assert _area(service, area_upload, "ridge") == 400
+    assert "disk" not in service.answers[-1][2]["detail"]
     _check_answers(service)
     _check_nothing_lost(service)
     for message_id, (in_case, digest) in service.messages.items():  # audited reads now
@@ -214,8 +240,8 @@ def test_a_full_disk_refuses_writes_cleanly_loses_nothing_and_recovers(
 def _check_answers(service: Service) -> None:
     """Every answer a success or a clean full-disk refusal: never a 500, never a 4xx."""
     for what, status, body in service.answers:
-        if status < 300:
-            continue
+        if status < 300 or (what == "area upload" and status == 400 and service.freed):
+            continue  # once freed, the noise is refused for what it is
         assert status == 503, f"{what} on a full disk answered {status}: {body}"
         detail = str(body.get("detail"))
         assert "disk" in detail and "is full" in detail, f"{what}: {body}"
@@ -228,6 +254,9 @@ def _check_nothing_lost(service: Service) -> None:
     Read through a read-only unit of work, which writes nothing (the disk may be full).
     """
     assert leftovers(service.data) == [], "a write cut short left files behind"
+    areas = service.data / "areas"
+    found = sorted(p.name for p in areas.iterdir()) if areas.exists() else []
+    assert found == service.areas, "an area was kept that was refused, or half of one"
     kept = sorted(p.name for p in (service.data / "exports").iterdir())
     assert kept == sorted(f"{e}.{x}" for e in service.exports for x in ("json", "zip")), (
         "the exports kept are not exactly the acknowledged ones, each with its meta"

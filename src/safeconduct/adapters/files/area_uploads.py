@@ -20,9 +20,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from safeconduct.adapters.files.areas import AREA_LAYERS, LAUNCH_LAYER
-from safeconduct.adapters.files.atomic import write_text_atomic
+from safeconduct.adapters.files.atomic import write_refused, write_text_atomic
 from safeconduct.adapters.jobs.folders import FolderPlans
-from safeconduct.errors import BadFileError, InvalidValueError
+from safeconduct.errors import DISK_FULL_ERRNOS, BadFileError, InvalidValueError
 from safeconduct.services.ports import ByteSource
 
 PathLike = str | os.PathLike[str]
@@ -110,6 +110,8 @@ class FolderAreaLibrary(FolderPlans):
             parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
         except OSError as error:
+            if error.errno in DISK_FULL_ERRNOS:
+                raise write_refused("the areas folder", error) from error
             raise BadFileError(
                 f"the server cannot write its areas folder ({error.strerror})", field="name"
             ) from error
@@ -127,16 +129,19 @@ class FolderAreaLibrary(FolderPlans):
             raise InvalidValueError(f"an area has no layer {layer!r}", field=layer)
         path = Path(staging) / file_name
         written = 0
-        with path.open("wb") as out:
-            for chunk in _chunks(source):
-                written += len(chunk)
-                if written > limit_bytes:
-                    raise BadFileError(
-                        f"the {layer} file is larger than {_size(limit_bytes)}; "
-                        "crop or simplify it",
-                        field=layer,
-                    )
-                out.write(chunk)
+        try:
+            with path.open("wb") as out:
+                for chunk in _chunks(source):
+                    written += len(chunk)
+                    if written > limit_bytes:
+                        raise BadFileError(
+                            f"the {layer} file is larger than {_size(limit_bytes)}; "
+                            "crop or simplify it",
+                            field=layer,
+                        )
+                    out.write(chunk)
+        except OSError as error:  # a full disk above all: 503, not a 500 (the staging goes)
+            raise write_refused(f"the {layer} file", error, field=layer) from error
         if written == 0:
             raise BadFileError(f"the {layer} file is empty", field=layer)
         return path
