@@ -26,6 +26,7 @@ and the user when known, never the payload.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,6 +84,18 @@ def security_event_for(request: Request, kind: str, why: str, user: str | None =
     security_event(kind, request.method, request.url.path, user, why)
 
 
+#: A ``..`` path segment (``../x``, ``a\\..``, ``'..'`` quoted in a message): a climb out
+#: of a folder.
+_CLIMB = re.compile(r"""(?:^|[/\\'"])\.\.(?:[/\\'"]|$)""")
+
+
+def log_if_traversal(request: Request, message: str) -> None:
+    """Log a path-traversal attempt when a refused request's path, or the refusal's message
+    (which quotes the name refused), holds a ``..`` segment."""
+    if _CLIMB.search(request.url.path) or _CLIMB.search(message):
+        security_event_for(request, "path-traversal", "a name climbing out of its folder")
+
+
 def problem(
     status: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -134,6 +147,8 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
         log.error("%s", exc)
     if status in (401, 429):
         _log_attack(request, exc)
+    elif status in (400, 404, 422):
+        log_if_traversal(request, exc.message)
     return problem(status, exc.message, exc.field, headers)
 
 

@@ -133,12 +133,15 @@ def attachment(ports: Ports, actor: CurrentActor, case_id: int, message_id: int)
     found = messages.get_message(_ports(ports), case_id, message_id, actor=actor)
     if found.attachment is None:
         raise InvalidValueError("this message has no attachment", field="message")
+    # The name is the sender's: only its last part is offered to save as (a client that
+    # honours a "../" in it would write outside its download folder).
+    name = (found.attachment_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip(". ")
     return Response(
         found.attachment,
         media_type=found.attachment_type or "application/octet-stream",
         headers={
             "Content-Disposition": (
-                f"attachment; filename*=UTF-8''{quote(found.attachment_name or 'attachment')}"
+                f"attachment; filename*=UTF-8''{quote(name or 'attachment', safe='')}"
             ),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",

@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from safeconduct.casework.case import CHANNELS
 from safeconduct.casework.operation import PlanStatus
 from safeconduct.casework.roles import can
-from safeconduct.entrypoints.web.errors import security_event_for
+from safeconduct.entrypoints.web.errors import log_if_traversal, security_event_for
 from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
@@ -124,6 +124,7 @@ def refusal_page(
         status, title = 503, "Busy"
     else:
         status, title = 400, "Refused"
+    log_if_traversal(request, error.message)
     name = "_problem.html" if partial else "problem.html"
     context = {"title": title, "message": error.message}
     headers = (
