@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from safeconduct.services.audit import AuditPorts
+    from safeconduct.services.backup import BackupPorts
     from safeconduct.services.casework import CaseworkPorts
     from safeconduct.services.custody import CustodyPorts
     from safeconduct.services.exports import ExportPorts
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from safeconduct.services.planning import PlanningPorts
     from safeconduct.services.ports import (
         Areas,
+        BackupFiles,
         CaseChangeFeed,
         Clock,
         FieldCipher,
@@ -549,6 +551,60 @@ def start_audit_checkpoints(
         name="safeconduct-audit-checkpoints",
     )
     return task.start()
+
+
+# ----------------------------------------------------------------- backup and restore
+
+
+def backup_files(key_file: str | os.PathLike[str] | None) -> BackupFiles:
+    """Backup files encrypted under the key file given, else ``$SAFECONDUCT_KEY_FILE``'s.
+
+    Raises ``BadFileError`` (``field="key_file"``) when neither names one, or it is
+    missing, open to others or malformed."""
+    from safeconduct.adapters.crypto.backup_file import BackupFileCipher
+    from safeconduct.adapters.crypto.keyfile import resolve_key_file
+    from safeconduct.errors import BadFileError
+
+    path = resolve_key_file(key_file)
+    if path is None:
+        raise BadFileError(
+            "give the key file (made by `safeconduct keys init`): backups are encrypted "
+            "with it, and only it opens them",
+            field="key_file",
+        )
+    return BackupFileCipher.from_key_file(path)
+
+
+def backup_ports(casework: CaseworkPorts, key_file: str | os.PathLike[str] | None) -> BackupPorts:
+    """A backup of the (migrated, unlocked) casework database, under the key file's key."""
+    from safeconduct.adapters.store.backup import SqlDatabaseDumps
+    from safeconduct.services.backup import BackupPorts
+
+    engine = casework.database.engine  # type: ignore[attr-defined]
+    return BackupPorts(
+        dumps=SqlDatabaseDumps(engine),
+        files=backup_files(key_file),
+        audit=casework.database,  # type: ignore[arg-type]
+    )
+
+
+def restore_ports(
+    data: str | os.PathLike[str] | None,
+    db: str | None,
+    key_file: str | os.PathLike[str] | None,
+) -> BackupPorts:
+    """A restore into the database the options name (as :func:`casework_ports`), left as
+    it is (not migrated: it must be empty); the caller closes ``ports.audit``."""
+    from safeconduct.adapters.store.backup import SqlDatabaseDumps
+    from safeconduct.adapters.store.engine import create_store_engine, resolve_database_url
+    from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+    from safeconduct.services.backup import BackupPorts
+
+    files = backup_files(key_file)
+    engine = create_store_engine(resolve_database_url(data, db))
+    # An older backup migrates after its load; revision 0012 seals with the key file.
+    dumps = SqlDatabaseDumps(engine, cipher=lambda: field_cipher(key_file))
+    return BackupPorts(dumps=dumps, files=files, audit=SqlCaseworkDatabase(engine))
 
 
 # ----------------------------------------------------------------- retention

@@ -2017,3 +2017,135 @@ class PendingMedia:
     size: int
     received_at: datetime
     data: bytes | None = None
+
+
+# ----------------------------------------------------------------- backup and restore
+
+
+@dataclass(frozen=True)
+class TableDigest:
+    """What a table held at one moment: its row count and a SHA-256 over its rows in key
+    order (canonical text of each value), so that a restored copy is checked row by row."""
+
+    name: str
+    rows: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class BackupHeader:
+    """A backup file's plain header (authenticated with the content, not secret).
+
+    Attributes
+    ----------
+    backend
+        ``"sqlite"`` or ``"postgresql"``: a backup restores into the same kind of database.
+    revision
+        The store's schema revision (Alembic) when it was taken; None for an empty one.
+    created_at
+        When the snapshot was taken (UTC, aware).
+    key_id
+        The master key id of the key file it is encrypted with (never the key).
+    schema
+        PostgreSQL: the schema the store lived in (``public`` unless the URL said otherwise).
+    made_by
+        The safeconduct version that wrote it.
+    """
+
+    backend: str
+    revision: str | None
+    created_at: datetime
+    key_id: str
+    schema: str | None = None
+    made_by: str = ""
+
+
+class DatabaseSnapshot(Protocol):
+    """One consistent moment of the database, open until its context ends."""
+
+    #: Every table of the store at that moment (row counts and digests), by name.
+    tables: tuple[TableDigest, ...]
+
+    def chunks(self) -> Iterator[bytes]:
+        """The dump of that moment in pieces (bounded in size: never the whole in memory)."""
+        ...
+
+
+class DatabaseDumps(Protocol):
+    """The store as a whole: snapshot it, load a dump into an empty one, check it."""
+
+    #: ``"sqlite"`` or ``"postgresql"``.
+    backend: str
+
+    def describe(self) -> str:
+        """The database as shown to people (a path, or a URL without its password)."""
+        ...
+
+    def schema(self) -> str | None:
+        """PostgreSQL: the schema the store lives in; None on SQLite."""
+        ...
+
+    def revisions(self) -> tuple[str, ...]:
+        """The schema revisions this release knows, oldest first (the last is the newest)."""
+        ...
+
+    def revision(self) -> str | None:
+        """The revision the database is at; None when it is empty."""
+        ...
+
+    def snapshot(self) -> contextlib.AbstractContextManager[DatabaseSnapshot]:
+        """A consistent snapshot taken while others keep writing.
+
+        Raises :class:`~safeconduct.errors.MissingExtraError` when the dump tool is missing
+        or older than the server (one line saying what to install).
+        """
+        ...
+
+    def contents(self) -> list[str]:
+        """The tables (and other objects) in the database: empty when it holds nothing."""
+        ...
+
+    def load(self, chunks: Iterable[bytes]) -> None:
+        """Load a dump into the (empty) database: all of it, or (when ``chunks`` raises or
+        the dump fails) nothing."""
+        ...
+
+    def tables(self) -> tuple[TableDigest, ...]:
+        """Every table's row count and digest now (as a snapshot's ``tables``)."""
+        ...
+
+    def upgrade(self) -> None:
+        """Migrate the database to the newest revision."""
+        ...
+
+
+class BackupFiles(Protocol):
+    """Encrypted, authenticated backup files under one key file's key."""
+
+    #: The master key id of the key file the files are written and read with.
+    key_id: str
+
+    def write(
+        self,
+        path: PathLike,
+        header: BackupHeader,
+        tables: Sequence[TableDigest],
+        chunks: Iterable[bytes],
+    ) -> int:
+        """Write a backup file atomically (whole or not at all); return its size in bytes."""
+        ...
+
+    def read_header(self, path: PathLike) -> BackupHeader:
+        """The plain header (not yet authenticated); refuses a file that is no backup, or
+        of a newer format."""
+        ...
+
+    def verify(self, path: PathLike) -> tuple[TableDigest, ...]:
+        """Authenticate the whole file (refused as damaged, truncated or under another
+        key); return the tables it says it holds."""
+        ...
+
+    def read(self, path: PathLike) -> Iterator[bytes]:
+        """The dump's pieces, each authenticated before it is given; raises at the first
+        damaged piece or a missing end, so a loader fed by it never completes."""
+        ...

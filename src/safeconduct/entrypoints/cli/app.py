@@ -340,6 +340,7 @@ def _register_plugins() -> None:
     """Sub-commands defined in their own modules beside this one, one module per family."""
     from safeconduct.entrypoints.cli.areas import areas_app
     from safeconduct.entrypoints.cli.audit import audit_app
+    from safeconduct.entrypoints.cli.backup import backup_command, restore_command
     from safeconduct.entrypoints.cli.cases import cases_app
     from safeconduct.entrypoints.cli.custody import custody_app
     from safeconduct.entrypoints.cli.export import export_command
@@ -370,6 +371,8 @@ def _register_plugins() -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(audit_app, name="audit")
     app.command("purge")(purge_command)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
     app.command("serve")(serve_command)
     app.command("worker")(worker_command)
     app.command("lead")(lead_command)

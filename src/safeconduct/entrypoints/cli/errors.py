@@ -72,6 +72,8 @@ FLAGS: dict[str, str] = {
     "attachment_name": "--attach",
     "attachment_type": "--attach",
     "message": "MESSAGE_ID",
+    # safeconduct restore
+    "backup_file": "FILE",
 }
 
 
