@@ -10,7 +10,7 @@ error                                     status
 ``AreaExistsError`` (a name taken)        409
 ``InvalidValueError`` (and subclasses)    422
 request body/parameters the wrong shape   422 (malformed JSON, wrong types)
-``BadFileError``                          400; 503 when ``field="db"`` (the database)
+``BadFileError``                          400; 503 + ``Retry-After`` when ``field="db"``
 ``ServiceBusyError``                      503, ``Retry-After: <seconds>`` (no connection free)
 other ``SafeconductError``                400
 unknown path / method                     404 / 405
@@ -48,6 +48,11 @@ from safeconduct.errors import (
 from safeconduct.services.area_library import AreaExistsError
 
 log = logging.getLogger("safeconduct.web")
+
+#: Seconds a client is told to wait when the database does not answer: about what a
+#: PostgreSQL server takes to restart and recover.
+DATABASE_RETRY_AFTER_S = 5
+
 #: Refusals that look like attacks, one line each (for an operator's alerting).
 security_log = logging.getLogger("safeconduct.security")
 
@@ -120,7 +125,9 @@ def status_for(exc: SafeconductError) -> tuple[int, dict[str, str] | None]:
     if isinstance(exc, InvalidValueError):
         return 422, None
     if isinstance(exc, BadFileError) and exc.field == "db":
-        return 503, None  # the database does not answer: the server's trouble, not the user's
+        # The database does not answer (restarting, a lost link): the server's trouble, not
+        # the user's, and it usually passes, so clients are told when to try again.
+        return 503, {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
     return 400, None
 
 

@@ -1,0 +1,92 @@
+"""Fault: the PostgreSQL server crashes (``pg_ctl stop -m immediate``) under a running
+``safeconduct serve`` with writes in flight, stays down a few seconds, and starts again.
+
+The server is a private cluster of the test session (``conftest.private_cluster``): the
+shared server of the suite is never restarted.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.reliability.faults.processes import PrivateCluster, Served
+from tests.reliability.faults.writes import (
+    Writers,
+    add_users,
+    check_acknowledged,
+    check_records,
+    sign_in,
+)
+
+#: Seconds the database stays down.
+OUTAGE_S = 3.0
+#: Seconds any one answer may take, outage or not (a connection attempt to a server that
+#: is down is refused at once; one starting up answers "starting up" at once).
+ANSWER_BOUND_S = 12.0
+#: Writes acknowledged before the crash, and after the database is back.
+BEFORE, AFTER = 9, 6
+
+
+def test_postgres_crash_answers_503_then_recovers_by_itself(
+    private_cluster: PrivateCluster, private_database: str, tmp_path: Path
+) -> None:
+    """KILLS the PostgreSQL server (immediate stop: every backend killed, no checkpoint)
+    while two clients write through ``serve``, keeps it down for a few seconds, starts it
+    (crash recovery). The service is NOT restarted. CHECKS: every request during the
+    outage answers 503 with Retry-After, none 500, none unanswered, none slower than
+    the bound; the service takes writes again by itself once the database is back; every
+    acknowledged write reads back intact, every record has its audit entry and the
+    reverse, and the audit chain verifies."""
+    add_users(private_database, migrate=True)
+    served = Served(["--db", private_database], tmp_path / "logs").start()
+    writers = Writers(served.url, sign_in(served.url), threads=2).start()
+    try:
+        writers.wait_for(BEFORE)
+        crashed = time.monotonic()
+        private_cluster.crash()
+        time.sleep(OUTAGE_S)
+        restarting = time.monotonic()
+        private_cluster.start()
+        back = time.monotonic()
+        before_back = len(writers.acked())
+        writers.wait_for(before_back + AFTER, timeout_s=60)
+        recovered_s = time.monotonic() - back
+        writers.stop()
+        outage = writers.statuses(crashed + 0.5, restarting)  # sent while surely down
+        everything = writers.statuses()
+        slowest = max(a.seconds for a in writers.sent())
+        assert set(everything) <= {201, 503}, (
+            f"answers other than 201 and 503 (None: no answer): {everything}; "
+            f"e.g. {[a.detail for a in writers.sent() if a.status not in (201, 503)][:3]}; "
+            f"the service said:\n{served.log.read_text()[-3000:]}"
+        )
+        assert outage.get(503, 0) > 0 and set(outage) == {503}, (
+            f"while the database was down: {outage}"
+        )
+        refused = [a for a in writers.sent() if a.status == 503]
+        assert all(a.retry_after for a in refused), (
+            f"503 without Retry-After: {[a.detail for a in refused if not a.retry_after][:3]}"
+        )
+        assert slowest < ANSWER_BOUND_S, f"an answer took {slowest:.1f} s"
+        check_acknowledged(served.url, writers.tokens, writers.acked())
+        counts = check_records(private_database, served.url, writers.tokens)
+    finally:
+        writers.stop()
+        served.stop()
+    print(
+        f"\nPostgreSQL crashed for {OUTAGE_S:.0f} s under serve: {outage.get(503, 0)} requests "
+        f"answered 503 + Retry-After, writes again {recovered_s:.1f} s after it was back, "
+        f"slowest answer {slowest:.1f} s, {len(writers.acked())} acknowledged writes all "
+        f"there, {counts}"
+    )
+
+
+def test_a_database_that_does_not_answer_is_503_with_retry_after() -> None:
+    """The refusal the crash test found without ``Retry-After``: clients were not told
+    when to try again."""
+    from safeconduct.entrypoints.web.errors import status_for
+    from safeconduct.errors import BadFileError
+
+    status, headers = status_for(BadFileError("cannot use the database", field="db"))
+    assert status == 503 and headers is not None and int(headers["Retry-After"]) >= 1
