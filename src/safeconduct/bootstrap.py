@@ -220,7 +220,9 @@ def live_rehearsal_ports(
 
 
 def casework_ports(
-    data: str | os.PathLike[str] | None = None, db: str | None = None
+    data: str | os.PathLike[str] | None = None,
+    db: str | None = None,
+    key_file: str | os.PathLike[str] | None = None,
 ) -> CaseworkPorts:
     """The casework database, migrated to the newest revision, and argon2 password hashes.
 
@@ -230,6 +232,9 @@ def casework_ports(
         A data folder: SQLite in WAL mode in ``data/safeconduct.db``.
     db
         A database URL (``postgresql+psycopg://user@host:5432/name``).
+    key_file
+        The key file the command was given (else ``$SAFECONDUCT_KEY_FILE``): the revision
+        that seals rows already there (0012, case codes) seals them with it.
 
     With neither, the URL in the environment variable ``SAFECONDUCT_DB``, else the folder
     ``./safeconduct-data``. Raises ``InvalidValueError`` (a malformed URL, or both given) or
@@ -248,8 +253,9 @@ def casework_ports(
 
     engine = create_store_engine(resolve_database_url(data, db))
     try:
-        # Revision 0012 seals the case codes already there with $SAFECONDUCT_KEY_FILE's key.
-        upgrade(engine, cipher=lambda: field_cipher(None))
+        # Revision 0012 seals the case codes already there with the key file's key: the
+        # one given (--key-file), not only $SAFECONDUCT_KEY_FILE's.
+        upgrade(engine, cipher=lambda: field_cipher(key_file))
     except BaseException:
         engine.dispose()
         raise
@@ -506,7 +512,7 @@ def run_plan_worker(
             "database URL",
             field="db",
         )
-    casework = casework_ports(db=db) if db is not None else casework_ports()
+    casework = casework_ports(db=db, key_file=key_file)
     try:
         unlock_store(casework, key_file)  # before any job runs
         ports = operations_ports(casework, data_dir)

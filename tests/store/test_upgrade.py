@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from safeconduct.casework.roles import Role
 from safeconduct.custody.health import HealthCategory
 from safeconduct.custody.record import Registration, registration_to_json
 from safeconduct.errors import BadFileError
+from safeconduct.note.casecode import format_case_code
 from safeconduct.services import audit, custody
 from safeconduct.services.audit import AuditPorts
 from safeconduct.services.casework import (
@@ -53,8 +55,11 @@ from safeconduct.services.casework import (
 from safeconduct.services.custody import CustodyPorts
 from safeconduct.services.messages import MessagesPorts, add_message, list_messages
 from safeconduct.services.ports import WrappedDataKey
-from tests.conftest import TEST_CIPHER
+from tests.cli.conftest import Run, cli
+from tests.conftest import TEST_CIPHER, TEST_KEY_FILE
 from tests.store.conftest import FAST_PASSWORDS, Store
+
+__all__ = ["cli"]  # the command-line tests' runner, a fixture here too
 
 #: Every revision that can hold data, newest first: 0013 is the previous release (the
 #: revision before the head); the older ones are the upgrade paths a field install that
@@ -545,3 +550,19 @@ def test_the_previous_release_is_the_revision_before_the_head() -> None:
     head = int(head_revision())
     assert ERAS[0] == f"{head - 1:04d}"
     assert sorted(ERAS, reverse=True) == list(ERAS) and len(ERAS) == head - 1
+
+
+def test_a_command_given_the_key_file_upgrades_an_older_database_with_it(
+    store: Store, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of revision 0011 holding cases, opened by a command with ``--key-file``
+    and no ``$SAFECONDUCT_KEY_FILE``: revision 0012 seals its case codes with that key
+    file (it was refused, asking for the variable, though the key file was given)."""
+    engine = store.engine()
+    upgrade(engine, "0011")
+    _fill(engine, Era("0011", store.backend))
+    monkeypatch.delenv("SAFECONDUCT_KEY_FILE", raising=False)
+    done = cli("cases", "list", *store.cli_args, "--key-file", str(TEST_KEY_FILE))
+    assert done.code == 0, done.err
+    assert all(format_case_code(code) in done.out for code in CODES), done.out
+    assert current_revision(engine) == head_revision()

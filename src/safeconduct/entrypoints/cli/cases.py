@@ -64,11 +64,12 @@ KeyFileOption = Annotated[
 ]
 
 
-def open_database(data: Path | None, db: str | None) -> CaseworkPorts:
-    """The casework ports on the database the options name, migrated to the newest revision."""
+def open_database(data: Path | None, db: str | None, key_file: Path | None = None) -> CaseworkPorts:
+    """The casework ports on the database the options name, migrated to the newest revision
+    (with ``key_file``, else ``$SAFECONDUCT_KEY_FILE``, where a revision seals old rows)."""
     from safeconduct import bootstrap
 
-    return bootstrap.casework_ports(data=data, db=db)
+    return bootstrap.casework_ports(data=data, db=db, key_file=key_file)
 
 
 def open_store(data: Path | None, db: str | None, key_file: Path | None) -> CaseworkPorts:
@@ -76,7 +77,7 @@ def open_store(data: Path | None, db: str | None, key_file: Path | None) -> Case
     key file is missing or another one)."""
     from safeconduct import bootstrap
 
-    ports = open_database(data, db)
+    ports = open_database(data, db, key_file)
     try:
         bootstrap.unlock_store(ports, key_file)
     except BaseException:

@@ -80,7 +80,7 @@ def custody_ports(
     closed afterwards."""
     from safeconduct import bootstrap
 
-    casework = open_database(data, db)
+    casework = open_database(data, db, key_file)
     try:
         bootstrap.unlock_store(casework, key_file)
         yield bootstrap.custody_ports(casework)

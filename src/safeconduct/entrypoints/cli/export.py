@@ -112,7 +112,7 @@ def export_command(
     if reason is not None and not no_blur:
         raise InvalidValueError("--reason goes with --no-blur", field="reason")
     password = read_password(password_file)
-    casework = open_database(data, db)
+    casework = open_database(data, db, key_file)
     try:
         bootstrap.unlock_store(casework, key_file)
         ports = bootstrap.export_ports(casework)

@@ -47,7 +47,7 @@ def _case(text: str) -> int | str:
 def _ports(data: Path | None, db: str | None, key_file: Path | None) -> Iterator[MessagesPorts]:
     from safeconduct import bootstrap
 
-    casework = open_database(data, db)
+    casework = open_database(data, db, key_file)
     try:
         bootstrap.unlock_store(casework, key_file)
         yield MessagesPorts(database=casework.database)  # type: ignore[arg-type]

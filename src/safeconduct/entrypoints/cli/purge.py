@@ -54,7 +54,7 @@ def purge_command(
     from safeconduct.services.exports import purge_expired_exports
     from safeconduct.services.retention import purge
 
-    casework = open_database(data, db)
+    casework = open_database(data, db, key_file)
     try:
         bootstrap.unlock_store(casework, key_file)
         ports = bootstrap.retention_ports(

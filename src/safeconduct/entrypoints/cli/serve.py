@@ -109,7 +109,7 @@ def serve_command(
         return
     from safeconduct import bootstrap
 
-    ports = open_database(data, db)  # migrates to the newest revision first
+    ports = open_database(data, db, key_file)  # migrates to the newest revision first
     try:
         # Refused before listening when the database holds encrypted data and the key file
         # is missing or another one; nothing is changed then.
