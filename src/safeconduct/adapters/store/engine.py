@@ -9,7 +9,8 @@ Failures a user can correct leave as one line with ``field="db"`` (or ``"data"``
 malformed URL or an unsupported database is an :class:`~safeconduct.errors.InvalidValueError`,
 a database that does not answer a :class:`~safeconduct.errors.BadFileError`. The message
 never shows a password given in the URL. When no pooled connection comes free within
-:data:`POOL_TIMEOUT_S` seconds, the unit of work is refused, with nothing done, as a
+:data:`POOL_TIMEOUT_S` seconds, or (PostgreSQL) a lock another transaction holds is not
+granted within :data:`LOCK_TIMEOUT_S`, the unit of work is refused, with nothing done, as a
 :class:`~safeconduct.errors.ServiceBusyError` (the web answers 503 with ``Retry-After``)
 rather than queueing longer; a write refused by a full disk is a
 :class:`~safeconduct.errors.DiskFullError` (a ServiceBusyError too: nothing was written).
@@ -49,6 +50,13 @@ POOL_SIZE, POOL_OVERFLOW = 20, 20
 POOL_TIMEOUT_S = 5
 #: What a refusal for a busy pool advises: seconds before trying again.
 BUSY_RETRY_AFTER_S = 1
+#: PostgreSQL: seconds a statement waits for a lock another transaction holds (a row, a
+#: table, the audit trail's append lock) before the unit of work is refused as busy.
+#: Without it a request waited as long as the holder: for ever if it never let go.
+LOCK_TIMEOUT_S = 5
+#: SQLSTATEs of a lock not granted in time and of a statement cancelled (lock_timeout,
+#: statement_timeout): the database is busy, not broken, and nothing was done.
+_BUSY_SQLSTATES = ("55P03", "57014")
 
 # Plain "postgresql://" would pick psycopg2, which we do not ship; psycopg 3 serves both.
 _POSTGRES_ALIASES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -139,7 +147,7 @@ def create_store_engine(url: URL | str) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         connect_args=connect_args,
         pool_pre_ping=True,
@@ -147,6 +155,19 @@ def create_store_engine(url: URL | str) -> Engine:
         max_overflow=POOL_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_S,
     )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Once per connection, not per transaction: a lock held elsewhere is waited for
+        # LOCK_TIMEOUT_S at most, then refused as busy (database_errors).
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -208,6 +229,14 @@ def database_errors(url: URL) -> Iterator[None]:
             retry_after_s=BUSY_RETRY_AFTER_S,
         ) from error
     except exc.DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+            raise ServiceBusyError(
+                "the database is busy; another transaction holds what this one needs. "
+                f"Nothing was done; try again in {BUSY_RETRY_AFTER_S} s",
+                field="db",
+                detail=str(error),
+                retry_after_s=BUSY_RETRY_AFTER_S,
+            ) from error
         if _disk_full(error):
             # Not a broken database: the transaction was rolled back whole, and the same
             # request succeeds once space is freed (no restart).
