@@ -25,7 +25,8 @@ import pytest
 LEFTOVER_PATTERNS = (".*.tmp", ".*.staged*", ".staging-*", "*-journal")
 
 
-def _refuse(reason: str) -> None:
+def refuse(reason: str) -> None:
+    """Skip the test for ``reason``, or fail it when ``$CI`` is set (CI must run it)."""
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the full-disk test: {reason}", pytrace=False)
     pytest.skip(reason)
@@ -35,20 +36,21 @@ def _refuse(reason: str) -> None:
 def small_disk(mib: int) -> Iterator[Path]:
     """A tmpfs of ``mib`` MiB mounted on a new temporary folder; unmounted afterwards."""
     if os.name != "posix" or os.geteuid() != 0:
-        _refuse("a size-limited tmpfs needs root (mount -t tmpfs); run as root to test a full disk")
+        refuse("a size-limited tmpfs needs root (mount -t tmpfs); run as root to test a full disk")
     mount = shutil.which("mount")
     if mount is None:
-        _refuse("no mount command here")
+        refuse("no mount command here")
     where = Path(tempfile.mkdtemp(prefix="safeconduct-full-disk-"))
     done = subprocess.run(
-        [str(mount), "-t", "tmpfs", "-o", f"size={mib}m,mode=0700", "tmpfs", str(where)],
+        # 0755: a private PostgreSQL cluster on it runs as the postgres user.
+        [str(mount), "-t", "tmpfs", "-o", f"size={mib}m,mode=0755", "tmpfs", str(where)],
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
         where.rmdir()
-        _refuse(f"cannot mount a tmpfs ({done.stderr.strip() or done.returncode})")
+        refuse(f"cannot mount a tmpfs ({done.stderr.strip() or done.returncode})")
     try:
         yield where
     finally:

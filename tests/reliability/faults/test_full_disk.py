@@ -35,13 +35,15 @@ from safeconduct.services import audit
 from safeconduct.services.audit import AuditPorts
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from tests.conftest import TEST_KEY_FILE
-from tests.reliability.faults.full_disk import Ballast, free_bytes, leftovers, small_disk
+from tests.reliability.faults.full_disk import Ballast, free_bytes, leftovers, refuse, small_disk
+from tests.reliability.faults.processes import PrivateCluster, why_no_private_cluster
 from tests.store.conftest import FAST_PASSWORDS
 
 PASSWORD = "correct horse battery staple"
 USERS = {"olga": "operator", "rita": "registrar", "petro": "planner"}
-#: The tmpfs: room for the migrated database, a WAL of a few MiB, and the ballast.
-DISK_MIB = 24
+#: The tmpfs: room for the migrated database, a WAL of a few MiB, and the ballast; for
+#: PostgreSQL, room for a cluster (about 40 MiB) and its first WAL segment.
+DISK_MIB, PG_DISK_MIB = 24, 96
 #: What the ballast leaves free: a few attachments' worth.
 LEAVE = 1_500_000
 #: One attachment: random (incompressible) bytes.
@@ -57,6 +59,7 @@ class Service:
     client: TestClient
     data: Path
     ports: CaseworkPorts
+    backend: str
     tokens: dict[str, str] = field(default_factory=dict)
     #: message id -> (case id, SHA-256 of its attachment)
     messages: dict[int, tuple[int, str]] = field(default_factory=dict)
@@ -84,20 +87,41 @@ class Service:
         return response
 
 
-@pytest.fixture
-def service() -> Iterator[Service]:
-    with small_disk(DISK_MIB) as disk:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """The service as serve builds it, its data on a small disk: SQLite in the data folder,
+    or a PostgreSQL cluster of its own on the same disk (the data folder then holds only
+    the files: exports, areas)."""
+    postgres = request.param == "postgresql"
+    with small_disk(PG_DISK_MIB if postgres else DISK_MIB) as disk:
         data = disk / "data"
-        ports = bootstrap.casework_ports(data=data)  # migrates, as serve does
+        cluster = None
+        if postgres:
+            why = why_no_private_cluster()
+            if why is not None:
+                refuse(why)
+            (disk / "pg").mkdir()
+            cluster = PrivateCluster(disk / "pg")
+            cluster.initdb()
+            cluster.start()
+            data.mkdir()
+            monkeypatch.setenv("SAFECONDUCT_DATA", str(data))  # the files' folder, as serve's
         try:
-            bootstrap.unlock_store(ports, TEST_KEY_FILE)
-            ports = replace(ports, passwords=FAST_PASSWORDS)
-            for name, role in USERS.items():
-                add_user(ports, name, role, PASSWORD, actor=CONSOLE)
-            with TestClient(create_app(ports), raise_server_exceptions=False) as client:
-                yield Service(client=client, data=data, ports=ports)
+            # Migrated first, as serve does.
+            ports = bootstrap.casework_ports(data=None if cluster else data,
+                                             db=cluster.url() if cluster else None)  # fmt: skip
+            try:
+                bootstrap.unlock_store(ports, TEST_KEY_FILE)
+                ports = replace(ports, passwords=FAST_PASSWORDS)
+                for name, role in USERS.items():
+                    add_user(ports, name, role, PASSWORD, actor=CONSOLE)
+                with TestClient(create_app(ports), raise_server_exceptions=False) as client:
+                    yield Service(client=client, data=data, ports=ports, backend=request.param)
+            finally:
+                ports.database.close()
         finally:
-            ports.database.close()
+            if cluster is not None:
+                cluster.stop()
 
 
 def _sign_in(service: Service, user: str) -> int:
@@ -261,9 +285,10 @@ def _check_nothing_lost(service: Service) -> None:
     assert kept == sorted(f"{e}.{x}" for e in service.exports for x in ("json", "zip")), (
         "the exports kept are not exactly the acknowledged ones, each with its meta"
     )
-    database = service.data / "safeconduct.db"
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    if service.backend == "sqlite":
+        database = service.data / "safeconduct.db"
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     checked = audit.verify(AuditPorts(database=service.ports.database))
     assert checked.ok, checked
     with service.ports.database.unit_of_work(read_only=True) as uow:
