@@ -1,18 +1,21 @@
-"""Fault: the disk holding the data folder fills up under a running service (SQLite).
+"""Fault: the disk holding the service's data fills up under the running service.
 
-The data folder (the SQLite database in WAL mode, the exports kept for download) lives on a
-size-limited tmpfs (:mod:`.full_disk`); ballast takes all its free space but a little. The
-service, as ``safeconduct serve --data DIR`` builds it (bootstrap, the key file, the web
-app, in-process), is written to until the disk is full and then some more: messages with
+The data folder (the SQLite database in WAL mode, or a PostgreSQL cluster of the test's
+own; the exports kept for download; the areas) lives on a size-limited tmpfs
+(:mod:`.full_disk`); ballast takes all its free space but a little. The service, as
+``safeconduct serve`` builds it (bootstrap, migrations, the key file, the web app,
+in-process), is written to until the disk is full and then some more: messages with
 attachments, new cases, transitions, sign-ins, exports, an area upload.
 
 What it checks, while full: every write is either acknowledged (2xx) or refused cleanly
-(503 with ``Retry-After`` and a one-line message saying the disk is full; never a 500,
-never a hang) and reads go on answering. Afterwards: every acknowledged write reads back
-intact; no refused write left anything (no record without its audit entry, no temporary
-or half-written file in the data folder); ``PRAGMA integrity_check`` says ``ok``; the
-audit chain verifies. Then the ballast is freed and, without a restart, the same service
-takes every kind of write again.
+(503 with ``Retry-After`` and a one-line message saying the disk is full; never a 500 or
+a 400, never a hang), and a read that writes nothing goes on answering (a read that is
+audited is refused like a write: an access that cannot be logged is not served). Then:
+every acknowledged write is there intact, no refused one is (each record with its audit
+entry, each entry with its record), no temporary or half-written file is in the data
+folder, SQLite's ``PRAGMA integrity_check`` says ``ok``, the audit chain verifies. Then
+the ballast is freed and, with no restart of the service or the database, the same
+service takes every kind of write again and every acknowledged write reads back.
 """
 
 from __future__ import annotations
