@@ -1,18 +1,31 @@
-"""``safeconduct backup`` and ``safeconduct restore`` as a user runs them: a round trip
-through the commands on SQLite and PostgreSQL (the restored cases listed by ``cases
-list``), and every refusal as one line naming the option at fault, never a traceback."""
+"""``safeconduct backup`` and ``safeconduct restore`` as a user runs them: a backup of a
+running ``serve`` taking writes, restored and served again with every write acknowledged
+before the backup; a round trip through the commands on SQLite and PostgreSQL (the
+restored cases listed by ``cases list``); every refusal as one line naming the option at
+fault, never a traceback."""
 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from safeconduct.adapters.crypto.keyfile import new_master_key, write_key_file
+from tests.cli.conftest import run_process
+from tests.reliability.faults.processes import Served
+from tests.reliability.faults.writes import (
+    Writers,
+    add_users,
+    check_acknowledged,
+    check_records,
+    sign_in,
+)
 from tests.store.conftest import (  # noqa: F401 - fixtures used here
     Store,
     _no_database_from_the_environment,
+    engine,
     store,
 )
 from tests.store.test_backup import Target, target  # noqa: F401 - fixture used here
@@ -84,3 +97,45 @@ def test_refusals_are_one_line(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert no_key.code == 1
     _one_line(no_key.err, "--key-file: give the key file")
     assert not (tmp_path / "empty" / "safeconduct.db").exists(), "nothing was written"
+
+
+def test_backup_of_a_running_service(
+    store: Store,  # noqa: F811
+    engine: object,  # noqa: F811 - migrated, for the service's users
+    target: Target,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``safeconduct backup`` run beside a ``serve`` that a client keeps writing to (cases,
+    messages, prisoners' registrations): the service answers every write meanwhile; the
+    backup, restored into an empty database and served there, holds every write
+    acknowledged before the backup began, intact, nothing half-written (each record with
+    its audit entry and the reverse), and its audit chain verifies."""
+    add_users(store.url)
+    out = tmp_path / "live.scb"
+    served = Served(store.cli_args, tmp_path / "logs").start()
+    writers = Writers(served.url, sign_in(served.url), threads=1).start()
+    try:
+        writers.wait_for(4)
+        before = writers.acked()
+        started = time.monotonic()
+        made = run_process("backup", "--out", str(out), *store.cli_args, timeout=120)
+        ended = time.monotonic()
+        writers.wait_for(len(writers.acked()) + 1)  # and it keeps taking writes
+        writers.stop()
+    finally:
+        writers.stop()
+        served.stop()
+    assert made.returncode == 0, made.stderr
+    assert set(writers.statuses()) == {201}, f"answers while backing up: {writers.statuses()}"
+    assert writers.statuses(started, ended).get(201, 0) > 0, "no write answered during the backup"
+
+    back = run_process("restore", str(out), *target.store.cli_args, timeout=120)
+    assert back.returncode == 0, back.stderr
+    assert "audit chain verified" in back.stdout
+    again = Served(target.store.cli_args, tmp_path / "logs-restored").start()
+    try:
+        check_acknowledged(again.url, writers.tokens, before)
+        counts = check_records(target.store.url, again.url, writers.tokens)
+    finally:
+        again.stop()
+    assert counts["cases"] >= len([a for a in before if a.kind == "case"])

@@ -158,8 +158,8 @@ class BackupFileCipher:
             if header.key_id != self.key_id:
                 raise BadFileError(
                     f"{path} was made with the key file of master key {header.key_id}, not "
-                    f"this one ({self.key_id}); give the key file it was made with (keep old "
-                    "key files as long as the backups made with them)",
+                    f"this one ({self.key_id}); give the key file it was made with (one taken "
+                    "before a purge's key rotation opens with none, by design)",
                     field="key_file",
                 )
             aead = AESGCM(self._derive(salt))
