@@ -60,7 +60,8 @@ class Service:
         log = (self.logs / f"{name}.log").open("wb")
         env = {k: v for k, v in os.environ.items() if k != "SAFECONDUCT_DB"}
         return subprocess.Popen(
-            [SAFECONDUCT, "worker", "--db", self.url, "--data", str(self.data)],
+            # --nice 0: the tests' own processes compete with the plan, not a service.
+            [SAFECONDUCT, "worker", "--db", self.url, "--data", str(self.data), "--nice", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

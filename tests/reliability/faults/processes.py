@@ -133,7 +133,8 @@ class Worker:
     """One ``safeconduct worker`` command (procrastinate) on a PostgreSQL database."""
 
     def __init__(self, url: str, data: Path, log: Path) -> None:
-        self.command = [SAFECONDUCT, "worker", "--db", url, "--data", str(data)]
+        # --nice 0: the tests' own processes compete with the plan, not a service.
+        self.command = [SAFECONDUCT, "worker", "--db", url, "--data", str(data), "--nice", "0"]
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
