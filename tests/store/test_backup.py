@@ -326,6 +326,69 @@ def _now() -> datetime:
 # ---------------------------------------------------------------------- refusals
 
 
+def test_a_whole_database_in_its_public_schema(store: Store, tmp_path: Path) -> None:
+    """PostgreSQL as deployed: the store in the ``public`` schema of its own database, restored
+    into a new database (whose ``public`` schema exists already, empty)."""
+    if store.backend != "postgresql":
+        pytest.skip("schemas are PostgreSQL's")
+    base = sa.make_url(store.url)
+    base = base.set(query={k: v for k, v in base.query.items() if k != "options"})
+    names = [f"backup_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    engines: list[Engine] = []
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        source, restored = (create_store_engine(base.set(database=n)) for n in names)
+        engines += [source, restored]
+        upgrade(source)
+        _fill(source, random.Random(11), cases=2)
+        _with_procrastinate(store, source)
+        made = make_backup(_source(source), tmp_path / "b.scb", actor=CONSOLE)
+        assert made.header.schema == "public"
+        done = restore_backup(Target(store, restored).ports(), tmp_path / "b.scb", actor=CONSOLE)
+        assert done.chain.ok
+        before, after = _rows(source), _rows(restored)
+        assert {k: v for k, v in after.items() if k != "audit_entries"} == {
+            k: v for k, v in before.items() if k != "audit_entries"
+        }
+        assert len(after["procrastinate_jobs"]) == 1
+    finally:
+        for engine in engines:
+            engine.dispose()
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_refuses_a_target_in_another_schema(
+    store: Store, engine: Engine, backup: Path, tmp_path: Path
+) -> None:
+    """A backup of schema A does not go into schema B (its SQL names A): refused, naming both."""
+    if store.backend != "postgresql":
+        pytest.skip("schemas are PostgreSQL's")
+    url = sa.make_url(store.url)
+    other = create_store_engine(url.update_query_dict({"options": "-csearch_path=elsewhere_x"}))
+    try:
+        with pytest.raises(InvalidValueError, match="holds the schema 'test_") as caught:
+            restore_backup(Target(store, other).ports(), backup, actor=CONSOLE)
+        assert "elsewhere_x" in str(caught.value)
+    finally:
+        other.dispose()
+
+
+def test_restores_into_an_empty_sqlite_file(target: Target, backup: Path) -> None:
+    """An empty file where the database goes (a service started and stopped) is empty."""
+    if target.store.backend != "sqlite":
+        pytest.skip("a file is SQLite's")
+    path = Path(str(target.engine.url.database))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    assert restore_backup(target.ports(), backup, actor=CONSOLE).chain.ok
+
+
 @pytest.fixture
 def backup(engine: Engine, tmp_path: Path) -> Path:
     """A backup of a database with a few cases."""

@@ -45,7 +45,10 @@ def backup_command(
 
 def restore_command(
     backup_file: Annotated[
-        Path, typer.Argument(help="A backup file made by `safeconduct backup`.", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="FILE", help="A backup file made by `safeconduct backup`.", show_default=False
+        ),
     ],
     data: DataOption = None,
     db: DbOption = None,
