@@ -21,6 +21,7 @@ from safeconduct.entrypoints.web.schemas import (
     CasePageOut,
     Health,
     Problem,
+    RecordId,
     Token,
     TransitionRequest,
 )
@@ -47,6 +48,8 @@ def health() -> Health:
     tags=["auth"],
     responses={
         401: {"model": Problem, "description": "Wrong user name or password"},
+        # Ours, not FastAPI's default shape: errors.py answers every 422 as a Problem.
+        422: {"model": Problem, "description": "The form lacks a user name or a password"},
         429: {"model": Problem, "description": "Too many failed sign-ins; see Retry-After"},
     },
 )
@@ -100,7 +103,7 @@ def list_cases(
         **answer(CaseOut),
     },
 )
-def get_case(ports: Ports, actor: CurrentActor, case_id: int) -> dict[str, Any]:
+def get_case(ports: Ports, actor: CurrentActor, case_id: RecordId) -> dict[str, Any]:
     """One case and its timeline."""
     case = CaseOut.of(casework.get_case(ports, case_id, actor=actor))
     return shown("case", case, actor, own=casework.owns_case_id(ports, case_id, actor=actor))
@@ -117,7 +120,7 @@ def get_case(ports: Ports, actor: CurrentActor, case_id: int) -> dict[str, Any]:
     },
 )
 def transition_case(
-    ports: Ports, actor: CurrentActor, case_id: int, body: TransitionRequest
+    ports: Ports, actor: CurrentActor, case_id: RecordId, body: TransitionRequest
 ) -> dict[str, Any]:
     """Move a case by a named transition; an unknown or disallowed one is refused (422)
     with a message naming the allowed ones."""

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safeconduct.casework.assignment import Assignment
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
 from safeconduct.entrypoints.web.fields import answer, shown_all
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.services import casework
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -67,7 +67,7 @@ class TeamMemberOut(BaseModel):
 
 
 def _assignments(
-    ports: Ports, case_id: int, found: list[Assignment], actor: casework.Actor
+    ports: Ports, case_id: RecordId, found: list[Assignment], actor: casework.Actor
 ) -> list[dict[str, Any]]:
     own = casework.owns_case_id(ports, case_id, actor=actor)
     return shown_all("assignment", [AssignmentOut.of(a) for a in found], actor, own=own)
@@ -77,7 +77,7 @@ _ANSWER = {**_ERRORS, **answer(list[AssignmentOut])}
 
 
 @router.get("/cases/{case_id}/assignments", response_model=None, responses=_ANSWER)
-def list_assignments(ports: Ports, actor: CurrentActor, case_id: int) -> list[dict[str, Any]]:
+def list_assignments(ports: Ports, actor: CurrentActor, case_id: RecordId) -> list[dict[str, Any]]:
     """Who is assigned to the case."""
     found = casework.case_assignments(ports, case_id, actor=actor)
     return _assignments(ports, case_id, found, actor)
@@ -90,7 +90,7 @@ def list_assignments(ports: Ports, actor: CurrentActor, case_id: int) -> list[di
     responses={**_ERRORS, **answer(list[AssignmentOut], 201)},
 )
 def assign(
-    ports: Ports, actor: CurrentActor, case_id: int, body: AssignmentRequest
+    ports: Ports, actor: CurrentActor, case_id: RecordId, body: AssignmentRequest
 ) -> list[dict[str, Any]]:
     """Assign a crew member or a reception team member (a planner); answers everyone now
     assigned."""
@@ -100,7 +100,7 @@ def assign(
 
 @router.delete("/cases/{case_id}/assignments/{role}/{user}", response_model=None, responses=_ANSWER)
 def unassign(
-    ports: Ports, actor: CurrentActor, case_id: int, role: str, user: str
+    ports: Ports, actor: CurrentActor, case_id: RecordId, role: str, user: str
 ) -> list[dict[str, Any]]:
     """Take a user off the case (a planner); answers everyone still assigned."""
     found = casework.unassign_from_case(ports, case_id, user, role, actor=actor)

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safeconduct.custody.effects import Receipt, ReceiptItem, receipt_item_from_json
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
 from safeconduct.entrypoints.web.fields import answer, shown
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import MAX_ID, Problem, RecordId
 from safeconduct.errors import InvalidValueError, NotFoundError
 from safeconduct.services import casework, custody
 from safeconduct.services.casework import Actor
@@ -120,7 +120,9 @@ class ReceiptIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int | None = Field(None, description="The case of a person not yet registered.")
+    case_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The case of a person not yet registered."
+    )
     prisoner_number: str | None = Field(None, description="A registered prisoner.")
     items: list[ReceiptItemIn]
     place: str | None = Field(
@@ -175,7 +177,9 @@ class RegistrationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int | None = Field(None, description="The case; the link stays on its side.")
+    case_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The case; the link stays on its side."
+    )
     surname: str = Field(description=f"As given (Cyrillic stays Cyrillic), {_NOT_GIVEN_HELP}.")
     first_names: str = Field(description=f"As given, {_NOT_GIVEN_HELP}.")
     rank: str = Field(description=f"As given, {_NOT_GIVEN_HELP}.")
@@ -319,7 +323,7 @@ def _prisoner_record(
     return casework.visible_record("prisoner", record, actor=actor, own=False)
 
 
-def _number(ports: custody.CustodyPorts, prisoner_id: int, actor: Actor) -> str:
+def _number(ports: custody.CustodyPorts, prisoner_id: RecordId, actor: Actor) -> str:
     return custody.prisoner_number_of(ports, prisoner_id, actor=actor)
 
 
@@ -341,7 +345,11 @@ class PrisonerOut(BaseModel):
     responses={**_ERRORS, **answer(ArrivalOut, 201)},
 )
 def record_arrival(
-    ports: CustodyPortsDep, case_ports: Ports, actor: CurrentActor, case_id: int, body: ArrivalIn
+    ports: CustodyPortsDep,
+    case_ports: Ports,
+    actor: CurrentActor,
+    case_id: RecordId,
+    body: ArrivalIn,
 ) -> dict[str, Any]:
     """Record the arrival of the person led in (the case's reception team); the case moves
     to ``in_custody``."""
@@ -445,7 +453,9 @@ def list_prisoners(ports: CustodyPortsDep, actor: CurrentActor) -> list[dict[str
     response_model=None,
     responses={**_ERRORS, **answer(PrisonerOut)},
 )
-def get_prisoner(ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: int) -> dict[str, Any]:
+def get_prisoner(
+    ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: RecordId
+) -> dict[str, Any]:
     """One prisoner's registration and where he stands now (``status``; registrars)."""
     number = _number(ports, prisoner_id, actor)
     found = _prisoner_record(ports, number, actor, prisoner_id=prisoner_id)
@@ -460,7 +470,7 @@ def get_prisoner(ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: int) 
     responses={**_ERRORS, **answer(EventOut, 201)},
 )
 def record_event(
-    ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: int, body: EventIn
+    ports: CustodyPortsDep, actor: CurrentActor, prisoner_id: RecordId, body: EventIn
 ) -> dict[str, Any]:
     """Record a transfer, hospital admission, escape, release or death (a registrar); it is
     notified to the National Information Bureau."""
@@ -497,7 +507,7 @@ def record_event(
 def capture_card(
     ports: CustodyPortsDep,
     actor: CurrentActor,
-    prisoner_id: int,
+    prisoner_id: RecordId,
     lang: Annotated[
         str, Query(max_length=32, description="Languages, e.g. ru,en (the prisoner's added).")
     ] = "en",

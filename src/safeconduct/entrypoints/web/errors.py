@@ -189,8 +189,16 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, detail, field)
 
 
+#: What FastAPI raises (a 400) when a body is not text at all (e.g. not UTF-8).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # Malformed JSON is a 422 (above); bytes that are not even text are the same mistake,
+        # and FastAPI's undocumented 400 broke every route's OpenAPI entry (the fuzzing).
+        return problem(422, "the request body is not valid JSON (nor UTF-8 text)")
     return problem(exc.status_code, str(exc.detail), None, dict(exc.headers or {}) or None)
 
 

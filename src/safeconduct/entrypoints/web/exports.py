@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from safeconduct.entrypoints.web.deps import CurrentActor
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import MAX_ID, Problem
 from safeconduct.errors import InvalidValueError, NotFoundError
 from safeconduct.services import custody, exports
 
@@ -66,8 +66,8 @@ class ExportIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int | None = Field(None, description="Export this case (its id).")
-    prisoner_id: int | None = Field(None, description="Or this prisoner (his id).")
+    case_id: int | None = Field(None, ge=1, le=MAX_ID, description="Export this case (its id).")
+    prisoner_id: int | None = Field(None, ge=1, le=MAX_ID, description="Or this prisoner (his id).")
     purpose: str = Field(description="Why it is exported (in the archive and the audit trail).")
     password: str = Field(description="The archive's password (12 characters at least).")
     expires_days: int = Field(7, description="Days the recipient may keep it (1 to 90).")

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from safeconduct.entrypoints.web.deps import CurrentActor
 from safeconduct.entrypoints.web.fields import answer, shown, shown_all
 from safeconduct.entrypoints.web.messages import MessageOut
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.services import area_library, intake
 from safeconduct.services.casework import CONSOLE
 
@@ -198,7 +198,9 @@ def inbox(ports: IntakePortsDep, actor: CurrentActor) -> list[dict[str, Any]]:
     response_model=None,
     responses={**_ERRORS, **answer(ConversationOut)},
 )
-def get_conversation(ports: IntakePortsDep, actor: CurrentActor, case_id: int) -> dict[str, Any]:
+def get_conversation(
+    ports: IntakePortsDep, actor: CurrentActor, case_id: RecordId
+) -> dict[str, Any]:
     """One conversation the caller took over."""
     view = intake.conversation(ports, case_id, actor)
     return shown("intake_conversation", ConversationOut.of(view), actor, own=True)
@@ -209,7 +211,7 @@ def get_conversation(ports: IntakePortsDep, actor: CurrentActor, case_id: int) -
     response_model=None,
     responses={**_ERRORS, **answer(InboxEntryOut)},
 )
-def take_over(ports: IntakePortsDep, actor: CurrentActor, case_id: int) -> dict[str, Any]:
+def take_over(ports: IntakePortsDep, actor: CurrentActor, case_id: RecordId) -> dict[str, Any]:
     """Take the conversation from the bot or the queue (an operator)."""
     entry = intake.take_over(ports, case_id, actor)
     return shown("intake_entry", InboxEntryOut.of(entry), actor, own=True)
@@ -222,7 +224,7 @@ def take_over(ports: IntakePortsDep, actor: CurrentActor, case_id: int) -> dict[
     responses={**_ERRORS, **answer(OutgoingOut, 201)},
 )
 def reply(
-    ports: IntakePortsDep, actor: CurrentActor, case_id: int, body: ReplyIn
+    ports: IntakePortsDep, actor: CurrentActor, case_id: RecordId, body: ReplyIn
 ) -> dict[str, Any]:
     """Reply to the person (the conversation's operator)."""
     sent = intake.reply(ports, case_id, body.text, actor)
@@ -236,7 +238,7 @@ def reply(
     responses={**_ERRORS, **answer(OutgoingOut, 201)},
 )
 def send_meeting(
-    ports: IntakePortsDep, actor: CurrentActor, case_id: int, body: MeetingIn
+    ports: IntakePortsDep, actor: CurrentActor, case_id: RecordId, body: MeetingIn
 ) -> dict[str, Any]:
     """Send an approved meeting point and window to the person (the conversation's
     operator); the message asks to delete it after reading."""
@@ -257,7 +259,7 @@ def send_meeting(
     responses={**_ERRORS, **answer(MessageOut)},
 )
 def keep_media(
-    ports: IntakePortsDep, actor: CurrentActor, case_id: int, media_id: int
+    ports: IntakePortsDep, actor: CurrentActor, case_id: RecordId, media_id: RecordId
 ) -> dict[str, Any]:
     """Keep a file the person sent: the case message it became (the conversation's
     operator)."""
@@ -271,7 +273,7 @@ def keep_media(
     responses={**_ERRORS, **answer(MediaOut)},
 )
 def discard_media(
-    ports: IntakePortsDep, actor: CurrentActor, case_id: int, media_id: int
+    ports: IntakePortsDep, actor: CurrentActor, case_id: RecordId, media_id: RecordId
 ) -> dict[str, Any]:
     """Discard a file the person sent: destroyed with its key (the conversation's
     operator); what it was."""

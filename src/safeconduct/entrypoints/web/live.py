@@ -37,7 +37,7 @@ from safeconduct.entrypoints.web.events import (
 from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.routes import templates
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.errors import PermissionDeniedError, SafeconductError
 from safeconduct.services import casework
 from safeconduct.services import live as live_service
@@ -231,7 +231,9 @@ _MAP = {**_ERRORS, **answer(LiveOut)}
 
 
 @router.post("/operations/{operation_id}/live/positions", response_model=None, responses=_MAP)
-def post_positions(live: Live, actor: Writer, operation_id: int, body: LivePost) -> dict[str, Any]:
+def post_positions(
+    live: Live, actor: Writer, operation_id: RecordId, body: LivePost
+) -> dict[str, Any]:
     """Show the leader's positions and status on the operation's live map (its crew)."""
     view = live_service.post_positions(
         live, operation_id, [p.value() for p in body.positions], status=body.status, actor=actor
@@ -240,7 +242,7 @@ def post_positions(live: Live, actor: Writer, operation_id: int, body: LivePost)
 
 
 @router.get("/operations/{operation_id}/live", response_model=None, responses=_MAP)
-def get_live_map(live: Live, actor: Reader, operation_id: int) -> dict[str, Any]:
+def get_live_map(live: Live, actor: Reader, operation_id: RecordId) -> dict[str, Any]:
     """The operation's live map: positions, status, engaged, the crew's recent taps."""
     return _shown(live_service.live_view(live, operation_id, actor=actor), actor)
 
@@ -251,26 +253,26 @@ def get_live_map(live: Live, actor: Reader, operation_id: int) -> dict[str, Any]
     response_model=None,
     responses={**_ERRORS, **answer(TapOut, 201)},
 )
-def add_tap(live: Live, actor: Writer, operation_id: int, body: TapIn) -> dict[str, Any]:
+def add_tap(live: Live, actor: Writer, operation_id: RecordId, body: TapIn) -> dict[str, Any]:
     """Mark where the person is (a crew member's tap on the map); audited."""
     tap = live_service.add_tap(live, operation_id, body.lat, body.lon, actor=actor)
     return shown("live_tap", TapOut.of(tap), actor, own=True)
 
 
 @router.post("/operations/{operation_id}/live/engage", response_model=None, responses=_MAP)
-def engage(live: Live, actor: Writer, operation_id: int) -> dict[str, Any]:
+def engage(live: Live, actor: Writer, operation_id: RecordId) -> dict[str, Any]:
     """Start leading (the crew's confirmation on the board); audited."""
     return _shown(live_service.engage(live, operation_id, actor=actor), actor)
 
 
 @router.post("/operations/{operation_id}/live/disengage", response_model=None, responses=_MAP)
-def disengage(live: Live, actor: Writer, operation_id: int) -> dict[str, Any]:
+def disengage(live: Live, actor: Writer, operation_id: RecordId) -> dict[str, Any]:
     """Stop leading: the leader stops sending targets; audited."""
     return _shown(live_service.disengage(live, operation_id, actor=actor), actor)
 
 
 def _stream(
-    request: Request, live: live_service.LivePorts, operation_id: int, actor: Actor
+    request: Request, live: live_service.LivePorts, operation_id: RecordId, actor: Actor
 ) -> AsyncIterator[str]:
     sent = -1
 
@@ -293,7 +295,7 @@ def _stream(
         **_ERRORS,
     },
 )
-async def live_events(request: Request, operation_id: int) -> StreamingResponse:
+async def live_events(request: Request, operation_id: RecordId) -> StreamingResponse:
     """The operation's live map as Server-Sent Events (``event: live``, the whole map)."""
     actor = await run_in_threadpool(_actor, request, writes=False)
     live = live_ports(request.app)

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from safeconduct.casework.message import MAX_ATTACHMENT, CaseMessage
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
 from safeconduct.entrypoints.web.fields import answer, shown, shown_all
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.errors import InvalidValueError
 from safeconduct.services import messages
 from safeconduct.services.casework import CaseworkPorts
@@ -76,7 +76,7 @@ def _ports(ports: CaseworkPorts) -> messages.MessagesPorts:
     response_model=None,
     responses={**_ERRORS, **answer(list[MessageOut])},
 )
-def list_messages(ports: Ports, actor: CurrentActor, case_id: int) -> list[dict[str, Any]]:
+def list_messages(ports: Ports, actor: CurrentActor, case_id: RecordId) -> list[dict[str, Any]]:
     """The case's messages in order (its operator)."""
     found = messages.list_messages(_ports(ports), case_id, actor=actor)
     # The use case refused anyone but the case's own operator: the fields are theirs.
@@ -92,7 +92,7 @@ def list_messages(ports: Ports, actor: CurrentActor, case_id: int) -> list[dict[
 def add_message(
     ports: Ports,
     actor: CurrentActor,
-    case_id: int,
+    case_id: RecordId,
     text: Annotated[str, Form(description="The words (may be empty with an attachment).")] = "",
     direction: Annotated[
         str, Form(description="in (the person's words), out (to the person) or note")
@@ -128,7 +128,9 @@ def add_message(
     response_class=Response,
     responses={**_ERRORS, 200: {"description": "The attachment's bytes"}},
 )
-def attachment(ports: Ports, actor: CurrentActor, case_id: int, message_id: int) -> Response:
+def attachment(
+    ports: Ports, actor: CurrentActor, case_id: RecordId, message_id: RecordId
+) -> Response:
     """A message's attachment (its operator); never cached."""
     found = messages.get_message(_ports(ports), case_id, message_id, actor=actor)
     if found.attachment is None:
@@ -155,7 +157,9 @@ def attachment(ports: Ports, actor: CurrentActor, case_id: int, message_id: int)
     response_class=Response,
     responses=_ERRORS,
 )
-def delete_message(ports: Ports, actor: CurrentActor, case_id: int, message_id: int) -> Response:
+def delete_message(
+    ports: Ports, actor: CurrentActor, case_id: RecordId, message_id: RecordId
+) -> Response:
     """Delete one message and its attachment (its operator); the case stays."""
     messages.delete_message(_ports(ports), case_id, message_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -167,7 +171,7 @@ def delete_message(ports: Ports, actor: CurrentActor, case_id: int, message_id: 
     responses={**_ERRORS, **answer(MessageOut)},
 )
 def delete_attachment(
-    ports: Ports, actor: CurrentActor, case_id: int, message_id: int
+    ports: Ports, actor: CurrentActor, case_id: RecordId, message_id: RecordId
 ) -> dict[str, Any]:
     """Delete a message's attachment and keep its text (its operator); answers the message."""
     found = messages.delete_attachment(_ports(ports), case_id, message_id, actor=actor)

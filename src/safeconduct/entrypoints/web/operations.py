@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safeconduct.entrypoints.web.deps import CurrentActor, Ports
 from safeconduct.entrypoints.web.fields import answer, shown
-from safeconduct.entrypoints.web.schemas import Problem
+from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.services import casework
 from safeconduct.services import operations as ops
 from safeconduct.terrain.coords import GeoPoint
@@ -183,7 +183,11 @@ class JobOut(BaseModel):
     responses={**_ERRORS, **answer(OperationOut, 201)},
 )
 def create_operation(
-    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, case_id: int, body: OperationCreate
+    ports: OpsPorts,
+    case_ports: Ports,
+    actor: CurrentActor,
+    case_id: RecordId,
+    body: OperationCreate,
 ) -> dict[str, Any]:
     """Give a case its operation (a planner): an area of the server, a meeting point on it
     and a meeting window."""
@@ -207,7 +211,7 @@ _OPERATION = {**_ERRORS, **answer(OperationOut)}
     "/cases/{case_id}/operation", tags=["operations"], response_model=None, responses=_OPERATION
 )
 def operation_for_case(
-    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, case_id: int
+    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, case_id: RecordId
 ) -> dict[str, Any]:
     """The case's operation (404 when it has none yet)."""
     return _operation(case_ports, ops.operation_for_case(ports, case_id, actor=actor), actor)
@@ -217,7 +221,7 @@ def operation_for_case(
     "/operations/{operation_id}", tags=["operations"], response_model=None, responses=_OPERATION
 )
 def get_operation(
-    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, operation_id: int
+    ports: OpsPorts, case_ports: Ports, actor: CurrentActor, operation_id: RecordId
 ) -> dict[str, Any]:
     """An operation, its plan state, its files and its timeline."""
     return _operation(case_ports, ops.get_operation(ports, operation_id, actor=actor), actor)
@@ -230,7 +234,7 @@ def get_operation(
     response_model=None,
     responses={**_ERRORS, **answer(JobAccepted, 202)},
 )
-def request_plan(ports: OpsPorts, actor: CurrentActor, operation_id: int) -> dict[str, Any]:
+def request_plan(ports: OpsPorts, actor: CurrentActor, operation_id: RecordId) -> dict[str, Any]:
     """Ask for the operation's plan (a planner); follow it at ``/api/jobs/{job_id}``."""
     accepted = JobAccepted(job_id=ops.request_plan(ports, operation_id, actor=actor))
     return shown("job_accepted", accepted, actor, own=True)  # plan data only, checked
@@ -242,7 +246,7 @@ def request_plan(ports: OpsPorts, actor: CurrentActor, operation_id: int) -> dic
     response_model=None,
     responses={**_ERRORS, **answer(JobOut)},
 )
-def get_job(ports: OpsPorts, actor: CurrentActor, job_id: int) -> dict[str, Any]:
+def get_job(ports: OpsPorts, actor: CurrentActor, job_id: RecordId) -> dict[str, Any]:
     """A plan job's status, the stage it reached, its attempts and its error."""
     # Plan data only, which the use case let the actor read (on their own case if need be).
     return shown("plan_job", JobOut.of(ops.get_job(ports, job_id, actor=actor)), actor, own=True)
@@ -265,7 +269,9 @@ _MEDIA = {
     responses=_ERRORS,
     response_class=FileResponse,
 )
-def plan_file(ports: OpsPorts, actor: CurrentActor, operation_id: int, name: str) -> FileResponse:
+def plan_file(
+    ports: OpsPorts, actor: CurrentActor, operation_id: RecordId, name: str
+) -> FileResponse:
     """One of the plan's files, by the name the operation lists (a download)."""
     path = ops.plan_file(ports, operation_id, name, actor=actor)
     media = _MEDIA.get(path.suffix, "application/octet-stream")
