@@ -14,11 +14,13 @@ from tests.web.test_live_api import led_operation
 HUGE = 2**70
 
 
-def test_an_id_too_large_for_the_database_is_a_422_naming_it(
+def test_bad_ids_bodies_and_forms_are_documented_422s(
     client: TestClient, users: dict[str, str]
 ) -> None:
-    """Once: 'Python int too large to convert to SQLite INTEGER' (PostgreSQL: out of
-    range), a 500, for any id in a path or a body."""
+    """Once: (1) an id too large for the database, in a path or a body, a 500 ('Python
+    int too large to convert to SQLite INTEGER'; PostgreSQL: out of range); (2) a body
+    that is not even text, FastAPI's undocumented 400; (3) the sign-in's 422 documented
+    with FastAPI's default shape (a list) but sent as a Problem."""
     petro, roman = bearer(sign_in(client, "petro")), bearer(sign_in(client, "roman"))
     for url in (
         f"/api/operations/{HUGE}",
@@ -38,11 +40,7 @@ def test_an_id_too_large_for_the_database_is_a_422_naming_it(
     # The largest id that fits is only not found.
     assert client.get(f"/api/cases/{2**31 - 1}", headers=petro).status_code == 404
 
-
-def test_a_body_that_is_not_text_is_a_422_as_malformed_json_is(
-    client: TestClient, users: dict[str, str]
-) -> None:
-    """Once: FastAPI's undocumented 400 'There was an error parsing the body'."""
+    # (2)
     answer = client.post(
         "/api/cases",
         content=b"\xff\xfe\x00{",
@@ -51,9 +49,7 @@ def test_a_body_that_is_not_text_is_a_422_as_malformed_json_is(
     assert answer.status_code == 422, answer.text
     assert "not valid JSON" in answer.json()["detail"]
 
-
-def test_the_sign_in_refusal_is_documented_as_it_is_sent(client: TestClient) -> None:
-    """Once: its 422 documented with FastAPI's default shape (a list), sent as a Problem."""
+    # (3)
     answer = client.post("/api/auth/token", data={"username": "olga"})
     assert answer.status_code == 422 and set(answer.json()) == {"detail", "field"}
     doc = client.get("/openapi.json").json()
