@@ -70,7 +70,7 @@ def test_postgres_crash_answers_503_then_recovers_by_itself(
         )
         assert slowest < ANSWER_BOUND_S, f"an answer took {slowest:.1f} s"
         check_acknowledged(served.url, writers.tokens, writers.acked())
-        counts = check_records(private_database, served.url, writers.tokens)
+        counts = check_records(private_database, served.url, writers.tokens, writers.acked())
     finally:
         writers.stop()
         served.stop()

@@ -82,7 +82,7 @@ def test_a_lock_held_elsewhere_is_refused_in_bounded_time(
         )
         assert slowest < ANSWER_BOUND_S, f"an answer took {slowest:.1f} s"
         check_acknowledged(served.url, writers.tokens, writers.acked())
-        counts = check_records(private_database, served.url, writers.tokens)
+        counts = check_records(private_database, served.url, writers.tokens, writers.acked())
     finally:
         writers.stop()
         served.stop()
