@@ -139,3 +139,14 @@ def test_backup_of_a_running_service(
     finally:
         again.stop()
     assert counts["cases"] >= len([a for a in before if a.kind == "case"])
+
+
+def test_relative_folders(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--data d1`` as typed in the folder that holds it (a relative path)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli("cases", "new", "--lang", "ru", "--data", "d1").code == 0
+    made = cli("backup", "--out", "b.scb", "--data", "d1")
+    assert made.code == 0, made.err
+    back = cli("restore", "b.scb", "--data", "d2")
+    assert back.code == 0, back.err
+    assert "cases 1" in back.out
