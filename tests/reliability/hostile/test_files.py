@@ -10,6 +10,7 @@ archive is ever expanded, and the other data is as it was.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zipfile
@@ -83,6 +84,7 @@ def vrt_pointing_at(target: Path) -> bytes:
     ).encode()
 
 
+@functools.cache
 def zip_bomb(unpacked_mib: int = 64) -> bytes:
     """A ZIP whose one member unpacks to ``unpacked_mib`` MiB of zeros (about 1000:1)."""
     buffer = io.BytesIO()
