@@ -46,6 +46,8 @@ from safeconduct.adapters.store.migrate import MIGRATIONS, CipherSource, current
 from safeconduct.errors import BadFileError, MissingExtraError
 from safeconduct.services.ports import TableDigest
 
+#: Rows a digest reads at a time (server-side cursor on PostgreSQL).
+ROWS_AT_ONCE = 16
 #: Bytes read from ``pg_dump`` (or the SQLite copy) at a time.
 READ_BYTES = 1 << 20
 _CLIENT_HINT = (
@@ -443,7 +445,8 @@ def _digests(connection: sa.Connection, schema: str | None) -> tuple[TableDigest
         table = (f"{quote(schema)}." if schema else "") + quote(name)
         order = ", ".join(quote(k) for k in keys) if keys else _all_columns(inspector, name, schema)
         digest, rows = hashlib.sha256(), 0
-        result = connection.execution_options(stream_results=True, yield_per=1000).execute(
+        # Few rows at a time: a message row may carry a 10 MiB attachment.
+        result = connection.execution_options(stream_results=True, yield_per=ROWS_AT_ONCE).execute(
             sa.text(f"SELECT * FROM {table} ORDER BY {order}")  # names quoted above
         )
         for row in result:
