@@ -305,3 +305,4 @@ def test_attachment_names_and_types_never_become_paths(
         parts = name.split("/")
         assert parts[0] == "attachments" and len(parts) == 2, name
         assert ".." not in parts[1].split(".") and parts[1].startswith("3."), name
+
