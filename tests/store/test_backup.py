@@ -12,6 +12,7 @@ property: any content round-trips, and any flipped byte or cut is refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -475,6 +476,44 @@ def test_refuses_the_other_kind_of_database(store: Store, backup: Path, tmp_path
             restore_backup(Target(store, engine).ports(), backup, actor=CONSOLE)
     finally:
         engine.dispose()
+
+
+class _FailingFiles:
+    """Backup files on a disk that fills after the first piece."""
+
+    key_id = FILES.key_id
+
+    def write(self, path, header, tables, chunks):  # a test double: untyped
+        next(iter(chunks))
+        raise BadFileError("no space left on the device", field="out")
+
+
+def _children() -> list[str]:
+    names = []
+    for listing in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in listing.read_text().split():
+            with contextlib.suppress(OSError):
+                names.append(Path(f"/proc/{pid}/comm").read_text().strip())
+    return names
+
+
+def test_a_backup_failing_half_way_leaves_nothing(
+    store: Store, engine: Engine, tmp_path: Path
+) -> None:
+    """The output fails after the first piece: no backup file, no copy or temporary file
+    left beside the database or the output, and no ``pg_dump`` left running."""
+    _fill(engine, random.Random(5), cases=2)
+    ports = _source(engine)
+    ports = BackupPorts(dumps=ports.dumps, files=_FailingFiles(), audit=ports.audit)  # type: ignore[arg-type]
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(BadFileError, match="no space left"):
+        make_backup(ports, out / "b.scb", actor=CONSOLE)
+    assert list(out.iterdir()) == []
+    if store.backend == "sqlite":
+        folder = Path(str(engine.url.database)).parent
+        assert [p.name for p in folder.iterdir() if "backup" in p.name] == []
+    assert "pg_dump" not in _children()
 
 
 def test_a_missing_or_old_pg_dump_is_one_line(

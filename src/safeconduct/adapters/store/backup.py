@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -64,13 +64,21 @@ def known_revisions() -> tuple[str, ...]:
     return tuple(reversed([script.revision for script in scripts.walk_revisions()]))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Snapshot:
     tables: tuple[TableDigest, ...]
     _pieces: Any
+    _opened: list[Any] = field(default_factory=list)
 
     def chunks(self) -> Iterator[bytes]:
-        return self._pieces()  # type: ignore[no-any-return]
+        pieces = self._pieces()
+        self._opened.append(pieces)
+        return pieces  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop every dump still running (a backup that failed half-way)."""
+        for pieces in self._opened:
+            pieces.close()
 
 
 class SqlDatabaseDumps:
@@ -180,7 +188,11 @@ class SqlDatabaseDumps:
                     tables = _digests(connection, None)
             finally:
                 reader.dispose()
-            yield _Snapshot(tables, lambda: _file_pieces(copy))
+            snapshot = _Snapshot(tables, lambda: _file_pieces(copy))
+            try:
+                yield snapshot
+            finally:
+                snapshot.close()
         finally:
             copy.unlink(missing_ok=True)
 
@@ -241,7 +253,11 @@ class SqlDatabaseDumps:
                 f"--snapshot={exported}", f"--schema={schema}",
             ]  # fmt: skip
             # The transaction stays open while pg_dump reads: the snapshot lives with it.
-            yield _Snapshot(tables, lambda: self._run_dump(arguments))
+            snapshot = _Snapshot(tables, lambda: self._run_dump(arguments))
+            try:
+                yield snapshot
+            finally:
+                snapshot.close()  # a pg_dump still running is killed (its finally)
 
     def _server_major(self) -> int:
         with database_errors(self.engine.url), self.engine.connect() as connection:
