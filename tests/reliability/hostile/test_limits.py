@@ -86,7 +86,7 @@ def test_a_json_body_over_its_limit_is_refused_and_nothing_written(
     _oversize(answer, DEFAULT_LIMIT)
     assert_unchanged(before, database_rows(engine))
     logged = attacks_logged(security_log)
-    assert any("attack=oversize-body route=POST '/api/cases'" in line for line in logged)
+    assert any("attack=oversize-body route=POST '/api/cases' user='olga'" in x for x in logged)
     assert not any(padding[:100] in line for line in logged), "the payload reached the log"
     still_answers(client, olga)
 

@@ -103,7 +103,9 @@ def test_csrf_attempts_on_the_board_are_refused_logged_and_write_nothing(
     # Signing out from another site is refused too (a forced sign-out is a nuisance attack).
     assert client.post("/logout", headers={"Origin": "https://evil.example"}).status_code == 403
     assert_unchanged(before, database_rows(engine))
-    assert len(_logged(security_log, "attack=csrf", "/board/cases")) == len(attempts)
+    assert len(_logged(security_log, "attack=csrf", "/board/cases", "user='olga'")) == len(
+        attempts
+    ), attacks_logged(security_log)
     assert not any(csrf in line for line in attacks_logged(security_log))
     # The same form from the board itself still works.
     ok = client.post(

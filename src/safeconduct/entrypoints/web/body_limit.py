@@ -23,12 +23,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safeconduct.casework.message import MAX_ATTACHMENT
 from safeconduct.entrypoints.web.areas import MAX_UPLOAD_BYTES
-from safeconduct.entrypoints.web.errors import security_event
+from safeconduct.entrypoints.web.errors import known_user, security_event
 
 _MiB = 1024 * 1024
 
@@ -95,7 +96,7 @@ class BodyLimit:
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             security_event(
-                "oversize-body", method, path, None,
+                "oversize-body", method, path, await run_in_threadpool(known_user, scope),
                 f"declared {declared} bytes, limit {limit}: refused unread",
             )  # fmt: skip
             await _answer_413(send, limit)
@@ -115,7 +116,7 @@ class BodyLimit:
                 if received > limit:
                     over = True
                     security_event(
-                        "oversize-body", method, path, None,
+                        "oversize-body", method, path, await run_in_threadpool(known_user, scope),
                         f"streamed past the limit of {limit} bytes: refused while reading",
                     )  # fmt: skip
                     raise BodyTooLargeError(limit)

@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from safeconduct.errors import (
     AuthenticationError,
@@ -87,6 +88,28 @@ def security_event(kind: str, method: str, path: str, user: str | None, why: str
 def security_event_for(request: Request, kind: str, why: str, user: str | None = None) -> None:
     """:func:`security_event` for a request."""
     security_event(kind, request.method, request.url.path, user, why)
+
+
+def known_user(scope: Scope) -> str | None:
+    """The user a refused request came from, when its bearer token or session cookie is a
+    valid one; None otherwise (or when it cannot be told). A database read: call it from a
+    worker thread, and only for a refusal."""
+    from fastapi.security.utils import get_authorization_scheme_param
+
+    from safeconduct.entrypoints.web.pages.session import SESSION_COOKIE
+    from safeconduct.services.casework import actor_for_token
+
+    request = Request(scope)
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() != "bearer" or not token:
+        token = request.cookies.get(SESSION_COOKIE, "")
+    ports = getattr(getattr(scope.get("app"), "state", None), "ports", None)
+    if not token or ports is None:
+        return None
+    try:
+        return actor_for_token(ports, token).name
+    except Exception:  # not a valid token, or the database does not answer: unknown
+        return None
 
 
 #: A ``..`` path segment (``../x``, ``a\\..``, ``'..'`` quoted in a message): a climb out

@@ -107,9 +107,12 @@ async def _sign_in_required(request: Request, _exc: Exception) -> Response:
 
 
 async def _csrf_refused(request: Request, _exc: Exception) -> Response:
-    from safeconduct.entrypoints.web.errors import security_event_for
+    from starlette.concurrency import run_in_threadpool
 
-    security_event_for(request, "csrf", "a form without its CSRF token, or with a wrong one")
+    from safeconduct.entrypoints.web.errors import known_user, security_event_for
+
+    user = await run_in_threadpool(known_user, request.scope)
+    security_event_for(request, "csrf", "a form without its CSRF token, or with a wrong one", user)
     return HTMLResponse(
         "<!doctype html><title>Refused</title><p>This form is out of date or did not come "
         "from this service (its CSRF token is missing or wrong). Go back, reload the page "

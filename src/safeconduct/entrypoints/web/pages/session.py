@@ -27,9 +27,10 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from safeconduct.entrypoints.web.errors import security_event
+from safeconduct.entrypoints.web.errors import known_user, security_event
 from safeconduct.services.casework import (
     Actor,
     AuthenticationError,
@@ -204,7 +205,8 @@ class SameOriginForms:
             why = cross_site(headers)
             if why is not None:
                 method, path = scope["method"], scope["path"]
-                security_event("csrf", method, path, None, f"{why}; refused unread")
+                user = await run_in_threadpool(known_user, scope)
+                security_event("csrf", method, path, user, f"{why}; refused unread")
                 await _refuse_cross_site(send)
                 return
         await self.app(scope, receive, send)
