@@ -5,7 +5,9 @@ the peer's figure, ours and the ratio (or the target): the route search (``bench
 the whole ``safeconduct route`` command against GRASS ``r.walk`` (``bench_route_command``),
 signal recognition, start-up times (``bench_startup``), the viewshed, and the coordination
 service (``bench_service``: API latency under load on PostgreSQL, planning through the
-service against ``rehearse``), and the audit trail (``bench_audit``: ``audit verify`` of
+service against ``rehearse``), the service under a mix of users at once, one server
+process and worker against two (``bench_load``: chats, plans, live positions and the event
+streams on PostgreSQL), and the audit trail (``bench_audit``: ``audit verify`` of
 100,000 entries against streaming the same rows unhashed). Extra arguments are passed to
 every benchmark (e.g. ``--size 1000 --cases 300 --seconds 5`` for a quick run); each
 ignores those that are not its own.
