@@ -101,13 +101,15 @@ def test_worker_killed_mid_replan_leaves_the_plan_whole(
             tokens[name] = answer.json()["access_token"]
         service = Service("postgresql", store.url, client, ports, tokens, data, tmp_path)
         try:
-            # The worker starts (seconds) while the first plan runs here, in-process; it
-            # then finds that plan's queued job done and leaves it.
-            workers.append(Worker(store.url, data, tmp_path / "first.log"))
+            # The first plan runs here, in-process, before any worker runs (a worker
+            # started meanwhile would take the same queued job and run it at once too);
+            # the worker then finds that job done and leaves it.
             operation_id = _new_operation(service, meeting)
             url = f"/api/operations/{operation_id}"
             first_job = client.post(f"{url}/plan", headers=service.headers("petro")).json()
-            assert ops.run_plan_job(ports, first_job["job_id"]).status == "done"
+            first = ops.run_plan_job(ports, first_job["job_id"])
+            assert first.status == "done", first
+            workers.append(Worker(store.url, data, tmp_path / "first.log"))
             plan = ports.plan_dir(operation_id)
             before = _snapshot(plan)
             assert "route.geojson" in before
