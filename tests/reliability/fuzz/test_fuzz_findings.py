@@ -69,3 +69,15 @@ def test_a_filtered_answer_is_documented_with_every_field_optional(
     doc = client.get("/openapi.json").json()
     schema = doc["components"]["schemas"]["OperationOutShown"]
     assert "required" not in schema and "meeting_lat" in schema["properties"]
+
+
+def test_an_export_purpose_with_a_control_character_is_refused(
+    client: TestClient, users: dict[str, str]
+) -> None:
+    """Once on PostgreSQL: a NUL in an export's purpose reached the audit trail's text
+    column, which refused it: a 500. Now a 422 naming the field, before anything is read."""
+    roman = bearer(sign_in(client, "roman"))
+    for purpose in ("transfer\x00", "line\x07bell"):
+        body = {"case_id": 1, "purpose": purpose, "password": "a long enough password"}
+        answer = client.post("/api/exports", json=body, headers=roman)
+        assert answer.status_code == 422 and answer.json()["field"] == "purpose", answer.text
