@@ -23,6 +23,7 @@ lock them out.
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import hypothesis
@@ -211,12 +212,14 @@ def _sweep(world: World, operations: list[Any], session: ASGIClient) -> list[tup
 
 
 #: A NUL in text: PostgreSQL refuses it in a text column (SQLite stores it), and
-#: Hypothesis seldom draws one within bounded examples, so every free-text field gets one.
+#: Hypothesis seldom draws one within bounded examples, so every free-text field gets one;
+#: then a lone surrogate (``\\ud800``, valid JSON but no Unicode text) in its place.
 NUL = "a\x00b"
 
 
 def _nul_in_every_text(world: World) -> list[tuple[str, Any]]:
-    """A NUL in each free-text field of the API: stored or refused, never a 5xx."""
+    """A NUL, then a lone surrogate, in each free-text field of the API: stored or
+    refused, never a 5xx."""
     case, led, custody, chat = (world.known["case_id"][i] for i in (0, 1, 2, 3))
     operation = world.known["operation_id"][0]
     position = {"kind": "drone", "lat": 48.5, "lon": 38.0, "at": "2026-01-01T00:00:00Z",
@@ -251,6 +254,11 @@ def _nul_in_every_text(world: World) -> list[tuple[str, Any]]:
         headers = world.headers(user) if user else {}
         answer = world.client.request(method, url, headers=headers, **kwargs)
         assert answer.status_code < 500, answer.text
+        if "json" in kwargs:  # and a lone surrogate, which only an escape in JSON carries
+            text = json.dumps(kwargs["json"]).replace("\\u0000", "\\ud800")
+            headers["Content-Type"] = "application/json"
+            answer = world.client.request(method, url, headers=headers, content=text.encode())
+            assert answer.status_code < 500, f"a lone surrogate: {answer.text}"
 
     return [
         (f"{m} {u} with a NUL as {who}", lambda m=m, u=u, k=k, who=who: attempt(m, u, k, who))

@@ -81,3 +81,24 @@ def test_an_export_purpose_with_a_control_character_is_refused(
         body = {"case_id": 1, "purpose": purpose, "password": "a long enough password"}
         answer = client.post("/api/exports", json=body, headers=roman)
         assert answer.status_code == 422 and answer.json()["field"] == "purpose", answer.text
+
+
+def test_a_lone_surrogate_in_json_text_is_a_422_naming_the_field(
+    client: TestClient, users: dict[str, str]
+) -> None:
+    """Once: valid JSON whose string holds ``\\ud800`` passed every check and failed where
+    the text was encoded (sealing, the audit digest, the archive): a 500 on six routes."""
+    rita = {**bearer(sign_in(client, "rita")), "Content-Type": "application/json"}
+    body = (
+        '{"surname": "a\\ud800b", "first_names": "x", "rank": "x", "date_of_birth": '
+        '"1990-01-01", "service_number": "x", "captured_on": "2026-01-01", "health": "good", '
+        '"language": "ru"}'
+    )
+    answer = client.post("/api/custody/prisoners", content=body.encode(), headers=rita)
+    assert answer.status_code == 422 and answer.json()["field"] == "surname", answer.text
+    assert client.get("/api/custody/prisoners", headers=rita).json() == []  # nothing written
+    roman = {**bearer(sign_in(client, "roman")), "Content-Type": "application/json"}
+    body = '{"case_id": 1, "items": [{"description": "\\udc00", "amount": "1", "currency": "RUB"}]}'
+    answer = client.post("/api/custody/receipts", content=body.encode(), headers=roman)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "items.description", answer.text

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports, unicode_json_text
 from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import (
     CaseCreate,
@@ -34,7 +34,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": Problem, "description": "A value in the request is not acceptable"},
 }
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(unicode_json_text)])
 
 
 @router.get("/health", tags=["service"])

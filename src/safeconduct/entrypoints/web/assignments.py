@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from safeconduct.casework.assignment import Assignment
-from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports, unicode_json_text
 from safeconduct.entrypoints.web.fields import answer, shown_all
 from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.services import casework
@@ -29,7 +29,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "A value in the request is not acceptable"},
 }
 
-router = APIRouter(prefix="/api", tags=["assignments"])
+router = APIRouter(prefix="/api", tags=["assignments"], dependencies=[Depends(unicode_json_text)])
 
 
 class AssignmentRequest(BaseModel):

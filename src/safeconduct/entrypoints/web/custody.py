@@ -38,7 +38,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from safeconduct.custody.effects import Receipt, ReceiptItem, receipt_item_from_json
-from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports, unicode_json_text
 from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import MAX_ID, Problem, RecordId
 from safeconduct.errors import InvalidValueError, NotFoundError
@@ -81,7 +81,7 @@ def get_custody(request: Request) -> custody.CustodyPorts:
 
 CustodyPortsDep = Annotated[custody.CustodyPorts, Depends(get_custody)]
 
-router = APIRouter(prefix="/api", tags=["custody"])
+router = APIRouter(prefix="/api", tags=["custody"], dependencies=[Depends(unicode_json_text)])
 
 
 # ----------------------------------------------------------------- shapes

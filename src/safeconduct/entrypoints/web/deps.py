@@ -7,11 +7,13 @@ cannot forget to.
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from safeconduct.errors import InvalidValueError
 from safeconduct.services.casework import (
     Actor,
     AuthenticationError,
@@ -45,3 +47,50 @@ def current_actor(ports: Ports, token: Annotated[str | None, Depends(bearer)]) -
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def _lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Where in a parsed JSON value a string holds a lone surrogate, or None."""
+    if isinstance(value, str):
+        return where if any("\ud800" <= c <= "\udfff" for c in value) else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, inner in items:
+        name = f"{where}.{key}" if where else str(key)
+        found = _lone_surrogate(key, name) if isinstance(key, str) else None
+        found = found or _lone_surrogate(inner, name)
+        if found is not None:
+            return found
+    return None
+
+
+async def unicode_json_text(request: Request) -> None:
+    """Refuse a JSON body whose text holds a lone surrogate (an escaped ``\\ud800``).
+
+    Why: such a body is valid JSON but its strings are no Unicode text; they passed every
+    check and failed where the text is encoded (sealing, the audit digest, the export
+    archive), a 500 (the API fuzzing found it). A router depending on this answers 422,
+    naming the field, before any use case runs.
+    """
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    body = await request.body()  # read once by FastAPI already: cached
+    if b"\\u" not in body:  # the escape is the only way JSON carries one
+        return
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return  # malformed: the body's own validation answers it
+    where = _lone_surrogate(data)
+    if where is not None:
+        raise InvalidValueError(
+            f"{where or 'the body'} is not Unicode text (it holds a lone surrogate escape); "
+            "send UTF-8 text",
+            # as errors.py names a field of the body: its names, not its list indexes
+            field=".".join(p for p in where.split(".") if not p.isdigit()) or None,
+        )

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from safeconduct.entrypoints.web.deps import CurrentActor
+from safeconduct.entrypoints.web.deps import CurrentActor, unicode_json_text
 from safeconduct.entrypoints.web.schemas import MAX_ID, Problem
 from safeconduct.errors import InvalidValueError, NotFoundError
 from safeconduct.services import custody, exports
@@ -58,7 +58,7 @@ def get_exports(request: Request) -> exports.ExportPorts:
 
 ExportPortsDep = Annotated[exports.ExportPorts, Depends(get_exports)]
 
-router = APIRouter(prefix="/api", tags=["exports"])
+router = APIRouter(prefix="/api", tags=["exports"], dependencies=[Depends(unicode_json_text)])
 
 
 class ExportIn(BaseModel):

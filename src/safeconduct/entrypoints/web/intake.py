@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from pydantic import BaseModel, Field
 
-from safeconduct.entrypoints.web.deps import CurrentActor
+from safeconduct.entrypoints.web.deps import CurrentActor, unicode_json_text
 from safeconduct.entrypoints.web.fields import answer, shown, shown_all
 from safeconduct.entrypoints.web.messages import MessageOut
 from safeconduct.entrypoints.web.schemas import Problem, RecordId
@@ -39,7 +39,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "A value in the request is not acceptable"},
 }
 
-router = APIRouter(prefix="/api/intake", tags=["intake"])
+router = APIRouter(prefix="/api/intake", tags=["intake"], dependencies=[Depends(unicode_json_text)])
 
 _build_lock = threading.Lock()
 

@@ -30,6 +30,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from safeconduct.entrypoints.web.deps import unicode_json_text
 from safeconduct.entrypoints.web.events import (
     format_event,
     woken_stream,
@@ -88,7 +89,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             found.relay.close()
 
 
-router = APIRouter(prefix="/api", tags=["live"], lifespan=lifespan)
+router = APIRouter(
+    prefix="/api", tags=["live"], lifespan=lifespan, dependencies=[Depends(unicode_json_text)]
+)
 
 
 def _actor(request: Request, *, writes: bool) -> Actor:

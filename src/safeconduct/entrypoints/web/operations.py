@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from safeconduct.entrypoints.web.deps import CurrentActor, Ports
+from safeconduct.entrypoints.web.deps import CurrentActor, Ports, unicode_json_text
 from safeconduct.entrypoints.web.fields import answer, shown
 from safeconduct.entrypoints.web.schemas import Problem, RecordId
 from safeconduct.services import casework
@@ -81,7 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop()
 
 
-router = APIRouter(prefix="/api", lifespan=lifespan)
+router = APIRouter(prefix="/api", lifespan=lifespan, dependencies=[Depends(unicode_json_text)])
 
 
 def _operation(ports: Ports, info: ops.OperationInfo, actor: casework.Actor) -> dict[str, Any]:
