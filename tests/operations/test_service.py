@@ -152,3 +152,28 @@ def test_a_failing_plan_job_fails_with_one_line_and_is_not_run_again(
     assert ops.run_plan_job(ops_ports, job_id).attempts == 1  # finished: left alone
     with ops_ports.database.unit_of_work(read_only=True) as uow:
         assert uow.plan_jobs.next_runnable() is None
+
+
+def test_a_superseded_run_does_not_decide_its_job(
+    casework_ports: CaseworkPorts, ops_ports: ops.OperationsPorts, meeting: GeoPoint
+) -> None:
+    # A worker that only seemed dead (no heartbeat on a loaded machine) is retried while it
+    # still runs; the retry removes its staging folder, so the first run fails. Only the
+    # latest attempt may finish the job.
+    from datetime import UTC, datetime
+
+    case = open_case(casework_ports, language="ru", actor=OLGA)
+    job_id = ops.request_plan(ops_ports, _create(ops_ports, case.id, meeting).id, actor=PETRO)
+    now = datetime.now(UTC)
+    with ops_ports.database.unit_of_work() as uow:
+        first = uow.plan_jobs.start(job_id, now=now)
+        second = uow.plan_jobs.start(job_id, now=now)
+        assert first is not None and second is not None
+        assert (first.attempts, second.attempts) == (1, 2)
+        assert not uow.plan_jobs.finish(
+            job_id, status="failed", error="staging gone", now=now, attempt=1
+        )
+        assert uow.plan_jobs.finish(job_id, status="done", error=None, now=now, attempt=2)
+        assert not uow.plan_jobs.finish(job_id, status="failed", error="x", now=now, attempt=2)
+    job = ops.get_job(ops_ports, job_id, actor=PETRO)
+    assert (job.status, job.attempts, job.error) == ("done", 2, None)

@@ -345,7 +345,8 @@ def request_plan(ports: OperationsPorts, operation_id: int, *, actor: Actor) -> 
     except Exception as error:
         # Not left queued for ever: the job fails with why, and the planner may ask again.
         reason = error.message if isinstance(error, SafeconductError) else type(error).__name__
-        _finish(ports, job.id, operation_id, error=f"the job could not be queued: {reason}")
+        why = f"the job could not be queued: {reason}"
+        _finish(ports, job.id, operation_id, job.attempts, error=why)
         raise
     return job.id
 
@@ -466,9 +467,9 @@ def run_plan_job(ports: OperationsPorts, job_id: int, *, seed: int = 0) -> JobIn
         else:
             log.exception("plan job %d failed", job_id)
             message = f"internal error ({type(error).__name__}); the worker's log says more"
-        _finish(ports, job_id, stored.id, error=message)
+        _finish(ports, job_id, stored.id, job.attempts, error=message)
     else:
-        _finish(ports, job_id, stored.id, artifacts=artifacts)
+        _finish(ports, job_id, stored.id, job.attempts, artifacts=artifacts)
     with ports.database.unit_of_work(read_only=True) as uow:
         final = uow.plan_jobs.get(job_id)
     assert final is not None
@@ -510,17 +511,23 @@ def _finish(
     ports: OperationsPorts,
     job_id: int,
     operation_id: int,
+    attempt: int,
     *,
     artifacts: list[str] | None = None,
     error: str | None = None,
 ) -> None:
-    """Mark the job and its operation done (or failed) in one transaction, once."""
+    """Mark the job and its operation done (or failed) in one transaction, once, if
+    ``attempt`` is still the job's latest.
+
+    A run whose worker only seemed dead (no heartbeat for a while on a loaded machine) is
+    retried while it still runs; the retry removes the first run's staging folder, which
+    then fails. Its outcome is dropped here, so the retry alone decides the job."""
     at = _now(None)
     line = None if error is None else (error.strip().splitlines() or ["failed"])[0]
     with ports.database.unit_of_work() as uow:
         status = "failed" if line is not None else "done"
-        if not uow.plan_jobs.finish(job_id, status=status, error=line, now=at):
-            return  # finished already by another run of the same job: nothing to do twice
+        if not uow.plan_jobs.finish(job_id, status=status, error=line, now=at, attempt=attempt):
+            return  # finished already, or superseded by a later attempt of the same job
         stored = _found(uow.operations.get(operation_id), operation_id)
         op = stored.operation
         if line is not None:

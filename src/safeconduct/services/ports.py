@@ -1298,9 +1298,12 @@ class PlanJobRepository(Protocol):
         """Record the stage a worker reached."""
         ...
 
-    def finish(self, job_id: int, *, status: str, error: str | None, now: datetime) -> bool:
-        """Mark the job ``done`` or ``failed`` unless it is finished already; whether it was
-        (a compare-and-set: of two workers finishing one job only the first counts)."""
+    def finish(
+        self, job_id: int, *, status: str, error: str | None, now: datetime, attempt: int
+    ) -> bool:
+        """Mark the job ``done`` or ``failed`` unless it is finished already or ``attempt``
+        is no longer its latest; whether it was (a compare-and-set: of two runs of one job
+        only the latest attempt counts, and only once)."""
         ...
 
 

@@ -190,12 +190,18 @@ class SqlPlanJobs:
             .execution_options(synchronize_session=False)
         )
 
-    def finish(self, job_id: int, *, status: str, error: str | None, now: datetime) -> bool:
+    def finish(
+        self, job_id: int, *, status: str, error: str | None, now: datetime, attempt: int
+    ) -> bool:
         if status not in FINISHED:
             raise ValueError(f"a job finishes done or failed, not {status!r}")
         result = self._session.execute(
             sa.update(PlanJobRow)
-            .where(PlanJobRow.id == job_id, PlanJobRow.status.not_in(FINISHED))
+            .where(
+                PlanJobRow.id == job_id,
+                PlanJobRow.status.not_in(FINISHED),
+                PlanJobRow.attempts == attempt,
+            )
             .values(status=status, error=error, finished_at=now)
             .execution_options(synchronize_session=False)
         )
