@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 MAX_ID = 2**31 - 1
 #: A record's id in a path: 1 to :data:`MAX_ID`.
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
+#: A record's id in a query (the board's forms), when one may be given.
+OptionalRecordId = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="The record's id, if any.")
+]
 
 
 class Health(BaseModel):

@@ -43,6 +43,7 @@ from safeconduct.entrypoints.web.pages.routes import (
     templates,
 )
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
+from safeconduct.entrypoints.web.schemas import MAX_ID, OptionalRecordId, RecordId
 from safeconduct.errors import InvalidValueError, NotFoundError, SafeconductError
 from safeconduct.services import casework, custody
 from safeconduct.services.casework import Actor, CaseInfo, PermissionDeniedError
@@ -226,7 +227,7 @@ def _case_for_reception(request: Request, case_id: int, actor: Actor) -> CaseInf
 
 
 @router.get("/board/cases/{case_id}/reception")
-def reception_page(request: Request, case_id: int, receipt: str | None = None) -> HTMLResponse:
+def reception_page(request: Request, case_id: RecordId, receipt: str | None = None) -> HTMLResponse:
     """The arrival form and the money and valuables form of a case (its reception team)."""
     actor, token = _signed_in(request)
     try:
@@ -285,7 +286,7 @@ def _read_arrival(form: FormData) -> tuple[Any, dict[str, str], dict[str, Any]]:
 
 
 @router.post("/board/cases/{case_id}/arrival")
-def record_arrival(request: Request, case_id: int, form: Form) -> Response:
+def record_arrival(request: Request, case_id: RecordId, form: Form) -> Response:
     """Record the arrival from the form; the case moves to ``in_custody``."""
     actor, token = _signed_in(request, form)
     try:
@@ -341,7 +342,7 @@ def _read_items(form: FormData) -> tuple[list[Any], dict[str, str], list[dict[st
 
 
 @router.post("/board/cases/{case_id}/receipts")
-def issue_receipt(request: Request, case_id: int, form: Form) -> Response:
+def issue_receipt(request: Request, case_id: RecordId, form: Form) -> Response:
     """Record the money and valuables taken from the form, and offer the receipt's PDF."""
     actor, token = _signed_in(request, form)
     try:
@@ -433,7 +434,7 @@ def _require_registrar(actor: Actor) -> None:
 
 
 @router.get("/board/prisoners/new")
-def registration_form(request: Request, case_id: int | None = None) -> HTMLResponse:
+def registration_form(request: Request, case_id: OptionalRecordId = None) -> HTMLResponse:
     """The registration form (registrars), from a case in custody or for anyone."""
     actor, token = _signed_in(request)
     try:
@@ -486,7 +487,7 @@ def register_prisoner(request: Request, form: Form) -> Response:
     try:
         _require_registrar(actor)
         if values["case_id"]:
-            if not values["case_id"].isdigit():
+            if not values["case_id"].isdigit() or int(values["case_id"]) > MAX_ID:
                 raise NotFoundError("there is no such case", field="case_id")
             case = casework.get_case(ports, int(values["case_id"]), actor=actor)
     except SafeconductError as error:
@@ -547,7 +548,9 @@ def _number(request: Request, prisoner_id: int, actor: Actor) -> str:
 
 
 @router.get("/board/prisoners/{prisoner_id}")
-def prisoner_page(request: Request, prisoner_id: int, receipt: str | None = None) -> HTMLResponse:
+def prisoner_page(
+    request: Request, prisoner_id: RecordId, receipt: str | None = None
+) -> HTMLResponse:
     """A prisoner: the registration, the capture card and NIB downloads, the events, and
     (while in custody) the money and valuables form, with the receipt just issued."""
     actor, token = _signed_in(request)
@@ -599,7 +602,7 @@ def _prisoner_page(
 
 
 @router.get("/board/prisoners/{prisoner_id}/card.pdf")
-def capture_card(request: Request, prisoner_id: int, lang: Langs = None) -> Response:
+def capture_card(request: Request, prisoner_id: RecordId, lang: Langs = None) -> Response:
     """The prisoner's capture card in the languages chosen (the prisoner's own added)."""
     actor, token = _signed_in(request)
     ports = custody_ports_of(request.app)
@@ -615,7 +618,7 @@ def capture_card(request: Request, prisoner_id: int, lang: Langs = None) -> Resp
 
 
 @router.post("/board/prisoners/{prisoner_id}/events")
-def record_event(request: Request, prisoner_id: int, form: Form) -> Response:
+def record_event(request: Request, prisoner_id: RecordId, form: Form) -> Response:
     """Record a transfer, hospital admission, escape, release or death (a button)."""
     from safeconduct.custody.nib import NibEvent
 
@@ -668,7 +671,7 @@ def record_event(request: Request, prisoner_id: int, form: Form) -> Response:
 
 
 @router.post("/board/prisoners/{prisoner_id}/receipts")
-def issue_prisoner_receipt(request: Request, prisoner_id: int, form: Form) -> Response:
+def issue_prisoner_receipt(request: Request, prisoner_id: RecordId, form: Form) -> Response:
     """Record money and valuables taken from a registered prisoner (a registrar), and offer
     the receipt's PDF on the prisoner's page."""
     actor, token = _signed_in(request, form)

@@ -31,6 +31,7 @@ from safeconduct.entrypoints.web.pages.routes import (
     render_page,
 )
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
+from safeconduct.entrypoints.web.schemas import MAX_ID, OptionalRecordId
 from safeconduct.errors import InvalidValueError, SafeconductError
 from safeconduct.services import custody, exports
 from safeconduct.services.casework import Actor
@@ -94,8 +95,8 @@ def _subject(values: dict[str, Any]) -> tuple[int | None, int | None]:
         text = str(values.get(name) or "").strip()
         if not text:
             return None
-        if not text.isdigit():
-            raise InvalidValueError(f"{name} must be a number", field=name)
+        if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+            raise InvalidValueError(f"{name} must be a number from 1 to {MAX_ID}", field=name)
         return int(text)
 
     case_id, prisoner_id = number("case_id"), number("prisoner_id")
@@ -106,7 +107,7 @@ def _subject(values: dict[str, Any]) -> tuple[int | None, int | None]:
 
 @router.get("/board/exports/new")
 def export_form(
-    request: Request, case_id: int | None = None, prisoner_id: int | None = None
+    request: Request, case_id: OptionalRecordId = None, prisoner_id: OptionalRecordId = None
 ) -> HTMLResponse:
     """The export form for one case or one prisoner."""
     actor, token = _signed_in(request)

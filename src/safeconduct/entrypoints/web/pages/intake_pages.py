@@ -32,6 +32,7 @@ from safeconduct.entrypoints.web.pages.routes import (
     templates,
 )
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
+from safeconduct.entrypoints.web.schemas import RecordId
 from safeconduct.errors import InvalidValueError, PermissionDeniedError, SafeconductError
 from safeconduct.services import intake
 from safeconduct.services.casework import Actor
@@ -121,7 +122,7 @@ def _waiting(ports: intake.IntakePorts, actor: Actor) -> list[intake.InboxEntry]
 
 
 @router.get("/board/intake/{case_id}")
-def conversation_page(request: Request, case_id: int) -> HTMLResponse:
+def conversation_page(request: Request, case_id: RecordId) -> HTMLResponse:
     """One conversation: its summary, messages, reply and meeting forms."""
     actor, token = _signed_in(request)
     return _conversation_page(request, actor, token, case_id)
@@ -132,7 +133,7 @@ def _back(case_id: int) -> Response:
 
 
 @router.post("/board/intake/{case_id}/takeover")
-def take_over(request: Request, case_id: int, form: Form) -> Response:
+def take_over(request: Request, case_id: RecordId, form: Form) -> Response:
     """Take the conversation over."""
     actor, token = _signed_in(request, form)
     try:
@@ -143,7 +144,7 @@ def take_over(request: Request, case_id: int, form: Form) -> Response:
 
 
 @router.post("/board/intake/{case_id}/replies")
-def reply(request: Request, case_id: int, form: Form) -> Response:
+def reply(request: Request, case_id: RecordId, form: Form) -> Response:
     """Reply to the person."""
     actor, token = _signed_in(request, form)
     try:
@@ -156,7 +157,7 @@ def reply(request: Request, case_id: int, form: Form) -> Response:
 
 
 @router.post("/board/intake/{case_id}/meeting")
-def meeting(request: Request, case_id: int, form: Form) -> Response:
+def meeting(request: Request, case_id: RecordId, form: Form) -> Response:
     """Send an approved meeting point and window."""
     actor, token = _signed_in(request, form)
     try:
@@ -176,7 +177,7 @@ def meeting(request: Request, case_id: int, form: Form) -> Response:
 
 
 @router.post("/board/intake/{case_id}/media/{media_id}/keep")
-def keep_media(request: Request, case_id: int, media_id: int, form: Form) -> Response:
+def keep_media(request: Request, case_id: RecordId, media_id: RecordId, form: Form) -> Response:
     """Keep a file the person sent: it becomes a message's attachment."""
     actor, token = _signed_in(request, form)
     try:
@@ -187,7 +188,7 @@ def keep_media(request: Request, case_id: int, media_id: int, form: Form) -> Res
 
 
 @router.post("/board/intake/{case_id}/media/{media_id}/discard")
-def discard_media(request: Request, case_id: int, media_id: int, form: Form) -> Response:
+def discard_media(request: Request, case_id: RecordId, media_id: RecordId, form: Form) -> Response:
     """Discard a file the person sent: destroyed with its key."""
     actor, token = _signed_in(request, form)
     try:

@@ -29,6 +29,7 @@ from safeconduct.entrypoints.web.errors import log_if_traversal, security_event_
 from safeconduct.entrypoints.web.pages import operation_view
 from safeconduct.entrypoints.web.pages import session as web_session
 from safeconduct.entrypoints.web.pages.session import check_csrf, csrf_for
+from safeconduct.entrypoints.web.schemas import RecordId
 from safeconduct.errors import InvalidValueError, SafeconductError, ServiceBusyError
 from safeconduct.services import casework
 from safeconduct.services.casework import (
@@ -289,7 +290,7 @@ def board_rows(request: Request, after: str | None = None) -> HTMLResponse:
 
 
 @router.get("/board/rows/{case_id}")
-def board_row(request: Request, case_id: int) -> Response:
+def board_row(request: Request, case_id: RecordId) -> Response:
     """One row (htmx swaps it in when its case changes); 204 when it may not be shown."""
     ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
@@ -377,7 +378,7 @@ def _case_page_context(
 
 
 @router.get("/board/cases/{case_id}")
-def case_page(request: Request, case_id: int) -> HTMLResponse:
+def case_page(request: Request, case_id: RecordId) -> HTMLResponse:
     """A case: its status, the transitions the user may make, its timeline; and, for those
     who may read plans, its operation with the plan's map and files."""
     ports = board_ports(request)
@@ -392,7 +393,7 @@ def case_page(request: Request, case_id: int) -> HTMLResponse:
 
 
 @router.get("/board/cases/{case_id}/panel")
-def case_panel(request: Request, case_id: int) -> HTMLResponse:
+def case_panel(request: Request, case_id: RecordId) -> HTMLResponse:
     """The case's status, buttons and timeline (htmx refreshes it when the case changes)."""
     ports = board_ports(request)
     actor, token = web_session.session_actor(ports, request)
@@ -408,7 +409,7 @@ def case_panel(request: Request, case_id: int) -> HTMLResponse:
 @router.post("/board/cases/{case_id}/transitions")
 def transition_case(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     transition: Annotated[str, Form()] = "",
     csrf_token: Csrf = None,
     csrf_header: CsrfHeader = None,
@@ -503,7 +504,10 @@ def _team_refused(
 
 @router.post("/board/cases/{case_id}/assignments")
 def assign_member(
-    request: Request, case_id: int, member: Annotated[str, Form()] = "", csrf_token: Csrf = None
+    request: Request,
+    case_id: RecordId,
+    member: Annotated[str, Form()] = "",
+    csrf_token: Csrf = None,
 ) -> Response:
     """Assign a crew member or a reception team member to the case (a planner)."""
     return _change_team(request, case_id, member, csrf_token, add=True)
@@ -511,7 +515,10 @@ def assign_member(
 
 @router.post("/board/cases/{case_id}/assignments/remove")
 def remove_member(
-    request: Request, case_id: int, member: Annotated[str, Form()] = "", csrf_token: Csrf = None
+    request: Request,
+    case_id: RecordId,
+    member: Annotated[str, Form()] = "",
+    csrf_token: Csrf = None,
 ) -> Response:
     """Take a crew member or a reception team member off the case (a planner)."""
     return _change_team(request, case_id, member, csrf_token, add=False)
@@ -534,7 +541,7 @@ def _operation_context(
 
 @router.get("/board/cases/{case_id}/operation")
 def operation_section(
-    request: Request, case_id: int, stamp: str | None = None, polling: int = 0
+    request: Request, case_id: RecordId, stamp: str | None = None, polling: int = 0
 ) -> Response:
     """The case's operation section: htmx polls it while the plan job runs, and fetches it
     again when the case changes, with the ``stamp`` it shows (204 when that is still what
@@ -577,7 +584,7 @@ FormText = Annotated[str, Form()]
 @router.get("/board/cases/{case_id}/operation/form")
 def new_operation_form(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     area: str = "",
     meeting_point: str = "",
     window_start: str = "",
@@ -600,7 +607,7 @@ def new_operation_form(
 @router.post("/board/cases/{case_id}/operation")
 def create_operation(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     area: FormText = "",
     meeting_point: FormText = "",
     window_start: FormText = "",
@@ -661,7 +668,7 @@ def create_operation(
 @router.post("/board/operations/{operation_id}/plan")
 def plan_operation(
     request: Request,
-    operation_id: int,
+    operation_id: RecordId,
     csrf_token: Csrf = None,
     csrf_header: CsrfHeader = None,
     hx_request: HxRequest = None,
@@ -708,19 +715,19 @@ def _overlay(request: Request, operation_id: int, name: str) -> Response:
 
 
 @router.get("/board/operations/{operation_id}/hillshade.png")
-def operation_hillshade(request: Request, operation_id: int) -> Response:
+def operation_hillshade(request: Request, operation_id: RecordId) -> Response:
     """The hillshade of the operation's area, drawn for its map (see the case page)."""
     return _overlay(request, operation_id, operation_view.HILLSHADE)
 
 
 @router.get("/board/operations/{operation_id}/exposure.png")
-def operation_exposure(request: Request, operation_id: int) -> Response:
+def operation_exposure(request: Request, operation_id: RecordId) -> Response:
     """Where the plan's observers see a standing person, drawn for its map."""
     return _overlay(request, operation_id, operation_view.EXPOSURE)
 
 
 @router.get("/board/operations/{operation_id}/files/{name:path}")
-def operation_file(request: Request, operation_id: int, name: str) -> Response:
+def operation_file(request: Request, operation_id: RecordId, name: str) -> Response:
     """One of the plan's files, for the signed-in browser (the map's layers, downloads)."""
     from fastapi.responses import FileResponse
 
