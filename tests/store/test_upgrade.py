@@ -35,7 +35,6 @@ from safeconduct.adapters.store.sealing import case_code_index
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.audit.chain import GENESIS, AuditEntry, chain
 from safeconduct.casework.roles import Role
-from safeconduct.custody.health import HealthCategory
 from safeconduct.custody.record import Registration, registration_to_json
 from safeconduct.errors import BadFileError
 from safeconduct.note.casecode import format_case_code
@@ -58,6 +57,7 @@ from safeconduct.services.ports import WrappedDataKey
 from tests.cli.conftest import Run, cli
 from tests.conftest import TEST_CIPHER, TEST_KEY_FILE
 from tests.store.conftest import FAST_PASSWORDS, Store
+from tests.store.test_custody_store import registration
 
 __all__ = ["cli"]  # the command-line tests' runner, a fixture here too
 
@@ -184,18 +184,7 @@ def _seal_json(value: Any, *, table: str, column: str, row: int, key: WrappedDat
 
 
 def _registration(number: str) -> Registration:
-    return Registration(
-        surname="Шевченко",
-        first_names="Богдан",
-        rank="рядовой",
-        date_of_birth=date(1999, 3, 9),
-        service_number="АБ-123456",
-        next_of_kin="Бойко Катерина, Курск",
-        captured_on=date(2025, 3, 1),
-        health=HealthCategory.SLIGHTLY_WOUNDED,
-        language="ru",
-        prisoner_number=number,
-    )
+    return registration(captured_on=date(2025, 3, 1), prisoner_number=number)
 
 
 def _fill(engine: sa.Engine, era: Era) -> None:

@@ -34,6 +34,7 @@ from safeconduct.entrypoints.web.body_limit import (
     MESSAGE_LIMIT,
     limit_for,
 )
+from tests.reliability.faults.processes import free_port
 from tests.reliability.hostile.conftest import (
     assert_unchanged,
     attacks_logged,
@@ -194,18 +195,13 @@ def test_the_app_is_not_called_for_a_declared_oversize_body() -> None:
 
 # ----------------------------------------------------------------- a real server
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @contextlib.contextmanager
 def _served(app: object) -> Iterator[int]:
     """``app`` behind uvicorn on a free port of 127.0.0.1, in a thread (what ``safeconduct
     serve`` runs, without its start-up: a subprocess takes half a minute on a loaded
     machine); stopped when the block ends."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
