@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from safeconduct.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue
 from safeconduct.adapters.store.engine import parse_database_url
-from tests.reliability.faults.processes import PrivateCluster, Served, Worker
+from tests.reliability.faults.processes import PrivateCluster, Served, Worker, free_port
 from tests.reliability.faults.writes import (
     Writers,
     add_users,
@@ -132,3 +133,28 @@ def test_a_database_that_does_not_answer_is_503_with_retry_after() -> None:
 
     status, headers = status_for(BadFileError("cannot use the database", field="db"))
     assert status == 503 and headers is not None and int(headers["Retry-After"]) >= 1
+
+
+def test_a_database_that_does_not_answer_is_not_described_to_the_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The 503 says the database does not answer, without its host, port or name (those
+    are for the service's log, which gets them)."""
+    from fastapi.testclient import TestClient
+
+    from safeconduct.adapters.store.engine import create_store_engine
+    from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
+    from safeconduct.entrypoints.web.app import create_app
+    from safeconduct.services.casework import CaseworkPorts
+    from tests.store.conftest import FAST_PASSWORDS
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere?connect_timeout=2"
+    database = SqlCaseworkDatabase(create_store_engine(url))
+    ports = CaseworkPorts(database=database, passwords=FAST_PASSWORDS)
+    # No lifespan (no `with`): its job queue would be refused first, for the same reason.
+    client = TestClient(create_app(ports), raise_server_exceptions=False)
+    answer = client.get("/api/cases", headers={"Authorization": "Bearer any-token"})
+    assert answer.status_code == 503 and "Retry-After" in answer.headers, answer.text
+    assert "does not answer" in answer.json()["detail"]
+    assert "127.0.0.1" not in answer.text and "nowhere" not in answer.text, answer.text
+    assert "nowhere" in caplog.text  # the log keeps what the operator needs

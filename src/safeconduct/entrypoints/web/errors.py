@@ -179,7 +179,15 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
         _log_attack(request, exc)
     elif status in (400, 404, 422):
         log_if_traversal(request, exc.message)
-    return problem(status, exc.message, exc.field, headers)
+    message = exc.message
+    if isinstance(exc, BadFileError) and exc.field == "db" and status == 503:
+        # The message names the database's host, port and name: for the service's log
+        # (above), not for whoever sent the request.
+        message = (
+            "the database does not answer; nothing was done. Try again in "
+            f"{DATABASE_RETRY_AFTER_S} s (the service's log says more)"
+        )
+    return problem(status, message, exc.field, headers)
 
 
 def _field_of(location: Sequence[Any]) -> str | None:
