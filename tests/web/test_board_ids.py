@@ -40,11 +40,13 @@ def test_the_board_has_routes_with_ids() -> None:
     assert len(ROUTES) > 20, ROUTES
 
 
-@pytest.mark.parametrize("huge", HUGE)
+@pytest.mark.parametrize("huge", [MAX_ID + 1, 2**70])
 def test_huge_ids_in_board_paths_are_refused_not_failed(
     client: TestClient, users: dict[str, str], huge: int
 ) -> None:
-    for name in ("olga", "petro", "roman", "rita"):
+    # A planner and a registrar between them pass the role checks of most pages, so the id
+    # reaches the database unless it is refused first.
+    for name in ("petro", "rita"):
         browser_sign_in(client, name)
         for method, path in ROUTES:
             url = re.sub(r"\{(\w+_id)\}", str(huge), path).replace("{name:path}", "route.geojson")
