@@ -14,11 +14,13 @@ written, and the service answers afterwards.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -56,6 +58,14 @@ _FILE_PART = (
     b'--x\r\nContent-Disposition: form-data; name="attachment"; filename="a.bin"\r\n'
     b"Content-Type: application/octet-stream\r\n\r\n"
 )
+
+
+def run_apart(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` to its end in a thread of its own, with a loop of its own: the
+    test's thread may have a loop running already (Playwright's sync API keeps one while a
+    browser test's session-wide Chromium lives on the same xdist worker)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def test_each_route_has_its_limit() -> None:
@@ -165,7 +175,7 @@ def test_a_chunked_body_is_refused_when_it_passes_the_limit_not_read_to_its_end(
              "query_string": b"", "root_path": "", "headers": headers,
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {}}  # fmt: skip
     before = database_rows(engine)
-    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    run_apart(client.app(scope, receive, send))  # type: ignore[arg-type]
     assert answers[0]["status"] == 413, answers
     assert received <= MESSAGE_LIMIT + _CHUNK, f"{received} bytes were read past the limit"
     assert_unchanged(before, database_rows(engine))
@@ -189,7 +199,7 @@ def test_the_app_is_not_called_for_a_declared_oversize_body() -> None:
 
     scope = {"type": "http", "method": "POST", "path": "/api/cases",
              "headers": [(b"content-length", str(10 * 2**30).encode())]}  # fmt: skip
-    asyncio.run(body_limit.BodyLimit(app)(scope, receive, send))
+    run_apart(body_limit.BodyLimit(app)(scope, receive, send))
     assert called == [] and sent[0]["status"] == 413
 
 
