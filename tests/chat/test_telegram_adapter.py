@@ -99,7 +99,9 @@ def test_every_kind_of_message_is_mapped(api: FakeBotApi) -> None:
         texts = [i.message.text for i in batch if i.message]
         assert texts[:6] == ["Хочу сдаться", "/start", "👍", "это я", "", ""]
         located = batch[5].message
-        assert located is not None and "48" not in repr(located)  # no coordinates carried
+        assert located is not None
+        # No coordinates carried ("48" alone would match the minute of received_at).
+        assert "48.1" not in repr(located) and "37.9" not in repr(located)
         assert {i.message.sender for i in batch if i.message} == {"501"}
         assert len({i.message.message_id for i in batch if i.message}) == 8
         assert all(i.message.received_at.tzinfo is not None for i in batch if i.message)
