@@ -81,12 +81,11 @@ def test_a_case_opened_on_one_server_appears_on_another(
             _sign_in(page, first, "olga")
             page.goto(f"{first.url}/board/cases/new")
             page.fill("input[name=language]", "ru")
-            started = time.monotonic()
             page.click("button:has-text('Open case')")
             page.wait_for_url(re.compile(r".*/board/cases/\d+$"))
             code = page.locator("h1.code").inner_text()
+            # Nothing but NOTIFY brings it: the board's stream would not end for 300 s.
             expect(board.locator("#case-rows")).to_contain_text(code, timeout=LIVE_MS)
-            assert time.monotonic() - started < 1.5
         finally:
             planner.close()
             operator.close()
