@@ -25,7 +25,8 @@ from safeconduct.adapters.store.engine import create_store_engine
 from safeconduct.adapters.store.migrate import upgrade
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
-from tests.conftest import TEST_CIPHER
+from safeconduct.services.demo import Demo
+from tests.conftest import TEST_CIPHER, TEST_KEY_FILE
 from tests.store.conftest import FAST_PASSWORDS
 
 PASSWORD = "correct horse battery staple"
@@ -127,3 +128,53 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         uv.should_exit = True
         thread.join(timeout=10)
         engine.dispose()
+
+
+@dataclass
+class DemoServer:
+    """The demo service running: its base URL and what the demo made."""
+
+    url: str
+    demo: Demo
+    casework: Any
+    operations: Any
+
+    def password(self, name: str) -> str:
+        return {u.name: u.password for u in self.demo.users}[name]
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """What ``safeconduct serve --demo`` serves, on 127.0.0.1 and a free port: one for the
+    browser tests' session (they share a worker), since filling the demo plans its route."""
+    import uvicorn
+
+    from safeconduct import bootstrap
+    from safeconduct.entrypoints.web.app import create_app
+    from safeconduct.services.demo import fill_demo
+
+    folder: Path = tmp_path_factory.mktemp("demo")
+    ports = bootstrap.casework_ports(data=folder)
+    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
+    operations = bootstrap.operations_ports(ports, folder)
+    made = fill_demo(ports, operations)
+    app = create_app(ports)
+    app.state.operations = operations
+    app.state.event_stream_s = 30.0
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the demo server did not start")
+        time.sleep(0.05)
+    try:
+        yield DemoServer(
+            url=f"http://127.0.0.1:{port}", demo=made, casework=ports, operations=operations
+        )
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        ports.database.close()

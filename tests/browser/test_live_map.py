@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 
-from tests.browser.test_map import DemoServer, demo_server, sign_in
-
-__all__ = ["demo_server"]  # the demo service fixture, shared with the map's tests
+from tests.browser.conftest import DemoServer
+from tests.browser.test_map import sign_in
 
 #: How long a change may take to reach an open browser here (generous for a busy machine).
 LIVE_MS = 8000

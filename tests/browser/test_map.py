@@ -11,67 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from safeconduct.services.demo import Demo
-from tests.browser.conftest import _free_port
-from tests.conftest import TEST_KEY_FILE
-
-
-@dataclass
-class DemoServer:
-    """The demo service running: its base URL and what the demo made."""
-
-    url: str
-    demo: Demo
-    casework: Any
-    operations: Any
-
-    def password(self, name: str) -> str:
-        return {u.name: u.password for u in self.demo.users}[name]
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """What ``safeconduct serve --demo`` serves, on 127.0.0.1 and a free port."""
-    import uvicorn
-
-    from safeconduct import bootstrap
-    from safeconduct.entrypoints.web.app import create_app
-    from safeconduct.services.demo import fill_demo
-
-    folder: Path = tmp_path_factory.mktemp("demo")
-    ports = bootstrap.casework_ports(data=folder)
-    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
-    operations = bootstrap.operations_ports(ports, folder)
-    made = fill_demo(ports, operations)
-    app = create_app(ports)
-    app.state.operations = operations
-    app.state.event_stream_s = 30.0
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the demo server did not start")
-        time.sleep(0.05)
-    try:
-        yield DemoServer(
-            url=f"http://127.0.0.1:{port}", demo=made, casework=ports, operations=operations
-        )
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        ports.database.close()
+from tests.browser.conftest import DemoServer
 
 
 def sign_in(page: Any, server: DemoServer, name: str) -> None:
