@@ -1,10 +1,9 @@
 """A plan end to end through the API: on SQLite the in-process worker of the app runs it,
-on PostgreSQL a ``safeconduct worker`` process (procrastinate) does; and on PostgreSQL a
-worker killed with SIGKILL in the middle of a job leaves it to another, which completes it
-once.
+on PostgreSQL a ``safeconduct worker`` process (procrastinate) does. A worker killed with
+SIGKILL in the middle of a job is a fault test: tests/reliability/faults/test_kill_worker.py.
 
 Each plan takes a few seconds on the sample area, so the service is module-scoped and each
-backend plans once (the kill test once more on PostgreSQL).
+backend plans once.
 """
 
 from __future__ import annotations
@@ -189,46 +188,6 @@ def test_a_planner_plans_an_operation_end_to_end(service: Service, meeting: GeoP
     assert (again.status, again.attempts) == ("done", 1)
     after = client.get(url, headers=service.headers("olga")).json()
     assert [e["kind"] for e in after["events"]].count("plan_done") == 1
-
-
-def test_a_worker_killed_mid_job_leaves_it_to_another(service: Service, meeting: GeoPoint) -> None:
-    if service.backend != "postgresql":
-        pytest.skip("several worker processes: PostgreSQL only (SQLite runs one in-process)")
-    first = service.worker("first")
-    second = None
-    try:
-        operation_id = _new_operation(service, meeting)
-        answer = service.client.post(
-            f"/api/operations/{operation_id}/plan", headers=service.headers("petro")
-        )
-        job_id = answer.json()["job_id"]
-        # Wait until the first worker is in the middle of the plan, then kill it outright.
-        deadline = time.monotonic() + PLAN_TIMEOUT_S
-        while True:
-            job = _wait_for(service, job_id, until=("running", "done", "failed"))
-            if job["stage"] in ("route", "mission sorties", "rehearsal"):
-                break
-            assert job["status"] == "running" and time.monotonic() < deadline, job
-            time.sleep(0.1)
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        assert ops.get_job(service.ports, job_id, actor=CONSOLE).status == "running"
-        second = service.worker("second")
-        job = _wait_for(service, job_id)
-    finally:
-        _stop(first)
-        if second is not None:
-            _stop(second)
-    assert job["status"] == "done", job
-    assert job["attempts"] == 2
-    operation = service.client.get(
-        f"/api/operations/{operation_id}", headers=service.headers("petro")
-    ).json()
-    kinds = [e["kind"] for e in operation["events"]]
-    assert kinds.count("plan_done") == 1 and kinds[-1] == "plan_done"
-    assert "route.geojson" in operation["artifacts"]
-    # The killed attempt's staging folder went with the retry: only the plan is left.
-    assert [p.name for p in service.ports.plan_dir(operation_id).parent.iterdir()] == ["plan"]
 
 
 def test_only_hidden_staging_folders_are_removed(tmp_path: Path) -> None:

@@ -1,11 +1,10 @@
 """Fault: a ``safeconduct worker`` killed with SIGKILL in the middle of RE-planning an
 operation whose plan is already done (PostgreSQL; SQLite runs its worker in-process).
 
-tests/operations/test_plan_jobs.py already kills a worker in a first plan and sees
-another finish it once, leaving no staging folder. This adds what it leaves out: the plan
-already there stays whole and readable while the killed attempt lies around, the retry
-replaces it whole, no hidden or temporary file is left anywhere in the operation's
-folder, every file of the plan parses, and the audit chain verifies.
+Another worker finishes the job once (attempt 2, one more ``plan_done``); the plan already
+there stays whole and readable while the killed attempt lies around, the retry replaces it
+whole, no hidden or temporary file is left anywhere in the operation's folder, every file
+of the plan parses, and the audit chain verifies.
 """
 
 from __future__ import annotations
@@ -132,10 +131,15 @@ def test_worker_killed_mid_replan_leaves_the_plan_whole(
 
             workers.append(Worker(store.url, data, tmp_path / "second.log"))
             job = _wait_for(service, job_id)
+            operation = client.get(url, headers=service.headers("petro")).json()
         finally:
             for worker in workers:
                 worker.stop()
     assert (job["status"], job["attempts"]) == ("done", 2), job
+    # One plan_done for the first plan, one for the re-plan: none for the killed attempt.
+    kinds = [e["kind"] for e in operation["events"]]
+    assert kinds.count("plan_done") == 2 and kinds[-1] == "plan_done", kinds
+    assert "route.geojson" in operation["artifacts"]
     _check_parses(plan)
     leftovers = [p for p in plan.parent.rglob("*") if p.name.startswith(".")]
     assert not leftovers, f"left in the operation's folder by the killed attempt: {leftovers}"
