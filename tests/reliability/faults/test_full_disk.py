@@ -37,10 +37,13 @@ from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services import audit
 from safeconduct.services.audit import AuditPorts
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
+from tests.cli import conftest as cli_conftest
 from tests.conftest import TEST_KEY_FILE
 from tests.reliability.faults.full_disk import Ballast, free_bytes, leftovers, refuse, small_disk
 from tests.reliability.faults.processes import PrivateCluster, why_no_private_cluster
 from tests.store.conftest import FAST_PASSWORDS
+
+cli = cli_conftest.cli  # safeconduct's command line, run in this process
 
 PASSWORD = "correct horse battery staple"
 USERS = {"olga": "operator", "rita": "registrar", "petro": "planner"}
@@ -357,3 +360,38 @@ def test_an_atomic_write_on_a_full_disk_is_refused_and_leaves_the_old_file() -> 
                 write()
             assert path.read_text() == "before"
             assert leftovers(disk) == []
+
+
+def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, tmp_path: Path) -> None:
+    """FILLED the disk the backup goes to but 64 KiB (less than the backup); CHECKED:
+    ``safeconduct backup`` fails in one line saying the disk is full (exit 1, no
+    traceback), leaving neither the backup nor a temporary file there. Then freed the
+    disk, backed up, FILLED it again and restored onto it; CHECKED: the same refusal
+    (``--data``), no database and no temporary file left. Freed it; CHECKED: the same
+    restore succeeds."""
+    data = ["--data", str(tmp_path / "data")]
+    assert cli("cases", "new", "--lang", "uk", *data).code == 0
+    with small_disk(4) as disk:
+        ballast = Ballast(disk)
+        ballast.fill(leave=64 * 1024)
+        out = disk / "safeconduct.scb"
+        refused = cli("backup", "--out", str(out), *data)
+        assert refused.code == 1, refused
+        assert refused.error_lines == [refused.error_lines[0]], refused.err
+        assert refused.error_lines[0].startswith("safeconduct: error: --out: cannot write ")
+        assert "the disk is full; nothing was written" in refused.err
+        assert not out.exists() and leftovers(disk) == []
+        ballast.free()
+        assert cli("backup", "--out", str(out), *data).code == 0
+
+        ballast.fill(leave=64 * 1024)
+        target = ["--data", str(disk / "restored")]
+        refused = cli("restore", str(out), *target)
+        assert refused.code == 1, refused
+        assert refused.error_lines[0].startswith("safeconduct: error: --data: cannot write ")
+        assert "the disk is full" in refused.err and len(refused.error_lines) == 1
+        assert not (disk / "restored" / "safeconduct.db").exists()
+        assert leftovers(disk) == []
+        ballast.free()
+        restored = cli("restore", str(out), *target)
+        assert restored.code == 0, restored.err

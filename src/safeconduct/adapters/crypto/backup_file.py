@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from safeconduct.adapters.crypto.keyfile import MasterKey, read_key_file
-from safeconduct.adapters.files.atomic import atomic_path
-from safeconduct.errors import BadFileError
+from safeconduct.adapters.files.atomic import atomic_path, write_refused
+from safeconduct.errors import DISK_FULL_ERRNOS, BadFileError
 from safeconduct.services.ports import BackupHeader, TableDigest
 
 MAGIC = b"SAFECONDUCT-BACKUP\n"
@@ -81,8 +81,10 @@ class BackupFileCipher:
 
         Raises
         ------
+        DiskFullError
+            ``field="out"``: the disk is full; nothing was written.
         BadFileError
-            ``field="out"``: the file cannot be written (a missing folder, a full disk).
+            ``field="out"``: the file cannot be written (a missing or read-only folder).
         """
         salt = os.urandom(32)
         head = _encode_header(header, salt)
@@ -107,6 +109,8 @@ class BackupFileCipher:
         except BadFileError as error:
             raise BadFileError(error.message, field=error.field or "out") from error
         except OSError as error:
+            if error.errno in DISK_FULL_ERRNOS:  # the same backup succeeds once space is freed
+                raise write_refused(path, error, field="out") from error
             raise BadFileError(
                 f"cannot write {path}: {error.strerror or error}; nothing was written",
                 field="out",

@@ -41,9 +41,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine
 
+from safeconduct.adapters.files.atomic import write_refused
 from safeconduct.adapters.store.engine import database_errors, describe
 from safeconduct.adapters.store.migrate import MIGRATIONS, CipherSource, current_revision, upgrade
-from safeconduct.errors import BadFileError, MissingExtraError
+from safeconduct.errors import DISK_FULL_ERRNOS, BadFileError, MissingExtraError
 from safeconduct.services.ports import TableDigest
 
 #: Rows a digest reads at a time (server-side cursor on PostgreSQL).
@@ -225,6 +226,8 @@ class SqlDatabaseDumps:
                 leftover.unlink(missing_ok=True)
             os.replace(staged, target)
         except OSError as error:
+            if error.errno in DISK_FULL_ERRNOS:  # the same restore succeeds once space is freed
+                raise write_refused(target, error, field="data") from error
             raise BadFileError(
                 f"cannot write {target}: {error.strerror or error}; nothing was restored",
                 field="data",
