@@ -102,3 +102,26 @@ def test_a_lone_surrogate_in_json_text_is_a_422_naming_the_field(
     answer = client.post("/api/custody/receipts", content=body.encode(), headers=roman)
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == "items.description", answer.text
+
+
+def test_a_form_that_cannot_be_read_is_a_documented_422(
+    client: TestClient, users: dict[str, str]
+) -> None:
+    """Once (the chained fuzzing): a multipart body the parser could not read (a part with
+    no headers, no boundary) got Starlette's 400, which no route documents. Now a 422
+    saying the form cannot be read, like malformed JSON; nothing was written."""
+    olga = bearer(sign_in(client, "olga"))
+    case_id = client.post("/api/cases", json={"language": "ru"}, headers=olga).json()["id"]
+    boundary = "7eb9f58558fadd31a00e16dba5e382fd"
+    for content_type, body in (
+        (f"multipart/form-data; boundary={boundary}", f"--{boundary}\r\n-1.1--{boundary}--\r\n"),
+        ("multipart/form-data", "text=hello"),
+    ):
+        answer = client.post(
+            f"/api/cases/{case_id}/messages",
+            content=body.encode(),
+            headers={**olga, "Content-Type": content_type},
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"].startswith("the request body is not a readable form: ")
+    assert client.get(f"/api/cases/{case_id}/messages", headers=olga).json() == []

@@ -9,7 +9,7 @@ error                                     status
 ``NotFoundError``                         404
 ``AreaExistsError`` (a name taken)        409
 ``InvalidValueError`` (and subclasses)    422
-request body/parameters the wrong shape   422 (malformed JSON, wrong types)
+request body/parameters the wrong shape   422 (malformed JSON or form, wrong types)
 ``BadFileError``                          400; 503 + ``Retry-After`` when ``field="db"``
 ``ServiceBusyError``                      503, ``Retry-After: <seconds>`` (no connection free)
 other ``SafeconductError``                400
@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.types import Scope
 
 from safeconduct.errors import (
@@ -230,6 +231,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         # Malformed JSON is a 422 (above); bytes that are not even text are the same mistake,
         # and FastAPI's undocumented 400 broke every route's OpenAPI entry (the fuzzing).
         return problem(422, "the request body is not valid JSON (nor UTF-8 text)")
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        # Starlette's 400 for a form it cannot read (no boundary, broken parts): the same
+        # mistake again, a body of the wrong shape (found by the chained fuzzing).
+        return problem(422, f"the request body is not a readable form: {exc.detail}")
     return problem(exc.status_code, str(exc.detail), None, dict(exc.headers or {}) or None)
 
 
