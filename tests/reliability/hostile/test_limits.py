@@ -5,7 +5,9 @@
 - a chunked body with no length: counted while it streams, 413 when it passes the limit,
   the rest never read;
 - per route: JSON and board forms 1 MiB, a message (its attachment at most 10 MiB) 11 MiB,
-  an area upload the sum of its files' limits.
+  an area upload the sum of its files' limits;
+- more than 1 MiB only from a signed-in user: declared without a valid sign-in, 401 unread;
+  streamed without one, the 1 MiB limit.
 
 Every refusal is a ``safeconduct.security`` line (``attack=oversize-body``), nothing is
 written, and the service answers afterwards.
@@ -36,6 +38,7 @@ from safeconduct.entrypoints.web.body_limit import (
     MESSAGE_LIMIT,
     limit_for,
 )
+from safeconduct.services.casework import CaseworkPorts, revoke_token
 from tests.reliability.faults.processes import free_port
 from tests.reliability.hostile.conftest import (
     assert_unchanged,
@@ -182,6 +185,79 @@ def test_a_chunked_body_is_refused_when_it_passes_the_limit_not_read_to_its_end(
     still_answers(client, olga)
 
 
+@sqlite_only
+def test_only_a_signed_in_user_may_send_more_than_a_small_body(
+    client: TestClient,
+    ports: CaseworkPorts,
+    users: dict[str, str],
+    engine: Engine,
+    security_log: pytest.LogCaptureFixture,
+) -> None:
+    """Once: a message form (up to 11 MiB) and an area upload were read whole, files
+    spooled to disk, before the route found there was no sign-in. Now a body declared
+    over the default limit without a valid token or session is answered 401 unread (no
+    token, a forged one, a revoked one; the API and the board alike); streamed without a
+    length, it gets the default limit. A signed-in user still sends a full attachment."""
+    olga = bearer(sign_in(client, "olga"))
+    case = client.post("/api/cases", json={"language": "ru"}, headers=olga).json()
+    url = f"/api/cases/{case['id']}/messages"
+    declared = {"Content-Length": str(DEFAULT_LIMIT + 1),
+                "Content-Type": "multipart/form-data; boundary=x"}  # fmt: skip
+    revoked = sign_in(client, "olga")
+    revoke_token(ports, revoked)
+    before = database_rows(engine)
+    for who, headers in (("nobody", {}), ("forged", bearer("not.a.token")),
+                         ("revoked", bearer(revoked))):  # fmt: skip
+        for route in (url, "/api/areas", "/board/areas"):
+            answer = client.post(route, content=b"--x--", headers={**headers, **declared})
+            assert answer.status_code == 401, (who, route, answer.text)
+            assert answer.headers["www-authenticate"] == "Bearer"
+            assert answer.json()["field"] == "token" and "not signed in" in answer.json()["detail"]
+    assert_unchanged(before, database_rows(engine))
+    logged = [x for x in attacks_logged(security_log) if "attack=anonymous-upload" in x]
+    assert len(logged) == 9 and all("refused unread" in x for x in logged), logged
+
+    # Below the default limit the route answers as it always did: 401 from its own check.
+    small = client.post(url, data={"text": "hi", "direction": "in"})
+    assert small.status_code == 401, small.text
+    # Signed in, a full attachment passes.
+    full = client.post(
+        url, files={"attachment": ("a.bin", bytes(2 * _MiB), "application/zip")}, headers=olga
+    )
+    assert full.status_code == 201, full.text[:300]
+
+
+@sqlite_only
+def test_an_anonymous_chunked_body_gets_the_default_limit(
+    client: TestClient, users: dict[str, str]
+) -> None:
+    """Streamed without a length and without a sign-in, a message body is refused (413)
+    once it passes the default limit, not the message route's 11 MiB."""
+    path = "/api/cases/1/messages"
+    received = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal received
+        body = _FILE_PART if received == 0 else b"y" * _CHUNK
+        received += len(body)
+        return {"type": "http.request", "body": body, "more_body": received < 64 * _MiB}
+
+    answers: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        answers.append(message)
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=x"),
+               (b"transfer-encoding", b"chunked")]  # fmt: skip
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {}}  # fmt: skip
+    run_apart(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert answers[0]["status"] == 413, answers
+    assert received <= DEFAULT_LIMIT + _CHUNK, f"{received} bytes were read past the limit"
+
+
 def test_the_app_is_not_called_for_a_declared_oversize_body() -> None:
     """The middleware alone, on a stub app: a declared oversize body never reaches it."""
     called: list[str] = []
@@ -247,7 +323,8 @@ def _status_line(connection: socket.socket) -> str:
 def test_a_real_server_refuses_before_the_body_is_sent(client: TestClient) -> None:
     """The service behind uvicorn, on a socket: 10 GiB declared and nothing sent is
     answered 413 at once; a chunked body is answered 413 while it is still being sent,
-    after about the route's limit; then the server answers as before."""
+    after about its limit (1 MiB: it comes with no sign-in); then the server answers as
+    before."""
     with _served(client.app) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
             connection.sendall(

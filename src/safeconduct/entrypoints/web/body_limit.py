@@ -13,7 +13,10 @@ in; a client could fill the disk or the memory with a body no route wants.
 
 The limits (:data:`ROUTE_LIMITS`, else :data:`DEFAULT_LIMIT`): the area uploads (a DEM
 and its layers), a message's attachment (10 MiB), and everything else small (JSON and
-board forms). Every refusal is a ``safeconduct.security`` log line.
+board forms). A limit above the default is for signed-in users only: a request without a
+valid token or session declaring more is answered 401 unread, and one streaming without a
+length gets the default limit, so nobody can make the service read megabytes it would then
+refuse for want of a sign-in. Every refusal is a ``safeconduct.security`` log line.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safeconduct.casework.message import MAX_ATTACHMENT
 from safeconduct.entrypoints.web.areas import MAX_UPLOAD_BYTES
-from safeconduct.entrypoints.web.errors import known_user, security_event
+from safeconduct.entrypoints.web.errors import known_user, security_event, signed_in_user
 
 _MiB = 1024 * 1024
 
@@ -94,6 +97,21 @@ class BodyLimit:
         method, path = scope["method"], scope["path"]
         limit = limit_for(method, path)
         declared = _content_length(scope)
+        may_pass_default = declared is None or declared > DEFAULT_LIMIT
+        if (
+            limit > DEFAULT_LIMIT
+            and may_pass_default
+            and not await run_in_threadpool(_signed_in, scope)
+        ):
+            if declared is not None:
+                security_event(
+                    "anonymous-upload", method, path, None,
+                    f"declared {declared} bytes without a valid sign-in: refused unread",
+                )  # fmt: skip
+                await _answer(send, 401, _NOT_SIGNED_IN, "token",
+                              [(b"www-authenticate", b"Bearer")])  # fmt: skip
+                return
+            limit = DEFAULT_LIMIT  # streamed: the route answers 401 within a small body
         if declared is not None and declared > limit:
             security_event(
                 "oversize-body", method, path, await run_in_threadpool(known_user, scope),
@@ -148,13 +166,42 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+#: What an anonymous sender of a large body is told (the routes' own words, for a token).
+_NOT_SIGNED_IN = (
+    "not signed in; get a token from POST /api/auth/token and send it as "
+    "'Authorization: Bearer <token>' (or sign in on the board) before sending a file"
+)
+
+
+def _signed_in(scope: Scope) -> bool:
+    """Whether the request carries a valid bearer token or board session. A database read:
+    call it from a worker thread. When the database cannot tell, True: the route then
+    answers as it does while the database is away (503), not "not signed in"."""
+    from safeconduct.errors import AuthenticationError, SafeconductError
+
+    try:
+        return signed_in_user(scope) is not None
+    except AuthenticationError:
+        return False
+    except SafeconductError:
+        return True
+
+
 async def _answer_413(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": _refusal(limit), "field": None}).encode()
+    await _answer(send, 413, _refusal(limit), None)
+
+
+async def _answer(
+    send: Send, status: int, detail: str, field: str | None, extra: list[Any] | None = None
+) -> None:
+    """Answer ``status`` with a Problem body, before the request's body was read."""
+    body = json.dumps({"detail": detail, "field": field}).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         # The rest of the body is not read: the connection cannot carry another request.
         (b"connection", b"close"),
+        *(extra or []),
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

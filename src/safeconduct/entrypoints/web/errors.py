@@ -95,6 +95,23 @@ def known_user(scope: Scope) -> str | None:
     """The user a refused request came from, when its bearer token or session cookie is a
     valid one; None otherwise (or when it cannot be told). A database read: call it from a
     worker thread, and only for a refusal."""
+    try:
+        return signed_in_user(scope)
+    except Exception:  # not a valid token, or the database does not answer: unknown
+        return None
+
+
+def signed_in_user(scope: Scope) -> str | None:
+    """The user of the request's bearer token or session cookie; None when it carries
+    neither (or the app has no store). A database read: call it from a worker thread.
+
+    Raises
+    ------
+    AuthenticationError
+        The token or session is not valid (forged, expired, revoked).
+    SafeconductError
+        The database cannot tell (away, busy).
+    """
     from fastapi.security.utils import get_authorization_scheme_param
 
     from safeconduct.entrypoints.web.pages.session import SESSION_COOKIE
@@ -107,10 +124,7 @@ def known_user(scope: Scope) -> str | None:
     ports = getattr(getattr(scope.get("app"), "state", None), "ports", None)
     if not token or ports is None:
         return None
-    try:
-        return actor_for_token(ports, token).name
-    except Exception:  # not a valid token, or the database does not answer: unknown
-        return None
+    return actor_for_token(ports, token).name
 
 
 #: A ``..`` path segment (``../x``, ``a\\..``, ``'..'`` quoted in a message): a climb out
