@@ -9,6 +9,7 @@ the environment variable ``CI`` is set: CI must run them, so there they fail ins
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -94,11 +95,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def served(app: Any, what: str) -> Iterator[str]:
+    """``app`` behind uvicorn on 127.0.0.1 and a free port, in a thread: its base URL;
+    stopped when the block ends."""
+    import uvicorn
+
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """``safeconduct serve`` on a fresh SQLite data folder, with :data:`USERS`, on
     127.0.0.1 and a free port."""
-    import uvicorn
 
     from safeconduct.entrypoints.web.app import create_app
 
@@ -112,21 +134,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         add_user(ports, name, role, PASSWORD, actor=CONSOLE)
     app = create_app(ports)
     app.state.event_stream_s = 30.0
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Server(url=f"http://127.0.0.1:{port}", ports=app.state.ports)
+        with served(app, "the test server") as url:
+            yield Server(url=url, ports=app.state.ports)
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 
@@ -147,7 +158,6 @@ class DemoServer:
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """What ``safeconduct serve --demo`` serves, on 127.0.0.1 and a free port: one for the
     browser tests' session (they share a worker), since filling the demo plans its route."""
-    import uvicorn
 
     from safeconduct import bootstrap
     from safeconduct.entrypoints.web.app import create_app
@@ -161,20 +171,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     app = create_app(ports)
     app.state.operations = operations
     app.state.event_stream_s = 30.0
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the demo server did not start")
-        time.sleep(0.05)
     try:
-        yield DemoServer(
-            url=f"http://127.0.0.1:{port}", demo=made, casework=ports, operations=operations
-        )
+        with served(app, "the demo server") as url:
+            yield DemoServer(url=url, demo=made, casework=ports, operations=operations)
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
         ports.database.close()
