@@ -38,6 +38,7 @@ from safeconduct.services import audit
 from safeconduct.services.audit import AuditPorts
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from tests.cli import conftest as cli_conftest
+from tests.cli.test_bad_input import one_line_error
 from tests.conftest import TEST_KEY_FILE
 from tests.reliability.faults.full_disk import Ballast, free_bytes, leftovers, refuse, small_disk
 from tests.reliability.faults.processes import PrivateCluster, why_no_private_cluster
@@ -375,21 +376,18 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, tmp_path: Pat
         ballast = Ballast(disk)
         ballast.fill(leave=64 * 1024)
         out = disk / "safeconduct.scb"
-        refused = cli("backup", "--out", str(out), *data)
-        assert refused.code == 1, refused
-        assert refused.error_lines == [refused.error_lines[0]], refused.err
-        assert refused.error_lines[0].startswith("safeconduct: error: --out: cannot write ")
-        assert "the disk is full; nothing was written" in refused.err
+        line = one_line_error(cli("backup", "--out", str(out), *data), code=1)
+        assert line.startswith("safeconduct: error: --out: cannot write ")
+        assert "the disk is full; nothing was written" in line
         assert not out.exists() and leftovers(disk) == []
         ballast.free()
         assert cli("backup", "--out", str(out), *data).code == 0
 
         ballast.fill(leave=64 * 1024)
         target = ["--data", str(disk / "restored")]
-        refused = cli("restore", str(out), *target)
-        assert refused.code == 1, refused
-        assert refused.error_lines[0].startswith("safeconduct: error: --data: cannot write ")
-        assert "the disk is full" in refused.err and len(refused.error_lines) == 1
+        line = one_line_error(cli("restore", str(out), *target), code=1)
+        assert line.startswith("safeconduct: error: --data: cannot write ")
+        assert "the disk is full" in line
         assert not (disk / "restored" / "safeconduct.db").exists()
         assert leftovers(disk) == []
         ballast.free()
