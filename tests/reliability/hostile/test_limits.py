@@ -71,6 +71,37 @@ def run_apart(coroutine: Coroutine[Any, Any, None]) -> None:
         pool.submit(asyncio.run, coroutine).result()
 
 
+def stream_chunked(app: Any, path: str, headers: dict[str, str]) -> tuple[int, int]:
+    """Drive ``app`` as a server does with a multipart body of no length sent to ``path``:
+    a file part, then 64 KiB chunks (1 GiB if it were read to its end). The answer's
+    status and how many bytes the app asked for."""
+    received = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal received
+        if received >= 1024 * _MiB:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        body = _FILE_PART if received == 0 else b"y" * _CHUNK
+        received += len(body)
+        return {"type": "http.request", "body": body, "more_body": True}
+
+    answers: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        answers.append(message)
+
+    sent = [(b"content-type", b"multipart/form-data; boundary=x"),
+            (b"transfer-encoding", b"chunked"),
+            *((k.lower().encode(), v.encode()) for k, v in headers.items())]  # fmt: skip
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": sent,
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {}}  # fmt: skip
+    run_apart(app(scope, receive, send))
+    assert answers and answers[0]["type"] == "http.response.start", answers
+    return int(answers[0]["status"]), received  # type: ignore[call-overload]
+
+
 def test_each_route_has_its_limit() -> None:
     assert limit_for("POST", "/api/cases") == DEFAULT_LIMIT == _MiB
     assert limit_for("POST", "/api/cases/7/messages") == MESSAGE_LIMIT == MAX_ATTACHMENT + _MiB
@@ -155,31 +186,9 @@ def test_a_chunked_body_is_refused_when_it_passes_the_limit_not_read_to_its_end(
     olga = bearer(sign_in(client, "olga"))
     case = client.post("/api/cases", json={"language": "ru"}, headers=olga).json()
     path = f"/api/cases/{case['id']}/messages"
-    received = 0
-
-    async def receive() -> dict[str, object]:
-        nonlocal received
-        if received >= 1024 * _MiB:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        body = _FILE_PART if received == 0 else b"y" * _CHUNK
-        received += len(body)
-        return {"type": "http.request", "body": body, "more_body": True}
-
-    answers: list[dict[str, object]] = []
-
-    async def send(message: dict[str, object]) -> None:
-        answers.append(message)
-
-    headers = [(b"content-type", b"multipart/form-data; boundary=x"),
-               (b"authorization", olga["Authorization"].encode()),
-               (b"transfer-encoding", b"chunked")]  # fmt: skip
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "root_path": "", "headers": headers,
-             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {}}  # fmt: skip
     before = database_rows(engine)
-    run_apart(client.app(scope, receive, send))  # type: ignore[arg-type]
-    assert answers[0]["status"] == 413, answers
+    status, received = stream_chunked(client.app, path, olga)
+    assert status == 413, status
     assert received <= MESSAGE_LIMIT + _CHUNK, f"{received} bytes were read past the limit"
     assert_unchanged(before, database_rows(engine))
     still_answers(client, olga)
@@ -233,28 +242,8 @@ def test_an_anonymous_chunked_body_gets_the_default_limit(
 ) -> None:
     """Streamed without a length and without a sign-in, a message body is refused (413)
     once it passes the default limit, not the message route's 11 MiB."""
-    path = "/api/cases/1/messages"
-    received = 0
-
-    async def receive() -> dict[str, object]:
-        nonlocal received
-        body = _FILE_PART if received == 0 else b"y" * _CHUNK
-        received += len(body)
-        return {"type": "http.request", "body": body, "more_body": received < 64 * _MiB}
-
-    answers: list[dict[str, object]] = []
-
-    async def send(message: dict[str, object]) -> None:
-        answers.append(message)
-
-    headers = [(b"content-type", b"multipart/form-data; boundary=x"),
-               (b"transfer-encoding", b"chunked")]  # fmt: skip
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "root_path": "", "headers": headers,
-             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {}}  # fmt: skip
-    run_apart(client.app(scope, receive, send))  # type: ignore[arg-type]
-    assert answers[0]["status"] == 413, answers
+    status, received = stream_chunked(client.app, "/api/cases/1/messages", {})
+    assert status == 413, status
     assert received <= DEFAULT_LIMIT + _CHUNK, f"{received} bytes were read past the limit"
 
 
