@@ -95,10 +95,15 @@ def _senders(method: str, path: str) -> st.SearchStrategy[str | None]:
     return anyone
 
 
-def _operations(world: World) -> list[Any]:
+def api_schema(world: World) -> Any:
+    """The service's own OpenAPI document (``/openapi.json``), loaded by Schemathesis."""
     answer = world.client.get("/openapi.json")
     assert answer.status_code == 200, answer.text
-    schema = schemathesis.openapi.from_dict(answer.json())
+    return schemathesis.openapi.from_dict(answer.json())
+
+
+def _operations(world: World) -> list[Any]:
+    schema = api_schema(world)
     found = []
     for result in schema.get_all_operations():
         operation = result.ok()
