@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from safeconduct.casework.message import MAX_ATTACHMENT
 from safeconduct.entrypoints.web.areas import MAX_UPLOAD_BYTES
 from safeconduct.entrypoints.web.errors import known_user, security_event, signed_in_user
+from safeconduct.errors import AuthenticationError
 
 _MiB = 1024 * 1024
 
@@ -177,8 +178,6 @@ def _signed_in(scope: Scope) -> bool:
     """Whether the request carries a valid bearer token or board session. A database read:
     call it from a worker thread. When the database cannot tell, True: the route then
     answers as it does while the database is away (503), not "not signed in"."""
-    from safeconduct.errors import AuthenticationError
-
     try:
         return signed_in_user(scope) is not None
     except AuthenticationError:
