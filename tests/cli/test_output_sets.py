@@ -8,14 +8,19 @@ nothing new and an earlier output (an area written before) untouched.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import signal
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from safeconduct import bootstrap
 from safeconduct.adapters.files import sample_area as sample_module
-from safeconduct.adapters.files.atomic import output_set
+from safeconduct.adapters.files.atomic import atomic_folder, atomic_path, output_set
 from safeconduct.errors import BadFileError
 from safeconduct.services import operation
 from safeconduct.services.planning import plan_route_files
@@ -164,6 +169,55 @@ def test_a_staged_output_left_by_a_killed_run_is_removed_by_the_next(tmp_path: P
     with output_set(tmp_path / "r.geojson") as (staged,):
         staged.write_text("whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.geojson"]
+
+
+def then_ctrl_c(make: Callable[..., Any]) -> Callable[..., Any]:
+    """``make`` (mkstemp, mkdtemp) followed at once by a real SIGINT to this process."""
+
+    def made_then_interrupted(*args: Any, **kwargs: Any) -> Any:
+        made = make(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return made
+
+    return made_then_interrupted
+
+
+STAGERS = {
+    "output_set": lambda folder: output_set(folder / "r.geojson", folder / "r.png"),
+    "atomic_path": lambda folder: atomic_path(folder / "r.geojson"),
+    "atomic_folder": lambda folder: atomic_folder(folder / "out"),
+}
+
+
+@pytest.mark.parametrize("stager", STAGERS)
+def test_ctrl_c_while_staging_is_made_leaves_nothing(
+    stager: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI once found a staged map left after Ctrl-C: the SIGINT came between the map's
+    # staged file being created and its being recorded for removal. Here a real SIGINT
+    # arrives right after each staged file or folder is created, the narrowest such moment.
+    monkeypatch.setattr(tempfile, "mkstemp", then_ctrl_c(tempfile.mkstemp))
+    monkeypatch.setattr(tempfile, "mkdtemp", then_ctrl_c(tempfile.mkdtemp))
+    with pytest.raises(KeyboardInterrupt), STAGERS[stager](tmp_path):
+        pytest.fail("the outputs' work began although Ctrl-C came while they were staged")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_held_back_goes_to_the_handler_that_was_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server (uvicorn) has its own SIGINT handler for a graceful stop: a Ctrl-C held back
+    # while a file is staged reaches it afterwards rather than raising in the middle of it.
+    monkeypatch.setattr(tempfile, "mkstemp", then_ctrl_c(tempfile.mkstemp))
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        with atomic_path(tmp_path / "r.geojson") as staged:
+            staged.write_text("whole")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert received == [signal.SIGINT, signal.SIGINT]  # the probe's and the staged file's
+    assert [p.name for p in tmp_path.iterdir()] == ["r.geojson"]
 
 
 def subprocess_pid_that_has_ended() -> int:

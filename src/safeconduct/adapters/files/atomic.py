@@ -67,13 +67,15 @@ def check_writable(path: str | os.PathLike[str], *, example: str | None = None) 
     # Creating a file in a folder needs both write and search (execute) permission on it.
     if not os.access(parent, os.W_OK | os.X_OK):
         raise BadFileError(f"cannot write {final}: folder {parent} is not writable")
-    # Permissions do not tell everything (/proc, a read-only mount, root): try it.
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".safeconduct-probe-", dir=parent)
-    except OSError as exc:
-        raise write_refused(final, exc) from exc
-    os.close(fd)
-    os.unlink(probe)
+    # Permissions do not tell everything (/proc, a read-only mount, root): try it. Ctrl-C
+    # waits until the probe is gone again.
+    with _interrupts_deferred():
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".safeconduct-probe-", dir=parent)
+        except OSError as exc:
+            raise write_refused(final, exc) from exc
+        os.close(fd)
+        os.unlink(probe)
     return final
 
 
@@ -96,22 +98,37 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         If the parent directory does not exist or cannot be written.
     """
     final = check_writable(path)
+    made: list[Path] = []
+    try:
+        # Ctrl-C is held back until the file is recorded in ``made``, so it is always removed.
+        with _interrupts_deferred():
+            made.append(_temporary_beside(final, prefix=f".{final.name}.", suffix=".tmp"))
+        yield made[0]
+        os.replace(made[0], final)
+    except BaseException:
+        for tmp in made:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+
+
+def _temporary_beside(final: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty file ``<prefix>*<suffix>`` in ``final``'s folder, moded as ``final`` will be.
+
+    Raises
+    ------
+    BadFileError
+        The folder cannot be written.
+    """
     parent = final.parent if str(final.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=parent)
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=parent)
     except OSError as exc:
         raise write_refused(final, exc) from exc
     os.close(fd)
-    tmp = Path(tmp_name)
     # mkstemp creates 0600; give the file the mode an ordinary open() would (umask applies).
-    os.chmod(tmp, 0o666 & ~_umask())
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    os.chmod(name, 0o666 & ~_umask())
+    return Path(name)
 
 
 def _umask() -> int:
@@ -152,12 +169,16 @@ def atomic_folder(
     if not parent.is_dir():
         raise BadFileError(f"cannot write {out}: folder {parent} does not exist; create it first")
     _remove_stale_staging(parent, prefix)
+    made: list[Path] = []
     try:
-        # The process id in the name lets a later run remove it if this one is killed.
-        staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
-    except OSError as exc:
-        raise write_refused(f"to {parent}", exc) from exc
-    try:
+        # Ctrl-C is held back until the folder is recorded in ``made``, so it is always removed.
+        with _interrupts_deferred():
+            try:
+                # The process id in the name lets a later run remove it if this one is killed.
+                made.append(Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)))
+            except OSError as exc:
+                raise write_refused(f"to {parent}", exc) from exc
+        staging = made[0]
         yield staging
         if out.is_dir() and protect:
             _refuse_replacing_inputs(out, staging, protect)
@@ -173,7 +194,8 @@ def atomic_folder(
                 os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700
                 os.rename(staging, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
@@ -208,9 +230,12 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back while files move into place, so a set arrives whole or not at all.
+    """Hold Ctrl-C back while files are made or move into place, then deliver it.
 
-    Only the main thread can set signal handlers; elsewhere this does nothing.
+    So a set arrives whole or not at all, and nothing made is left unrecorded. A Ctrl-C
+    held back goes afterwards to whatever handler was there (Python's raises
+    KeyboardInterrupt; a server's own handler shuts it down gracefully). Only the main
+    thread can set signal handlers; elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -221,7 +246,11 @@ def _interrupts_deferred() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if caught:
+    if not caught:
+        return
+    if callable(previous):
+        previous(signal.SIGINT, None)
+    elif previous != signal.SIG_IGN:
         raise KeyboardInterrupt
 
 
@@ -247,21 +276,11 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
         seen[key] = final
     staged: list[Path] = []
     try:
-        for final in finals:
-            parent = final.parent if str(final.parent) else Path(".")
-            _remove_stale_staged(parent, final.name)
-            try:
-                # The process id in the name lets a later run remove it if this one is killed.
-                fd, name = tempfile.mkstemp(
-                    prefix=f".{final.name}.{os.getpid()}-",
-                    suffix=f".staged{final.suffix}",
-                    dir=parent,
-                )
-            except OSError as exc:
-                raise write_refused(final, exc) from exc
-            os.close(fd)
-            staged.append(Path(name))
-            os.chmod(name, 0o666 & ~_umask())
+        # Ctrl-C is held back while the staged files are made: arriving between a file's
+        # creation and its entry in ``staged`` it would leave that file behind.
+        with _interrupts_deferred():
+            for final in finals:
+                staged.append(_staged_beside(final))
         yield tuple(staged)
         with _interrupts_deferred():
             for tmp, final in zip(staged, finals, strict=True):
@@ -271,6 +290,14 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         raise
+
+
+def _staged_beside(final: Path) -> Path:
+    """Create an empty staged file for ``final`` in its folder, after removing dead runs' ones."""
+    _remove_stale_staged(final.parent if str(final.parent) else Path("."), final.name)
+    # The process id in the name lets a later run remove it if this one is killed.
+    prefix = f".{final.name}.{os.getpid()}-"
+    return _temporary_beside(final, prefix=prefix, suffix=f".staged{final.suffix}")
 
 
 def _remove_stale_staged(parent: Path, name: str) -> None:
