@@ -48,10 +48,13 @@ meeting = web_conftest.meeting
 pipeline = web_conftest.pipeline
 _no_database_from_the_environment = web_conftest._no_database_from_the_environment
 
-#: The fuzzed users: one per role (from the web tests) and one holding two roles.
+#: The fuzzed users: one per role (from the web tests), one holding two roles, and a small
+#: post's one person who does every step of a case (so that one chain of calls can take a
+#: case from its opening to a prisoner's registration).
 FUZZ_USERS: dict[str, tuple[str, ...]] = {
     **{name: (role,) for name, role in USERS.items()},
     "dual": ("operator", "crew"),
+    "outpost": ("operator", "planner", "crew", "reception", "registrar"),
 }
 _senders = itertools.count(1)
 
@@ -69,6 +72,9 @@ class World:
     known: dict[str, list[Any]] = field(default_factory=dict)
     #: Case id -> the names of the users it is "own" to at the start (opened or assigned).
     owners: dict[int, set[str]] = field(default_factory=dict)
+    #: (method, path) -> a body the service takes there (as the world was built with), for
+    #: fields a fuzzer cannot guess: a point inside the area, a registration's dates.
+    bodies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def headers(self, user: str) -> dict[str, str]:
         return bearer(self.tokens[user])
@@ -162,11 +168,12 @@ def world(
                     "health": "good", "language": "ru"}  # fmt: skip
     prisoner = _ok(client.post("/api/custody/prisoners", json=registration | {"case_id": custody},
                                headers=rita))["id"]  # fmt: skip
-    alone = _ok(client.post("/api/custody/prisoners", json=registration | {"surname": "Koval"},
-                            headers=rita))["id"]  # fmt: skip
-    _ok(client.post(f"/api/custody/prisoners/{prisoner}/events",
-                    json={"event": "hospital_admission", "occurred_on": date.today().isoformat(),
-                          "place": "Field hospital 2"}, headers=rita))  # fmt: skip
+    koval = registration | {"surname": "Koval"}
+    registered_alone = _ok(client.post("/api/custody/prisoners", json=koval, headers=rita))
+    alone = registered_alone["id"]
+    event = {"event": "hospital_admission", "occurred_on": date.today().isoformat(),
+             "place": "Field hospital 2"}  # fmt: skip
+    _ok(client.post(f"/api/custody/prisoners/{prisoner}/events", json=event, headers=rita))
     export = _ok(client.post("/api/exports", json={"case_id": custody, "purpose": "transfer",
                                                    "password": "a long enough password"},
                              headers=roman))["id"]  # fmt: skip
@@ -199,6 +206,19 @@ def world(
         "name": ["plan.plan", "briefing.pdf"],
         "tap_id": [tap.get("id") if isinstance(tap, dict) else None],
     }
+    w.bodies = {
+        ("POST", "/api/cases/{case_id}/operation"): operation_body(meeting),
+        ("POST", "/api/operations/{operation_id}/live/positions"): {"positions": [position]},
+        ("POST", "/api/operations/{operation_id}/live/taps"): {"lat": meeting.lat,
+                                                               "lon": meeting.lon},
+        ("POST", "/api/cases/{case_id}/arrival"): arrival,
+        # A receipt for the prisoner registered alone, and prisoners registered alone: a
+        # case's own registration needs it in custody, which a chain reaches seldom.
+        ("POST", "/api/custody/receipts"): {"items": items, "case_id": None,
+                                            "prisoner_number": registered_alone["prisoner_number"]},
+        ("POST", "/api/custody/prisoners"): registration | {"case_id": None},
+        ("POST", "/api/custody/prisoners/{prisoner_id}/events"): event,
+    }  # fmt: skip
     w.owners = {new: {"olga"}, led: {"olga", "kyrylo", "roman", "dual"},
                 custody: {"olga", "roman"}, chat: {"olga"}, pictured: {"olga"},
                 dual_case: {"dual"}}  # fmt: skip

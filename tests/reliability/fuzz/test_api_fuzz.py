@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import hypothesis
@@ -95,11 +97,31 @@ def _senders(method: str, path: str) -> st.SearchStrategy[str | None]:
     return anyone
 
 
-def api_schema(world: World) -> Any:
-    """The service's own OpenAPI document (``/openapi.json``), loaded by Schemathesis."""
+def api_schema(world: World, links: Iterable[Link] = ()) -> Any:
+    """The service's own OpenAPI document (``/openapi.json``), loaded by Schemathesis, with
+    ``links`` added to it (OpenAPI links, which stateful testing follows)."""
     answer = world.client.get("/openapi.json")
     assert answer.status_code == 200, answer.text
-    return schemathesis.openapi.from_dict(answer.json())
+    document = answer.json()
+    for link in links:
+        source = document["paths"][link.source[1]][link.source[0].lower()]
+        target = document["paths"][link.target[1]][link.target[0].lower()]
+        source["responses"][link.status].setdefault("links", {})[target["operationId"]] = {
+            "operationId": target["operationId"],
+            "parameters": dict(link.parameters),
+        }
+    return schemathesis.openapi.from_dict(document)
+
+
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: after ``source`` (method, path) answered ``status``, call ``target``
+    with ``parameters`` (parameter name -> runtime expression, e.g. ``$response.body#/id``)."""
+
+    source: tuple[str, str]
+    status: str
+    target: tuple[str, str]
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 def _operations(world: World) -> list[Any]:
