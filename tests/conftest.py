@@ -10,6 +10,8 @@ import atexit
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -37,6 +39,14 @@ atexit.register(shutil.rmtree, _KEYS, ignore_errors=True)
 TEST_KEY_FILE = _KEYS / "test.key"
 write_key_file(TEST_KEY_FILE, new_master_key())
 TEST_CIPHER = AesGcmFieldCipher(read_key_file(TEST_KEY_FILE))
+
+
+def pid_that_has_ended() -> int:
+    """The process id of a child process that has already ended (for "left by a dead
+    process" cases)."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,7 @@ from safeconduct.services import operation
 from safeconduct.services.planning import plan_route_files
 from safeconduct.terrain.coords import GeoPoint
 from tests.cli.conftest import Run
+from tests.conftest import pid_that_has_ended
 
 START = "48.59252,38.01946"
 
@@ -163,7 +164,7 @@ def test_an_output_in_an_unwritable_place_is_refused_before_the_computation(
 
 
 def test_a_staged_output_left_by_a_killed_run_is_removed_by_the_next(tmp_path: Path) -> None:
-    dead = subprocess_pid_that_has_ended()
+    dead = pid_that_has_ended()
     left = tmp_path / f".r.geojson.{dead}-abc123.staged.geojson"
     left.write_text("half")
     with output_set(tmp_path / "r.geojson") as (staged,):
@@ -218,12 +219,3 @@ def test_a_ctrl_c_held_back_goes_to_the_handler_that_was_there(
         signal.signal(signal.SIGINT, previous)
     assert received == [signal.SIGINT, signal.SIGINT]  # the probe's and the staged file's
     assert [p.name for p in tmp_path.iterdir()] == ["r.geojson"]
-
-
-def subprocess_pid_that_has_ended() -> int:
-    import subprocess
-    import sys
-
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
-    return int(child.stdout)

@@ -47,7 +47,7 @@ from safeconduct.services.casework import (
     transition_case,
 )
 from safeconduct.services.ports import BackupHeader, TableDigest
-from tests.conftest import TEST_CIPHER, TEST_KEY_FILE
+from tests.conftest import TEST_CIPHER, TEST_KEY_FILE, pid_that_has_ended
 from tests.store.conftest import FAST_PASSWORDS, Store, _postgres_error
 
 FILES = BackupFileCipher(read_key_file(TEST_KEY_FILE))
@@ -568,3 +568,36 @@ def test_container_round_trips_and_refuses_any_change(
         path.write_bytes(bytes(raw[:at]))
         with pytest.raises(BadFileError):
             FILES.verify(path)
+
+
+def test_a_copy_left_by_a_killed_backup_or_restore_is_removed(
+    store: Store, tmp_path: Path
+) -> None:
+    """A backup or restore killed outright (kill -9, a power cut) leaves its whole copy of
+    the database beside it: personal data that the scheduled deletion never reaches. The
+    next backup removes it, and so does whoever opens the store next; a copy whose
+    process still runs is kept."""
+    if store.backend != "sqlite":
+        pytest.skip("the copies are SQLite's (PostgreSQL's dump goes straight to the file)")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    database = folder / "safeconduct.db"
+    shutil.copyfile(_migrated_sqlite(), database)
+    dead = pid_that_has_ended()
+    running = folder / f".safeconduct.db.backup-{os.getpid()}-live"
+
+    def leave_copies() -> None:
+        for name in (f".safeconduct.db.backup-{dead}-x", f".safeconduct.db.restore-{dead}-y"):
+            (folder / name).write_bytes(b"SQLite format 3\x00 personal data")
+
+    leave_copies()
+    running.write_bytes(b"SQLite format 3\x00 being copied")
+    engine = create_store_engine(f"sqlite+pysqlite:///{database}")
+    try:
+        assert sorted(p.name for p in folder.iterdir()) == [running.name, "safeconduct.db"]
+        leave_copies()
+        make_backup(_source(engine), tmp_path / "b.scb", actor=CONSOLE)
+        assert ".safeconduct.db.backup-" + str(dead) not in " ".join(os.listdir(folder))
+        assert running.exists()
+    finally:
+        engine.dispose()

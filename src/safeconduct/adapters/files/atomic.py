@@ -69,7 +69,7 @@ def check_writable(path: str | os.PathLike[str], *, example: str | None = None) 
         raise BadFileError(f"cannot write {final}: folder {parent} is not writable")
     # Permissions do not tell everything (/proc, a read-only mount, root): try it. Ctrl-C
     # waits until the probe is gone again.
-    with _interrupts_deferred():
+    with interrupts_deferred():
         try:
             fd, probe = tempfile.mkstemp(prefix=".safeconduct-probe-", dir=parent)
         except OSError as exc:
@@ -101,7 +101,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     made: list[Path] = []
     try:
         # Ctrl-C is held back until the file is recorded in ``made``, so it is always removed.
-        with _interrupts_deferred():
+        with interrupts_deferred():
             made.append(_temporary_beside(final, prefix=f".{final.name}.", suffix=".tmp"))
         yield made[0]
         os.replace(made[0], final)
@@ -172,7 +172,7 @@ def atomic_folder(
     made: list[Path] = []
     try:
         # Ctrl-C is held back until the folder is recorded in ``made``, so it is always removed.
-        with _interrupts_deferred():
+        with interrupts_deferred():
             try:
                 # The process id in the name lets a later run remove it if this one is killed.
                 made.append(Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)))
@@ -182,7 +182,7 @@ def atomic_folder(
         yield staging
         if out.is_dir() and protect:
             _refuse_replacing_inputs(out, staging, protect)
-        with _interrupts_deferred():
+        with interrupts_deferred():
             if out.is_dir():
                 for item in sorted(staging.iterdir()):
                     target = out / item.name
@@ -205,17 +205,37 @@ def _remove_stale_staging(parent: Path, prefix: str) -> None:
     A process killed outright (SIGKILL, a power cut) cannot clean up; the next run on the
     same folder does. A folder whose process still runs, or that is not ours, is left.
     """
+    for entry in _left_by_dead_runs(parent, prefix):
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def remove_files_of_dead_runs(parent: Path, prefix: str) -> None:
+    """Remove files ``<prefix><pid>-*`` in ``parent`` whose process ``pid`` has ended.
+
+    For temporary files named with their process id (a backup's copy of the database):
+    one left by a process killed outright is removed by the next that looks.
+    """
+    for entry in _left_by_dead_runs(parent, prefix):
+        if entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _left_by_dead_runs(parent: Path, prefix: str) -> list[Path]:
+    """Entries ``<prefix><pid>-*`` of ``parent`` (not links) whose process has ended."""
     try:
         entries = list(parent.iterdir())
     except OSError:
-        return
+        return []
+    found = []
     for entry in entries:
         pid, dash, _ = entry.name.removeprefix(prefix).partition("-")
         if not (entry.name.startswith(prefix) and dash and pid.isdigit()) or entry.is_symlink():
             continue
-        if not entry.is_dir() or _alive(int(pid)):
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
+        if not _alive(int(pid)):
+            found.append(entry)
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -229,7 +249,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[None]:
+def interrupts_deferred() -> Iterator[None]:
     """Hold Ctrl-C back while files are made or move into place, then deliver it.
 
     So a set arrives whole or not at all, and nothing made is left unrecorded. A Ctrl-C
@@ -278,11 +298,11 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
     try:
         # Ctrl-C is held back while the staged files are made: arriving between a file's
         # creation and its entry in ``staged`` it would leave that file behind.
-        with _interrupts_deferred():
+        with interrupts_deferred():
             for final in finals:
                 staged.append(_staged_beside(final))
         yield tuple(staged)
-        with _interrupts_deferred():
+        with interrupts_deferred():
             for tmp, final in zip(staged, finals, strict=True):
                 os.replace(tmp, final)
     except BaseException:
@@ -302,16 +322,8 @@ def _staged_beside(final: Path) -> Path:
 
 def _remove_stale_staged(parent: Path, name: str) -> None:
     """Remove staged files of ``name`` (``.<name>.<pid>-*.staged*``) whose process is dead."""
-    prefix = f".{name}."
-    try:
-        entries = list(parent.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        pid, dash, rest = entry.name.removeprefix(prefix).partition("-")
-        if not (entry.name.startswith(prefix) and dash and pid.isdigit() and ".staged" in rest):
-            continue
-        if entry.is_file() and not entry.is_symlink() and not _alive(int(pid)):
+    for entry in _left_by_dead_runs(parent, f".{name}."):
+        if ".staged" in entry.name.removeprefix(f".{name}.") and entry.is_file():
             with contextlib.suppress(OSError):
                 entry.unlink()
 

@@ -41,8 +41,12 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine
 
-from safeconduct.adapters.files.atomic import write_refused
-from safeconduct.adapters.store.engine import database_errors, describe
+from safeconduct.adapters.files.atomic import (
+    interrupts_deferred,
+    remove_files_of_dead_runs,
+    write_refused,
+)
+from safeconduct.adapters.store.engine import database_errors, describe, sqlite_copy_prefix
 from safeconduct.adapters.store.migrate import MIGRATIONS, CipherSource, current_revision, upgrade
 from safeconduct.errors import DISK_FULL_ERRNOS, BadFileError, MissingExtraError
 from safeconduct.services.ports import TableDigest
@@ -55,6 +59,16 @@ _CLIENT_HINT = (
     "install the PostgreSQL client tools of the server's major version or newer "
     "(e.g. apt install postgresql-client-{major}) and put them first on PATH"
 )
+
+
+def _new_copy(folder: Path, prefix: str, made: list[Path]) -> Path:
+    """Create an empty file ``<prefix><pid>-*`` in ``folder`` and add it to ``made`` (which
+    the caller removes at the end) with Ctrl-C held back, so that none is left unrecorded."""
+    with interrupts_deferred():
+        fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", dir=folder)
+        os.close(fd)
+        made.append(Path(name))
+    return made[-1]
 
 
 def known_revisions() -> tuple[str, ...]:
@@ -167,13 +181,14 @@ class SqlDatabaseDumps:
     @contextlib.contextmanager
     def _sqlite_snapshot(self) -> Iterator[_Snapshot]:
         source_path = self._sqlite_path()
-        # The copy lies beside the database (same disk, same protection), removed at the end.
-        fd, name = tempfile.mkstemp(
-            prefix=f".{source_path.name}.backup-{os.getpid()}-", dir=source_path.parent
-        )
-        os.close(fd)
-        copy = Path(name)
+        # The copy lies beside the database (same disk, same protection), removed at the end;
+        # one left by a backup killed outright is removed by the next backup or store opened
+        # (it holds personal data that the scheduled deletion would not reach).
+        prefix = sqlite_copy_prefix(source_path, "backup")
+        remove_files_of_dead_runs(source_path.parent, prefix)
+        made: list[Path] = []
         try:
+            copy = _new_copy(source_path.parent, prefix, made)
             with database_errors(self.engine.url):
                 source = sqlite3.connect(source_path, timeout=15)
                 target = sqlite3.connect(copy)
@@ -195,22 +210,23 @@ class SqlDatabaseDumps:
             finally:
                 snapshot.close()
         finally:
-            copy.unlink(missing_ok=True)
+            for leftover in made:
+                leftover.unlink(missing_ok=True)
 
     def _sqlite_load(self, chunks: Iterable[bytes]) -> None:
         target = self._sqlite_path()
+        prefix = sqlite_copy_prefix(target, "restore")
+        made: list[Path] = []
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(
-                prefix=f".{target.name}.restore-{os.getpid()}-", dir=target.parent
-            )
+            remove_files_of_dead_runs(target.parent, prefix)
+            staged = _new_copy(target.parent, prefix, made)
         except OSError as error:
             raise BadFileError(
                 f"cannot write into {target.parent}: {error.strerror or error}", field="data"
             ) from error
-        staged = Path(name)
         try:
-            with os.fdopen(fd, "wb") as out:
+            with staged.open("wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
                 out.flush()

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine
 
+from safeconduct.adapters.files.atomic import remove_files_of_dead_runs
 from safeconduct.errors import BadFileError, DiskFullError, InvalidValueError, ServiceBusyError
 
 #: The folder used when neither a folder nor a database URL is given.
@@ -170,6 +171,16 @@ def create_store_engine(url: URL | str) -> Engine:
     return engine
 
 
+def sqlite_copy_prefix(database: Path, purpose: str) -> str:
+    """The name prefix of a whole copy of the SQLite file ``database`` made beside it for
+    ``purpose`` ("backup", "restore"), before the process id (``.<file>.<purpose>-``)."""
+    return f".{database.name}.{purpose}-"
+
+
+#: What whole copies of the database are made beside it for (see :func:`sqlite_copy_prefix`).
+SQLITE_COPY_PURPOSES = ("backup", "restore")
+
+
 def _sqlite_engine(url: URL) -> Engine:
     path = Path(str(url.database))
     try:
@@ -179,6 +190,11 @@ def _sqlite_engine(url: URL) -> Engine:
             f"cannot create the data folder {path.parent}: {error.strerror or error}",
             field="data",
         ) from error
+    # A backup or restore killed outright leaves its whole copy of the database beside it,
+    # personal data the scheduled deletion would never reach: whoever opens the store next
+    # removes it (a copy whose process still runs is left).
+    for purpose in SQLITE_COPY_PURPOSES:
+        remove_files_of_dead_runs(path.parent, sqlite_copy_prefix(path, purpose))
     engine = sa.create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
