@@ -102,7 +102,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         # Ctrl-C is held back until the file is recorded in ``made``, so it is always removed.
         with interrupts_deferred():
-            made.append(_temporary_beside(final, prefix=f".{final.name}.", suffix=".tmp"))
+            made.append(_temporary_beside(final, suffix=".tmp"))
         yield made[0]
         os.replace(made[0], final)
     except BaseException:
@@ -112,8 +112,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def _temporary_beside(final: Path, prefix: str, suffix: str) -> Path:
-    """Create an empty file ``<prefix>*<suffix>`` in ``final``'s folder, moded as ``final`` will be.
+def _temporary_beside(final: Path, suffix: str) -> Path:
+    """Create an empty file ``.<name>.<pid>-*<suffix>`` in ``final``'s folder, moded as
+    ``final`` will be, after removing those of ``final`` that ended processes left.
+
+    The process id in the name lets a later run remove the file if this one is killed
+    outright (SIGKILL, a power cut): an encrypted export or backup half-written would
+    otherwise stay beside its folder's files for good, never reached by their deletion.
 
     Raises
     ------
@@ -121,8 +126,14 @@ def _temporary_beside(final: Path, prefix: str, suffix: str) -> Path:
         The folder cannot be written.
     """
     parent = final.parent if str(final.parent) else Path(".")
+    prefix = f".{final.name}."
+    for entry in _left_by_dead_runs(parent, prefix):
+        rest = entry.name.removeprefix(prefix)
+        if (rest.endswith(".tmp") or ".staged" in rest) and entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
     try:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=parent)
+        fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=parent)
     except OSError as exc:
         raise write_refused(final, exc) from exc
     os.close(fd)
@@ -300,7 +311,7 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
         # creation and its entry in ``staged`` it would leave that file behind.
         with interrupts_deferred():
             for final in finals:
-                staged.append(_staged_beside(final))
+                staged.append(_temporary_beside(final, suffix=f".staged{final.suffix}"))
         yield tuple(staged)
         with interrupts_deferred():
             for tmp, final in zip(staged, finals, strict=True):
@@ -310,22 +321,6 @@ def output_set(*paths: str | os.PathLike[str]) -> Iterator[tuple[Path, ...]]:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         raise
-
-
-def _staged_beside(final: Path) -> Path:
-    """Create an empty staged file for ``final`` in its folder, after removing dead runs' ones."""
-    _remove_stale_staged(final.parent if str(final.parent) else Path("."), final.name)
-    # The process id in the name lets a later run remove it if this one is killed.
-    prefix = f".{final.name}.{os.getpid()}-"
-    return _temporary_beside(final, prefix=prefix, suffix=f".staged{final.suffix}")
-
-
-def _remove_stale_staged(parent: Path, name: str) -> None:
-    """Remove staged files of ``name`` (``.<name>.<pid>-*.staged*``) whose process is dead."""
-    for entry in _left_by_dead_runs(parent, f".{name}."):
-        if ".staged" in entry.name.removeprefix(f".{name}.") and entry.is_file():
-            with contextlib.suppress(OSError):
-                entry.unlink()
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
