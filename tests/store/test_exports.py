@@ -7,6 +7,7 @@ without a reason, and kept exports deleted once expired."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,7 @@ from safeconduct.services.exports import (
     keep_export,
     purge_expired_exports,
 )
-from tests.conftest import TEST_CIPHER
+from tests.conftest import TEST_CIPHER, pid_that_has_ended
 from tests.store.conftest import Store
 from tests.store.test_custody_store import (  # noqa: F401 (fixtures)
     KYRYLO,
@@ -358,3 +359,18 @@ def test_pictures_of_messages_go_out_blurred_unless_overridden_with_a_reason(
     actions = [e[0] for e in _exports(store)]
     assert actions == ["export", "export", "export_unblurred"]
     assert _purposes(store)[-2:] == ["tribunal", court]
+
+
+def test_an_archive_half_written_by_a_killed_process_is_removed_by_the_expiry(
+    xp: ExportPorts, tmp_path: Path
+) -> None:
+    # An export id is never written twice, so only the folder's expiry can find an archive
+    # that a kill -9 left half-written under its temporary name.
+    folder = tmp_path / "exports"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    half = folder / f".{'a' * 32}.zip.{pid_that_has_ended()}-abc123.tmp"
+    being_written = folder / f".{'b' * 32}.zip.{os.getpid()}-def456.tmp"
+    for path in (half, being_written):
+        path.write_bytes(b"PK\x03\x04 encrypted, half")
+    assert purge_expired_exports(xp, NOW) == 0
+    assert [p.name for p in folder.iterdir()] == [being_written.name]

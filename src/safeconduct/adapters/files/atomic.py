@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -114,7 +115,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 def _temporary_beside(final: Path, suffix: str) -> Path:
     """Create an empty file ``.<name>.<pid>-*<suffix>`` in ``final``'s folder, moded as
-    ``final`` will be, after removing those of ``final`` that ended processes left.
+    ``final`` will be, after removing the temporary files that ended processes left there.
 
     The process id in the name lets a later run remove the file if this one is killed
     outright (SIGKILL, a power cut): an encrypted export or backup half-written would
@@ -126,14 +127,11 @@ def _temporary_beside(final: Path, suffix: str) -> Path:
         The folder cannot be written.
     """
     parent = final.parent if str(final.parent) else Path(".")
-    prefix = f".{final.name}."
-    for entry in _left_by_dead_runs(parent, prefix):
-        rest = entry.name.removeprefix(prefix)
-        if (rest.endswith(".tmp") or ".staged" in rest) and entry.is_file():
-            with contextlib.suppress(OSError):
-                entry.unlink()
+    remove_temporaries_of_dead_runs(parent)
     try:
-        fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{final.name}.{os.getpid()}-", suffix=suffix, dir=parent
+        )
     except OSError as exc:
         raise write_refused(final, exc) from exc
     os.close(fd)
@@ -229,6 +227,28 @@ def remove_files_of_dead_runs(parent: Path, prefix: str) -> None:
     """
     for entry in _left_by_dead_runs(parent, prefix):
         if entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+#: A temporary file of :func:`atomic_path` or :func:`output_set`: ``.<name>.<pid>-*.tmp``
+#: or ``.<name>.<pid>-*.staged<suffix>``.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[^.]+(\.tmp|\.staged(\.[^.]*)?)")
+
+
+def remove_temporaries_of_dead_runs(folder: Path) -> None:
+    """Remove the temporary files of atomic writes in ``folder`` whose process has ended.
+
+    A write killed outright (SIGKILL, a power cut) cannot clean up; any later write in the
+    folder, or a caller that keeps a folder tidy (the kept exports' expiry), does.
+    """
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = _TEMPORARY.fullmatch(entry.name)
+        if found and entry.is_file() and not entry.is_symlink() and not _alive(int(found["pid"])):
             with contextlib.suppress(OSError):
                 entry.unlink()
 

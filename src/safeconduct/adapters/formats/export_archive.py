@@ -26,7 +26,11 @@ from typing import Any
 
 import pyzipper
 
-from safeconduct.adapters.files.atomic import atomic_path, write_refused
+from safeconduct.adapters.files.atomic import (
+    atomic_path,
+    remove_temporaries_of_dead_runs,
+    write_refused,
+)
 from safeconduct.errors import BadFileError, NotFoundError
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -127,9 +131,12 @@ class FolderExports:
             return None
 
     def expiries(self) -> list[tuple[str, datetime | None]]:
-        """Every kept export's id and expiry (None: its meta is unreadable)."""
+        """Every kept export's id and expiry (None: its meta is unreadable). Archives half
+        written by a process that has ended (killed outright) are removed first: they have
+        no id to expire by."""
         if not self.folder.is_dir():
             return []
+        remove_temporaries_of_dead_runs(self.folder)
         found: list[tuple[str, datetime | None]] = []
         ids = {p.stem for p in self.folder.iterdir() if _ID.match(p.stem)}
         for export_id in sorted(ids):
