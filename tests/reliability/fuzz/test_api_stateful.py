@@ -39,7 +39,7 @@ from tests.reliability.fuzz.test_api_fuzz import (
 )
 
 #: Users whose sequences are run: each one who may write through some operation, and the
-#: small post's one person, whose chains can take a case from its opening to its arrival.
+#: small post's one person, whose chains can take a case from its opening to its operation.
 CHAINERS = ("olga", "petro", "kyrylo", "roman", "rita", "dual", "outpost")
 #: Sequences per user, and the most steps in one.
 SEQUENCES, STEPS = 12, 10
@@ -52,7 +52,6 @@ SEQUENCES, STEPS = 12, 10
 KNOWN_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/cases"): {"language": "ru", "channel": "chat"},
     ("POST", "/api/cases/{case_id}/assignments"): {"role": "reception", "user": "outpost"},
-    ("POST", "/api/exports"): {"purpose": "transfer", "password": "a long enough password"},
 }
 #: Links the service's document does not state but a registrar follows: after the list of
 #: prisoners, a registration (Schemathesis does not start chains there by itself); a
@@ -94,9 +93,9 @@ def _make_valid_where_free_text_is_not(
         return
     case.body.update(bodies.get(key, {}) | KNOWN_VALUES.get(key, {}))
     if key == ("POST", TRANSITIONS):
-        step = walked.get(case.path_parameters.get("case_id"), 0)
-        walked[case.path_parameters.get("case_id")] = step + 1
-        case.body["transition"] = FORWARD[step % len(FORWARD)]
+        case_id = case.path_parameters.get("case_id")
+        walked[case_id] = walked.get(case_id, 0) + 1
+        case.body["transition"] = FORWARD[(walked[case_id] - 1) % len(FORWARD)]
 
 
 def _machine(world: World, schema: Any, user: str, answered: Counter[tuple[str, str, int]]) -> Any:
