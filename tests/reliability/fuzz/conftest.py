@@ -49,8 +49,9 @@ pipeline = web_conftest.pipeline
 _no_database_from_the_environment = web_conftest._no_database_from_the_environment
 
 #: The fuzzed users: one per role (from the web tests), one holding two roles, and a small
-#: post's one person who does every step of a case (so that one chain of calls can take a
-#: case from its opening to a prisoner's registration).
+#: post's one person who does every step of a case (so that one chain of calls can open a
+#: case, move it forward and give it its operation, or register a prisoner and record his
+#: events and receipt).
 FUZZ_USERS: dict[str, tuple[str, ...]] = {
     **{name: (role,) for name, role in USERS.items()},
     "dual": ("operator", "crew"),
