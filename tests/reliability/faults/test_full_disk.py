@@ -26,6 +26,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -393,3 +394,29 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, tmp_path: Pat
         ballast.free()
         restored = cli("restore", str(out), *target)
         assert restored.code == 0, restored.err
+
+
+def test_a_signing_key_made_on_a_full_disk_is_not_left_half_written() -> None:
+    """FILLED a small disk before the audit checkpoints' first signing key was made;
+    CHECKED: the checkpoint is refused as a full disk, and neither a key file (empty or
+    cut: every later checkpoint would refuse it) nor a temporary file is left. Freed it;
+    CHECKED: the same checkpoint is written, signed by a new key, and reads back."""
+    from safeconduct.adapters.store.audit import Ed25519Checkpoints
+    from safeconduct.audit.chain import GENESIS, Checkpoint
+    from safeconduct.errors import DiskFullError
+
+    with small_disk(1) as disk:
+        keys = disk / "keys"
+        keys.mkdir()
+        out, key = disk / "checkpoint.json", keys / "signing.key"
+        point = Checkpoint(seq=0, head=GENESIS, at=datetime.now(UTC))
+        ballast = Ballast(disk)
+        ballast.fill()
+        with pytest.raises(DiskFullError, match=r"signing key .* the disk is full"):
+            Ed25519Checkpoints().write(point, out, key)
+        assert list(keys.iterdir()) == [] and leftovers(disk) == []
+        ballast.free()
+        assert Ed25519Checkpoints().write(point, out, key) is True  # the key was created
+        read = Ed25519Checkpoints().read(out)
+        assert (read.seq, read.head) == (0, GENESIS)
+        assert key.stat().st_mode & 0o777 == 0o600
