@@ -396,11 +396,13 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(cli, tmp_path: Pat
         assert restored.code == 0, restored.err
 
 
-def test_a_signing_key_made_on_a_full_disk_is_not_left_half_written() -> None:
-    """FILLED a small disk before the audit checkpoints' first signing key was made;
-    CHECKED: the checkpoint is refused as a full disk, and neither a key file (empty or
-    cut: every later checkpoint would refuse it) nor a temporary file is left. Freed it;
-    CHECKED: the same checkpoint is written, signed by a new key, and reads back."""
+def test_keys_made_on_a_full_disk_are_not_left_half_written() -> None:
+    """FILLED a small disk before the audit checkpoints' first signing key and a store's
+    key file were made; CHECKED: each is refused as a full disk, and neither a key (empty
+    or cut: every later use would refuse it, and a cut key file locks its records away)
+    nor a temporary file is left. Freed it; CHECKED: both are made, the checkpoint is
+    signed and reads back, the key file reads back, both 0600."""
+    from safeconduct.adapters.crypto.keyfile import new_master_key, read_key_file, write_key_file
     from safeconduct.adapters.store.audit import Ed25519Checkpoints
     from safeconduct.audit.chain import GENESIS, Checkpoint
     from safeconduct.errors import DiskFullError
@@ -408,15 +410,20 @@ def test_a_signing_key_made_on_a_full_disk_is_not_left_half_written() -> None:
     with small_disk(1) as disk:
         keys = disk / "keys"
         keys.mkdir()
-        out, key = disk / "checkpoint.json", keys / "signing.key"
+        out, signing, master = disk / "checkpoint.json", keys / "signing.key", keys / "store.key"
         point = Checkpoint(seq=0, head=GENESIS, at=datetime.now(UTC))
+        made = new_master_key()
         ballast = Ballast(disk)
         ballast.fill()
         with pytest.raises(DiskFullError, match=r"signing key .* the disk is full"):
-            Ed25519Checkpoints().write(point, out, key)
+            Ed25519Checkpoints().write(point, out, signing)
+        with pytest.raises(DiskFullError, match=r"key file .* the disk is full"):
+            write_key_file(master, made)
         assert list(keys.iterdir()) == [] and leftovers(disk) == []
         ballast.free()
-        assert Ed25519Checkpoints().write(point, out, key) is True  # the key was created
+        assert Ed25519Checkpoints().write(point, out, signing) is True  # the key was created
         read = Ed25519Checkpoints().read(out)
         assert (read.seq, read.head) == (0, GENESIS)
-        assert key.stat().st_mode & 0o777 == 0o600
+        write_key_file(master, made)
+        assert read_key_file(master).key_id == made.key_id
+        assert {p.stat().st_mode & 0o777 for p in (signing, master)} == {0o600}

@@ -22,6 +22,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from safeconduct.adapters.files.atomic import create_once, write_refused
 from safeconduct.errors import BadFileError
 
 #: The ``format`` of the files this version reads and writes.
@@ -81,8 +82,9 @@ def write_key_file(path: str | os.PathLike[str], key: MasterKey) -> None:
         indent=2,
     )
     try:
-        # O_EXCL: refused if anything is there, even a link; 0600 from the first byte.
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Refused if anything is there, even a link; 0600 from the first byte; whole or not
+        # at all (a cut key file would lock every record it protects away).
+        create_once(target, (text + "\n").encode("utf-8"), mode=0o600)
     except FileExistsError:
         raise BadFileError(
             f"{target} exists already; a key file is never overwritten (losing it loses "
@@ -90,17 +92,7 @@ def write_key_file(path: str | os.PathLike[str], key: MasterKey) -> None:
             field="key_file",
         ) from None
     except OSError as error:
-        raise BadFileError(
-            f"cannot create the key file {target}: {error.strerror}", field="key_file"
-        ) from error
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+        raise write_refused(f"the key file {target}", error, field="key_file") from error
 
 
 def resolve_key_file(path: str | os.PathLike[str] | None) -> Path | None:

@@ -385,6 +385,41 @@ def _refuse_replacing_inputs(
                 raise SameFileError(str(out / item.name), field="out_dir", input_field=field)
 
 
+def create_once(path: Path, content: bytes, *, mode: int = 0o600) -> None:
+    """Create ``path`` (``mode`` from the first byte) holding ``content``, whole or not at
+    all, never over anything someone created meanwhile.
+
+    For keys: the content is written and synced under a temporary name first, then linked
+    to ``path`` (a link, unlike a rename, refuses an existing name): a full disk or a kill
+    while writing leaves no empty or cut key that every later use would refuse.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists (nothing is written).
+    OSError
+        The folder cannot be written, or the disk is full (nothing is left).
+    """
+    remove_temporaries_of_dead_runs(path.parent)  # a copy of a key a killed run left
+    made: list[str] = []
+    try:
+        with interrupts_deferred():  # the temporary is recorded before a Ctrl-C can strike
+            fd, name = tempfile.mkstemp(
+                prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent
+            )
+            made.append(name)
+            out = os.fdopen(fd, "wb")
+        with out:
+            os.fchmod(out.fileno(), mode)
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(name, path)
+    finally:
+        for leftover in made:
+            os.unlink(leftover)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
     with atomic_path(path) as tmp:

@@ -21,7 +21,6 @@ import base64
 import binascii
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,11 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.orm import Session
 
-from safeconduct.adapters.files.atomic import (
-    interrupts_deferred,
-    remove_temporaries_of_dead_runs,
-    write_refused,
-)
+from safeconduct.adapters.files.atomic import create_once, write_refused
 from safeconduct.adapters.store.models import AuditEntryRow
 from safeconduct.audit.chain import (
     GENESIS,
@@ -189,34 +184,6 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _create_once(path: Path, content: bytes) -> None:
-    """Create ``path`` (mode 0600) holding ``content``, whole or not at all, never over a
-    file someone created meanwhile (then ``FileExistsError``).
-
-    The content is written and synced under a temporary name first, then linked to
-    ``path`` (a link, unlike a rename, refuses an existing name): a full disk or a kill
-    while writing leaves no empty or cut key that every later checkpoint would refuse.
-    """
-    remove_temporaries_of_dead_runs(path.parent)  # a copy of a key a killed run left
-    made: list[str] = []
-    try:
-        with interrupts_deferred():  # the temporary is recorded before a Ctrl-C can strike
-            fd, name = tempfile.mkstemp(
-                prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent
-            )
-            made.append(name)
-            out = os.fdopen(fd, "wb")
-        with out:
-            os.fchmod(out.fileno(), _KEY_MODE)
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.link(name, path)
-    finally:
-        for leftover in made:
-            os.unlink(leftover)
-
-
 class Ed25519Checkpoints:
     """Checkpoints signed with Ed25519, one JSON file each
     (:class:`~safeconduct.services.ports.AuditCheckpoints`)."""
@@ -236,7 +203,7 @@ class Ed25519Checkpoints:
             )
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _create_once(path, pem)
+                create_once(path, pem, mode=_KEY_MODE)
             except FileExistsError:
                 pass  # someone created it meanwhile: theirs is read below
             except OSError as error:
