@@ -8,6 +8,7 @@ nothing new and an earlier output (an area written before) untouched.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ import pytest
 
 from safeconduct import bootstrap
 from safeconduct.adapters.files import sample_area as sample_module
-from safeconduct.adapters.files.atomic import atomic_folder, atomic_path, output_set
+from safeconduct.adapters.files.atomic import atomic_folder, atomic_path, create_once, output_set
 from safeconduct.errors import BadFileError
 from safeconduct.services import operation
 from safeconduct.services.planning import plan_route_files
@@ -228,3 +229,27 @@ def test_a_ctrl_c_held_back_goes_to_the_handler_that_was_there(
         signal.signal(signal.SIGINT, previous)
     assert received == [signal.SIGINT, signal.SIGINT]  # the probe's and the staged file's
     assert [p.name for p in tmp_path.iterdir()] == ["r.geojson"]
+
+
+def test_create_once_makes_a_key_whole_and_never_over_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "store.key"
+    create_once(key, b"secret\n")
+    assert key.read_bytes() == b"secret\n" and key.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(FileExistsError):
+        create_once(key, b"another\n")
+    assert key.read_bytes() == b"secret\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["store.key"]  # no temporary left
+
+    # A file system without hard links (FAT: a key kept on a USB stick) refuses link();
+    # no FAT can be mounted here, so its answer is given in place of the kernel's.
+    def no_links(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    create_once(tmp_path / "usb.key", b"on a stick\n")
+    assert (tmp_path / "usb.key").read_bytes() == b"on a stick\n"
+    with pytest.raises(FileExistsError):
+        create_once(tmp_path / "usb.key", b"another\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.key", "usb.key"]

@@ -9,6 +9,7 @@ A write refused for want of space is a :class:`~safeconduct.errors.DiskFullError
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -414,10 +415,34 @@ def create_once(path: Path, content: bytes, *, mode: int = 0o600) -> None:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
-        os.link(name, path)
+        try:
+            os.link(name, path)
+        except OSError as error:
+            if error.errno not in _NO_HARD_LINKS:
+                raise
+            _create_exclusively(path, content, mode)  # FAT (a key on a USB stick): no links
     finally:
         for leftover in made:
             os.unlink(leftover)
+
+
+#: What a file system without hard links (FAT, some network shares) answers ``link`` with.
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK})
+
+
+def _create_exclusively(path: Path, content: bytes, mode: int) -> None:
+    """Create ``path`` with ``O_EXCL`` and write ``content``; removed again if the write
+    fails (a kill in between can still leave it cut: :func:`create_once` avoids that where
+    the file system has links)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
