@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from safeconduct import bootstrap
-from safeconduct.services.demo import Demo, fill_demo
+from safeconduct.entrypoints.web.demo import demo_service
+from safeconduct.services.demo import Demo
 from tests.conftest import TEST_KEY_FILE
 from tests.operations.conftest import WINDOW_END, WINDOW_START
 from tests.web.board_helpers import browser_sign_in, csrf_of
@@ -22,20 +22,12 @@ from tests.web.conftest import bearer, sign_in
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Demo]]:
     """The demo service (planned once for the module) and what it made."""
-    from safeconduct.entrypoints.web.app import create_app
-
-    folder = tmp_path_factory.mktemp("demo")
-    ports = bootstrap.casework_ports(data=folder)
-    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
-    operations = bootstrap.operations_ports(ports, folder)
-    made = fill_demo(ports, operations)
-    app = create_app(ports)
-    app.state.operations = operations
+    demo = demo_service(tmp_path_factory.mktemp("demo"), TEST_KEY_FILE)
     try:
-        with TestClient(app) as client:
-            yield client, made
+        with TestClient(demo.app) as client:
+            yield client, demo.made
     finally:
-        ports.database.close()
+        demo.close()
 
 
 def _signed_in(demo: tuple[TestClient, Demo], name: str) -> tuple[TestClient, Demo]:

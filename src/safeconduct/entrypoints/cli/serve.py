@@ -174,20 +174,17 @@ def _serve_demo(host: str, port: int) -> None:
     import uvicorn
 
     from safeconduct import bootstrap
-    from safeconduct.entrypoints.web.app import create_app
-    from safeconduct.services.demo import fill_demo
+    from safeconduct.entrypoints.web.demo import demo_service
 
     with tempfile.TemporaryDirectory(prefix="safeconduct-demo-") as folder:
         _say(f"demo: a throw-away data folder {folder} (removed on exit)")
-        ports = bootstrap.casework_ports(data=folder, db=None)
+        # A throw-away key file beside the throw-away data, gone with it.
+        key_file = f"{folder}/demo.key"
+        bootstrap.write_new_key_file(key_file)
+        started = time.monotonic()
+        demo = demo_service(folder, key_file, progress=lambda line: _say(f"demo: {line}"))
         try:
-            # A throw-away key file beside the throw-away data, gone with it.
-            key_file = f"{folder}/demo.key"
-            bootstrap.write_new_key_file(key_file)
-            bootstrap.unlock_store(ports, key_file)
-            operations = bootstrap.operations_ports(ports, folder)
-            started = time.monotonic()
-            made = fill_demo(ports, operations, progress=lambda line: _say(f"demo: {line}"))
+            made = demo.made
             _say(f"demo: ready in {time.monotonic() - started:.1f} s")
             shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
             _say("")
@@ -199,9 +196,7 @@ def _serve_demo(host: str, port: int) -> None:
                 f"http://{shown}:{port}/board/cases/{made.case.id}"
             )
             _say("")
-            app = create_app(ports)
-            app.state.operations = operations
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            uvicorn.run(demo.app, host=host, port=port, log_level="info")
         finally:
-            ports.database.close()
+            demo.close()
     sys.stdout.flush()
