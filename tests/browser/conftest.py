@@ -9,12 +9,8 @@ the environment variable ``CI`` is set: CI must run them, so there they fail ins
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +24,7 @@ from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.services.demo import Demo
 from tests.conftest import TEST_CIPHER, TEST_KEY_FILE
+from tests.served import served
 from tests.store.conftest import FAST_PASSWORDS
 
 PASSWORD = "correct horse battery staple"
@@ -89,34 +86,6 @@ class Server:
     ports: CaseworkPorts
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def served(app: Any, what: str) -> Iterator[str]:
-    """``app`` behind uvicorn on 127.0.0.1 and a free port, in a thread: its base URL;
-    stopped when the block ends."""
-    import uvicorn
-
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"{what} did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """``safeconduct serve`` on a fresh SQLite data folder, with :data:`USERS`, on
@@ -135,8 +104,8 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     app = create_app(ports)
     app.state.event_stream_s = 30.0
     try:
-        with served(app, "the test server") as url:
-            yield Server(url=url, ports=app.state.ports)
+        with served(app, "the test server") as running:
+            yield Server(url=running.url, ports=app.state.ports)
     finally:
         engine.dispose()
 
@@ -159,20 +128,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """What ``safeconduct serve --demo`` serves, on 127.0.0.1 and a free port: one for the
     browser tests' session (they share a worker), since filling the demo plans its route."""
 
-    from safeconduct import bootstrap
-    from safeconduct.entrypoints.web.app import create_app
-    from safeconduct.services.demo import fill_demo
+    from safeconduct.entrypoints.web.demo import demo_service
 
-    folder: Path = tmp_path_factory.mktemp("demo")
-    ports = bootstrap.casework_ports(data=folder)
-    bootstrap.unlock_store(ports, TEST_KEY_FILE)  # case codes are sealed
-    operations = bootstrap.operations_ports(ports, folder)
-    made = fill_demo(ports, operations)
-    app = create_app(ports)
-    app.state.operations = operations
-    app.state.event_stream_s = 30.0
+    demo = demo_service(tmp_path_factory.mktemp("demo"), TEST_KEY_FILE)
+    demo.app.state.event_stream_s = 30.0
     try:
-        with served(app, "the demo server") as url:
-            yield DemoServer(url=url, demo=made, casework=ports, operations=operations)
+        with served(demo.app, "the demo server") as running:
+            yield DemoServer(
+                url=running.url, demo=demo.made, casework=demo.casework, operations=demo.operations
+            )
     finally:
-        ports.database.close()
+        demo.close()

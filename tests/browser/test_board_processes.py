@@ -18,9 +18,10 @@ import sqlalchemy as sa
 
 from safeconduct.adapters.store.unit_of_work import SqlCaseworkDatabase
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
-from tests.browser.conftest import PASSWORD, Server, _free_port
+from tests.browser.conftest import PASSWORD, Server
 from tests.browser.test_board_live import LIVE_MS, _sign_in
 from tests.conftest import TEST_CIPHER
+from tests.served import free_port
 from tests.store import conftest as store_conftest
 from tests.store.conftest import FAST_PASSWORDS, Store
 
@@ -31,7 +32,7 @@ _SERVE = "import sys; from safeconduct.entrypoints.cli.app import main; main(sys
 
 @contextlib.contextmanager
 def _serve(url: str, ports: CaseworkPorts) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVE, "serve", "--db", url, "--port", str(port)],
         stdout=subprocess.PIPE,

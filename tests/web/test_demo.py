@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,9 @@ from safeconduct import bootstrap
 from safeconduct.casework.roles import Role
 from safeconduct.services.demo import fill_demo
 from tests.conftest import TEST_KEY_FILE
+from tests.served import free_port
 
 _SERVE = "import sys; from safeconduct.entrypoints.cli.app import main; main(sys.argv[1:])"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_fill_demo_makes_users_and_a_planned_case(
@@ -87,7 +81,7 @@ def test_demo_refuses_a_data_folder_or_database(tmp_path: Path, other: list[str]
 
 
 def test_serve_demo_prints_users_serves_the_case_and_cleans_up() -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVE, "serve", "--demo", "--port", str(port)],
         stdout=subprocess.PIPE,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,18 +28,13 @@ from safeconduct.entrypoints.web.app import create_app
 from safeconduct.services.casework import CONSOLE, CaseworkPorts, add_user
 from safeconduct.services.ports import CaseChange
 from tests.conftest import TEST_CIPHER
+from tests.served import free_port
 from tests.store.conftest import FAST_PASSWORDS, Store
 from tests.web.board_helpers import browser_sign_in
 from tests.web.conftest import PASSWORD, bearer, sign_in
 
 Event = tuple[str | None, str, dict[str, object]]  # id, event, data
 _SERVE = "import sys; from safeconduct.entrypoints.cli.app import main; main(sys.argv[1:])"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def parse_events(text: str) -> list[Event]:
@@ -260,7 +254,7 @@ def test_ctrl_c_stops_the_server_while_a_board_listens(tmp_path: Path) -> None:
     )
     upgrade(ports.database.engine)  # type: ignore[attr-defined]
     add_user(ports, "petro", "planner", PASSWORD, actor=CONSOLE)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVE, "serve", "--data", str(data), "--port", str(port)],
         stdout=subprocess.PIPE,

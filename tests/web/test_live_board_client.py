@@ -4,8 +4,6 @@ it, and a refused token or a server gone never raises into the control loop."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,18 +18,13 @@ from safeconduct.adapters.service_client.live_board import HttpLiveBoard
 from safeconduct.services.casework import CaseworkPorts
 from safeconduct.services.ports import LiveBoard, LivePosition
 from safeconduct.terrain.coords import GeoPoint
+from tests import served as threaded
 from tests.web.conftest import ClientFor, bearer, sign_in
 from tests.web.test_live_api import led_operation
 
 #: How long a test waits for the background thread to carry a change (generous: a busy
 #: machine must not flake; the thread asks every 0.05 s here).
 WAIT_S = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -56,30 +49,12 @@ class Served:
 def served(
     client_for: ClientFor, ports: CaseworkPorts, users: dict[str, str], meeting: GeoPoint
 ) -> Iterator[Served]:
-    import uvicorn
-
     client = client_for()
     app = client.app
     assert isinstance(app, FastAPI)
     operation_id = led_operation(client, ports, meeting)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    try:
-        yield Served(f"http://127.0.0.1:{port}", client, operation_id, stop)
-    finally:
-        stop()
+    with threaded.served(app) as running:
+        yield Served(running.url, client, operation_id, running.stop)
 
 
 def _wait_for(predicate: Callable[[], object]) -> None:
@@ -160,7 +135,7 @@ def test_a_server_gone_never_raises_and_engaged_lapses_after_the_hold(served: Se
 
 
 def test_nobody_listening_at_all() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{threaded.free_port()}"
     with HttpLiveBoard(url, 1, "token", poll_s=0.05) as board:
         board.publish([_drone()], status="leading")
         _wait_for(lambda: board.problems >= 1)

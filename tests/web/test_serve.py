@@ -4,7 +4,6 @@ revision 0003 keeps the cases opened before it (as the console's)."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,19 +19,14 @@ from safeconduct.adapters.store.migrate import (
     head_revision,
     upgrade,
 )
+from tests.served import free_port
 from tests.store.conftest import Store
 
 _SERVE = "import sys; from safeconduct.entrypoints.cli.app import main; main(sys.argv[1:])"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_starts_migrates_and_answers(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "data"
     checkpoint_options = ["--checkpoints", str(tmp_path / "kept"), "--checkpoint-minutes",
                           "0.1", "--checkpoint-key", str(tmp_path / "signing.key")]  # fmt: skip

@@ -19,7 +19,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,19 +26,14 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+from tests.served import free_port
+
 #: The command every process runs: the console script of the interpreter running the tests.
 SAFECONDUCT = str(Path(sys.executable).with_name("safeconduct"))
 #: Seconds a ``serve`` may take to answer ``/api/health`` (it migrates first).
 START_TIMEOUT_S = 60.0
 #: Seconds a stopped process may take to end before it is killed.
 STOP_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 free just now (the kernel's choice)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def child_env() -> dict[str, str]:

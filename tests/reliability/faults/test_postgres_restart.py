@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from safeconduct.adapters.jobs.procrastinate_queue import ProcrastinateJobQueue
 from safeconduct.adapters.store.engine import parse_database_url
-from tests.reliability.faults.processes import PrivateCluster, Served, Worker, free_port
+from tests.reliability.faults.processes import PrivateCluster, Served, Worker
 from tests.reliability.faults.writes import (
     Writers,
     add_users,
@@ -23,6 +23,7 @@ from tests.reliability.faults.writes import (
     check_records,
     sign_in,
 )
+from tests.served import free_port
 
 #: Seconds the database stays down.
 OUTAGE_S = 3.0

@@ -19,14 +19,12 @@ import asyncio
 import concurrent.futures
 import contextlib
 import socket
-import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -39,13 +37,13 @@ from safeconduct.entrypoints.web.body_limit import (
     limit_for,
 )
 from safeconduct.services.casework import CaseworkPorts, revoke_token
-from tests.reliability.faults.processes import free_port
 from tests.reliability.hostile.conftest import (
     assert_unchanged,
     attacks_logged,
     database_rows,
     still_answers,
 )
+from tests.served import served
 from tests.web.board_helpers import browser_sign_in
 from tests.web.conftest import bearer, sign_in
 
@@ -271,27 +269,6 @@ def test_the_app_is_not_called_for_a_declared_oversize_body() -> None:
 # ----------------------------------------------------------------- a real server
 
 
-@contextlib.contextmanager
-def _served(app: object) -> Iterator[int]:
-    """``app`` behind uvicorn on a free port of 127.0.0.1, in a thread (what ``safeconduct
-    serve`` runs, without its start-up: a subprocess takes half a minute on a loaded
-    machine); stopped when the block ends."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.05)
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-
 def _status_line(connection: socket.socket) -> str:
     """The answer's first line and the start of its body (what came before the server
     closed the connection)."""
@@ -314,7 +291,10 @@ def test_a_real_server_refuses_before_the_body_is_sent(client: TestClient) -> No
     answered 413 at once; a chunked body is answered 413 while it is still being sent,
     after about its limit (1 MiB: it comes with no sign-in); then the server answers as
     before."""
-    with _served(client.app) as port:
+    # uvicorn in a thread: what ``safeconduct serve`` runs, without its start-up (a
+    # subprocess takes half a minute on a loaded machine).
+    with served(client.app, "uvicorn", start_s=30, lifespan="off", log_level="error") as running:
+        port = running.port
         with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
             connection.sendall(
                 b"POST /api/cases HTTP/1.1\r\nHost: 127.0.0.1\r\n"
